@@ -1,0 +1,39 @@
+# dom0: the `tandem` CLI/toolstack.
+# - libtandem-config.a: the config parser (no xenstore), shared with the unit tests.
+# - tandem: the verbs; every xenstore access goes through libxenstore (xenstore/lib).
+
+DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c
+DOM0_CONFIG_OBJS := $(DOM0_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
+DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
+
+DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
+                  dom0/xsd.c dom0/ctl.c dom0/store.c dom0/vmm.c dom0/domain.c \
+                  dom0/cmd_run.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
+DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
+
+XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a
+XENSTORE_HDR   := $(BUILD)/include/xenstore.h
+
+$(DOM0_CONFIG_LIB): $(DOM0_CONFIG_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# The tool's objects include <xenstore.h> from the library's install dir.
+$(DOM0_TOOL_OBJS): CFLAGS += -I$(BUILD)/include -Idom0
+$(DOM0_TOOL_OBJS): | $(XENSTORE_HDR)
+
+$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A) -pthread
+
+$(BUILD)/tests/unit/dom0_config: $(BUILD)/obj/tests/unit/dom0_config.o $(DOM0_CONFIG_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/obj/tests/unit/dom0_config.o: CFLAGS += -Idom0
+
+UNIT_TESTS += $(BUILD)/tests/unit/dom0_config
+# The CLI needs libxenstore; until its fragment exists, `make` skips it.
+ifneq ($(wildcard xenstore/lib/build.mk),)
+ALL_BINS   += $(BUILD)/bin/tandem
+endif

@@ -1,0 +1,495 @@
+/* Check suite for the tandem config parser (dom0/cfgparse.c, dom0/config.c):
+ * every syntax case and every error message with its line number. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static struct tandem_config cfg;
+static char err[1024];
+
+static void setup(void)
+{
+    config_init(&cfg);
+    err[0] = '\0';
+}
+
+static void teardown(void)
+{
+    config_free(&cfg);
+}
+
+static int parse(const char *text)
+{
+    return config_parse_text(&cfg, text, strlen(text), "t.cfg", err, sizeof(err));
+}
+
+/* Parses text that must fail and checks the whole message. */
+#define PARSE_FAILS(text, expected) do {                                   \
+        ck_assert_int_eq(parse(text), -1);                                 \
+        ck_assert_str_eq(err, expected);                                   \
+    } while (0)
+
+START_TEST(test_full_example)
+{
+    const char *text =
+        "# example\n"
+        "name = \"hello\"\n"
+        "type = 'pvh'\n"
+        "kernel = \"/boot/guest.elf\"   # trailing comment\n"
+        "memory = 128\n"
+        "vcpus = 2\n"
+        "cmdline = \"app=hello n=3\"\n"
+        "uuid = \"12345678-9abc-def0-1234-56789abcdef0\"\n"
+        "cpu_mode = \"plain\"\n"
+        "on_poweroff = \"destroy\"\n"
+        "on_reboot = \"destroy\"\n"
+        "on_crash = \"restart\"\n";
+    ck_assert_int_eq(parse(text), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.name, "hello");
+    ck_assert_str_eq(cfg.type, "pvh");
+    ck_assert_str_eq(cfg.kernel, "/boot/guest.elf");
+    ck_assert_int_eq(cfg.memory_mib, 128);
+    ck_assert_int_eq(cfg.vcpus, 2);
+    ck_assert_str_eq(config_cmdline(&cfg), "app=hello n=3");
+    ck_assert_str_eq(cfg.uuid, "12345678-9abc-def0-1234-56789abcdef0");
+    ck_assert_int_eq(cfg.cpu_mode, CPU_MODE_PLAIN);
+    ck_assert_int_eq(cfg.on_poweroff, ACTION_DESTROY);
+    ck_assert_int_eq(cfg.on_reboot, ACTION_DESTROY);
+    ck_assert_int_eq(cfg.on_crash, ACTION_RESTART);
+    ck_assert_int_eq(cfg.origin[KEY_MEMORY].line, 5);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.type, "pvh");
+    ck_assert_int_eq(cfg.memory_mib, 64);
+    ck_assert_int_eq(cfg.vcpus, 1);
+    ck_assert_int_eq(cfg.cpu_mode, CPU_MODE_AUTO);
+    ck_assert_int_eq(cfg.on_poweroff, ACTION_DESTROY);
+    ck_assert_int_eq(cfg.on_reboot, ACTION_RESTART);
+    ck_assert_int_eq(cfg.on_crash, ACTION_DESTROY);
+    ck_assert_str_eq(config_cmdline(&cfg), "");
+    ck_assert_ptr_null(cfg.uuid);
+}
+END_TEST
+
+START_TEST(test_whitespace_semicolons_no_final_newline)
+{
+    ck_assert_int_eq(parse("  name='a' ; memory=32;vcpus=3\r\n\n\t kernel =\t'k'"), 0);
+    ck_assert_str_eq(cfg.name, "a");
+    ck_assert_int_eq(cfg.memory_mib, 32);
+    ck_assert_int_eq(cfg.vcpus, 3);
+    ck_assert_str_eq(cfg.kernel, "k");
+}
+END_TEST
+
+START_TEST(test_empty_and_comments_only)
+{
+    ck_assert_int_eq(parse(""), 0);
+    ck_assert_int_eq(parse("# nothing\n\n   # more\n"), 0);
+}
+END_TEST
+
+START_TEST(test_string_escapes)
+{
+    ck_assert_int_eq(parse("cmdline = \"a\\\"b\\\\c\\td\\n\"\nextra='it\\'s # not a comment'\n"), 0);
+    ck_assert_str_eq(cfg.cmdline, "a\"b\\c\td\n");
+    ck_assert_str_eq(cfg.extra, "it's # not a comment");
+}
+END_TEST
+
+START_TEST(test_quotes_inside_other_quotes)
+{
+    ck_assert_int_eq(parse("cmdline = 'say \"hi\"'\n"), 0);
+    ck_assert_str_eq(cfg.cmdline, "say \"hi\"");
+}
+END_TEST
+
+START_TEST(test_integers)
+{
+    ck_assert_int_eq(parse("memory = 0x40\n"), 0);
+    ck_assert_int_eq(cfg.memory_mib, 64);
+    config_free(&cfg);
+    config_init(&cfg);
+    ck_assert_int_eq(parse("memory = 010\n"), 0);   /* decimal, not octal */
+    ck_assert_int_eq(cfg.memory_mib, 10);
+    config_free(&cfg);
+    config_init(&cfg);
+    ck_assert_int_eq(parse("memory = \"256\"\n"), 0); /* quoted, as xl allows */
+    ck_assert_int_eq(cfg.memory_mib, 256);
+}
+END_TEST
+
+START_TEST(test_lists_multiline_trailing_comma)
+{
+    const char *text =
+        "name = 'a'\n"
+        "disk = [ 'file:/a.img,xvda,w',   # first\n"
+        "         \"file:/b.img,xvdb,r\",\n"
+        "       ]\n"
+        "vif = []\n";
+    ck_assert_int_eq(parse(text), 0);
+    ck_assert_uint_eq(cfg.disk.n, 2);
+    ck_assert_str_eq(cfg.disk.items[0], "file:/a.img,xvda,w");
+    ck_assert_str_eq(cfg.disk.items[1], "file:/b.img,xvdb,r");
+    ck_assert_uint_eq(cfg.vif.n, 0);
+    ck_assert_int_eq(cfg.origin[KEY_DISK].line, 2);
+}
+END_TEST
+
+START_TEST(test_line_continuation)
+{
+    ck_assert_int_eq(parse("cmdline = \\\n 'x'\nbogus = 1\n"), -1);
+    ck_assert_str_eq(err, "t.cfg:3: unknown key 'bogus'");
+    ck_assert_str_eq(cfg.cmdline, "x");
+}
+END_TEST
+
+START_TEST(test_unknown_key)
+{
+    PARSE_FAILS("name = 'a'\n\n\nmemroy = 64\n", "t.cfg:4: unknown key 'memroy'");
+}
+END_TEST
+
+START_TEST(test_missing_equals)
+{
+    PARSE_FAILS("name 'a'\n", "t.cfg:1: expected '=' after 'name'");
+}
+END_TEST
+
+START_TEST(test_missing_value)
+{
+    PARSE_FAILS("\nname =\n", "t.cfg:2: expected a value after 'name ='");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = ", "t.cfg:1: expected a value after 'name ='");
+}
+END_TEST
+
+START_TEST(test_bare_word)
+{
+    PARSE_FAILS("name = hello\n", "t.cfg:1: value of 'name' must be quoted, a number or a list");
+}
+END_TEST
+
+START_TEST(test_unterminated_string)
+{
+    PARSE_FAILS("name = 'a'\ncmdline = \"abc\nmemory = 3\n", "t.cfg:2: unterminated string");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = 'abc", "t.cfg:1: unterminated string");
+}
+END_TEST
+
+START_TEST(test_bad_escape)
+{
+    PARSE_FAILS("\ncmdline = 'a\\qb'\n", "t.cfg:2: unknown escape '\\q' in string");
+}
+END_TEST
+
+START_TEST(test_unterminated_list)
+{
+    PARSE_FAILS("name='a'\ndisk = [ 'x',\n 'y'\n", "t.cfg:2: unterminated list (missing ']')");
+}
+END_TEST
+
+START_TEST(test_list_missing_comma)
+{
+    PARSE_FAILS("disk = [ 'x'\n  'y' ]\n", "t.cfg:2: expected ',' or ']' in the list");
+}
+END_TEST
+
+START_TEST(test_nested_list)
+{
+    PARSE_FAILS("disk = [ 'x',\n [ 'y' ] ]\n", "t.cfg:2: nested lists are not supported");
+}
+END_TEST
+
+START_TEST(test_list_item_not_string)
+{
+    PARSE_FAILS("disk = [ 'x',\n 3 ]\n", "t.cfg:2: items of 'disk' must be quoted strings");
+}
+END_TEST
+
+START_TEST(test_list_too_long)
+{
+    char text[2048] = "disk = [";
+    for (int i = 0; i < CFG_LIST_MAX + 1; i++)
+        strcat(text, "'x',");
+    strcat(text, "]\n");
+    PARSE_FAILS(text, "t.cfg:1: list longer than 64 items");
+}
+END_TEST
+
+START_TEST(test_string_too_long)
+{
+    size_t n = CFG_STRING_MAX + 20;
+    char *text = malloc(n + 32);
+    strcpy(text, "cmdline = '");
+    memset(text + strlen(text), 'a', CFG_STRING_MAX + 1);
+    strcpy(text + 11 + CFG_STRING_MAX + 1, "'\n");
+    ck_assert_int_eq(parse(text), -1);
+    ck_assert_str_eq(err, "t.cfg:1: string longer than 4095 bytes");
+    free(text);
+}
+END_TEST
+
+START_TEST(test_type_errors)
+{
+    PARSE_FAILS("memory = 'lots'\n", "t.cfg:1: 'memory' must be an integer");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = 5\n", "t.cfg:1: 'name' must be a quoted string");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("disk = 'x'\n", "t.cfg:1: 'disk' must be a list, e.g. disk = [ '...' ]");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("memory = [ 1 ]\n", "t.cfg:1: 'memory' must be an integer");
+}
+END_TEST
+
+START_TEST(test_bad_numbers)
+{
+    PARSE_FAILS("memory = 64M\n", "t.cfg:1: invalid number '64M'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("memory = 99999999999999999999\n", "t.cfg:1: number '99999999999999999999' out of range");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("memory = 0x\n", "t.cfg:1: invalid number '0x'");
+}
+END_TEST
+
+START_TEST(test_memory_range)
+{
+    PARSE_FAILS("memory = 0\n", "t.cfg:1: memory must be at least 1 (MiB), not 0");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("memory = -4\n", "t.cfg:1: memory must be at least 1 (MiB), not -4");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("memory = 4096\n", "t.cfg:1: memory 4096 MiB is above the limit of 3072 MiB");
+}
+END_TEST
+
+START_TEST(test_vcpus_range)
+{
+    PARSE_FAILS("vcpus = 0\n", "t.cfg:1: vcpus must be between 1 and 1024, not 0");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("vcpus = 2000\n", "t.cfg:1: vcpus must be between 1 and 1024, not 2000");
+}
+END_TEST
+
+START_TEST(test_names)
+{
+    PARSE_FAILS("name = ''\n", "t.cfg:1: name must be 1 to 64 characters");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = 'a b'\n", "t.cfg:1: name 'a b' may only contain letters, digits, '-', '_' and '.'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = '-x'\n", "t.cfg:1: name '-x' must start with a letter or digit");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = '42'\n", "t.cfg:1: name '42' must not be all digits (it would read as a domid)");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name = 'web-1.test_x'\n"), 0);
+}
+END_TEST
+
+START_TEST(test_enums)
+{
+    PARSE_FAILS("type = 'hvm'\n", "t.cfg:1: type 'hvm' is not supported yet (only 'pvh')");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("type = 'xyz'\n", "t.cfg:1: unknown type 'xyz' (only 'pvh')");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("cpu_mode = 'fast'\n", "t.cfg:1: cpu_mode must be 'auto', 'pvm' or 'plain', not 'fast'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("on_crash = 'explode'\n", "t.cfg:1: on_crash must be 'destroy' or 'restart', not 'explode'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("on_reboot = 'preserve'\n",
+                "t.cfg:1: on_reboot = 'preserve' is not supported (use 'destroy' or 'restart')");
+}
+END_TEST
+
+START_TEST(test_uuid)
+{
+    PARSE_FAILS("uuid = '1234'\n",
+                "t.cfg:1: uuid '1234' is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("uuid = '12345678-9abc-def0-1234-56789abcdefg'\n",
+                "t.cfg:1: uuid '12345678-9abc-def0-1234-56789abcdefg' is not of the form "
+                "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+}
+END_TEST
+
+START_TEST(test_duplicate_key)
+{
+    PARSE_FAILS("memory = 1\nname='x'\nmemory = 2\n", "t.cfg:3: duplicate key 'memory' (first set at line 1)");
+}
+END_TEST
+
+START_TEST(test_unexpected_characters)
+{
+    PARSE_FAILS("name = 'a' 'b'\n", "t.cfg:1: unexpected text after the value of 'name'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("\n\n@name = 'a'\n", "t.cfg:3: unexpected character '@'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("= 3\n", "t.cfg:1: expected a key at the start of a statement");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name = 'a' += 'b'\n", "t.cfg:1: unexpected character '+'");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(config_parse_text(&cfg, "name='a'\0x", 10, "t.cfg", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg: contains a NUL byte (not a text file?)");
+}
+END_TEST
+
+START_TEST(test_finish_required)
+{
+    ck_assert_int_eq(parse("kernel='k'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "missing 'name' (e.g. name = \"guest\")");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='k'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "missing 'kernel' (the guest ELF)");
+}
+END_TEST
+
+START_TEST(test_finish_cmdline_and_extra)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\ncmdline='x'\nextra='y'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:4: both 'cmdline' and 'extra' are set; use one");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nextra='app=idle'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(config_cmdline(&cfg), "app=idle");
+}
+END_TEST
+
+START_TEST(test_finish_devices_not_yet)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\n\ndisk=['x']\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:4: 'disk': block devices are not supported yet");
+}
+END_TEST
+
+START_TEST(test_overrides)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nmemory=64\n"), 0);
+    ck_assert_int_eq(config_apply_override(&cfg, "memory=128", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.memory_mib, 128);
+    ck_assert_int_eq(cfg.origin[KEY_MEMORY].line, 0);
+    ck_assert_int_eq(config_apply_override(&cfg, "cmdline = \"app=idle\"", err, sizeof(err)), 0);
+    ck_assert_str_eq(config_cmdline(&cfg), "app=idle");
+    /* Overrides replace, even twice. */
+    ck_assert_int_eq(config_apply_override(&cfg, "memory=32", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.memory_mib, 32);
+    ck_assert_int_eq(config_apply_override(&cfg, "memroy=1", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "command line: 'memroy=1': unknown key 'memroy'");
+    ck_assert_int_eq(config_apply_override(&cfg, "name=x", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "command line: 'name=x': value of 'name' must be quoted, a number or a list");
+    ck_assert_int_eq(config_apply_override(&cfg, "hello", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "command line: 'hello' is not key=value");
+    ck_assert_int_eq(config_apply_override(&cfg, "memory=1\nvcpus=2", err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_kernel_path_relative_to_file)
+{
+    config_free(&cfg);
+    config_init(&cfg);
+    char dir[] = "/tmp/dom0cfg.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/g.cfg", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("name = 'g'\nkernel = 'guest.elf'\n", f);
+    fclose(f);
+    ck_assert_int_eq(config_parse_file(&cfg, path, err, sizeof(err)), 0);
+    char *k = config_kernel_path(&cfg);
+    char want[300];
+    snprintf(want, sizeof(want), "%s/guest.elf", dir);
+    ck_assert_str_eq(k, want);
+    free(k);
+    /* An override is relative to the current directory, as typed. */
+    ck_assert_int_eq(config_apply_override(&cfg, "kernel='other.elf'", err, sizeof(err)), 0);
+    k = config_kernel_path(&cfg);
+    ck_assert_str_eq(k, "other.elf");
+    free(k);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_file_errors)
+{
+    ck_assert_int_eq(config_parse_file(&cfg, "/nonexistent/x.cfg", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "/nonexistent/x.cfg: No such file or directory");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(config_parse_file(&cfg, "/tmp", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "/tmp: not a regular file");
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("dom0_config");
+    TCase *syntax = tcase_create("syntax");
+    tcase_add_checked_fixture(syntax, setup, teardown);
+    tcase_add_test(syntax, test_full_example);
+    tcase_add_test(syntax, test_defaults);
+    tcase_add_test(syntax, test_whitespace_semicolons_no_final_newline);
+    tcase_add_test(syntax, test_empty_and_comments_only);
+    tcase_add_test(syntax, test_string_escapes);
+    tcase_add_test(syntax, test_quotes_inside_other_quotes);
+    tcase_add_test(syntax, test_integers);
+    tcase_add_test(syntax, test_lists_multiline_trailing_comma);
+    tcase_add_test(syntax, test_line_continuation);
+    suite_add_tcase(s, syntax);
+
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_test(errors, test_unknown_key);
+    tcase_add_test(errors, test_missing_equals);
+    tcase_add_test(errors, test_missing_value);
+    tcase_add_test(errors, test_bare_word);
+    tcase_add_test(errors, test_unterminated_string);
+    tcase_add_test(errors, test_bad_escape);
+    tcase_add_test(errors, test_unterminated_list);
+    tcase_add_test(errors, test_list_missing_comma);
+    tcase_add_test(errors, test_nested_list);
+    tcase_add_test(errors, test_list_item_not_string);
+    tcase_add_test(errors, test_list_too_long);
+    tcase_add_test(errors, test_string_too_long);
+    tcase_add_test(errors, test_type_errors);
+    tcase_add_test(errors, test_bad_numbers);
+    tcase_add_test(errors, test_memory_range);
+    tcase_add_test(errors, test_vcpus_range);
+    tcase_add_test(errors, test_names);
+    tcase_add_test(errors, test_enums);
+    tcase_add_test(errors, test_uuid);
+    tcase_add_test(errors, test_duplicate_key);
+    tcase_add_test(errors, test_unexpected_characters);
+    tcase_add_test(errors, test_file_errors);
+    suite_add_tcase(s, errors);
+
+    TCase *semantics = tcase_create("semantics");
+    tcase_add_checked_fixture(semantics, setup, teardown);
+    tcase_add_test(semantics, test_finish_required);
+    tcase_add_test(semantics, test_finish_cmdline_and_extra);
+    tcase_add_test(semantics, test_finish_devices_not_yet);
+    tcase_add_test(semantics, test_overrides);
+    tcase_add_test(semantics, test_kernel_path_relative_to_file);
+    suite_add_tcase(s, semantics);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
