@@ -1,0 +1,52 @@
+# xenstore/lib: libxenstore (shared libxenstore.so.4 with Xen's soname and
+# symbol version, static libxenstore.a), its public headers and xenstore.pc.
+# Xen's xenstore_lib.h includes <xen/io/xs_wire.h>; we install our one copy
+# of that header (hypervisor/include/public/io/xs_wire.h) under that name.
+XSLIB_SRCS := $(wildcard xenstore/lib/*.c)
+XSLIB_OBJS := $(XSLIB_SRCS:%.c=$(BUILD)/obj/%.o)
+XSLIB_HDRS := $(BUILD)/include/xenstore.h $(BUILD)/include/xenstore_lib.h \
+              $(BUILD)/include/xen/io/xs_wire.h
+XSLIB_SO   := $(BUILD)/lib/libxenstore.so.4.0
+XSLIB_A    := $(BUILD)/lib/libxenstore.a
+XSLIB_PC   := $(BUILD)/lib/pkgconfig/xenstore.pc
+# What a program using the library compiles with, inside this tree.
+XSLIB_CFLAGS := -I$(BUILD)/include
+
+$(XSLIB_OBJS): CFLAGS += -fPIC -Ixenstore/lib/include $(XSLIB_CFLAGS) -Ixenstore/common
+$(XSLIB_OBJS): | $(XSLIB_HDRS)
+
+$(BUILD)/include/%.h: xenstore/lib/include/%.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BUILD)/include/xen/io/xs_wire.h: hypervisor/include/public/io/xs_wire.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(XSLIB_SO): $(XSLIB_OBJS) $(XS_COMMON_OBJS) xenstore/lib/libxenstore.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libxenstore.so.4 \
+	    -Wl,--version-script=xenstore/lib/libxenstore.map \
+	    -o $@ $(XSLIB_OBJS) $(XS_COMMON_OBJS) $(LDFLAGS)
+
+$(BUILD)/lib/libxenstore.so.4: $(XSLIB_SO)
+	ln -sf libxenstore.so.4.0 $@
+
+$(BUILD)/lib/libxenstore.so: $(BUILD)/lib/libxenstore.so.4
+	ln -sf libxenstore.so.4 $@
+
+$(XSLIB_A): $(XSLIB_OBJS) $(XS_COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(XSLIB_PC): xenstore/lib/xenstore.pc.in
+	@mkdir -p $(dir $@)
+	sed 's|@PREFIX@|$(abspath $(BUILD))|' $< > $@
+
+.PHONY: libxenstore
+libxenstore: $(XSLIB_SO) $(BUILD)/lib/libxenstore.so.4 $(BUILD)/lib/libxenstore.so \
+             $(XSLIB_A) $(XSLIB_PC) $(XSLIB_HDRS)
+
+ALL_BINS += $(XSLIB_SO) $(BUILD)/lib/libxenstore.so.4 $(BUILD)/lib/libxenstore.so \
+            $(XSLIB_A) $(XSLIB_PC) $(XSLIB_HDRS)
