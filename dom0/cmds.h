@@ -1,0 +1,13 @@
+/* The verbs of the tandem command; each returns the process exit status. */
+#ifndef TANDEM_DOM0_CMDS_H
+#define TANDEM_DOM0_CMDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_shutdown(int argc, char **argv);   /* also `reboot` (argv[0]) */
+int cmd_destroy(int argc, char **argv);
+int cmd_pause(int argc, char **argv);      /* also `unpause` (argv[0]) */
+int cmd_domid(int argc, char **argv);
+int cmd_domname(int argc, char **argv);
+
+#endif

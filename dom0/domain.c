@@ -1,0 +1,181 @@
+#include "domain.h"
+#include "ctl.h"
+#include "rundir.h"
+#include "store.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DOMAINS_MAX 1024
+
+bool domain_ctl_alive(unsigned domid)
+{
+    int fd = ctl_connect(domid);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+/* user+system time of a process, from /proc/PID/stat (fields 14 and 15,
+ * counted after the parenthesised command name, which may hold spaces). */
+static double process_cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void query_ctl(unsigned domid, struct domain_info *d, bool *found)
+{
+    char reply[CTL_REPLY_MAX], v[128];
+    int fd = ctl_connect(domid);
+    if (fd < 0)
+        return;
+    d->pid = ctl_peer_pid(fd);
+    if (ctl_call(fd, "info", reply, sizeof(reply)) == 0) {
+        *found = true;
+        /* ctl_get truncates to the size it is given. */
+        ctl_get(reply, "name", d->name, sizeof(d->name));
+        ctl_get(reply, "state", d->state, sizeof(d->state));
+        if (ctl_get(reply, "vcpus", v, sizeof(v)))
+            d->vcpus = strtol(v, NULL, 10);
+        if (ctl_get(reply, "memory_kib", v, sizeof(v)))
+            d->mem_mib = strtol(v, NULL, 10) / 1024;
+    }
+    close(fd);
+    if (d->pid > 0)
+        d->cpu_seconds = process_cpu_seconds(d->pid);
+}
+
+static long count_vcpus(struct xs_handle *h, unsigned domid)
+{
+    long n = 0;
+    for (unsigned i = 0; i < CFG_VCPUS_MAX; i++) {
+        if (!store_exists(h, "/local/domain/%u/cpu/%u/availability", domid, i))
+            break;
+        n++;
+    }
+    return n;
+}
+
+/* xenstore fills what the control socket did not say (or could not). */
+static void query_store(struct xs_handle *h, unsigned domid, struct domain_info *d, bool *found)
+{
+    char *name = store_read(h, "/local/domain/%u/name", domid);
+    if (!name && !store_exists(h, "/local/domain/%u", domid))
+        return;
+    *found = true;
+    if (name && !d->name[0])
+        snprintf(d->name, sizeof(d->name), "%s", name);
+    free(name);
+    if (d->mem_mib == 0) {
+        char *t = store_read(h, "/local/domain/%u/memory/target", domid);
+        if (t)
+            d->mem_mib = strtol(t, NULL, 10) / 1024;
+        free(t);
+    }
+    if (d->vcpus == 0)
+        d->vcpus = count_vcpus(h, domid);
+}
+
+bool domain_query(struct xs_handle *h, unsigned domid, struct domain_info *out)
+{
+    bool found = false;
+    memset(out, 0, sizeof(*out));
+    out->domid = domid;
+    snprintf(out->state, sizeof(out->state), "?");
+    query_ctl(domid, out, &found);
+    if (h)
+        query_store(h, domid, out, &found);
+    return found;
+}
+
+static unsigned ctl_name_domid(const char *name)
+{
+    unsigned id;
+    char tail[8];
+    if (sscanf(name, "dom%u%7s", &id, tail) != 2 || strcmp(tail, ".ctl"))
+        return 0;
+    return id <= DOMID_MAX_GUEST ? id : 0;
+}
+
+static size_t add_unique(unsigned *ids, size_t n, size_t max, unsigned id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return n;
+    if (n < max)
+        ids[n++] = id;
+    return n;
+}
+
+static int cmp_domid(const void *a, const void *b)
+{
+    const struct domain_info *x = a, *y = b;
+    return x->domid < y->domid ? -1 : x->domid > y->domid;
+}
+
+size_t domain_list(struct xs_handle *h, struct domain_info *out, size_t max)
+{
+    unsigned ids[DOMAINS_MAX];
+    size_t n = 0;
+    if (h)
+        n = store_domids(h, ids, DOMAINS_MAX);
+    DIR *d = opendir(rundir());
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        unsigned id = ctl_name_domid(e->d_name);
+        if (id)
+            n = add_unique(ids, n, DOMAINS_MAX, id);
+    }
+    if (d)
+        closedir(d);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++) {
+        if (ids[i] == 0)
+            continue;
+        if (domain_query(h, ids[i], &out[k]))
+            k++;
+    }
+    qsort(out, k, sizeof(*out), cmp_domid);
+    return k;
+}
+
+int domain_resolve(struct xs_handle *h, const char *dom, unsigned *domid)
+{
+    struct domain_info info;
+    if (parse_domid(dom, domid, false)) {
+        if (domain_query(h, *domid, &info))
+            return 0;
+        msg("no domain with domid %u", *domid);
+        return -1;
+    }
+    if (h && store_find_name(h, dom, domid) == 0)
+        return 0;
+    /* xenstored may be down: ask every VMM. */
+    static struct domain_info all[DOMAINS_MAX];
+    size_t n = domain_list(NULL, all, DOMAINS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(all[i].name, dom)) {
+            *domid = all[i].domid;
+            return 0;
+        }
+    }
+    msg("no domain named '%s'", dom);
+    return -1;
+}

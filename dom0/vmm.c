@@ -1,0 +1,91 @@
+#include "vmm.h"
+#include "config.h"
+#include "rundir.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VMM_ARGS_MAX 32
+
+char **vmm_argv(const struct vmm_launch *l)
+{
+    const struct tandem_config *c = l->cfg;
+    char **a = calloc(VMM_ARGS_MAX, sizeof(char *));
+    int n = 0;
+    if (!a)
+        return NULL;
+    a[n++] = helper_path("TANDEM_VMM", "tandem-vmm");
+    a[n++] = xasprintf("--kernel");
+    a[n++] = xasprintf("%s", l->kernel);
+    a[n++] = xasprintf("--memory");
+    a[n++] = xasprintf("%ld", c->memory_mib);
+    a[n++] = xasprintf("--vcpus");
+    a[n++] = xasprintf("%ld", c->vcpus);
+    a[n++] = xasprintf("--cmdline");
+    a[n++] = xasprintf("%s", config_cmdline(c));
+    a[n++] = xasprintf("--name");
+    a[n++] = xasprintf("%s", c->name);
+    a[n++] = xasprintf("--domid");
+    a[n++] = xasprintf("%u", l->domid);
+    a[n++] = xasprintf("--uuid");
+    a[n++] = xasprintf("%s", l->uuid);
+    a[n++] = xasprintf("--cpu-mode=%s", config_cpu_mode_name(c->cpu_mode));
+    a[n++] = xasprintf("--run-dir");
+    a[n++] = xasprintf("%s", rundir());
+    a[n++] = xasprintf("--console");
+    a[n++] = xasprintf("stdio");
+    if (l->xenstore) {
+        a[n++] = xasprintf("--xenstore");
+        a[n++] = xasprintf("%s", l->xenstore);
+    }
+    const char *extra = getenv("TANDEM_VMM_ARGS");   /* e.g. "--stats" */
+    if (extra && *extra)
+        a[n++] = xasprintf("%s", extra);
+    a[n] = NULL;
+    return a;
+}
+
+void vmm_argv_free(char **argv)
+{
+    for (int i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+pid_t vmm_spawn(char **argv)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        msg("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(argv[0], argv);
+        execvp(argv[0], argv);
+        msg("cannot run %s: %s", argv[0], strerror(errno));
+        _exit(VMM_FAILED);
+    }
+    return pid;
+}
+
+const char *vmm_status_name(int status)
+{
+    static const char *const names[] = {
+        "poweroff", "VMM failure", "bad input", "reboot", "suspend",
+        "crash", "watchdog", "guest failure", "destroyed",
+    };
+    if (status >= 0 && status < (int)(sizeof(names) / sizeof(names[0])))
+        return names[status];
+    return "unknown status";
+}
