@@ -1,0 +1,40 @@
+#!/bin/bash
+# `make demo`: boots the guest's hello app through `tandem run` and shows its
+# console. Uses a private run directory and stops the xenstored it started.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BIN=$ROOT/$BUILD/bin
+KERNEL=$ROOT/$BUILD/guest/tandem-guest.elf
+
+for f in "$BIN/tandem" "$BIN/tandem-vmm" "$BIN/xenstored" "$KERNEL"; do
+    if [ ! -e "$f" ]; then
+        echo "demo: $f is missing (did 'make all' succeed?)" >&2
+        exit 1
+    fi
+done
+if [ ! -w /dev/kvm ]; then
+    echo "demo: /dev/kvm is not available to this user; cannot boot a guest" >&2
+    exit 1
+fi
+
+export TANDEM_RUNDIR
+TANDEM_RUNDIR=$(mktemp -d /tmp/tandem-demo.XXXXXX)
+unset XENSTORED_PATH
+cleanup() {
+    local pidf=$TANDEM_RUNDIR/xenstored/pid
+    if [ -s "$pidf" ]; then
+        kill "$(cat "$pidf")" 2>/dev/null
+    fi
+    rm -rf "$TANDEM_RUNDIR"
+}
+trap cleanup EXIT
+
+echo "demo: tandem run examples/hello.cfg kernel=\"$KERNEL\""
+echo "----------------------------------------------------------------"
+"$BIN/tandem" run examples/hello.cfg "kernel=\"$KERNEL\""
+rc=$?
+echo "----------------------------------------------------------------"
+echo "demo: tandem run exited with status $rc ($([ $rc = 0 ] && echo 'guest powered off' || echo 'see docs/abi.md'))"
+exit $rc

@@ -1,0 +1,135 @@
+# Helpers sourced by tests/integration/cli_*.sh and pv_*.sh (not a test
+# itself: the runner only runs *.sh). Each test gets its own run directory;
+# cleanup stops, by pid, every process the test started, including the
+# xenstored that `tandem run` started (found by its pid file).
+set -u
+BUILD=${BUILD:-build}
+TANDEM_ROOT=${TANDEM_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+TANDEM_BIN=${TANDEM_BIN:-$TANDEM_ROOT/$BUILD/bin}
+TANDEM=$TANDEM_BIN/tandem
+KERNEL=$TANDEM_ROOT/$BUILD/guest/tandem-guest.elf
+unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_VMM_ARGS
+
+export TANDEM_RUNDIR
+TANDEM_RUNDIR=$(mktemp -d /tmp/tandem-cli.XXXXXX)
+WORK=$TANDEM_RUNDIR.work
+mkdir -p "$WORK"
+BG_PIDS=()
+FAILS=0
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; FAILS=$((FAILS + 1)); }
+skip_all() { echo "$1"; exit 77; }
+
+cleanup() {
+    local p
+    for p in "${BG_PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in "${BG_PIDS[@]}"; do
+        wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
+    done
+    stop_xenstored
+    rm -rf "$TANDEM_RUNDIR" "$WORK"
+}
+trap cleanup EXIT
+
+stop_xenstored() {
+    local pidf=$TANDEM_RUNDIR/xenstored/pid p
+    [ -s "$pidf" ] || return 0
+    p=$(cat "$pidf")
+    kill -TERM "$p" 2>/dev/null && { wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null; }
+    rm -f "$pidf"
+}
+
+# wait_gone PID TENTHS: true once PID has exited (checked every 0.1 s).
+wait_gone() {
+    local i
+    for ((i = 0; i < $2; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    ! kill -0 "$1" 2>/dev/null
+}
+
+# wait_for TENTHS CMD...: true as soon as CMD succeeds (a state, not a delay).
+wait_for() {
+    local n=$1 i
+    shift
+    for ((i = 0; i < n; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    "$@" >/dev/null 2>&1
+}
+
+file_has() { grep -qE -- "$2" "$1"; }
+
+need_tandem() {
+    [ -x "$TANDEM" ] || { echo "FAIL: setup: $TANDEM is not built"; exit 1; }
+}
+
+need_kvm() {
+    [ -e /dev/kvm ] || skip_all "SKIP: /dev/kvm is missing: cannot boot guests here"
+    [ -w /dev/kvm ] || skip_all "SKIP: /dev/kvm is not writable by $(id -un)"
+}
+
+need_file() {
+    [ -e "$1" ] || { echo "FAIL: setup: $1 is missing (not built?)"; exit 1; }
+}
+
+# xs CMD ARGS: Debian's xenstore-utils against our daemon.
+xs() { XENSTORED_PATH=$TANDEM_RUNDIR/xenstored/socket "/usr/bin/xenstore-$1" "${@:2}"; }
+
+# write_cfg FILE NAME CMDLINE [extra lines...]
+write_cfg() {
+    local f=$1 name=$2 cmdline=$3
+    shift 3
+    {
+        echo "name = \"$name\""
+        echo "kernel = \"$KERNEL\""
+        echo "memory = 32"
+        echo "cmdline = \"$cmdline\""
+        local l
+        for l in "$@"; do echo "$l"; done
+    } > "$f"
+}
+
+# start_bg NAME CFG [overrides]: `tandem run` in the background; its output
+# goes to $WORK/NAME.out/.err, its pid to BG_PIDS and $LAST_PID.
+start_bg() {
+    local name=$1 cfg=$2
+    shift 2
+    "$TANDEM" run "$cfg" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" < /dev/null &
+    LAST_PID=$!
+    BG_PIDS+=("$LAST_PID")
+}
+
+# wait_rc PID TENTHS: waits for a background run and prints its status
+# (124 on timeout, after killing it).
+wait_rc() {
+    local rc
+    if wait_gone "$1" "$2"; then
+        wait "$1"; rc=$?
+    else
+        kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; rc=124
+    fi
+    echo "$rc"
+}
+
+# nothing_left DOMID UUID: no trace in xenstore, the run dir or the process table.
+nothing_left() {
+    local id=$1 uuid=$2 why=""
+    xs exists "/local/domain/$id" 2>/dev/null && why="$why /local/domain/$id still in xenstore;"
+    [ -n "$uuid" ] && xs exists "/vm/$uuid" 2>/dev/null && why="$why /vm/$uuid still in xenstore;"
+    [ -e "$TANDEM_RUNDIR/dom$id.ctl" ] && why="$why dom$id.ctl left;"
+    [ -e "$TANDEM_RUNDIR/dom$id.lock" ] && why="$why dom$id.lock left;"
+    pgrep -f -- "--run-dir $TANDEM_RUNDIR" >/dev/null && why="$why a tandem-vmm still runs;"
+    echo "$why"
+    [ -z "$why" ]
+}
+
+finish() {
+    [ "$FAILS" = 0 ]
+    exit $?
+}
