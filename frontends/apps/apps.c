@@ -1,0 +1,26 @@
+/* The table of apps selectable with `app=NAME` (see apps.h). */
+#include "apps.h"
+#include "kernel.h"
+
+static const struct app apps[] = {
+    { "hello", app_hello, "print domain id, memory and vCPUs, power off" },
+    { "crash", app_crash, "fault on purpose: the domain ends as crashed" },
+    { "timer", app_timer, "check 10 ms / 100 ms / 1 s sleeps against the TSC" },
+    { "idle", app_idle, "wait for control/shutdown in xenstore" },
+    { "spin", app_spin, "spin n=N iterations and time them" },
+    { "smp", app_smp, "run a thread on every vCPU" },
+};
+
+const struct app *app_find(const char *name)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(apps); i++)
+        if (strcmp(apps[i].name, name) == 0)
+            return &apps[i];
+    return NULL;
+}
+
+void app_list(void)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(apps); i++)
+        printk("  app=%-6s %s\n", apps[i].name, apps[i].help);
+}

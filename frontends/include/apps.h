@@ -1,0 +1,29 @@
+/*
+ * Guest applications, picked with `app=NAME` on the command line.  An app
+ * runs in the kernel's main thread; its return value decides how the
+ * domain ends: 0 = poweroff, anything else = crash.  To add one: write
+ * frontends/apps/NAME.c with `int app_NAME(const struct cmdline *)`,
+ * declare it here and add it to the table in frontends/apps/apps.c.
+ */
+#ifndef TANDEM_GUEST_APPS_H
+#define TANDEM_GUEST_APPS_H
+
+#include "cmdline.h"
+
+struct app {
+    const char *name;
+    int (*main)(const struct cmdline *cl);
+    const char *help;
+};
+
+const struct app *app_find(const char *name);
+void app_list(void); /* prints the table */
+
+int app_hello(const struct cmdline *cl);
+int app_crash(const struct cmdline *cl);
+int app_timer(const struct cmdline *cl);
+int app_idle(const struct cmdline *cl);
+int app_spin(const struct cmdline *cl);
+int app_smp(const struct cmdline *cl);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The guest console.  Until console_init() it writes through the
+ * console_io hypercall; afterwards through the PV console ring
+ * (struct xencons_interface, event channel 2), as a Xen guest would.
+ */
+#ifndef TANDEM_GUEST_CONSOLE_H
+#define TANDEM_GUEST_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Switches output to the ring at ring_gpa, notifying port. */
+void console_init(uint64_t ring_gpa, uint32_t port);
+
+/* Writes bytes as they are.  Safe from any context, any vCPU. */
+void console_write(const char *s, size_t len);
+
+/* Waits (bounded) until the backend has consumed everything written, so
+ * that nothing is lost at shutdown. */
+void console_flush(void);
+
+/* Reads up to len bytes of input that are available now; returns count. */
+size_t console_read(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * kernel_main: called by the arch layer in 64-bit mode with interrupts
+ * off.  Brings the kernel up in dependency order — boot data, memory,
+ * events, scheduler, clock, console ring, xenstore — then runs the app
+ * named on the command line in the main thread and shuts the domain down
+ * with the app's verdict.
+ */
+#include "apps.h"
+#include "arch.h"
+#include "cmdline.h"
+#include "console.h"
+#include "evtchn.h"
+#include "hypervisor.h"
+#include "kernel.h"
+#include "ktime.h"
+#include "mm.h"
+#include "platform.h"
+#include "public/hvm/start_info.h"
+#include "public/sched.h"
+#include "thread.h"
+#include "xenstore.h"
+
+static struct cmdline cmdline;
+
+static void parse_cmdline(const struct hvm_start_info *si)
+{
+    const char *src = si->cmdline_paddr ? phys_to_virt(si->cmdline_paddr) : platform.bootargs;
+    char err[160];
+    if (cmdline_parse(&cmdline, src, CMDLINE_MAX + 1, err, sizeof(err)) < 0) {
+        printk("%s\n", err);
+        hypervisor_shutdown(SHUTDOWN_crash);
+    }
+}
+
+static void console_event(evtchn_port_t port, void *arg)
+{
+    (void)port;
+    (void)arg; /* output needs no acknowledgement; input is polled */
+}
+
+static void start_console(void)
+{
+    const char *c = cmdline_get(&cmdline, "console");
+    if (!platform.has_console || (c && strcmp(c, "io") == 0))
+        return; /* keep console_io: no ring, or asked for */
+    evtchn_bind(platform.console_port, console_event, NULL);
+    console_init(platform.console_ring, platform.console_port);
+}
+
+/* libxl looks for control/feature-* before it asks a guest to shut
+ * down; written in the background so no app waits for xenstored. */
+static void advertise_features(void *arg)
+{
+    (void)arg;
+    static const char *const keys[] = { "control/feature-poweroff", "control/feature-reboot",
+                                        "control/feature-suspend" };
+    for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+        int r = xs_write(keys[i], "1");
+        if (r < 0) {
+            printk("xenstore: writing %s failed (%d); is xenstored attached?\n", keys[i], r);
+            return;
+        }
+    }
+}
+
+static void start_xenstore(void)
+{
+    if (!platform.has_xenstore || !xs_init(platform.xenstore_ring, platform.xenstore_port))
+        return;
+    const char *f = cmdline_get(&cmdline, "xs-features");
+    if (!(f && strcmp(f, "0") == 0))
+        thread_create("xs-features", advertise_features, NULL);
+}
+
+static const struct app *pick_app(void)
+{
+    const char *name = cmdline_get(&cmdline, "app");
+    const struct app *app = app_find(name ? name : "hello");
+    if (!app) {
+        printk("unknown app=%s; the apps are:\n", name);
+        app_list();
+        hypervisor_shutdown(SHUTDOWN_crash);
+    }
+    return app;
+}
+
+void kernel_main(const struct hvm_start_info *si)
+{
+    if (platform_parse(si, arch_fdt()) < 0)
+        panic("cannot use the boot information");
+    parse_cmdline(si);
+    mm_init(si);
+    evtchn_init();
+    sched_init_cpu(0, "main");
+    time_init_cpu(0);
+    arch_irq_enable();
+    start_console();
+    start_xenstore();
+    const struct app *app = pick_app();
+    printk("tandem guest: domid=%u cpu-mode=%s app=%s\n", platform.domid, arch_cpu_mode(),
+           app->name);
+    int rc = app->main(&cmdline);
+    hypervisor_shutdown(rc == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+}

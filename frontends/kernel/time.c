@@ -1,0 +1,93 @@
+/*
+ * Clock and timer.  System time = system_time + scaled (rdtsc -
+ * tsc_timestamp), read under Xen's version protocol: the VMM makes the
+ * version odd while it updates the record, so a reader retries when the
+ * version is odd or changed while it read.
+ */
+#include "arch.h"
+#include "clock.h"
+#include "evtchn.h"
+#include "hypercall.h"
+#include "kernel.h"
+#include "ktime.h"
+#include "platform.h"
+
+static uint64_t last_ns[ARCH_MAX_CPUS]; /* keeps each vCPU's clock monotonic */
+
+static uint64_t read_system_time(const volatile struct vcpu_time_info *t)
+{
+    uint32_t version;
+    uint64_t tsc_stamp, sys, tsc;
+    uint32_t mul;
+    int8_t shift;
+    do {
+        version = t->version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        tsc_stamp = t->tsc_timestamp;
+        sys = t->system_time;
+        mul = t->tsc_to_system_mul;
+        shift = t->tsc_shift;
+        tsc = arch_rdtsc();
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((version & 1) || version != t->version);
+    uint64_t delta = tsc > tsc_stamp ? tsc - tsc_stamp : 0;
+    return sys + clock_scale_delta(delta, mul, shift);
+}
+
+uint64_t monotonic_ns(void)
+{
+    int cpu = arch_cpu_id();
+    struct vcpu_info *vi = evtchn_vcpu_info(cpu);
+    if (!vi)
+        return tsc_to_ns(arch_rdtsc()); /* before evtchn_init: early boot only */
+    unsigned long flags = arch_irq_save();
+    uint64_t now = read_system_time(&vi->time);
+    if (now < last_ns[cpu])
+        now = last_ns[cpu];
+    last_ns[cpu] = now;
+    arch_irq_restore(flags);
+    return now;
+}
+
+uint64_t wallclock_ns(void)
+{
+    const volatile struct shared_info *s = evtchn_shared_info();
+    uint32_t version, sec, nsec, sec_hi;
+    if (!s)
+        return 0;
+    do {
+        version = s->wc_version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        sec = s->wc_sec;
+        nsec = s->wc_nsec;
+        sec_hi = s->wc_sec_hi;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((version & 1) || version != s->wc_version);
+    uint64_t base = (((uint64_t)sec_hi << 32) | sec) * NSEC_PER_SEC + nsec;
+    return base ? base + monotonic_ns() : 0;
+}
+
+uint64_t tsc_to_ns(uint64_t ticks)
+{
+    return clock_tsc_to_ns(ticks, platform.tsc_khz);
+}
+
+void timer_arm(uint64_t deadline)
+{
+    HYPERVISOR_set_timer_op(deadline);
+}
+
+/* The timer's only job is to end arch_idle(); the scheduler then looks at
+ * the clock itself. */
+static void timer_virq(evtchn_port_t port, void *arg)
+{
+    (void)port;
+    (void)arg;
+}
+
+void time_init_cpu(int cpu)
+{
+    long r = evtchn_bind_virq(VIRQ_TIMER, (uint32_t)cpu, timer_virq, NULL);
+    if (r < 0)
+        panic("time: vcpu %d: bind VIRQ_TIMER failed: %ld", cpu, r);
+}

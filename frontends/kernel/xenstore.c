@@ -1,0 +1,360 @@
+/*
+ * Xenstore client (see xenstore.h).  Requests are written to req[] in
+ * pieces as space frees up (a message may be larger than the ring), with
+ * a doorbell notify after each piece.  Whoever waits — a requester or a
+ * watch reader — pumps rsp[]: bytes are reassembled into one message
+ * buffer, the header is checked (length within XENSTORE_PAYLOAD_MAX),
+ * and complete messages are dispatched: watch events to a bounded queue,
+ * the reply matching the outstanding req_id to the requester.  Anything
+ * malformed marks the connection broken instead of being trusted.
+ */
+#include "evtchn.h"
+#include "kernel.h"
+#include "kerrno.h"
+#include "ktime.h"
+#include "mm.h"
+#include "public/io/xs_wire.h"
+#include "spinlock.h"
+#include "thread.h"
+#include "xenstore.h"
+
+#define MAX_QUEUED_EVENTS 64
+
+struct watch_event {
+    struct watch_event *next;
+    char *path, *token; /* point into data */
+    char data[];
+};
+
+static struct {
+    volatile struct xenstore_domain_interface *ring;
+    uint32_t port;
+    bool broken;
+    struct waitq wq;          /* woken on every event from xenstored */
+    struct spinlock pump_lock;
+    /* request side */
+    struct thread *owner;     /* thread with the one request in flight */
+    struct waitq busy_wq;
+    uint32_t next_req_id;
+    uint32_t want_req_id;
+    bool reply_ready;
+    uint32_t reply_type;
+    char *reply;              /* malloc'd, NUL-terminated */
+    uint32_t reply_len;
+    /* receive side */
+    union {
+        struct xsd_sockmsg hdr;
+        char bytes[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    } rx;
+    size_t rx_have;
+    struct watch_event *ev_head, *ev_tail;
+    unsigned int ev_count;
+} xs;
+
+static void xs_event(evtchn_port_t port, void *arg)
+{
+    (void)port;
+    (void)arg;
+    waitq_wake_all(&xs.wq);
+}
+
+bool xs_init(uint64_t ring_gpa, uint32_t port)
+{
+    xs.ring = phys_to_virt(ring_gpa);
+    xs.port = port;
+    xs.next_req_id = 1;
+    if (evtchn_bind(port, xs_event, NULL) < 0) {
+        printk("xenstore: cannot bind event channel %u\n", port);
+        xs.ring = NULL;
+        return false;
+    }
+    return true;
+}
+
+bool xs_available(void)
+{
+    return xs.ring && !xs.broken;
+}
+
+static void mark_broken(const char *why)
+{
+    if (!xs.broken)
+        printk("xenstore: connection unusable: %s\n", why);
+    xs.broken = true;
+    waitq_wake_all(&xs.wq);
+}
+
+static void queue_watch_event(const char *payload, uint32_t len)
+{
+    /* payload = path NUL token NUL; both must be there */
+    const char *path_end = memchr(payload, '\0', len);
+    const char *tok_end = path_end ? memchr(path_end + 1, '\0', len - (uint32_t)(path_end + 1 - payload)) : NULL;
+    if (!tok_end) {
+        printk("xenstore: dropping malformed watch event (%u bytes)\n", len);
+        return;
+    }
+    if (xs.ev_count == MAX_QUEUED_EVENTS) {
+        printk("xenstore: watch event queue full, dropping one\n");
+        return;
+    }
+    struct watch_event *ev = malloc(sizeof(*ev) + len);
+    if (!ev)
+        return;
+    memcpy(ev->data, payload, len);
+    ev->path = ev->data;
+    ev->token = ev->data + (path_end + 1 - payload);
+    ev->next = NULL;
+    if (xs.ev_tail)
+        xs.ev_tail->next = ev;
+    else
+        xs.ev_head = ev;
+    xs.ev_tail = ev;
+    xs.ev_count++;
+}
+
+static void dispatch_message(void)
+{
+    const struct xsd_sockmsg *h = &xs.rx.hdr;
+    const char *payload = xs.rx.bytes + sizeof(*h);
+    if (h->type == XS_WATCH_EVENT) {
+        queue_watch_event(payload, h->len);
+        return;
+    }
+    if (!xs.owner || xs.reply_ready || h->req_id != xs.want_req_id) {
+        printk("xenstore: dropping unexpected reply (type %u, req_id %u)\n", h->type, h->req_id);
+        return;
+    }
+    char *copy = malloc(h->len + 1);
+    if (copy) {
+        memcpy(copy, payload, h->len);
+        copy[h->len] = '\0';
+    }
+    xs.reply = copy;
+    xs.reply_len = h->len;
+    xs.reply_type = copy ? h->type : XS_ERROR;
+    xs.reply_ready = true;
+}
+
+/* Moves whatever xenstored has written into the reassembly buffer and
+ * dispatches complete messages.  Non-blocking. */
+static void pump(void)
+{
+    volatile struct xenstore_domain_interface *r = xs.ring;
+    unsigned long flags = spin_lock_irqsave(&xs.pump_lock);
+    bool consumed = false;
+    while (!xs.broken) {
+        uint32_t cons = r->rsp_cons, prod = READ_ONCE(r->rsp_prod);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (prod - cons > XENSTORE_RING_SIZE) {
+            mark_broken("rsp ring indexes out of range");
+            break;
+        }
+        if (prod == cons)
+            break;
+        size_t need = xs.rx_have < sizeof(struct xsd_sockmsg)
+                          ? sizeof(struct xsd_sockmsg) - xs.rx_have
+                          : sizeof(struct xsd_sockmsg) + xs.rx.hdr.len - xs.rx_have;
+        while (need && cons != prod) {
+            xs.rx.bytes[xs.rx_have++] = r->rsp[MASK_XENSTORE_IDX(cons)];
+            cons++;
+            need--;
+        }
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        r->rsp_cons = cons;
+        consumed = true;
+        if (xs.rx_have == sizeof(struct xsd_sockmsg) && xs.rx.hdr.len > XENSTORE_PAYLOAD_MAX) {
+            mark_broken("reply longer than XENSTORE_PAYLOAD_MAX");
+            break;
+        }
+        if (xs.rx_have >= sizeof(struct xsd_sockmsg) &&
+            xs.rx_have == sizeof(struct xsd_sockmsg) + xs.rx.hdr.len) {
+            dispatch_message();
+            xs.rx_have = 0;
+        }
+    }
+    spin_unlock_irqrestore(&xs.pump_lock, flags);
+    if (consumed)
+        evtchn_notify(xs.port);
+}
+
+static bool pump_until_reply(void)
+{
+    pump();
+    return xs.reply_ready || xs.broken;
+}
+
+static bool pump_until_space(void)
+{
+    pump();
+    return xs.broken || xs.ring->req_prod - READ_ONCE(xs.ring->req_cons) < XENSTORE_RING_SIZE;
+}
+
+static int write_bytes(const void *data, size_t len, uint64_t deadline)
+{
+    volatile struct xenstore_domain_interface *r = xs.ring;
+    const char *p = data;
+    while (len) {
+        if (!wait_event_until(&xs.wq, pump_until_space(), deadline))
+            return -ETIMEDOUT;
+        if (xs.broken)
+            return -EIO;
+        uint32_t prod = r->req_prod, cons = READ_ONCE(r->req_cons);
+        if (prod - cons > XENSTORE_RING_SIZE) {
+            mark_broken("req ring indexes out of range");
+            return -EIO;
+        }
+        while (len && prod - cons < XENSTORE_RING_SIZE) {
+            r->req[MASK_XENSTORE_IDX(prod)] = *p++;
+            prod++;
+            len--;
+        }
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        r->req_prod = prod;
+        evtchn_notify(xs.port);
+    }
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int err;
+} error_names[] = {
+    { "EINVAL", EINVAL }, { "EACCES", EACCES }, { "EEXIST", EEXIST }, { "EISDIR", EISDIR },
+    { "ENOENT", ENOENT }, { "ENOMEM", ENOMEM }, { "ENOSPC", ENOSPC }, { "EIO", EIO },
+    { "ENOTEMPTY", ENOTEMPTY }, { "ENOSYS", ENOSYS }, { "EROFS", EROFS }, { "EBUSY", EBUSY },
+    { "EAGAIN", EAGAIN }, { "EISCONN", EISCONN }, { "E2BIG", E2BIG }, { "EPERM", EPERM },
+};
+
+static int error_from_name(const char *s)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(error_names); i++)
+        if (strcmp(s, error_names[i].name) == 0)
+            return -error_names[i].err;
+    return -EIO;
+}
+
+/* Takes the single request slot; true again if we already hold it (the
+ * wait_event condition may be evaluated more than once). */
+static bool try_own(void)
+{
+    struct thread *me = thread_current(), *none = NULL;
+    if (__atomic_load_n(&xs.owner, __ATOMIC_ACQUIRE) == me)
+        return true;
+    return __atomic_compare_exchange_n(&xs.owner, &none, me, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/* Sends one request made of NUL-separated parts and waits for its reply.
+ * On success *reply (if given) gets the malloc'd payload. */
+static int request(uint32_t type, const char *const parts[], const size_t lens[], int nparts,
+                   char **reply, uint32_t *reply_len)
+{
+    if (!xs_available())
+        return -EIO;
+    uint64_t deadline = monotonic_ns() + XS_TIMEOUT_NS;
+    uint32_t total = 0;
+    for (int i = 0; i < nparts; i++)
+        total += (uint32_t)lens[i];
+    if (total > XENSTORE_PAYLOAD_MAX)
+        return -E2BIG;
+    if (!wait_event_until(&xs.busy_wq, try_own(), deadline))
+        return -ETIMEDOUT;
+    xs.reply_ready = false;
+    xs.want_req_id = xs.next_req_id++;
+    struct xsd_sockmsg h = { .type = type, .req_id = xs.want_req_id, .tx_id = 0, .len = total };
+    int r = write_bytes(&h, sizeof(h), deadline);
+    for (int i = 0; r == 0 && i < nparts; i++)
+        r = write_bytes(parts[i], lens[i], deadline);
+    if (r == 0 && !wait_event_until(&xs.wq, pump_until_reply(), deadline))
+        r = -ETIMEDOUT;
+    if (r == 0 && !xs.reply_ready)
+        r = -EIO;
+    if (r == 0 && xs.reply_type == XS_ERROR)
+        r = error_from_name(xs.reply ? xs.reply : "");
+    else if (r == 0 && xs.reply_type != type)
+        r = -EPROTO;
+    if (r == 0 && reply) {
+        *reply = xs.reply;
+        if (reply_len)
+            *reply_len = xs.reply_len;
+    } else {
+        free(xs.reply);
+    }
+    xs.reply = NULL;
+    xs.reply_ready = false;
+    xs.want_req_id = 0;
+    __atomic_store_n(&xs.owner, NULL, __ATOMIC_RELEASE);
+    waitq_wake_all(&xs.busy_wq);
+    return r;
+}
+
+int xs_read(const char *path, char *buf, size_t len)
+{
+    const char *parts[] = { path };
+    size_t lens[] = { strlen(path) + 1 };
+    char *reply;
+    uint32_t n;
+    int r = request(XS_READ, parts, lens, 1, &reply, &n);
+    if (r < 0)
+        return r;
+    if (len)
+        strlcpy(buf, reply, len); /* the value itself carries no NUL */
+    free(reply);
+    return (int)n;
+}
+
+static int simple_request(uint32_t type, const char *a, const char *b, bool b_nul)
+{
+    const char *parts[] = { a, b };
+    size_t lens[] = { strlen(a) + 1, b ? strlen(b) + (b_nul ? 1 : 0) : 0 };
+    return request(type, parts, lens, b ? 2 : 1, NULL, NULL);
+}
+
+int xs_write(const char *path, const char *value)
+{
+    return simple_request(XS_WRITE, path, value, false);
+}
+
+int xs_rm(const char *path)
+{
+    return simple_request(XS_RM, path, NULL, false);
+}
+
+int xs_watch(const char *path, const char *token)
+{
+    return simple_request(XS_WATCH, path, token, true);
+}
+
+int xs_unwatch(const char *path, const char *token)
+{
+    return simple_request(XS_UNWATCH, path, token, true);
+}
+
+static bool pump_until_event(void)
+{
+    pump();
+    return xs.ev_head || xs.broken;
+}
+
+int xs_read_watch(char *path, size_t plen, char *token, size_t tlen, uint64_t deadline)
+{
+    if (!xs.ring)
+        return -EIO;
+    if (!wait_event_until(&xs.wq, pump_until_event(), deadline))
+        return -ETIMEDOUT;
+    unsigned long flags = spin_lock_irqsave(&xs.pump_lock);
+    struct watch_event *ev = xs.ev_head;
+    if (ev) {
+        xs.ev_head = ev->next;
+        if (!xs.ev_head)
+            xs.ev_tail = NULL;
+        xs.ev_count--;
+    }
+    spin_unlock_irqrestore(&xs.pump_lock, flags);
+    if (!ev)
+        return -EIO;
+    strlcpy(path, ev->path, plen);
+    strlcpy(token, ev->token, tlen);
+    free(ev);
+    return 0;
+}
