@@ -13,6 +13,7 @@
 #include "platform.h"
 
 static uint64_t last_ns[ARCH_MAX_CPUS]; /* keeps each vCPU's clock monotonic */
+static const struct vcpu_time_info *time_src[ARCH_MAX_CPUS];
 
 static uint64_t read_system_time(const volatile struct vcpu_time_info *t)
 {
@@ -37,11 +38,11 @@ static uint64_t read_system_time(const volatile struct vcpu_time_info *t)
 uint64_t monotonic_ns(void)
 {
     int cpu = arch_cpu_id();
-    struct vcpu_info *vi = evtchn_vcpu_info(cpu);
-    if (!vi)
-        return tsc_to_ns(arch_rdtsc()); /* before evtchn_init: early boot only */
+    const struct vcpu_time_info *t = time_src[cpu];
+    if (!t)
+        return tsc_to_ns(arch_rdtsc()); /* before time_init_cpu: early boot only */
     unsigned long flags = arch_irq_save();
-    uint64_t now = read_system_time(&vi->time);
+    uint64_t now = read_system_time(t);
     if (now < last_ns[cpu])
         now = last_ns[cpu];
     last_ns[cpu] = now;
@@ -85,8 +86,24 @@ static void timer_virq(evtchn_port_t port, void *arg)
     (void)arg;
 }
 
+/* The registered vcpu_info should carry the time; if the VMM only keeps
+ * the legacy shared_info slot up to date, use that one. */
+static void pick_time_source(int cpu)
+{
+    const struct vcpu_time_info *t = &evtchn_vcpu_info(cpu)->time;
+    if (!READ_ONCE(t->tsc_to_system_mul) && cpu < XEN_LEGACY_MAX_VCPUS) {
+        const struct vcpu_time_info *legacy = &evtchn_shared_info()->vcpu_info[cpu].time;
+        if (READ_ONCE(legacy->tsc_to_system_mul))
+            t = legacy;
+    }
+    if (!READ_ONCE(t->tsc_to_system_mul))
+        panic("time: vcpu %d: the VMM published no vcpu_time_info (mul is 0)", cpu);
+    time_src[cpu] = t;
+}
+
 void time_init_cpu(int cpu)
 {
+    pick_time_source(cpu);
     long r = evtchn_bind_virq(VIRQ_TIMER, (uint32_t)cpu, timer_virq, NULL);
     if (r < 0)
         panic("time: vcpu %d: bind VIRQ_TIMER failed: %ld", cpu, r);
