@@ -1,0 +1,302 @@
+/*
+ * Connections, whatever the transport (unix socket, domain ring, in-memory
+ * for tests): input framing buffer, per-connection output queue written
+ * through when possible, the outstanding-requests limit (stop reading, as
+ * Xen), and dropping of clients that stall or overflow their queue.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xenstored.h"
+
+struct conn *xsd_conns;
+
+uint64_t xsd_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct conn *conn_new(const struct conn_ops *ops, void *priv, int fd, unsigned int domid)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->ops = ops;
+    c->priv = priv;
+    c->fd = fd;
+    c->id = domid;
+    c->next_txid = 1;
+    c->next = xsd_conns;
+    if (xsd_conns)
+        xsd_conns->prev = c;
+    xsd_conns = c;
+    return c;
+}
+
+static void update(struct conn *c)
+{
+    if (!c->dead && c->ops->update)
+        c->ops->update(c);
+}
+
+void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
+{
+    struct outmsg *o;
+    ssize_t n = 0;
+
+    if (c->dead || c->ignored)
+        return;
+    if (!c->out_head) {
+        n = c->ops->write(c, msg, len);
+        if (n < 0) {
+            conn_close(c, "write failed");
+            return;
+        }
+        if ((size_t)n == len || c->ignored)
+            return;
+    }
+    if (c->out_bytes + len - (size_t)n > XSD_OUTQ_MAX) {
+        conn_close(c, "output queue overflow");
+        return;
+    }
+    o = malloc(sizeof(*o) + len);
+    if (!o) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    memcpy(o->data, msg, len);
+    o->len = len;
+    o->off = (size_t)n;
+    o->is_reply = is_reply;
+    o->next = NULL;
+    if (c->out_tail)
+        c->out_tail->next = o;
+    else
+        c->out_head = o;
+    c->out_tail = o;
+    c->out_bytes += len - (size_t)n;
+    if (is_reply)
+        c->out_replies++;
+    if (!c->stall_since_ms)
+        c->stall_since_ms = xsd_now_ms();
+    update(c);
+}
+
+void conn_flush(struct conn *c)
+{
+    bool unblocked = false;
+
+    while (c->out_head && !c->dead && !c->ignored) {
+        struct outmsg *o = c->out_head;
+        ssize_t n = c->ops->write(c, o->data + o->off, o->len - o->off);
+        if (n < 0) {
+            conn_close(c, "write failed");
+            return;
+        }
+        if (n == 0)
+            break;
+        c->stall_since_ms = xsd_now_ms();
+        o->off += (size_t)n;
+        c->out_bytes -= (size_t)n;
+        if (o->off < o->len)
+            continue;
+        c->out_head = o->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        if (o->is_reply && c->out_replies-- == (unsigned int)xsd_quota[Q_OUTSTANDING])
+            unblocked = true;
+        free(o);
+    }
+    if (!c->out_head)
+        c->stall_since_ms = 0;
+    update(c);
+    if (unblocked && c->inlen)
+        conn_process(c);
+}
+
+static void bad_client(struct conn *c, const char *why)
+{
+    xsd_log(XSD_LOG_ERR, "%s connection (domain %u): %s", c->ops->kind, c->id, why);
+    if (c->domain) {
+        /* Ring: flag the error for the guest and stop serving it. */
+        struct xenstore_domain_interface *intf = c->domain->ra.page;
+        intf->error = XENSTORE_ERROR_PROTO;
+        c->ignored = true;
+        return;
+    }
+    conn_close(c, why);
+}
+
+void conn_process(struct conn *c)
+{
+    size_t off = 0;
+
+    while (!c->dead && !c->ignored && c->out_replies < (unsigned int)xsd_quota[Q_OUTSTANDING]) {
+        struct xsd_msg m;
+        size_t used;
+        int r = wire_parse(c->inbuf + off, c->inlen - off, &m, &used);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            bad_client(c, "message payload over 4096 bytes");
+            return;
+        }
+        ops_dispatch(c, &m);
+        off += used;
+    }
+    if (c->dead || c->ignored)
+        return;
+    if (off) {
+        memmove(c->inbuf, c->inbuf + off, c->inlen - off);
+        c->inlen -= off;
+    }
+    update(c);
+}
+
+bool conn_wants_read(const struct conn *c)
+{
+    return !c->dead && !c->ignored && c->inlen < sizeof(c->inbuf);
+}
+
+void conn_input(struct conn *c)
+{
+    while (conn_wants_read(c)) {
+        ssize_t n = c->ops->read(c, c->inbuf + c->inlen, sizeof(c->inbuf) - c->inlen);
+        if (n < 0) {
+            conn_close(c, "closed by peer");
+            return;
+        }
+        if (n == 0)
+            break;
+        c->inlen += (size_t)n;
+        conn_process(c);
+    }
+}
+
+void conn_close(struct conn *c, const char *why)
+{
+    if (c->dead)
+        return;
+    xsd_log(XSD_LOG_INFO, "%s connection (domain %u) closed: %s", c->ops->kind, c->id, why);
+    c->dead = true;
+    if (c->ops->close)
+        c->ops->close(c);
+}
+
+void conn_reset(struct conn *c)
+{
+    watch_remove_all(c);
+    while (c->txs) {
+        struct transaction *t = c->txs;
+        tx_unlink(c, t);
+        tx_free(t);
+    }
+    while (c->out_head) {
+        struct outmsg *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    c->out_tail = NULL;
+    c->out_bytes = 0;
+    c->out_replies = 0;
+    c->stall_since_ms = 0;
+    c->inlen = 0;
+}
+
+static void conn_free(struct conn *c)
+{
+    conn_reset(c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        xsd_conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    if (c->domain && c->domain->conn == c)
+        c->domain->conn = NULL;
+    free(c->cap);
+    free(c);
+}
+
+void conn_reap(void)
+{
+    struct conn *c = xsd_conns, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        if (c->dead)
+            conn_free(c);
+    }
+}
+
+void conn_close_all(void)
+{
+    for (struct conn *c = xsd_conns; c; c = c->next)
+        conn_close(c, "shutdown");
+    conn_reap();
+}
+
+void conn_check_stalls(uint64_t now_ms)
+{
+    for (struct conn *c = xsd_conns; c; c = c->next)
+        if (!c->dead && c->out_head && c->stall_since_ms &&
+            now_ms - c->stall_since_ms > XSD_STALL_MS)
+            conn_close(c, "stalled: output not read for 20 s");
+}
+
+/* In-memory transport: output is captured (bounded), input is fed. */
+static ssize_t mem_read(struct conn *c, void *buf, size_t len)
+{
+    (void)c; (void)buf; (void)len;
+    return 0;
+}
+
+static ssize_t mem_write(struct conn *c, const void *buf, size_t len)
+{
+    if (c->caplen + len > c->capsize) {
+        size_t sz = c->capsize ? c->capsize : 4096;
+        char *p;
+        while (sz < c->caplen + len)
+            sz *= 2;
+        if (sz > XSD_OUTQ_MAX)
+            return (ssize_t)len; /* discard past the bound */
+        p = realloc(c->cap, sz);
+        if (!p)
+            return (ssize_t)len;
+        c->cap = p;
+        c->capsize = sz;
+    }
+    memcpy(c->cap + c->caplen, buf, len);
+    c->caplen += len;
+    return (ssize_t)len;
+}
+
+static const struct conn_ops mem_ops = {
+    .read = mem_read, .write = mem_write, .kind = "memory",
+};
+
+struct conn *conn_new_mem(unsigned int domid)
+{
+    return conn_new(&mem_ops, NULL, -1, domid);
+}
+
+void conn_mem_feed(struct conn *c, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len && conn_wants_read(c)) {
+        size_t n = sizeof(c->inbuf) - c->inlen;
+        if (n > len)
+            n = len;
+        memcpy(c->inbuf + c->inlen, p, n);
+        c->inlen += n;
+        p += n;
+        len -= n;
+        conn_process(c);
+    }
+}

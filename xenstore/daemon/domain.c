@@ -1,0 +1,226 @@
+/*
+ * Domains: INTRODUCE attaches a domain's ring through the domain transport
+ * (tandem-vmm's control socket, or a test's fake) and fires
+ * @introduceDomain; RELEASE drops its connection, removes the nodes it owns
+ * (or gives them to dom0 with --keep-orphans, as Xen's -K) and fires
+ * @releaseDomain.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "xenstored.h"
+
+bool xsd_keep_orphans;
+static const struct domain_transport *transport = &vmm_transport;
+static struct xsd_domain **domains; /* indexed by domid < DOMID_FIRST_RESERVED */
+static unsigned int ndomains;
+
+void domain_set_transport(const struct domain_transport *t)
+{
+    transport = t ? t : &vmm_transport;
+}
+
+struct xsd_domain *domain_find(unsigned int domid)
+{
+    return domains && domid < XSD_DOMID_FIRST_RESERVED ? domains[domid] : NULL;
+}
+
+unsigned int domain_count(void)
+{
+    return ndomains;
+}
+
+static void kick_cb(struct evsrc *s, uint32_t events)
+{
+    struct xsd_domain *d = s->arg;
+    uint64_t v;
+
+    (void)events;
+    if (read(s->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        xsd_log(XSD_LOG_ERR, "domain %u: kick read failed: %m", d->domid);
+    if (d->conn)
+        ring_event(d->conn);
+}
+
+static void domain_free(struct xsd_domain *d)
+{
+    if (d->evsrc) {
+        ev_del(d->evsrc);
+        free(d->evsrc);
+    }
+    if (d->conn) {
+        conn_close(d->conn, "domain released");
+        d->conn->domain = NULL;
+        d->conn = NULL;
+    }
+    transport->detach(transport, &d->ra);
+    domains[d->domid] = NULL;
+    ndomains--;
+    free(d);
+}
+
+int domain_introduce(unsigned int domid, uint64_t gfn, unsigned int port)
+{
+    struct xsd_domain *d;
+    struct xenstore_domain_interface *intf;
+    struct evsrc *src;
+    int err;
+
+    if (domid == 0 || domid >= XSD_DOMID_FIRST_RESERVED)
+        return EINVAL;
+    if (!domains && !(domains = calloc(XSD_DOMID_FIRST_RESERVED, sizeof(*domains))))
+        return ENOMEM;
+    d = domains[domid];
+    if (d) {
+        /* Already there: Xen only re-binds the event channel. */
+        d->port = port;
+        return 0;
+    }
+    d = calloc(1, sizeof(*d));
+    src = calloc(1, sizeof(*src));
+    if (!d || !src) {
+        free(d);
+        free(src);
+        return ENOMEM;
+    }
+    d->ra.kick_fd = d->ra.notify_fd = -1;
+    err = transport->attach(transport, domid, gfn, port, &d->ra);
+    if (err) {
+        free(d);
+        free(src);
+        return err;
+    }
+    d->domid = domid;
+    d->gfn = gfn;
+    d->port = port;
+    d->introduced = true;
+    d->conn = conn_new(&ring_conn_ops, d, d->ra.kick_fd, domid);
+    if (!d->conn) {
+        transport->detach(transport, &d->ra);
+        free(d);
+        free(src);
+        return ENOMEM;
+    }
+    d->conn->domain = d;
+    src->fd = d->ra.kick_fd;
+    src->cb = kick_cb;
+    src->arg = d;
+    d->evsrc = src;
+    if (ev_add(src, EPOLLIN) != 0)
+        xsd_log(XSD_LOG_ERR, "domain %u: cannot watch kick fd", domid);
+    domains[domid] = d;
+    ndomains++;
+
+    intf = d->ra.page;
+    intf->req_cons = intf->req_prod = intf->rsp_cons = intf->rsp_prod = 0;
+    intf->server_features |= XENSTORE_SERVER_FEATURE_RECONNECTION | XENSTORE_SERVER_FEATURE_ERROR;
+    intf->error = XENSTORE_ERROR_NONE;
+    __atomic_store_n(&intf->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
+    {
+        uint64_t one = 1;
+        if (write(d->ra.notify_fd, &one, sizeof(one)) < 0)
+            xsd_log(XSD_LOG_ERR, "domain %u: notify failed: %m", domid);
+    }
+    xsd_log(XSD_LOG_INFO, "domain %u introduced (gfn %#llx port %u)", domid,
+            (unsigned long long)gfn, port);
+    watch_fire_special("@introduceDomain");
+    return 0;
+}
+
+/* Collects the top-most nodes owned by domid (their subtrees go with them). */
+struct owned_list {
+    char **paths;
+    size_t n, cap;
+};
+
+static void collect_owned(const char *path, unsigned int domid, struct owned_list *ol)
+{
+    struct node *n = tree_lookup(path);
+    size_t plen;
+
+    if (!n)
+        return;
+    if (node_owner(n) == domid && strcmp(path, "/") != 0) {
+        if (ol->n == ol->cap) {
+            size_t cap = ol->cap ? ol->cap * 2 : 16;
+            char **p = realloc(ol->paths, cap * sizeof(*p));
+            if (!p)
+                return;
+            ol->paths = p;
+            ol->cap = cap;
+        }
+        if ((ol->paths[ol->n] = strdup(path)) != NULL)
+            ol->n++;
+        if (!xsd_keep_orphans)
+            return;
+    }
+    plen = strlen(path);
+    for (uint32_t off = 0; off < n->childlen;) {
+        const char *leaf = n->children + off;
+        size_t l = strlen(leaf);
+        char *cp = malloc(plen + l + 2);
+        off += (uint32_t)l + 1;
+        if (!cp)
+            continue;
+        memcpy(cp, path, plen);
+        cp[plen] = '/';
+        memcpy(cp + (plen == 1 ? 1 : plen + 1), leaf, l + 1);
+        collect_owned(cp, domid, ol);
+        free(cp);
+    }
+}
+
+static void remove_owned(unsigned int domid)
+{
+    struct owned_list ol = { 0 };
+
+    if (!tree_owned(domid))
+        return;
+    collect_owned("/", domid, &ol);
+    for (size_t i = 0; i < ol.n; i++) {
+        struct node *n = tree_lookup(ol.paths[i]);
+        if (n && xsd_keep_orphans)
+            tree_chown(n, 0);
+        else if (n)
+            store_rm(NULL, NULL, ol.paths[i]);
+        free(ol.paths[i]);
+    }
+    free(ol.paths);
+}
+
+int domain_release(unsigned int domid)
+{
+    struct xsd_domain *d;
+
+    if (domid == 0)
+        return EINVAL;
+    d = domain_find(domid);
+    if (!d || !d->introduced)
+        return ENOENT;
+    if (d->conn) {
+        conn_close(d->conn, "domain released"); /* no events for it any more */
+        d->conn->domain = NULL;
+        d->conn = NULL;
+    }
+    remove_owned(domid);
+    domain_free(d);
+    xsd_log(XSD_LOG_INFO, "domain %u released", domid);
+    watch_fire_special("@releaseDomain");
+    return 0;
+}
+
+void domain_fini(void)
+{
+    if (!domains)
+        return;
+    for (unsigned int i = 0; i < XSD_DOMID_FIRST_RESERVED; i++)
+        if (domains[i])
+            domain_free(domains[i]);
+    free(domains);
+    domains = NULL;
+    ndomains = 0;
+}

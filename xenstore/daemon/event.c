@@ -1,0 +1,64 @@
+/* The one epoll loop: listener, socket clients, domain kick eventfds. */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "xenstored.h"
+
+static int epfd = -1;
+volatile int xsd_stop;
+
+int ev_init(void)
+{
+    if (epfd >= 0)
+        return 0;
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    return epfd < 0 ? errno : 0;
+}
+
+void ev_fini(void)
+{
+    if (epfd >= 0)
+        close(epfd);
+    epfd = -1;
+}
+
+int ev_add(struct evsrc *s, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = s };
+    return epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) == 0 ? 0 : -1;
+}
+
+int ev_mod(struct evsrc *s, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = s };
+    return epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) == 0 ? 0 : -1;
+}
+
+void ev_del(struct evsrc *s)
+{
+    if (epfd >= 0)
+        epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
+}
+
+int ev_run_once(int timeout_ms)
+{
+    struct epoll_event evs[64];
+    int n;
+    bool pending = false;
+
+    for (struct conn *c = xsd_conns; c && !pending; c = c->next)
+        pending = c->out_head != NULL;
+    if (pending && (timeout_ms < 0 || timeout_ms > 1000))
+        timeout_ms = 1000; /* to notice stalled clients */
+    n = epoll_wait(epfd, evs, 64, timeout_ms);
+    if (n < 0)
+        n = 0;
+    for (int i = 0; i < n; i++) {
+        struct evsrc *s = evs[i].data.ptr;
+        s->cb(s, evs[i].events);
+    }
+    conn_check_stalls(xsd_now_ms());
+    conn_reap();
+    return n;
+}
