@@ -9,11 +9,14 @@
 #include "evtchn.h"
 #include "hypercall.h"
 #include "kernel.h"
+#include "platform.h"
 #include "public/io/console.h"
 #include "public/xen.h"
 #include "spinlock.h"
 
-#define RING_WAIT_SPINS 20000000UL /* ~ a few seconds of pause loops */
+#define RING_WAIT_MS 2000     /* longest wait for the backend to drain */
+#define LOCK_WAIT_MS 1000     /* longest wait for another printk */
+#define FALLBACK_SPINS 200000 /* when the TSC frequency is unknown */
 
 static volatile struct xencons_interface *ring;
 static uint32_t ring_port;
@@ -25,9 +28,32 @@ void console_init(uint64_t ring_gpa, uint32_t port)
     __atomic_store_n(&ring, phys_to_virt(ring_gpa), __ATOMIC_RELEASE);
 }
 
+/* A bounded wait measured with the TSC, usable before the clock is set
+ * up and in any context; in emulated mode a spin count would take far
+ * longer than intended. */
+struct bound {
+    uint64_t end_tsc;
+    unsigned long spins;
+};
+
+static struct bound bound_start(unsigned int ms)
+{
+    uint64_t ticks = (uint64_t)platform.tsc_khz * ms;
+    return (struct bound){ ticks ? arch_rdtsc() + ticks : 0, 0 };
+}
+
+static bool bound_expired(struct bound *b)
+{
+    __asm__ __volatile__("pause");
+    if (b->end_tsc)
+        return arch_rdtsc() >= b->end_tsc;
+    return ++b->spins >= FALLBACK_SPINS;
+}
+
 static bool ring_wait_space(volatile struct xencons_interface *r)
 {
-    for (unsigned long i = 0; i < RING_WAIT_SPINS; i++) {
+    struct bound b = bound_start(RING_WAIT_MS);
+    for (unsigned long i = 0; !bound_expired(&b); i++) {
         uint32_t used = r->out_prod - READ_ONCE(r->out_cons);
         if (used < sizeof(r->out))
             return true;
@@ -35,7 +61,6 @@ static bool ring_wait_space(volatile struct xencons_interface *r)
             return false; /* the backend corrupted out_cons: stop writing */
         if (i == 0)
             evtchn_notify(ring_port);
-        __asm__ __volatile__("pause");
     }
     return false;
 }
@@ -63,11 +88,11 @@ static void ring_write(volatile struct xencons_interface *r, const char *s, size
  * this vCPU held the lock. */
 static bool console_lock_bounded(void)
 {
-    for (unsigned long i = 0; i < RING_WAIT_SPINS; i++) {
+    struct bound b = bound_start(LOCK_WAIT_MS);
+    do {
         if (!__atomic_exchange_n(&console_lock.locked, 1, __ATOMIC_ACQUIRE))
             return true;
-        __asm__ __volatile__("pause");
-    }
+    } while (!bound_expired(&b));
     return false;
 }
 
@@ -91,8 +116,9 @@ void console_flush(void)
     if (!r)
         return;
     evtchn_notify(ring_port);
-    for (unsigned long i = 0; i < RING_WAIT_SPINS && READ_ONCE(r->out_cons) != r->out_prod; i++)
-        __asm__ __volatile__("pause");
+    struct bound b = bound_start(RING_WAIT_MS);
+    while (READ_ONCE(r->out_cons) != r->out_prod && !bound_expired(&b))
+        ;
 }
 
 size_t console_read(char *buf, size_t len)

@@ -17,6 +17,7 @@
 #include "spinlock.h"
 #include "thread.h"
 #include "xenstore.h"
+#include "xsframe.h"
 
 #define MAX_QUEUED_EVENTS 64
 
@@ -41,12 +42,7 @@ static struct {
     uint32_t reply_type;
     char *reply;              /* malloc'd, NUL-terminated */
     uint32_t reply_len;
-    /* receive side */
-    union {
-        struct xsd_sockmsg hdr;
-        char bytes[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-    } rx;
-    size_t rx_have;
+    struct xs_frame rx;       /* receive side */
     struct watch_event *ev_head, *ev_tail;
     unsigned int ev_count;
 } xs;
@@ -86,10 +82,8 @@ static void mark_broken(const char *why)
 
 static void queue_watch_event(const char *payload, uint32_t len)
 {
-    /* payload = path NUL token NUL; both must be there */
-    const char *path_end = memchr(payload, '\0', len);
-    const char *tok_end = path_end ? memchr(path_end + 1, '\0', len - (uint32_t)(path_end + 1 - payload)) : NULL;
-    if (!tok_end) {
+    const char *path, *token;
+    if (xs_parse_watch_event(payload, len, &path, &token) < 0) {
         printk("xenstore: dropping malformed watch event (%u bytes)\n", len);
         return;
     }
@@ -102,7 +96,7 @@ static void queue_watch_event(const char *payload, uint32_t len)
         return;
     memcpy(ev->data, payload, len);
     ev->path = ev->data;
-    ev->token = ev->data + (path_end + 1 - payload);
+    ev->token = ev->data + (token - payload);
     ev->next = NULL;
     if (xs.ev_tail)
         xs.ev_tail->next = ev;
@@ -114,8 +108,8 @@ static void queue_watch_event(const char *payload, uint32_t len)
 
 static void dispatch_message(void)
 {
-    const struct xsd_sockmsg *h = &xs.rx.hdr;
-    const char *payload = xs.rx.bytes + sizeof(*h);
+    const struct xsd_sockmsg *h = &xs.rx.msg.hdr;
+    const char *payload = xs_frame_payload(&xs.rx);
     if (h->type == XS_WATCH_EVENT) {
         queue_watch_event(payload, h->len);
         return;
@@ -141,39 +135,26 @@ static void pump(void)
 {
     volatile struct xenstore_domain_interface *r = xs.ring;
     unsigned long flags = spin_lock_irqsave(&xs.pump_lock);
-    bool consumed = false;
+    uint32_t cons0 = r->rsp_cons, cons = cons0;
     while (!xs.broken) {
-        uint32_t cons = r->rsp_cons, prod = READ_ONCE(r->rsp_prod);
+        uint32_t prod = READ_ONCE(r->rsp_prod);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (prod - cons > XENSTORE_RING_SIZE) {
+        int st = xs_frame_feed(&xs.rx, r->rsp, &cons, prod);
+        if (st == XS_FRAME_BAD_INDEX)
             mark_broken("rsp ring indexes out of range");
+        else if (st == XS_FRAME_TOO_LONG)
+            mark_broken("message longer than XENSTORE_PAYLOAD_MAX");
+        if (st != XS_FRAME_READY)
             break;
-        }
-        if (prod == cons)
-            break;
-        size_t need = xs.rx_have < sizeof(struct xsd_sockmsg)
-                          ? sizeof(struct xsd_sockmsg) - xs.rx_have
-                          : sizeof(struct xsd_sockmsg) + xs.rx.hdr.len - xs.rx_have;
-        while (need && cons != prod) {
-            xs.rx.bytes[xs.rx_have++] = r->rsp[MASK_XENSTORE_IDX(cons)];
-            cons++;
-            need--;
-        }
+        dispatch_message();
+        xs_frame_reset(&xs.rx);
+    }
+    if (cons != cons0) {
         __atomic_thread_fence(__ATOMIC_RELEASE);
         r->rsp_cons = cons;
-        consumed = true;
-        if (xs.rx_have == sizeof(struct xsd_sockmsg) && xs.rx.hdr.len > XENSTORE_PAYLOAD_MAX) {
-            mark_broken("reply longer than XENSTORE_PAYLOAD_MAX");
-            break;
-        }
-        if (xs.rx_have >= sizeof(struct xsd_sockmsg) &&
-            xs.rx_have == sizeof(struct xsd_sockmsg) + xs.rx.hdr.len) {
-            dispatch_message();
-            xs.rx_have = 0;
-        }
     }
     spin_unlock_irqrestore(&xs.pump_lock, flags);
-    if (consumed)
+    if (cons != cons0)
         evtchn_notify(xs.port);
 }
 
@@ -215,24 +196,6 @@ static int write_bytes(const void *data, size_t len, uint64_t deadline)
     return 0;
 }
 
-static const struct {
-    const char *name;
-    int err;
-} error_names[] = {
-    { "EINVAL", EINVAL }, { "EACCES", EACCES }, { "EEXIST", EEXIST }, { "EISDIR", EISDIR },
-    { "ENOENT", ENOENT }, { "ENOMEM", ENOMEM }, { "ENOSPC", ENOSPC }, { "EIO", EIO },
-    { "ENOTEMPTY", ENOTEMPTY }, { "ENOSYS", ENOSYS }, { "EROFS", EROFS }, { "EBUSY", EBUSY },
-    { "EAGAIN", EAGAIN }, { "EISCONN", EISCONN }, { "E2BIG", E2BIG }, { "EPERM", EPERM },
-};
-
-static int error_from_name(const char *s)
-{
-    for (unsigned int i = 0; i < ARRAY_SIZE(error_names); i++)
-        if (strcmp(s, error_names[i].name) == 0)
-            return -error_names[i].err;
-    return -EIO;
-}
-
 /* Takes the single request slot; true again if we already hold it (the
  * wait_event condition may be evaluated more than once). */
 static bool try_own(void)
@@ -270,7 +233,7 @@ static int request(uint32_t type, const char *const parts[], const size_t lens[]
     if (r == 0 && !xs.reply_ready)
         r = -EIO;
     if (r == 0 && xs.reply_type == XS_ERROR)
-        r = error_from_name(xs.reply ? xs.reply : "");
+        r = xs.reply ? xs_error_from_name(xs.reply, xs.reply_len) : -ENOMEM;
     else if (r == 0 && xs.reply_type != type)
         r = -EPROTO;
     if (r == 0 && reply) {
