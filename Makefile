@@ -31,6 +31,8 @@ FUZZ_TARGETS :=
 BENCHES      :=
 
 .PHONY: all deps test test-run asan demo bench clean fuzz
+# Keep intermediate objects so rebuilds are incremental.
+.SECONDARY:
 all:
 
 # Generic rules: objects mirror the source tree under $(BUILD)/obj.
