@@ -50,3 +50,22 @@ libxenstore: $(XSLIB_SO) $(BUILD)/lib/libxenstore.so.4 $(BUILD)/lib/libxenstore.
 
 ALL_BINS += $(XSLIB_SO) $(BUILD)/lib/libxenstore.so.4 $(BUILD)/lib/libxenstore.so \
             $(XSLIB_A) $(XSLIB_PC) $(XSLIB_HDRS)
+
+# Whoever includes <xenstore.h> also gets what it includes.
+$(BUILD)/include/xenstore.h: | $(BUILD)/include/xenstore_lib.h $(BUILD)/include/xen/io/xs_wire.h
+
+# Tests: the pure helpers, and the library against a real xenstored.
+XSLIB_TESTS := $(BUILD)/tests/unit/libxenstore_strings $(BUILD)/tests/unit/libxenstore_daemon
+$(XSLIB_TESTS:$(BUILD)/tests/unit/%=$(BUILD)/obj/tests/unit/%.o): CFLAGS += $(XSLIB_CFLAGS) -Ixenstore/cli -Ixenstore/common
+$(XSLIB_TESTS:$(BUILD)/tests/unit/%=$(BUILD)/obj/tests/unit/%.o): | $(XSLIB_HDRS)
+
+$(BUILD)/tests/unit/libxenstore_strings: $(BUILD)/obj/tests/unit/libxenstore_strings.o \
+        $(BUILD)/obj/xenstore/cli/escape.o $(XSLIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDFLAGS)
+
+$(BUILD)/tests/unit/libxenstore_daemon: $(BUILD)/obj/tests/unit/libxenstore_daemon.o $(XSLIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDFLAGS)
+
+UNIT_TESTS += $(XSLIB_TESTS)
