@@ -16,18 +16,40 @@ static bool frame_used(const struct pagealloc *pa, uint64_t f)
     return (pa->bitmap[f / 64] >> (f % 64)) & 1;
 }
 
+/* Bits set in w, without the popcnt instruction (the emulator in plain
+ * cpu-mode lacks it). */
+static unsigned int bits_set(uint64_t w)
+{
+    w = w - ((w >> 1) & 0x5555555555555555ULL);
+    w = (w & 0x3333333333333333ULL) + ((w >> 2) & 0x3333333333333333ULL);
+    w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned int)((w * 0x0101010101010101ULL) >> 56);
+}
+
+/* Sets the bits of mask in word i to used/free, keeping nr_free right. */
+static void set_word(struct pagealloc *pa, uint64_t i, uint64_t mask, bool used)
+{
+    uint64_t *w = &pa->bitmap[i];
+    uint64_t changed = used ? (~*w & mask) : (*w & mask);
+    if (used) {
+        *w |= mask;
+        pa->nr_free -= bits_set(changed);
+    } else {
+        *w &= ~mask;
+        pa->nr_free += bits_set(changed);
+    }
+}
+
+/* Whole 64-frame words at a time: boot marks all of RAM, and in plain
+ * cpu-mode every instruction counts. */
 static void set_frames(struct pagealloc *pa, uint64_t first, uint64_t end, bool used)
 {
-    for (uint64_t f = first; f < end; f++) {
-        uint64_t bit = 1ULL << (f % 64);
-        uint64_t *w = &pa->bitmap[f / 64];
-        if (used && !(*w & bit)) {
-            *w |= bit;
-            pa->nr_free--;
-        } else if (!used && (*w & bit)) {
-            *w &= ~bit;
-            pa->nr_free++;
-        }
+    while (first < end) {
+        uint64_t i = first / 64, bit = first % 64;
+        uint64_t n = end - first < 64 - bit ? end - first : 64 - bit;
+        uint64_t mask = n == 64 ? ~0ULL : ((1ULL << n) - 1) << bit;
+        set_word(pa, i, mask, used);
+        first += n;
     }
 }
 
