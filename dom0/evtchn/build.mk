@@ -32,4 +32,12 @@ $(BUILD)/tests/unit/evtchn_2l: $(BUILD)/obj/tests/unit/evtchn_2l.o $(EVTCHN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-UNIT_TESTS += $(BUILD)/tests/unit/evtchn_2l
+$(BUILD)/tests/unit/evtchn_ctl: $(BUILD)/obj/tests/unit/evtchn_ctl.o $(EVTCHN_FAKE_VMM_OBJ) $(EVTCHN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/tests/unit/evtchn_lib: $(BUILD)/obj/tests/unit/evtchn_lib.o $(EVTCHN_FAKE_VMM_OBJ) $(EVTCHN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/unit/evtchn_2l $(BUILD)/tests/unit/evtchn_ctl $(BUILD)/tests/unit/evtchn_lib

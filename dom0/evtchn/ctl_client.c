@@ -338,9 +338,11 @@ static int do_request(struct tdm_ctl *c, const char *request, unsigned want_fds,
         return tdm_set_error(EINVAL, "dom%u: bad request line", c->domid);
     if (send_all(c->fd, request, len) < 0 || send_all(c->fd, "\n", 1) < 0)
         return tdm_set_error(errno, "dom%u: sending '%s': %s", c->domid, request, strerror(errno));
+    r->was_ok = 0;
     if (recv_line(c, r) < 0)
         return -1;
     rc = tdm_ctl_parse_reply(r);
+    r->was_ok = rc == 0;
     if (rc != 0)
         return tdm_add_context("dom%u: %s: ", c->domid, request);
     if (r->nfds != want_fds)

@@ -26,6 +26,7 @@ struct tdm_ctl_reply {
     const char *val[TDM_CTL_MAX_KV];
     unsigned nfds;
     int fds[TDM_CTL_MAX_FDS];
+    int was_ok;      /* the VMM said OK (even if the reply was then refused) */
 };
 
 /* run_dir NULL: $TANDEM_RUN_DIR, else TDM_DEFAULT_RUN_DIR. */

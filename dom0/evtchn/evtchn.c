@@ -274,8 +274,12 @@ int tdm_evtchn_bind_interdomain(struct tdm_evtchn *h, unsigned domid,
     if (!ctl)
         return -1;
     snprintf(req, sizeof(req), "evtchn-bind port=%u", remote_port);
-    if (tdm_ctl_request(ctl, req, 3, &r) < 0)
-        return tdm_add_context("evtchn: ");
+    if (tdm_ctl_request(ctl, req, 3, &r) < 0) {
+        tdm_add_context("evtchn: ");
+        if (r.was_ok)           /* bound there, unusable here */
+            goto undo;
+        return -1;
+    }
     if (parse_bind_reply(&r, domid, remote_port, &br) < 0) {
         tdm_ctl_reply_close_fds(&r);
         goto undo;
@@ -396,9 +400,9 @@ int tdm_evtchn_unbind(struct tdm_evtchn *h, int local_port)
     memset(&h->ports[local_port], 0, sizeof(b));
     pthread_rwlock_unlock(&h->lock);
 
-    release_binding(&b);
     ctl = find_conn(h, b.domid);
     snprintf(req, sizeof(req), "evtchn-unbind port=%u", b.remote_port);
+    release_binding(&b);
     if (ctl && tdm_ctl_request(ctl, req, 0, &r) < 0)
         return tdm_add_context("evtchn: ");
     return 0;
