@@ -105,16 +105,15 @@ start_bg() {
     BG_PIDS+=("$LAST_PID")
 }
 
-# wait_rc PID TENTHS: waits for a background run and prints its status
-# (124 on timeout, after killing it).
+# wait_rc PID TENTHS: waits for a background run; its status in $RC
+# (124 on timeout, after killing it). Not in a $(...): only this shell can
+# wait for its children.
 wait_rc() {
-    local rc
     if wait_gone "$1" "$2"; then
-        wait "$1"; rc=$?
+        wait "$1"; RC=$?
     else
-        kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; rc=124
+        kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; RC=124
     fi
-    echo "$rc"
 }
 
 # nothing_left DOMID UUID: no trace in xenstore, the run dir or the process table.
@@ -124,7 +123,8 @@ nothing_left() {
     [ -n "$uuid" ] && xs exists "/vm/$uuid" 2>/dev/null && why="$why /vm/$uuid still in xenstore;"
     [ -e "$TANDEM_RUNDIR/dom$id.ctl" ] && why="$why dom$id.ctl left;"
     [ -e "$TANDEM_RUNDIR/dom$id.lock" ] && why="$why dom$id.lock left;"
-    pgrep -f -- "--run-dir $TANDEM_RUNDIR" >/dev/null && why="$why a tandem-vmm still runs;"
+    pgrep -f -- "--domid $id .*--run-dir $TANDEM_RUNDIR" >/dev/null &&
+        why="$why a tandem-vmm for domain $id still runs;"
     echo "$why"
     [ -z "$why" ]
 }
