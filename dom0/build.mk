@@ -32,7 +32,14 @@ $(BUILD)/tests/unit/dom0_config: $(BUILD)/obj/tests/unit/dom0_config.o $(DOM0_CO
 
 $(BUILD)/obj/tests/unit/dom0_config.o: CFLAGS += -Idom0
 
-UNIT_TESTS += $(BUILD)/tests/unit/dom0_config
+DOM0_DOMID_OBJS := $(BUILD)/obj/dom0/domid.o $(BUILD)/obj/dom0/rundir.o $(BUILD)/obj/dom0/util.o
+$(BUILD)/tests/unit/dom0_domid: $(BUILD)/obj/tests/unit/dom0_domid.o $(DOM0_DOMID_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/obj/tests/unit/dom0_domid.o: CFLAGS += -Idom0
+
+UNIT_TESTS += $(BUILD)/tests/unit/dom0_config $(BUILD)/tests/unit/dom0_domid
 # The CLI needs libxenstore; until its fragment exists, `make` skips it.
 ifneq ($(wildcard xenstore/lib/build.mk),)
 ALL_BINS   += $(BUILD)/bin/tandem

@@ -17,6 +17,8 @@ static int cmd_help(int argc, char **argv);
 static const struct verb verbs[] = {
     { "run",      cmd_run,      "[-n] [-v] CONFIG [key=value ...]",
       "start a domain, show its console, exit with its status" },
+    { "create",   cmd_run,      "[-n] [-v] CONFIG [key=value ...]",
+      "the same as run (xl's name)" },
     { "list",     cmd_list,     "[DOM ...]", "list domains (as xl list)" },
     { "shutdown", cmd_shutdown, "[-w] [-F] DOM | -a", "ask a domain to power off" },
     { "reboot",   cmd_shutdown, "[-w] [-F] DOM | -a", "ask a domain to reboot" },
