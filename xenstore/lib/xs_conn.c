@@ -214,8 +214,8 @@ static int wait_readable(int fd, int stop_fd)
 }
 
 /* Reads until one whole message is buffered and returns it.  stop_fd >= 0
- * (the reader thread) makes the wait interruptible.  Errors: ECONNRESET
- * when the daemon closed the connection, EBADMSG for a header announcing
+ * (the reader thread) makes the wait interruptible.  Errors: EBADF when
+ * the daemon closed the connection (Xen's choice), EBADMSG for a header announcing
  * more than XENSTORE_PAYLOAD_MAX bytes, or the errno of the read. */
 int xs_conn_recv(struct xs_handle *h, struct xs_msg **out, int stop_fd)
 {
@@ -229,7 +229,7 @@ int xs_conn_recv(struct xs_handle *h, struct xs_msg **out, int stop_fd)
             return err;
         n = read(h->fd, h->rbuf + h->rlen, sizeof(h->rbuf) - h->rlen);
         if (n == 0)
-            return ECONNRESET;
+            return EBADF;
         if (n < 0) {
             if (errno == EINTR)
                 continue;

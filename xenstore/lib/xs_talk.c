@@ -75,7 +75,8 @@ static int exchange(struct xs_handle *h, struct xsd_sockmsg *hdr,
     int err;
 
     pthread_mutex_lock(&h->lock);
-    err = h->broken;
+    /* Like Xen (which closes the fd): a dead connection gives EBADF. */
+    err = h->broken ? EBADF : 0;
     threaded = h->reader_running;
     h->awaiting = threaded && !err;
     pthread_mutex_unlock(&h->lock);
@@ -112,6 +113,9 @@ static void *take_body(struct xs_handle *h, const struct xsd_sockmsg *req,
     if (len)
         *len = m->hdr.len;
     free(m);
+    /* Xen's library leaves errno 0 after a successful exchange, and
+     * programs (Xen's own test-xenstore) depend on it. */
+    errno = 0;
     return body;
 }
 

@@ -117,10 +117,9 @@ char **xs_read_watch(struct xs_handle *h, unsigned int *num)
     while (!h->watch_head && !h->broken)
         pthread_cond_wait(&h->watch_cond, &h->lock);
     m = xs_watch_dequeue(h);
-    err = h->broken;
     pthread_mutex_unlock(&h->lock);
     if (!m) {
-        errno = err;
+        errno = EINVAL; /* connection gone, nothing queued (as Xen) */
         return NULL;
     }
     return event_vector(m, num);
@@ -133,7 +132,7 @@ char **xs_check_watch(struct xs_handle *h)
 
     pthread_mutex_lock(&h->lock);
     m = xs_watch_dequeue(h);
-    err = h->broken ? h->broken : EAGAIN;
+    err = h->broken ? EINVAL : EAGAIN; /* as Xen */
     pthread_mutex_unlock(&h->lock);
     if (!m) {
         errno = err;
