@@ -223,6 +223,17 @@ static bool should_restart(const struct run *r, int status)
     }
 }
 
+static bool stop_requested(struct run *r)
+{
+    sigset_t pending;
+    if (sigpending(&pending) < 0)
+        return false;
+    if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+        sigismember(&pending, SIGHUP))
+        r->destroying = true;
+    return r->destroying;
+}
+
 static int supervise(struct run *r)
 {
     struct vmm_launch l = { .cfg = &r->cfg, .kernel = r->kernel, .domid = r->lease.domid,
@@ -236,6 +247,10 @@ static int supervise(struct run *r)
     if (r->verbose)
         msg("domain '%s': domid %u, uuid %s", r->cfg.name, r->lease.domid, r->uuid);
     for (;;) {
+        if (stop_requested(r)) {   /* Ctrl-C while starting or between restarts */
+            status = VMM_DESTROYED;
+            break;
+        }
         fflush(stdout);
         pid_t pid = vmm_spawn(argv);
         if (pid < 0)
