@@ -28,7 +28,7 @@ static struct {
 static int xt_nevents;
 static uint32_t xt_req_id = 100;
 
-static void xt_setup(void)
+static inline void xt_setup(void)
 {
     quota_reset();
     xsd_log_open("/dev/null");
@@ -36,13 +36,13 @@ static void xt_setup(void)
     xt_nevents = 0;
 }
 
-static void xt_teardown(void)
+static inline void xt_teardown(void)
 {
     xsd_core_fini();
 }
 
 /* Pops the next captured message of c; false if none. */
-static bool xt_pop(struct conn *c, struct xt_msg *m)
+static inline bool xt_pop(struct conn *c, struct xt_msg *m)
 {
     size_t len;
 
@@ -59,19 +59,19 @@ static bool xt_pop(struct conn *c, struct xt_msg *m)
     return true;
 }
 
-static void xt_stash_event(struct conn *c, const struct xt_msg *m)
+static inline void xt_stash_event(struct conn *c, const struct xt_msg *m)
 {
     if (xt_nevents == XT_MAX_EVENTS)
         return;
     xt_events[xt_nevents].c = c;
-    snprintf(xt_events[xt_nevents].path, sizeof(xt_events[0].path), "%s", m->body);
-    snprintf(xt_events[xt_nevents].token, sizeof(xt_events[0].token), "%s",
+    snprintf(xt_events[xt_nevents].path, sizeof(xt_events[0].path), "%.255s", m->body);
+    snprintf(xt_events[xt_nevents].token, sizeof(xt_events[0].token), "%.63s",
              m->body + strlen(m->body) + 1);
     xt_nevents++;
 }
 
 /* Moves every captured event of c to the event list. */
-static void xt_collect(struct conn *c)
+static inline void xt_collect(struct conn *c)
 {
     struct xt_msg m;
 
@@ -82,7 +82,7 @@ static void xt_collect(struct conn *c)
 }
 
 /* Takes the first pending event of c into path/token; false if none. */
-static bool xt_event(struct conn *c, char *path, char *token)
+static inline bool xt_event(struct conn *c, char *path, char *token)
 {
     xt_collect(c);
     for (int i = 0; i < xt_nevents; i++) {
@@ -99,7 +99,7 @@ static bool xt_event(struct conn *c, char *path, char *token)
     return false;
 }
 
-static int xt_count_events(struct conn *c)
+static inline int xt_count_events(struct conn *c)
 {
     int n = 0;
 
@@ -109,7 +109,7 @@ static int xt_count_events(struct conn *c)
     return n;
 }
 
-static void xt_send_raw(struct conn *c, uint32_t type, uint32_t tx, const void *p, size_t len)
+static inline void xt_send_raw(struct conn *c, uint32_t type, uint32_t tx, const void *p, size_t len)
 {
     char buf[XSD_HDR_LEN + 2 * XENSTORE_PAYLOAD_MAX];
     struct xsd_sockmsg h = { type, ++xt_req_id, tx, (uint32_t)len };
@@ -121,7 +121,7 @@ static void xt_send_raw(struct conn *c, uint32_t type, uint32_t tx, const void *
 }
 
 /* Sends a request and returns its reply (events on the way are stashed). */
-static struct xt_msg *xt_call(struct conn *c, uint32_t type, uint32_t tx, const void *p, size_t len)
+static inline struct xt_msg *xt_call(struct conn *c, uint32_t type, uint32_t tx, const void *p, size_t len)
 {
     static struct xt_msg m;
 
@@ -140,7 +140,7 @@ static struct xt_msg *xt_call(struct conn *c, uint32_t type, uint32_t tx, const 
 }
 
 /* Payload from n strings, each NUL-terminated. */
-static struct xt_msg *xt_calls(struct conn *c, uint32_t type, uint32_t tx, int n, ...)
+static inline struct xt_msg *xt_calls(struct conn *c, uint32_t type, uint32_t tx, int n, ...)
 {
     char buf[2 * XENSTORE_PAYLOAD_MAX];
     size_t len = 0;
@@ -159,7 +159,7 @@ static struct xt_msg *xt_calls(struct conn *c, uint32_t type, uint32_t tx, int n
 }
 
 /* Error name of a reply, or "" if it is no error. */
-static const char *xt_errname(const struct xt_msg *m)
+static inline const char *xt_errname(const struct xt_msg *m)
 {
     return m->hdr.type == XS_ERROR ? m->body : "";
 }
@@ -171,7 +171,7 @@ static const char *xt_errname(const struct xt_msg *m)
     ck_assert_msg(m_->hdr.type == XS_ERROR, "expected %s, got success '%s'", name, m_->body); \
     ck_assert_str_eq(m_->body, name); } while (0)
 
-static struct xt_msg *xt_write(struct conn *c, uint32_t tx, const char *path, const char *val)
+static inline struct xt_msg *xt_write(struct conn *c, uint32_t tx, const char *path, const char *val)
 {
     char buf[2 * XENSTORE_PAYLOAD_MAX];
     size_t pl = strlen(path) + 1, vl = strlen(val);
@@ -181,7 +181,7 @@ static struct xt_msg *xt_write(struct conn *c, uint32_t tx, const char *path, co
     return xt_call(c, XS_WRITE, tx, buf, pl + vl);
 }
 
-static struct xt_msg *xt_read(struct conn *c, uint32_t tx, const char *path)
+static inline struct xt_msg *xt_read(struct conn *c, uint32_t tx, const char *path)
 {
     return xt_calls(c, XS_READ, tx, 1, path);
 }
@@ -190,20 +190,20 @@ static struct xt_msg *xt_read(struct conn *c, uint32_t tx, const char *path)
     ck_assert_msg(r_->hdr.type == XS_READ, "read %s: %s", path, r_->body); \
     ck_assert_str_eq(r_->body, val); } while (0)
 
-static uint32_t xt_tx_start(struct conn *c)
+static inline uint32_t xt_tx_start(struct conn *c)
 {
     struct xt_msg *m = xt_call(c, XS_TRANSACTION_START, 0, "", 1);
     ck_assert_msg(m->hdr.type == XS_TRANSACTION_START, "tx start: %s", m->body);
     return (uint32_t)strtoul(m->body, NULL, 10);
 }
 
-static struct xt_msg *xt_tx_end(struct conn *c, uint32_t tx, bool commit)
+static inline struct xt_msg *xt_tx_end(struct conn *c, uint32_t tx, bool commit)
 {
     return xt_call(c, XS_TRANSACTION_END, tx, commit ? "T" : "F", 2);
 }
 
 /* Joins the strings of a DIRECTORY-style reply with commas. */
-static const char *xt_list(const struct xt_msg *m)
+static inline const char *xt_list(const struct xt_msg *m)
 {
     static char out[XENSTORE_PAYLOAD_MAX + 1];
     size_t len = 0;
@@ -221,7 +221,7 @@ static const char *xt_list(const struct xt_msg *m)
     return out;
 }
 
-static void xt_store_ok(void)
+static inline void xt_store_ok(void)
 {
     char msg[256];
     ck_assert_msg(tree_check(msg, sizeof(msg)) == 0, "store check: %s", msg);

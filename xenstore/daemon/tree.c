@@ -24,10 +24,14 @@ const char *leaf_name(const char *path)
 
 void parent_path(const char *path, char *buf)
 {
-    const char *s = strrchr(path, '/');
-    size_t n = (s && s != path) ? (size_t)(s - path) : 1;
+    const char *s = path[0] ? strrchr(path + 1, '/') : NULL;
+    size_t n = s ? (size_t)(s - path) : 1;
 
-    memcpy(buf, path, n);
+    if (!s) {
+        strcpy(buf, "/"); /* "/x", "@special" and "/" itself */
+        return;
+    }
+    memmove(buf, path, n);
     buf[n] = '\0';
 }
 
