@@ -1,0 +1,31 @@
+# tandem-vmm: the KVM core (hypervisor/vmm), its Check unit tests and the
+# tiny assembly guests its integration tests boot.
+VMM_SRCS      := $(sort $(wildcard hypervisor/vmm/*.c))
+VMM_OBJS      := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
+VMM_LIB_OBJS  := $(filter-out $(BUILD)/obj/hypervisor/vmm/main.o,$(VMM_OBJS))
+VMM_BIN       := $(BUILD)/bin/tandem-vmm
+VMM_LIBS      := -lfdt
+
+$(VMM_OBJS): CFLAGS += -Ihypervisor/vmm
+
+$(VMM_BIN): $(VMM_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS) $(VMM_LIBS)
+
+ALL_BINS += $(VMM_BIN)
+
+# Unit tests (Check): loader, FDT builder, hypercall argument checks.
+VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall
+$(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
+$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
+UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
+
+# Test guests: flat assembly PVH kernels (triple fault, ...).
+VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%.elf,$(wildcard hypervisor/testguest/*.S))
+$(BUILD)/guest/vmm-test-%.elf: hypervisor/testguest/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Ihypervisor/include -Wl,--build-id=none \
+		-Wl,-Ttext=0x100000 -Wl,-e,pvh_start32 -Wl,--no-warn-rwx-segments -o $@ $<
+ALL_BINS += $(VMM_TEST_GUESTS)

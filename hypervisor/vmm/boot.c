@@ -1,0 +1,74 @@
+/*
+ * PVH boot data in guest memory (docs/abi.md "Fixed low layout"):
+ * start_info + modlist + memmap at 0x1000, command line at 0x2000, the FDT
+ * at 0x10000, the hypercall page at 0xFC000000; then vCPU 0's entry state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fdt_build.h"
+#include "public/hvm/start_info.h"
+#include "vmm.h"
+
+struct boot_block {
+    struct hvm_start_info si;
+    struct hvm_modlist_entry mod;
+    struct hvm_memmap_table_entry map[3];
+};
+
+_Static_assert(sizeof(struct boot_block) <= TANDEM_CMDLINE_GPA - TANDEM_START_INFO_GPA,
+               "boot block fits below the command line");
+
+static void write_boot_block(struct vm *vm, uint64_t fdt_size)
+{
+    struct boot_block *b = (struct boot_block *)(vm->mem + TANDEM_START_INFO_GPA);
+    uint64_t base = TANDEM_START_INFO_GPA;
+    b->si = (struct hvm_start_info){
+        .magic = XEN_HVM_START_MAGIC_VALUE,
+        .version = 1,
+        .nr_modules = 1,
+        .modlist_paddr = base + offsetof(struct boot_block, mod),
+        .cmdline_paddr = TANDEM_CMDLINE_GPA,
+        .memmap_paddr = base + offsetof(struct boot_block, map),
+        .memmap_entries = 3,
+    };
+    b->mod = (struct hvm_modlist_entry){ .paddr = TANDEM_FDT_GPA, .size = fdt_size };
+    b->map[0] = (struct hvm_memmap_table_entry){ 0, vm->ram_size, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+    b->map[1] = (struct hvm_memmap_table_entry){ TANDEM_REGION_GPA, TANDEM_REGION_SIZE,
+                                                 XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
+    b->map[2] = (struct hvm_memmap_table_entry){ TANDEM_LAPIC_GPA, XEN_PAGE_SIZE,
+                                                 XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
+}
+
+int boot_setup(struct vm *vm, uint32_t entry)
+{
+    const struct vmm_config *cfg = vm->cfg;
+    hypercall_page_fill(vm->mem + vm_region_offset(vm, TANDEM_HYPERCALL_PAGE_GPA));
+    snprintf((char *)vm->mem + TANDEM_CMDLINE_GPA, TANDEM_CMDLINE_MAX, "%s", cfg->cmdline);
+    struct fdt_params p = {
+        .ram_size = vm->ram_size,
+        .vcpus = vm->nr_vcpus,
+        .cmdline = cfg->cmdline,
+        .domid = cfg->domid,
+        .uuid = cfg->uuid,
+        .cpu_mode = vm->pvm ? TANDEM_CPU_MODE_PVM : TANDEM_CPU_MODE_PLAIN,
+        .tsc_khz = vm->tsc_khz,
+    };
+    void *fdt = vm->mem + TANDEM_FDT_GPA;
+    int r = fdt_build(fdt, TANDEM_FDT_MAX, &p);
+    if (r < 0) {
+        fprintf(stderr, "tandem-vmm: building the device tree failed (%d)\n", r);
+        return -1;
+    }
+    write_boot_block(vm, TANDEM_FDT_MAX);
+    /* shared_info sits at its default page until the guest moves it, so
+     * events raised before that are not lost. */
+    pthread_mutex_lock(&vm->lock);
+    vm->shared_info_gpa = TANDEM_DEFAULT_SHARED_INFO_GPA;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        pvclock_update_vcpu(vm, &vm->vcpus[i]);
+    pvclock_update_wallclock(vm);
+    pthread_mutex_unlock(&vm->lock);
+    evtchn_init(vm);
+    return vcpu_set_boot_state(&vm->vcpus[0], entry, TANDEM_START_INFO_GPA);
+}

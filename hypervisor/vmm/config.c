@@ -1,0 +1,228 @@
+/*
+ * Command-line parsing for tandem-vmm: every option is parsed and checked
+ * here; the rest of the VMM trusts struct vmm_config.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "public/tandem.h"
+#include "public/xen.h"
+
+#define MAX_CMDLINE (TANDEM_CMDLINE_MAX - 1)
+
+const char *config_usage(void)
+{
+    return "usage: tandem-vmm --kernel ELF [--memory MiB] [--vcpus N] [--cmdline STR]\n"
+           "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
+           "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
+           "         [--cpu-mode auto|pvm|plain] [--stats]\n";
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Whole-string unsigned decimal in [min, max]. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int valid_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        int dash = (i == 8 || i == 13 || i == 18 || i == 23);
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e || s[i] == '/')
+            return 0;
+    return 1;
+}
+
+static void default_uuid(struct vmm_config *cfg)
+{
+    /* A stable per-domid uuid keeps runs reproducible; --uuid overrides. */
+    snprintf(cfg->uuid, sizeof(cfg->uuid), "00000000-0000-4000-8000-%012x", cfg->domid);
+}
+
+enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
+       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_HELP };
+
+static const struct option options[] = {
+    { "kernel", required_argument, 0, OPT_KERNEL },
+    { "memory", required_argument, 0, OPT_MEMORY },
+    { "vcpus", required_argument, 0, OPT_VCPUS },
+    { "cmdline", required_argument, 0, OPT_CMDLINE },
+    { "name", required_argument, 0, OPT_NAME },
+    { "domid", required_argument, 0, OPT_DOMID },
+    { "uuid", required_argument, 0, OPT_UUID },
+    { "xenstore", required_argument, 0, OPT_XENSTORE },
+    { "console", required_argument, 0, OPT_CONSOLE },
+    { "run-dir", required_argument, 0, OPT_RUNDIR },
+    { "cpu-mode", required_argument, 0, OPT_CPUMODE },
+    { "stats", no_argument, 0, OPT_STATS },
+    { "help", no_argument, 0, OPT_HELP },
+    { 0, 0, 0, 0 },
+};
+
+static int parse_console(struct vmm_config *cfg, const char *v, char *err, size_t errlen)
+{
+    if (!strcmp(v, "stdio")) {
+        cfg->console = CONSOLE_STDIO;
+    } else if (!strcmp(v, "pty")) {
+        cfg->console = CONSOLE_PTY;
+    } else if (!strncmp(v, "file:", 5) && v[5]) {
+        cfg->console = CONSOLE_FILE;
+        cfg->console_path = v + 5;
+    } else {
+        return fail(err, errlen, "--console '%s': expected stdio, pty or file:PATH", v);
+    }
+    return 0;
+}
+
+static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t host_mem,
+                     int *uuid_set, char *err, size_t errlen)
+{
+    uint64_t n;
+    switch (opt) {
+    case OPT_KERNEL:
+        cfg->kernel = v;
+        return 0;
+    case OPT_MEMORY: {
+        uint64_t max = TANDEM_MAX_MEMORY >> 20;
+        if (parse_uint(v, 1, max, &n))
+            return fail(err, errlen, "--memory '%s': expected MiB in 1..%llu", v,
+                        (unsigned long long)max);
+        if (host_mem && (n << 20) > host_mem)
+            return fail(err, errlen, "--memory %llu MiB: larger than the host's %llu MiB",
+                        (unsigned long long)n, (unsigned long long)(host_mem >> 20));
+        cfg->memory_mib = n;
+        return 0;
+    }
+    case OPT_VCPUS:
+        if (parse_uint(v, 1, TANDEM_MAX_VCPUS, &n))
+            return fail(err, errlen, "--vcpus '%s': expected 1..%d", v, TANDEM_MAX_VCPUS);
+        cfg->vcpus = (unsigned int)n;
+        return 0;
+    case OPT_CMDLINE:
+        if (strlen(v) > MAX_CMDLINE)
+            return fail(err, errlen, "--cmdline: longer than %d bytes", MAX_CMDLINE);
+        cfg->cmdline = v;
+        return 0;
+    case OPT_NAME:
+        if (!valid_name(v))
+            return fail(err, errlen, "--name '%s': 1-64 printable characters, no '/' or space", v);
+        cfg->name = v;
+        return 0;
+    case OPT_DOMID:
+        if (parse_uint(v, 1, DOMID_FIRST_RESERVED - 1, &n))
+            return fail(err, errlen, "--domid '%s': expected 1..%u", v, DOMID_FIRST_RESERVED - 1);
+        cfg->domid = (unsigned int)n;
+        return 0;
+    case OPT_UUID:
+        if (!valid_uuid(v))
+            return fail(err, errlen, "--uuid '%s': expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", v);
+        snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", v);
+        for (char *p = cfg->uuid; *p; p++)
+            if (*p >= 'A' && *p <= 'F')
+                *p = (char)(*p - 'A' + 'a');
+        *uuid_set = 1;
+        return 0;
+    case OPT_XENSTORE:
+        if (!*v)
+            return fail(err, errlen, "--xenstore: empty socket path");
+        cfg->xenstore = v;
+        return 0;
+    case OPT_CONSOLE:
+        return parse_console(cfg, v, err, errlen);
+    case OPT_RUNDIR:
+        if (!*v)
+            return fail(err, errlen, "--run-dir: empty path");
+        cfg->run_dir = v;
+        return 0;
+    case OPT_CPUMODE:
+        if (!strcmp(v, "auto"))
+            cfg->cpu_mode = CPU_MODE_AUTO;
+        else if (!strcmp(v, "pvm"))
+            cfg->cpu_mode = CPU_MODE_PVM;
+        else if (!strcmp(v, "plain"))
+            cfg->cpu_mode = CPU_MODE_PLAIN;
+        else
+            return fail(err, errlen, "--cpu-mode '%s': expected auto, pvm or plain", v);
+        return 0;
+    case OPT_STATS:
+        cfg->stats = true;
+        return 0;
+    }
+    return fail(err, errlen, "unknown option");
+}
+
+int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_mem,
+                 char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->memory_mib = 128;
+    cfg->vcpus = 1;
+    cfg->cmdline = "";
+    cfg->name = NULL;
+    cfg->domid = 1;
+    cfg->run_dir = "/run/tandem";
+    int uuid_set = 0;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int idx = 0;
+        int opt = getopt_long(argc, argv, "", options, &idx);
+        if (opt == -1)
+            break;
+        if (opt == OPT_HELP)
+            return 1;
+        if (opt == '?' || opt == ':') {
+            const char *bad = argv[optind - 1] ? argv[optind - 1] : "?";
+            return fail(err, errlen, "bad option '%s' (see --help)", bad);
+        }
+        if (parse_one(cfg, opt, optarg ? optarg : "", host_mem, &uuid_set, err, errlen))
+            return -1;
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+    if (!cfg->kernel)
+        return fail(err, errlen, "missing --kernel");
+    if (!uuid_set)
+        default_uuid(cfg);
+    if (!cfg->name) {
+        snprintf(cfg->name_buf, sizeof(cfg->name_buf), "dom%u", cfg->domid);
+        cfg->name = cfg->name_buf;
+    }
+    return 0;
+}

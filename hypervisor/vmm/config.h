@@ -1,0 +1,38 @@
+/* tandem-vmm command line, parsed and checked in one place (config.c). */
+#ifndef TANDEM_VMM_CONFIG_H
+#define TANDEM_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum console_kind { CONSOLE_STDIO, CONSOLE_PTY, CONSOLE_FILE };
+enum cpu_mode_req { CPU_MODE_AUTO, CPU_MODE_PVM, CPU_MODE_PLAIN };
+
+struct vmm_config {
+    const char *kernel;
+    uint64_t memory_mib;
+    unsigned int vcpus;
+    const char *cmdline;
+    const char *name;
+    char name_buf[32];        /* default name storage */
+    unsigned int domid;
+    char uuid[37];
+    const char *xenstore;     /* xenstored socket, NULL = no registration */
+    enum console_kind console;
+    const char *console_path; /* CONSOLE_FILE */
+    const char *run_dir;
+    enum cpu_mode_req cpu_mode;
+    bool stats;
+};
+
+/*
+ * Fills cfg from argv. On a usage error writes one line to err and returns
+ * -1; returns 1 for --help (usage printed by the caller), 0 on success.
+ * host_mem_bytes bounds --memory (0 = unknown, no bound).
+ */
+int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_mem_bytes,
+                 char *err, size_t errlen);
+const char *config_usage(void);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * The guest's primary console, served in the VMM for now: the
+ * xencons_interface ring at 0xFC002000 (port 2), console_io writes and port
+ * 0xE9 all go to one destination (stdout, a pty or a file). Input (stdin or
+ * the pty) goes to the ring's in[] side.
+ *
+ * Output is never dropped: when the destination would block, the bytes stay
+ * in the guest's ring (out_cons is not advanced) and the main loop retries.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+#include "public/io/console.h"
+#include "vmm.h"
+
+static struct xencons_interface *ring(struct vm *vm)
+{
+    return gpa_to_host(vm, TANDEM_CONSOLE_RING_GPA, sizeof(struct xencons_interface), true);
+}
+
+static int open_pty(struct vm *vm)
+{
+    struct console_state *c = &vm->con;
+    c->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (c->pty_master < 0 || grantpt(c->pty_master) || unlockpt(c->pty_master)) {
+        fprintf(stderr, "tandem-vmm: console pty: %s\n", strerror(errno));
+        return -1;
+    }
+    const char *name = ptsname(c->pty_master);
+    /* Holding the slave open keeps output buffered (not EIO) while nobody
+     * is attached; raw mode passes bytes through untouched. */
+    c->pty_slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    if (c->pty_slave < 0) {
+        fprintf(stderr, "tandem-vmm: console pty slave: %s\n", strerror(errno));
+        return -1;
+    }
+    struct termios t;
+    if (tcgetattr(c->pty_slave, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(c->pty_slave, TCSANOW, &t);
+    }
+    fcntl(c->pty_master, F_SETFL, O_NONBLOCK);
+    c->out_fd = c->in_fd = c->pty_master;
+    fprintf(stderr, "tandem-vmm: console on %s\n", name);
+    return 0;
+}
+
+int console_init(struct vm *vm)
+{
+    struct console_state *c = &vm->con;
+    const struct vmm_config *cfg = vm->cfg;
+    pthread_mutex_init(&c->out_lock, NULL);
+    c->pty_master = c->pty_slave = c->in_fd = c->kick_fd = -1;
+    switch (cfg->console) {
+    case CONSOLE_STDIO:
+        c->out_fd = STDOUT_FILENO;
+        c->in_fd = isatty(STDIN_FILENO) || fcntl(STDIN_FILENO, F_GETFL) >= 0 ? STDIN_FILENO : -1;
+        return 0;
+    case CONSOLE_PTY:
+        return open_pty(vm);
+    case CONSOLE_FILE:
+        c->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (c->out_fd < 0) {
+            fprintf(stderr, "tandem-vmm: console file %s: %s\n", cfg->console_path,
+                    strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+/* Writes everything, waiting for a blocked destination. */
+static void write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            fd_set w;
+            FD_ZERO(&w);
+            FD_SET(fd, &w);
+            select(fd + 1, NULL, &w, NULL, NULL);
+        } else {
+            return; /* destination gone: nothing more we can do */
+        }
+    }
+}
+
+void console_write(struct vm *vm, const void *buf, size_t len)
+{
+    pthread_mutex_lock(&vm->con.out_lock);
+    write_all(vm->con.out_fd, buf, len);
+    pthread_mutex_unlock(&vm->con.out_lock);
+}
+
+/* Guest output ring -> destination. Indices are read once and checked:
+ * a producer more than a ring ahead is treated as a full ring. */
+void console_drain_ring(struct vm *vm)
+{
+    struct xencons_interface *r = ring(vm);
+    if (!r)
+        return;
+    pthread_mutex_lock(&vm->con.out_lock);
+    XENCONS_RING_IDX cons = __atomic_load_n(&r->out_cons, __ATOMIC_ACQUIRE);
+    XENCONS_RING_IDX prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
+    if (prod - cons > sizeof(r->out))
+        cons = prod - (XENCONS_RING_IDX)sizeof(r->out);
+    while (cons != prod) {
+        size_t off = MASK_XENCONS_IDX(cons, r->out);
+        size_t chunk = sizeof(r->out) - off;
+        if (chunk > prod - cons)
+            chunk = prod - cons;
+        write_all(vm->con.out_fd, (const uint8_t *)r->out + off, chunk);
+        cons += (XENCONS_RING_IDX)chunk;
+    }
+    __atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&vm->con.out_lock);
+    evtchn_raise(vm, TANDEM_CONSOLE_PORT); /* room in the ring again */
+}
+
+/* Input source -> guest input ring. Reads only what fits. */
+int console_input(struct vm *vm)
+{
+    struct xencons_interface *r = ring(vm);
+    int fd = vm->con.in_fd;
+    if (!r || fd < 0)
+        return 0;
+    XENCONS_RING_IDX cons = __atomic_load_n(&r->in_cons, __ATOMIC_ACQUIRE);
+    XENCONS_RING_IDX prod = r->in_prod;
+    size_t used = prod - cons;
+    if (used >= sizeof(r->in))
+        return 1;
+    char buf[sizeof(r->in)];
+    ssize_t n = read(fd, buf, sizeof(r->in) - used);
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            vm->con.in_fd = -1; /* EOF: no more input */
+        return 0;
+    }
+    for (ssize_t i = 0; i < n; i++)
+        r->in[MASK_XENCONS_IDX(prod++, r->in)] = buf[i];
+    __atomic_store_n(&r->in_prod, prod, __ATOMIC_RELEASE);
+    evtchn_raise(vm, TANDEM_CONSOLE_PORT);
+    return 0;
+}
+
+void console_close(struct vm *vm)
+{
+    struct console_state *c = &vm->con;
+    if (vm->cfg->console == CONSOLE_FILE && c->out_fd >= 0)
+        close(c->out_fd);
+    if (c->pty_slave >= 0)
+        close(c->pty_slave);
+    if (c->pty_master >= 0)
+        close(c->pty_master);
+}

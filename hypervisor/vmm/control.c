@@ -1,0 +1,331 @@
+/*
+ * The privileged control socket <run-dir>/dom<ID>.ctl (mode 0600), protocol
+ * of docs/control-socket.md: one request line, one reply line, fds by
+ * SCM_RIGHTS. Requests are parsed and checked here; a bad line gets
+ * "ERR EINVAL ..." and the connection carries on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "public/sched.h"
+#include "vmm.h"
+
+#define CTL_LINE_MAX 512
+#define CTL_MAX_CLIENTS 16
+#define CTL_MAX_ARGS 8
+
+struct ctl_client {
+    struct loop_handler h;
+    char buf[CTL_LINE_MAX];
+    size_t len;
+    bool used;
+};
+
+static struct loop_handler listen_h;
+static struct ctl_client clients[CTL_MAX_CLIENTS];
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void send_reply(int fd, const char *line, const int *fds, int nfds)
+{
+    struct iovec iov = { (void *)line, strlen(line) };
+    char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds > 0) {
+        memset(cbuf, 0, sizeof(cbuf));
+        mh.msg_control = cbuf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+    }
+    if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        fprintf(stderr, "tandem-vmm: control reply: %s\n", strerror(errno));
+}
+
+static void reply_err(int fd, const char *errname, const char *msg)
+{
+    char line[CTL_LINE_MAX + 64];
+    snprintf(line, sizeof(line), "ERR %s %s\n", errname, msg);
+    send_reply(fd, line, NULL, 0);
+}
+
+/* Kick (guest->dom0, an ioeventfd on the doorbell) and notify (dom0->guest,
+ * read by our loop) eventfds of the xenstore port, made on first request. */
+static void on_xs_notify(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    uint64_t n;
+    if (read(h->fd, &n, sizeof(n)) == sizeof(n))
+        evtchn_raise(vm, TANDEM_XENSTORE_PORT);
+}
+
+static struct loop_handler xs_notify_h;
+
+static int xenstore_fds(struct vm *vm)
+{
+    if (vm->xs_kick_fd >= 0)
+        return 0;
+    int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int notify = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (kick < 0 || notify < 0 ||
+        kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_XENSTORE_PORT, true)) {
+        if (kick >= 0)
+            close(kick);
+        if (notify >= 0)
+            close(notify);
+        return -1;
+    }
+    xs_notify_h = (struct loop_handler){ on_xs_notify, notify, vm };
+    if (loop_add(&xs_notify_h, EPOLLIN)) {
+        kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_XENSTORE_PORT, false);
+        close(kick);
+        close(notify);
+        return -1;
+    }
+    vm->xs_kick_fd = kick;
+    vm->xs_notify_fd = notify;
+    return 0;
+}
+
+static void op_info(struct vm *vm, int fd)
+{
+    char line[CTL_LINE_MAX];
+    snprintf(line, sizeof(line),
+             "OK domid=%u name=%s uuid=%s state=%s vcpus=%u memory_kib=%llu cpu_mode=%s\n",
+             vm->cfg->domid, vm->cfg->name, vm->cfg->uuid, vm_state_name(vm), vm->nr_vcpus,
+             (unsigned long long)(vm->ram_size >> 10), vm->pvm ? "pvm" : "plain");
+    send_reply(fd, line, NULL, 0);
+}
+
+static void op_memory(struct vm *vm, int fd)
+{
+    char line[CTL_LINE_MAX];
+    pthread_mutex_lock(&vm->lock);
+    uint64_t si = vm->shared_info_gpa;
+    pthread_mutex_unlock(&vm->lock);
+    snprintf(line, sizeof(line),
+             "OK ram_size=%llu region_gpa=%#llx region_offset=%llu region_size=%llu "
+             "shared_info_gpa=%#llx\n",
+             (unsigned long long)vm->ram_size, (unsigned long long)TANDEM_REGION_GPA,
+             (unsigned long long)vm->ram_size, (unsigned long long)TANDEM_REGION_SIZE,
+             (unsigned long long)si);
+    send_reply(fd, line, &vm->memfd, 1);
+}
+
+static void op_xenstore_ring(struct vm *vm, int fd)
+{
+    if (xenstore_fds(vm)) {
+        reply_err(fd, "EIO", "cannot set up the xenstore event channel");
+        return;
+    }
+    char line[CTL_LINE_MAX];
+    snprintf(line, sizeof(line), "OK gpa=%#llx offset=%llu port=%u\n",
+             (unsigned long long)TANDEM_XENSTORE_RING_GPA,
+             (unsigned long long)vm_region_offset(vm, TANDEM_XENSTORE_RING_GPA),
+             TANDEM_XENSTORE_PORT);
+    int fds[3] = { vm->memfd, vm->xs_kick_fd, vm->xs_notify_fd };
+    send_reply(fd, line, fds, 3);
+}
+
+static void op_shutdown(struct vm *vm, int fd, char **argv, int argc)
+{
+    static const char *const reasons[] = { "poweroff", "reboot", "suspend", "crash" };
+    if (argc == 2 && !strncmp(argv[1], "reason=", 7)) {
+        for (unsigned int r = 0; r < 4; r++) {
+            if (!strcmp(argv[1] + 7, reasons[r])) {
+                send_reply(fd, "OK\n", NULL, 0);
+                vm_guest_shutdown(vm, r);
+                return;
+            }
+        }
+    }
+    reply_err(fd, "EINVAL", "usage: shutdown reason=poweroff|reboot|suspend|crash");
+}
+
+static void handle_line(struct vm *vm, int fd, char *line)
+{
+    char *argv[CTL_MAX_ARGS];
+    int argc = 0;
+    for (char *tok = strtok(line, " \t"); tok; tok = strtok(NULL, " \t")) {
+        if (argc == CTL_MAX_ARGS) {
+            reply_err(fd, "EINVAL", "too many arguments");
+            return;
+        }
+        argv[argc++] = tok;
+    }
+    if (argc == 0) {
+        reply_err(fd, "EINVAL", "empty request");
+        return;
+    }
+    const char *op = argv[0];
+    if (!strcmp(op, "shutdown")) {
+        op_shutdown(vm, fd, argv, argc);
+        return;
+    }
+    if (argc != 1) {
+        reply_err(fd, "EINVAL", "this request takes no arguments");
+        return;
+    }
+    if (!strcmp(op, "info")) {
+        op_info(vm, fd);
+    } else if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
+        vm_set_paused(vm, op[0] == 'p');
+        send_reply(fd, "OK\n", NULL, 0);
+    } else if (!strcmp(op, "destroy")) {
+        send_reply(fd, "OK\n", NULL, 0);
+        vm_stop(vm, TANDEM_EXIT_DESTROYED, "destroyed via control socket");
+    } else if (!strcmp(op, "memory")) {
+        op_memory(vm, fd);
+    } else if (!strcmp(op, "xenstore-ring")) {
+        op_xenstore_ring(vm, fd);
+    } else {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "unknown request '%.40s'", op);
+        reply_err(fd, "EINVAL", msg);
+    }
+}
+
+static void drop_client(struct ctl_client *c)
+{
+    loop_del(&c->h);
+    close(c->h.fd);
+    c->used = false;
+}
+
+static bool printable(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+            return false;
+    return true;
+}
+
+static void on_client(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    struct ctl_client *c = h->ctx;
+    ssize_t n = read(h->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR) || (ev & (EPOLLHUP | EPOLLERR)))
+            drop_client(c);
+        return;
+    }
+    c->len += (size_t)n;
+    char *nl;
+    while ((nl = memchr(c->buf, '\n', c->len))) {
+        size_t linelen = (size_t)(nl - c->buf);
+        *nl = 0;
+        size_t textlen = linelen;
+        if (textlen && c->buf[textlen - 1] == '\r')
+            c->buf[--textlen] = 0;
+        /* an embedded NUL or control character is not a request */
+        if (strlen(c->buf) == textlen && printable(c->buf, textlen))
+            handle_line(vm, h->fd, c->buf);
+        else
+            reply_err(h->fd, "EINVAL", "request is not printable text");
+        c->len -= linelen + 1;
+        memmove(c->buf, nl + 1, c->len);
+    }
+    if (c->len == sizeof(c->buf)) {
+        reply_err(h->fd, "EINVAL", "request line too long");
+        drop_client(c);
+    }
+}
+
+static void on_accept(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    int fd = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+        struct ctl_client *c = &clients[i];
+        if (c->used)
+            continue;
+        c->used = true;
+        c->len = 0;
+        c->h = (struct loop_handler){ on_client, fd, c };
+        if (loop_add(&c->h, EPOLLIN) == 0)
+            return;
+        c->used = false;
+        break;
+    }
+    (void)vm;
+    reply_err(fd, "EBUSY", "too many control connections");
+    close(fd);
+}
+
+/* A live VMM already owns the path: refuse. A stale socket is replaced. */
+static int claim_path(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    int live = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(s);
+    if (live) {
+        fprintf(stderr, "tandem-vmm: %s: a domain with this id is already running\n", path);
+        return -1;
+    }
+    unlink(path);
+    return 0;
+}
+
+int control_open(struct vm *vm)
+{
+    const char *dir = vm->cfg->run_dir;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "tandem-vmm: run directory %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    int n = snprintf(sock_path, sizeof(sock_path), "%s/dom%u.ctl", dir, vm->cfg->domid);
+    if (n < 0 || (size_t)n >= sizeof(sock_path)) {
+        fprintf(stderr, "tandem-vmm: run directory path too long: %s\n", dir);
+        sock_path[0] = 0;
+        return -1;
+    }
+    if (claim_path(sock_path)) {
+        sock_path[0] = 0;
+        return -1;
+    }
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    memcpy(sa.sun_path, sock_path, sizeof(sa.sun_path));
+    mode_t old = umask(077); /* never a moment with a wider mode */
+    int r = s < 0 ? -1 : bind(s, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (r < 0 || chmod(sock_path, 0600) < 0 || listen(s, 8) < 0) {
+        fprintf(stderr, "tandem-vmm: control socket %s: %s\n", sock_path, strerror(errno));
+        if (s >= 0)
+            close(s);
+        sock_path[0] = 0;
+        return -1;
+    }
+    listen_h = (struct loop_handler){ on_accept, s, vm };
+    return loop_add(&listen_h, EPOLLIN);
+}
+
+void control_close(struct vm *vm)
+{
+    (void)vm;
+    if (!sock_path[0])
+        return;
+    unlink(sock_path);
+    close(listen_h.fd);
+    for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+        if (clients[i].used)
+            close(clients[i].h.fd);
+    sock_path[0] = 0;
+}

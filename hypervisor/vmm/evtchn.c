@@ -1,0 +1,324 @@
+/*
+ * Event channels, 2-level ABI: pending/mask bitmaps in shared_info, the
+ * selector and upcall flag in each vcpu_info; an upcall is an MSI to the
+ * vector the guest chose (HVM_PARAM_CALLBACK_IRQ or its per-vCPU vector).
+ * Ports 1 (xenstore) and 2 (console) are bound to domain 0 at boot.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+#include "hypercall.h"
+#include "vmm.h"
+
+#define FIRST_FREE_PORT 3
+
+void evtchn_init(struct vm *vm)
+{
+    memset(vm->ports, 0, sizeof(vm->ports));
+    for (evtchn_port_t p = TANDEM_XENSTORE_PORT; p <= TANDEM_CONSOLE_PORT; p++)
+        vm->ports[p] = (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = 0,
+                                        .remote_port = p, .vcpu = 0 };
+}
+
+static void wake_pollers(struct vm *vm)
+{
+    if (atomic_load(&vm->pollers) == 0)
+        return;
+    pthread_mutex_lock(&vm->poll_lock);
+    vm->poll_seq++;
+    pthread_cond_broadcast(&vm->poll_cond);
+    pthread_mutex_unlock(&vm->poll_lock);
+}
+
+static void upcall(struct vm *vm, struct vcpu *v, unsigned int word)
+{
+    struct vcpu_info *vi = vcpu_info_ptr(vm, v);
+    if (!vi)
+        return;
+    __atomic_fetch_or(&vi->evtchn_pending_sel, 1UL << word, __ATOMIC_SEQ_CST);
+    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+        return; /* an upcall is already on its way */
+    uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
+    if (vec)
+        vm_signal_msi(vm, (unsigned int)v->id, vec);
+}
+
+void evtchn_raise(struct vm *vm, evtchn_port_t port)
+{
+    struct shared_info *si = shared_info_ptr(vm);
+    if (!si || port == 0 || port >= VMM_NR_PORTS) {
+        vm->dropped_events++;
+        return;
+    }
+    unsigned int word = port / 64;
+    xen_ulong_t bit = 1UL << (port % 64);
+    if (!(__atomic_fetch_or(&si->evtchn_pending[word], bit, __ATOMIC_SEQ_CST) & bit) &&
+        !(__atomic_load_n(&si->evtchn_mask[word], __ATOMIC_SEQ_CST) & bit)) {
+        uint32_t target = vm->ports[port].vcpu;
+        upcall(vm, &vm->vcpus[target < vm->nr_vcpus ? target : 0], word);
+    }
+    wake_pollers(vm);
+}
+
+void evtchn_raise_virq(struct vm *vm, struct vcpu *v, unsigned int virq)
+{
+    int port = v->virq_port[virq];
+    if (port > 0)
+        evtchn_raise(vm, (evtchn_port_t)port);
+}
+
+/* Guest -> its peer (doorbell exit or EVTCHNOP_send). */
+long evtchn_send(struct vcpu *v, evtchn_port_t port)
+{
+    struct vm *vm = v->vm;
+    if (port == 0 || port >= VMM_NR_PORTS)
+        return -EINVAL;
+    struct evtchn e = vm->ports[port];
+    uint64_t one = 1;
+    switch (e.state) {
+    case ECS_INTERDOMAIN:
+        if (e.remote_dom != 0) {
+            evtchn_raise(vm, e.remote_port); /* loopback to ourselves */
+        } else if (port == TANDEM_XENSTORE_PORT && vm->xs_kick_fd >= 0) {
+            if (write(vm->xs_kick_fd, &one, sizeof(one)) < 0)
+                vm->dropped_events++;
+        } else if (port == TANDEM_CONSOLE_PORT) {
+            console_drain_ring(vm);
+        } else {
+            vm->dropped_events++;
+        }
+        return 0;
+    case ECS_IPI:
+        evtchn_raise(vm, port);
+        return 0;
+    case ECS_UNBOUND:
+        return 0; /* nobody listens yet: dropped, as on Xen */
+    }
+    return -EINVAL;
+}
+
+/* Caller holds vm->lock. */
+static long alloc_port(struct vm *vm, struct evtchn e)
+{
+    for (evtchn_port_t p = FIRST_FREE_PORT; p < VMM_NR_PORTS; p++) {
+        if (vm->ports[p].state == ECS_FREE) {
+            struct shared_info *si = shared_info_ptr(vm);
+            if (si) /* a fresh port starts neither pending nor masked-by-us */
+                __atomic_fetch_and(&si->evtchn_pending[p / 64], ~(1UL << (p % 64)),
+                                   __ATOMIC_SEQ_CST);
+            vm->ports[p] = e;
+            return (long)p;
+        }
+    }
+    return -ENOSPC;
+}
+
+static long op_alloc_unbound(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_alloc_unbound a;
+    if (copy_from_guest(v->vm, &a, arg, sizeof(a)))
+        return -EFAULT;
+    if (!is_self_domid(v, a.dom))
+        return -EPERM;
+    pthread_mutex_lock(&v->vm->lock);
+    long p = alloc_port(v->vm, (struct evtchn){ .state = ECS_UNBOUND,
+                                                .remote_dom = is_self_domid(v, a.remote_dom)
+                                                                  ? (uint16_t)v->vm->cfg->domid
+                                                                  : a.remote_dom });
+    pthread_mutex_unlock(&v->vm->lock);
+    if (p < 0)
+        return p;
+    a.port = (evtchn_port_t)p;
+    return copy_to_guest(v->vm, arg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* Only loopback binding (to an unbound port of our own) is local business;
+ * ports to domain 0 are bound by dom0 services over the control socket. */
+static long op_bind_interdomain(struct vcpu *v, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct evtchn_bind_interdomain b;
+    if (copy_from_guest(vm, &b, arg, sizeof(b)))
+        return -EFAULT;
+    if (!is_self_domid(v, b.remote_dom))
+        return -EINVAL;
+    if (b.remote_port == 0 || b.remote_port >= VMM_NR_PORTS)
+        return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
+    long r = -EINVAL;
+    struct evtchn *peer = &vm->ports[b.remote_port];
+    if (peer->state == ECS_UNBOUND && peer->remote_dom == vm->cfg->domid) {
+        r = alloc_port(vm, (struct evtchn){ .state = ECS_INTERDOMAIN,
+                                            .remote_dom = (uint16_t)vm->cfg->domid,
+                                            .remote_port = b.remote_port });
+        if (r > 0) {
+            peer->state = ECS_INTERDOMAIN;
+            peer->remote_port = (uint32_t)r;
+        }
+    }
+    pthread_mutex_unlock(&vm->lock);
+    if (r < 0)
+        return r;
+    b.local_port = (evtchn_port_t)r;
+    return copy_to_guest(vm, arg, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+static long op_bind_virq(struct vcpu *v, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct evtchn_bind_virq b;
+    if (copy_from_guest(vm, &b, arg, sizeof(b)))
+        return -EFAULT;
+    if (b.virq >= NR_VIRQS || b.vcpu >= vm->nr_vcpus)
+        return -EINVAL;
+    struct vcpu *t = &vm->vcpus[b.vcpu];
+    pthread_mutex_lock(&vm->lock);
+    long r = -EEXIST;
+    if (!t->virq_port[b.virq]) {
+        r = alloc_port(vm, (struct evtchn){ .state = ECS_VIRQ, .virq = (uint8_t)b.virq,
+                                            .vcpu = b.vcpu });
+        if (r > 0)
+            t->virq_port[b.virq] = (int)r;
+    }
+    pthread_mutex_unlock(&vm->lock);
+    if (r < 0)
+        return r;
+    b.port = (evtchn_port_t)r;
+    return copy_to_guest(vm, arg, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+static long op_bind_ipi(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_bind_ipi b;
+    if (copy_from_guest(v->vm, &b, arg, sizeof(b)))
+        return -EFAULT;
+    if (b.vcpu >= v->vm->nr_vcpus)
+        return -EINVAL;
+    pthread_mutex_lock(&v->vm->lock);
+    long r = alloc_port(v->vm, (struct evtchn){ .state = ECS_IPI, .vcpu = b.vcpu });
+    pthread_mutex_unlock(&v->vm->lock);
+    if (r < 0)
+        return r;
+    b.port = (evtchn_port_t)r;
+    return copy_to_guest(v->vm, arg, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+static long op_close(struct vcpu *v, evtchn_port_t port)
+{
+    struct vm *vm = v->vm;
+    if (port == 0 || port >= VMM_NR_PORTS)
+        return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
+    struct evtchn *e = &vm->ports[port];
+    long r = 0;
+    if (e->state == ECS_FREE) {
+        r = -EINVAL;
+    } else {
+        if (e->state == ECS_VIRQ && e->vcpu < vm->nr_vcpus)
+            vm->vcpus[e->vcpu].virq_port[e->virq] = 0;
+        if (e->state == ECS_INTERDOMAIN && e->remote_dom == vm->cfg->domid &&
+            e->remote_port < VMM_NR_PORTS && vm->ports[e->remote_port].state == ECS_INTERDOMAIN)
+            vm->ports[e->remote_port].state = ECS_UNBOUND;
+        *e = (struct evtchn){ .state = ECS_FREE };
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+static long op_status(struct vcpu *v, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct evtchn_status s;
+    if (copy_from_guest(vm, &s, arg, sizeof(s)))
+        return -EFAULT;
+    if (!is_self_domid(v, s.dom))
+        return -ESRCH;
+    if (s.port >= VMM_NR_PORTS)
+        return -EINVAL;
+    static const uint32_t map[] = { [ECS_FREE] = EVTCHNSTAT_closed,
+                                    [ECS_UNBOUND] = EVTCHNSTAT_unbound,
+                                    [ECS_INTERDOMAIN] = EVTCHNSTAT_interdomain,
+                                    [ECS_VIRQ] = EVTCHNSTAT_virq, [ECS_IPI] = EVTCHNSTAT_ipi };
+    pthread_mutex_lock(&vm->lock);
+    struct evtchn e = s.port ? vm->ports[s.port] : (struct evtchn){ .state = ECS_FREE };
+    pthread_mutex_unlock(&vm->lock);
+    memset(&s.u, 0, sizeof(s.u));
+    s.status = map[e.state];
+    s.vcpu = e.vcpu;
+    if (e.state == ECS_UNBOUND)
+        s.u.unbound.dom = e.remote_dom;
+    else if (e.state == ECS_INTERDOMAIN) {
+        s.u.interdomain.dom = e.remote_dom;
+        s.u.interdomain.port = e.remote_port;
+    } else if (e.state == ECS_VIRQ)
+        s.u.virq = e.virq;
+    return copy_to_guest(vm, arg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static long op_bind_vcpu(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_bind_vcpu b;
+    if (copy_from_guest(v->vm, &b, arg, sizeof(b)))
+        return -EFAULT;
+    if (b.port == 0 || b.port >= VMM_NR_PORTS || b.vcpu >= v->vm->nr_vcpus)
+        return -EINVAL;
+    pthread_mutex_lock(&v->vm->lock);
+    long r = 0;
+    struct evtchn *e = &v->vm->ports[b.port];
+    if (e->state == ECS_FREE || e->state == ECS_VIRQ || e->state == ECS_IPI)
+        r = -EINVAL; /* per-vCPU sources stay on their vCPU */
+    else
+        e->vcpu = b.vcpu;
+    pthread_mutex_unlock(&v->vm->lock);
+    return r;
+}
+
+/* EVTCHNOP_unmask: the guest cleared the mask; deliver what waited. */
+static long op_unmask(struct vcpu *v, evtchn_port_t port)
+{
+    struct vm *vm = v->vm;
+    struct shared_info *si = shared_info_ptr(vm);
+    if (port == 0 || port >= VMM_NR_PORTS || !si)
+        return -EINVAL;
+    unsigned int word = port / 64;
+    xen_ulong_t bit = 1UL << (port % 64);
+    __atomic_fetch_and(&si->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&si->evtchn_pending[word], __ATOMIC_SEQ_CST) & bit) {
+        uint32_t target = vm->ports[port].vcpu;
+        upcall(vm, &vm->vcpus[target < vm->nr_vcpus ? target : 0], word);
+    }
+    return 0;
+}
+
+long hc_event_channel_op(struct vcpu *v, const uint64_t a[5])
+{
+    uint64_t cmd = a[0], arg = a[1];
+    evtchn_port_t port;
+    switch (cmd) {
+    case EVTCHNOP_alloc_unbound:
+        return op_alloc_unbound(v, arg);
+    case EVTCHNOP_bind_interdomain:
+        return op_bind_interdomain(v, arg);
+    case EVTCHNOP_bind_virq:
+        return op_bind_virq(v, arg);
+    case EVTCHNOP_bind_ipi:
+        return op_bind_ipi(v, arg);
+    case EVTCHNOP_status:
+        return op_status(v, arg);
+    case EVTCHNOP_bind_vcpu:
+        return op_bind_vcpu(v, arg);
+    case EVTCHNOP_close:
+    case EVTCHNOP_send:
+    case EVTCHNOP_unmask:
+        if (copy_from_guest(v->vm, &port, arg, sizeof(port)))
+            return -EFAULT;
+        if (cmd == EVTCHNOP_close)
+            return op_close(v, port);
+        if (cmd == EVTCHNOP_send)
+            return evtchn_send(v, port);
+        return op_unmask(v, port);
+    }
+    return -ENOSYS;
+}

@@ -1,0 +1,89 @@
+/* hvm_op: the parameters a PVH guest reads or sets, per-vCPU upcall vectors, time. */
+#include <errno.h>
+
+#include "guest_mem.h"
+#include "hypercall.h"
+#include "public/hvm/params.h"
+#include "vmm.h"
+
+static long get_param(struct vm *vm, uint32_t index, uint64_t *value)
+{
+    switch (index) {
+    case HVM_PARAM_CALLBACK_IRQ:
+        *value = vm->callback_irq;
+        return 0;
+    case HVM_PARAM_STORE_PFN:
+        *value = TANDEM_XENSTORE_RING_GPA >> XEN_PAGE_SHIFT;
+        return 0;
+    case HVM_PARAM_STORE_EVTCHN:
+        *value = TANDEM_XENSTORE_PORT;
+        return 0;
+    case HVM_PARAM_CONSOLE_PFN:
+        *value = TANDEM_CONSOLE_RING_GPA >> XEN_PAGE_SHIFT;
+        return 0;
+    case HVM_PARAM_CONSOLE_EVTCHN:
+        *value = TANDEM_CONSOLE_PORT;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Only the callback is the guest's to choose; the ring parameters are fixed. */
+static long set_param(struct vm *vm, uint32_t index, uint64_t value)
+{
+    if (index != HVM_PARAM_CALLBACK_IRQ)
+        return index < HVM_NR_PARAMS ? -EPERM : -EINVAL;
+    unsigned int type = (unsigned int)(value >> HVM_PARAM_CALLBACK_IRQ_TYPE_SHIFT);
+    if (value != 0 && type != HVM_PARAM_CALLBACK_TYPE_VECTOR)
+        return -EINVAL; /* only the vector type exists here */
+    uint8_t vec = (uint8_t)value;
+    if (value && (vec < 0x20 || (value & ~(HVM_PARAM_CALLBACK_IRQ_TYPE_MASK | 0xff))))
+        return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
+    vm->callback_irq = value;
+    vm->callback_vector = value ? vec : 0;
+    pthread_mutex_unlock(&vm->lock);
+    return 0;
+}
+
+static long param_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+    struct xen_hvm_param p;
+    if (copy_from_guest(v->vm, &p, arg, sizeof(p)))
+        return -EFAULT;
+    if (!is_self_domid(v, p.domid))
+        return -ESRCH;
+    if (cmd == HVMOP_set_param)
+        return set_param(v->vm, p.index, p.value);
+    long r = get_param(v->vm, p.index, &p.value);
+    if (r)
+        return r;
+    return copy_to_guest(v->vm, arg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+static long upcall_vector(struct vcpu *v, uint64_t arg)
+{
+    struct xen_hvm_evtchn_upcall_vector u;
+    if (copy_from_guest(v->vm, &u, arg, sizeof(u)))
+        return -EFAULT;
+    if (u.vcpu >= v->vm->nr_vcpus || u.vector < 0x20)
+        return -EINVAL;
+    v->vm->vcpus[u.vcpu].upcall_vector = u.vector;
+    return 0;
+}
+
+long hc_hvm_op(struct vcpu *v, const uint64_t a[5])
+{
+    switch (a[0]) {
+    case HVMOP_set_param:
+    case HVMOP_get_param:
+        return param_op(v, a[0], a[1]);
+    case HVMOP_set_evtchn_upcall_vector:
+        return upcall_vector(v, a[1]);
+    case HVMOP_get_time: {
+        struct xen_hvm_get_time t = { pvclock_now(v->vm) };
+        return copy_to_guest(v->vm, a[1], &t, sizeof(t)) ? -EFAULT : 0;
+    }
+    }
+    return -ENOSYS;
+}

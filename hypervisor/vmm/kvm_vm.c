@@ -1,0 +1,161 @@
+/*
+ * The KVM VM: guest memory (one sealed memfd: RAM, then the 2 MiB platform
+ * region), memory slots, the split irqchip and PVM detection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+#define IOAPIC_ROUTES 24
+
+static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint64_t off,
+                    uint32_t flags)
+{
+    struct kvm_userspace_memory_region r = {
+        .slot = slot,
+        .flags = flags,
+        .guest_phys_addr = gpa,
+        .memory_size = size,
+        .userspace_addr = (uint64_t)(uintptr_t)(vm->mem + off),
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_SET_USER_MEMORY_REGION slot %u: %s\n", slot,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int create_memory(struct vm *vm)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "tandem-dom%u", vm->cfg->domid);
+    vm->memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (vm->memfd < 0 || ftruncate(vm->memfd, (off_t)vm->mem_size) < 0) {
+        fprintf(stderr, "tandem-vmm: guest memory (%llu MiB): %s\n",
+                (unsigned long long)(vm->mem_size >> 20), strerror(errno));
+        return -1;
+    }
+    /* The size never changes: dom0 services map it without fearing SIGBUS. */
+    if (fcntl(vm->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+        fprintf(stderr, "tandem-vmm: sealing guest memory: %s\n", strerror(errno));
+        return -1;
+    }
+    vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                   vm->memfd, 0);
+    if (vm->mem == MAP_FAILED) {
+        vm->mem = NULL;
+        fprintf(stderr, "tandem-vmm: mapping guest memory: %s\n", strerror(errno));
+        return -1;
+    }
+    madvise(vm->mem, vm->mem_size, MADV_DONTDUMP);
+    return 0;
+}
+
+static int map_memory(struct vm *vm)
+{
+    uint64_t hc = vm_region_offset(vm, TANDEM_HYPERCALL_PAGE_GPA);
+    if (set_slot(vm, 0, 0, vm->ram_size, 0, 0))
+        return -1;
+    vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+    if (vm->readonly_mem) {
+        if (set_slot(vm, 1, TANDEM_HYPERCALL_PAGE_GPA, XEN_PAGE_SIZE, hc, KVM_MEM_READONLY) ||
+            set_slot(vm, 2, TANDEM_HYPERCALL_PAGE_GPA + XEN_PAGE_SIZE,
+                     TANDEM_REGION_SIZE - XEN_PAGE_SIZE, hc + XEN_PAGE_SIZE, 0))
+            return -1;
+        return 0;
+    }
+    return set_slot(vm, 1, TANDEM_REGION_GPA, TANDEM_REGION_SIZE, hc, 0);
+}
+
+static int split_irqchip(struct vm *vm)
+{
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { IOAPIC_ROUTES } };
+    if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_CAP_SPLIT_IRQCHIP: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int vm_create(struct vm *vm, const struct vmm_config *cfg)
+{
+    vm->cfg = cfg;
+    vm->ram_size = cfg->memory_mib << 20;
+    vm->mem_size = vm->ram_size + TANDEM_REGION_SIZE;
+    vm->nr_vcpus = cfg->vcpus;
+    vm->memfd = vm->vm_fd = vm->wake_fd = -1;
+    vm->xs_kick_fd = vm->xs_notify_fd = -1;
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_cond_init(&vm->unpause, NULL);
+    pthread_mutex_init(&vm->poll_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->poll_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0) {
+        fprintf(stderr, "tandem-vmm: /dev/kvm: %s\n", strerror(errno));
+        return -1;
+    }
+    if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+        fprintf(stderr, "tandem-vmm: unsupported KVM API version\n");
+        return -1;
+    }
+    vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_CREATE_VM: %s\n", strerror(errno));
+        return -1;
+    }
+    vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vm->wake_fd < 0 || split_irqchip(vm) || create_memory(vm) || map_memory(vm))
+        return -1;
+    vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+    if (!vm->vcpus)
+        return -1;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        vm->vcpus[i].fd = vm->vcpus[i].timer_fd = vm->vcpus[i].periodic_fd = -1;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        if (vcpu_create(vm, (int)i))
+            return -1;
+    return 0;
+}
+
+int vm_signal_msi(struct vm *vm, unsigned int vcpu, uint8_t vector)
+{
+    struct kvm_msi msi = {
+        .address_lo = (uint32_t)TANDEM_LAPIC_GPA | (vcpu << 12),
+        .address_hi = 0,
+        .data = vector,
+    };
+    return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (v->run)
+            munmap(v->run, v->run_size);
+        if (v->fd >= 0)
+            close(v->fd);
+    }
+    if (vm->mem)
+        munmap(vm->mem, vm->mem_size);
+    if (vm->memfd >= 0)
+        close(vm->memfd);
+    if (vm->vm_fd >= 0)
+        close(vm->vm_fd);
+    if (vm->kvm_fd >= 0)
+        close(vm->kvm_fd);
+}

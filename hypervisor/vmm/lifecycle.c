@@ -1,0 +1,74 @@
+/*
+ * Domain lifecycle: running, paused, stopping. The first stop decides the
+ * exit status (docs/abi.md table); the main loop then tears down.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "public/sched.h"
+#include "vmm.h"
+
+static void wake_main(struct vm *vm)
+{
+    uint64_t one = 1;
+    if (write(vm->wake_fd, &one, sizeof(one)) < 0) {
+        /* counter saturated: the main loop is awake anyway */
+    }
+}
+
+void vm_stop(struct vm *vm, int status, const char *why)
+{
+    bool expected = false;
+    if (atomic_compare_exchange_strong(&vm->exit_set, &expected, true)) {
+        vm->exit_status = status;
+        if (why && status != TANDEM_EXIT_POWEROFF)
+            fprintf(stderr, "tandem-vmm: domain %u stopping: %s (exit status %d)\n",
+                    vm->cfg->domid, why, status);
+    }
+    pthread_mutex_lock(&vm->lock);
+    atomic_store(&vm->state, VM_STOPPING);
+    pthread_cond_broadcast(&vm->unpause);
+    pthread_mutex_unlock(&vm->lock);
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    wake_main(vm);
+}
+
+void vm_guest_shutdown(struct vm *vm, unsigned int reason)
+{
+    static const int status[] = {
+        [SHUTDOWN_poweroff] = TANDEM_EXIT_POWEROFF, [SHUTDOWN_reboot] = TANDEM_EXIT_REBOOT,
+        [SHUTDOWN_suspend] = TANDEM_EXIT_SUSPEND,   [SHUTDOWN_crash] = TANDEM_EXIT_CRASH,
+        [SHUTDOWN_watchdog] = TANDEM_EXIT_WATCHDOG, [SHUTDOWN_soft_reset] = TANDEM_EXIT_REBOOT,
+    };
+    static const char *const names[] = { "poweroff", "reboot", "suspend",
+                                         "crash", "watchdog", "soft_reset" };
+    char why[64];
+    snprintf(why, sizeof(why), "guest shutdown (%s)", names[reason]);
+    vm_stop(vm, status[reason], why);
+}
+
+void vm_set_paused(struct vm *vm, bool paused)
+{
+    pthread_mutex_lock(&vm->lock);
+    int cur = atomic_load(&vm->state);
+    if (cur != VM_STOPPING)
+        atomic_store(&vm->state, paused ? VM_PAUSED : VM_RUNNING);
+    pthread_cond_broadcast(&vm->unpause);
+    pthread_mutex_unlock(&vm->lock);
+    if (paused)
+        for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+            vcpu_kick(&vm->vcpus[i]);
+}
+
+const char *vm_state_name(struct vm *vm)
+{
+    switch (atomic_load(&vm->state)) {
+    case VM_RUNNING:
+        return "running";
+    case VM_PAUSED:
+        return "paused";
+    default:
+        return "shutdown";
+    }
+}

@@ -1,0 +1,179 @@
+/*
+ * The main thread: one epoll loop over signals, the stop eventfd, vCPU
+ * timers, the console (ring doorbell and input), the xenstore notify
+ * eventfd and the control socket. Returns when the VM stops.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+static int epfd = -1;
+static struct loop_handler sig_h, wake_h, con_kick_h, con_in_h;
+static struct loop_handler *timer_h;
+static bool con_in_blocked;
+
+int loop_add(struct loop_handler *h, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = h };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, h->fd, &ev);
+}
+
+void loop_mod(struct loop_handler *h, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = h };
+    epoll_ctl(epfd, EPOLL_CTL_MOD, h->fd, &ev);
+}
+
+void loop_del(struct loop_handler *h)
+{
+    epoll_ctl(epfd, EPOLL_CTL_DEL, h->fd, NULL);
+}
+
+/* A doorbell (port 0xB4) write with value `datamatch` signals fd in the
+ * kernel, without a userspace exit. */
+int kvm_ioeventfd(struct vm *vm, int fd, uint16_t port, uint32_t datamatch, bool assign)
+{
+    struct kvm_ioeventfd io = {
+        .datamatch = datamatch,
+        .addr = port,
+        .len = 4,
+        .fd = fd,
+        .flags = KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DATAMATCH |
+                 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+    };
+    return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static void on_signal(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    struct signalfd_siginfo si;
+    if (read(h->fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    char why[48];
+    snprintf(why, sizeof(why), "signal %s", strsignal((int)si.ssi_signo));
+    vm_stop(vm, TANDEM_EXIT_DESTROYED, why);
+}
+
+static void drain_eventfd(int fd)
+{
+    uint64_t n;
+    if (read(fd, &n, sizeof(n)) < 0) {
+        /* EAGAIN: nothing pending */
+    }
+}
+
+static void on_wake(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)vm;
+    (void)ev;
+    drain_eventfd(h->fd);
+}
+
+static void on_console_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    drain_eventfd(h->fd);
+    console_drain_ring(vm);
+    if (con_in_blocked) { /* the guest consumed input: room again */
+        con_in_blocked = false;
+        loop_mod(&con_in_h, EPOLLIN);
+    }
+}
+
+static void on_console_input(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    if (console_input(vm) == 1) {
+        con_in_blocked = true;
+        loop_mod(h, 0);
+    } else if (vm->con.in_fd < 0) {
+        loop_del(h);
+    }
+}
+
+static void on_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    timer_expired(&vm->vcpus[(uintptr_t)h->ctx], h->fd);
+}
+
+static int setup_signals(struct vm *vm)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sig_h = (struct loop_handler){ on_signal, signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK), vm };
+    return sig_h.fd < 0 ? -1 : loop_add(&sig_h, EPOLLIN);
+}
+
+static int setup_console(struct vm *vm)
+{
+    int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (kick < 0 || kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_CONSOLE_PORT, true))
+        return -1;
+    vm->con.kick_fd = kick;
+    con_kick_h = (struct loop_handler){ on_console_kick, kick, vm };
+    if (loop_add(&con_kick_h, EPOLLIN))
+        return -1;
+    if (vm->con.in_fd >= 0) {
+        con_in_h = (struct loop_handler){ on_console_input, vm->con.in_fd, vm };
+        if (loop_add(&con_in_h, EPOLLIN)) /* e.g. /dev/null: no input */
+            vm->con.in_fd = -1;
+    }
+    return 0;
+}
+
+/* Called before the vCPUs start: everything they may signal exists. */
+int loop_init(struct vm *vm)
+{
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0)
+        return -1;
+    wake_h = (struct loop_handler){ on_wake, vm->wake_fd, vm };
+    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm) || setup_console(vm)) {
+        fprintf(stderr, "tandem-vmm: event loop setup: %s\n", strerror(errno));
+        return -1;
+    }
+    timer_h = calloc(2 * vm->nr_vcpus, sizeof(*timer_h));
+    if (!timer_h)
+        return -1;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+        timer_h[2 * i] = (struct loop_handler){ on_timer, vm->vcpus[i].timer_fd, (void *)(uintptr_t)i };
+        timer_h[2 * i + 1] = (struct loop_handler){ on_timer, vm->vcpus[i].periodic_fd,
+                                                    (void *)(uintptr_t)i };
+        if (loop_add(&timer_h[2 * i], EPOLLIN) || loop_add(&timer_h[2 * i + 1], EPOLLIN))
+            return -1;
+    }
+    return 0;
+}
+
+int loop_run(struct vm *vm)
+{
+    struct epoll_event evs[16];
+    while (atomic_load(&vm->state) != VM_STOPPING) {
+        int n = epoll_wait(epfd, evs, 16, -1);
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "tandem-vmm: epoll_wait: %s\n", strerror(errno));
+            vm_stop(vm, TANDEM_EXIT_ERROR, "event loop failure");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct loop_handler *h = evs[i].data.ptr;
+            h->fn(vm, h, evs[i].events);
+        }
+    }
+    console_drain_ring(vm); /* last words */
+    return vm->exit_status;
+}

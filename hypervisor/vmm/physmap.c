@@ -1,0 +1,149 @@
+/*
+ * memory_op: where shared_info and the grant frames live (pages of the
+ * physmap window, moved with XENMEM_add_to_physmap, contents carried
+ * along), the memory map and the reservation queries.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "guest_mem.h"
+#include "hypercall.h"
+#include "public/memory.h"
+#include "vmm.h"
+
+struct shared_info *shared_info_ptr(struct vm *vm)
+{
+    if (!vm->shared_info_gpa)
+        return NULL;
+    return gpa_to_host(vm, vm->shared_info_gpa, sizeof(struct shared_info), true);
+}
+
+/* Default: slot id of shared_info (ids < 32); else the registered place. */
+void *vcpu_info_ptr(struct vm *vm, struct vcpu *v)
+{
+    if (v->vcpu_info_gpa)
+        return gpa_to_host(vm, v->vcpu_info_gpa, sizeof(struct vcpu_info), true);
+    struct shared_info *si = shared_info_ptr(vm);
+    if (!si || v->id >= XEN_LEGACY_MAX_VCPUS)
+        return NULL;
+    return &si->vcpu_info[v->id];
+}
+
+/* Is gpa already used by another physmap page? */
+static bool page_taken(struct vm *vm, uint64_t gpa, int except_frame, bool except_si)
+{
+    if (!except_si && vm->shared_info_gpa == gpa)
+        return true;
+    for (unsigned int i = 0; i < TANDEM_MAX_GRANT_FRAMES; i++)
+        if ((int)i != except_frame && vm->gnttab_gpa[i] == gpa)
+            return true;
+    return false;
+}
+
+static void move_page(struct vm *vm, uint64_t from, uint64_t to)
+{
+    uint8_t *src = gpa_to_host(vm, from, XEN_PAGE_SIZE, true);
+    uint8_t *dst = gpa_to_host(vm, to, XEN_PAGE_SIZE, true);
+    if (src && dst && src != dst) {
+        memcpy(dst, src, XEN_PAGE_SIZE);
+        memset(src, 0, XEN_PAGE_SIZE);
+    }
+}
+
+/* Caller holds vm->lock. */
+static long place_shared_info(struct vm *vm, uint64_t gpa)
+{
+    if (page_taken(vm, gpa, -1, true))
+        return -EBUSY;
+    if (vm->shared_info_gpa && vm->shared_info_gpa != gpa)
+        move_page(vm, vm->shared_info_gpa, gpa);
+    vm->shared_info_gpa = gpa;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        pvclock_update_vcpu(vm, &vm->vcpus[i]);
+    pvclock_update_wallclock(vm);
+    return 0;
+}
+
+/* Caller holds vm->lock. */
+long gnttab_place_frame(struct vm *vm, unsigned int idx, uint64_t gpa)
+{
+    if (idx >= TANDEM_MAX_GRANT_FRAMES)
+        return -EINVAL;
+    if (page_taken(vm, gpa, (int)idx, false))
+        return -EBUSY;
+    if (vm->gnttab_gpa[idx] && vm->gnttab_gpa[idx] != gpa)
+        move_page(vm, vm->gnttab_gpa[idx], gpa);
+    vm->gnttab_gpa[idx] = gpa;
+    if (idx + 1 > vm->gnttab_nr_frames)
+        vm->gnttab_nr_frames = idx + 1;
+    return 0;
+}
+
+static long add_to_physmap(struct vcpu *v, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct xen_add_to_physmap x;
+    if (copy_from_guest(vm, &x, arg, sizeof(x)))
+        return -EFAULT;
+    if (!is_self_domid(v, x.domid))
+        return -ESRCH;
+    uint64_t gpa = (uint64_t)x.gpfn << XEN_PAGE_SHIFT;
+    if (x.gpfn >= (1ULL << 52) || !gpa_in_physmap(gpa))
+        return -EINVAL;
+    long r;
+    pthread_mutex_lock(&vm->lock);
+    if (x.space == XENMAPSPACE_shared_info && x.idx == 0)
+        r = place_shared_info(vm, gpa);
+    else if (x.space == XENMAPSPACE_grant_table && !(x.idx & XENMAPIDX_grant_table_status))
+        r = gnttab_place_frame(vm, (unsigned int)(x.idx < TANDEM_MAX_GRANT_FRAMES ? x.idx : ~0u), gpa);
+    else
+        r = -EINVAL;
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+static long memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct xen_memory_map m;
+    if (copy_from_guest(vm, &m, arg, sizeof(m)))
+        return -EFAULT;
+    struct e820entry e[3] = {
+        { 0, vm->ram_size, E820_RAM },
+        { TANDEM_REGION_GPA, TANDEM_REGION_SIZE, E820_RESERVED },
+        { TANDEM_LAPIC_GPA, XEN_PAGE_SIZE, E820_RESERVED },
+    };
+    unsigned int n = m.nr_entries < 3 ? m.nr_entries : 3;
+    if (n < 3)
+        return -EINVAL;
+    if (copy_to_guest(vm, m.buffer, e, n * sizeof(e[0])))
+        return -EFAULT;
+    m.nr_entries = n;
+    return copy_to_guest(vm, arg, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+static long reservation(struct vcpu *v, uint64_t arg)
+{
+    domid_t dom;
+    if (copy_from_guest(v->vm, &dom, arg, sizeof(dom)))
+        return -EFAULT;
+    if (!is_self_domid(v, dom))
+        return -ESRCH;
+    return (long)(v->vm->ram_size >> XEN_PAGE_SHIFT);
+}
+
+long hc_memory_op(struct vcpu *v, const uint64_t a[5])
+{
+    switch (a[0]) {
+    case XENMEM_add_to_physmap:
+        return add_to_physmap(v, a[1]);
+    case XENMEM_memory_map:
+        return memory_map(v, a[1]);
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+        return reservation(v, a[1]);
+    case XENMEM_maximum_ram_page:
+        return (long)(v->vm->ram_size >> XEN_PAGE_SHIFT) - 1;
+    }
+    return -ENOSYS;
+}

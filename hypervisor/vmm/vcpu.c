@@ -1,0 +1,397 @@
+/*
+ * vCPUs: creation (CPUID, TSC), initial register state, one thread each
+ * running KVM_RUN, and the exit handler. A guest failure (triple fault,
+ * emulation failure, unknown exit) prints the registers and stops the VM
+ * with status 7; it never hangs.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+#define MSR_IA32_TSC 0x10
+#define CPUID_MAX_ENTRIES 256
+
+static int set_cpuid(struct vcpu *v)
+{
+    struct {
+        struct kvm_cpuid2 h;
+        struct kvm_cpuid_entry2 e[CPUID_MAX_ENTRIES];
+    } c;
+    memset(&c, 0, sizeof(c));
+    c.h.nent = CPUID_MAX_ENTRIES;
+    if (ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &c) < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_GET_SUPPORTED_CPUID: %s\n", strerror(errno));
+        return -1;
+    }
+    for (unsigned int i = 0; i < c.h.nent; i++) {
+        struct kvm_cpuid_entry2 *e = &c.e[i];
+        if (e->function == 1) {
+            e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)v->id << 24); /* APIC id */
+            e->ecx |= 1u << 31;                                       /* hypervisor */
+        } else if (e->function == 0xb || e->function == 0x1f) {
+            e->edx = (uint32_t)v->id; /* x2APIC id */
+        }
+    }
+    if (ioctl(v->fd, KVM_SET_CPUID2, &c) < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_SET_CPUID2: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Guest TSC = host TSC, so that native rdtsc (PVM) and emulated rdtsc agree
+ * and the VMM can sample the guest's clock with its own rdtsc. */
+static void zero_tsc_offset(struct vcpu *v)
+{
+#ifdef KVM_VCPU_TSC_CTRL
+    uint64_t zero = 0;
+    struct kvm_device_attr a = {
+        .group = KVM_VCPU_TSC_CTRL,
+        .attr = KVM_VCPU_TSC_OFFSET,
+        .addr = (uint64_t)(uintptr_t)&zero,
+    };
+    if (ioctl(v->fd, KVM_SET_DEVICE_ATTR, &a) == 0)
+        return;
+#endif
+    struct {
+        struct kvm_msrs h;
+        struct kvm_msr_entry e;
+    } m = { .h.nmsrs = 1, .e.index = MSR_IA32_TSC, .e.data = __builtin_ia32_rdtsc() };
+    ioctl(v->fd, KVM_SET_MSRS, &m);
+}
+
+int vcpu_create(struct vm *vm, int id)
+{
+    struct vcpu *v = &vm->vcpus[id];
+    v->vm = vm;
+    v->id = id;
+    for (int i = 0; i < NR_VIRQS; i++)
+        v->virq_port[i] = 0;
+    v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+    if (v->fd < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_CREATE_VCPU %d: %s\n", id, strerror(errno));
+        return -1;
+    }
+    int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (sz <= 0)
+        return -1;
+    v->run_size = (size_t)sz;
+    v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        v->run = NULL;
+        fprintf(stderr, "tandem-vmm: mmap kvm_run: %s\n", strerror(errno));
+        return -1;
+    }
+    int caps = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+    v->sync_regs = caps > 0 && (caps & KVM_SYNC_X86_REGS);
+    if (set_cpuid(v))
+        return -1;
+    zero_tsc_offset(v);
+    return timer_init(v);
+}
+
+static struct kvm_segment flat_seg(uint16_t sel, uint8_t type, bool code64)
+{
+    return (struct kvm_segment){
+        .base = 0, .limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
+        .dpl = 0, .db = code64 ? 0 : 1, .s = 1, .l = code64 ? 1 : 0, .g = 1,
+    };
+}
+
+static void system_segs(struct kvm_sregs *s)
+{
+    s->tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
+    s->ldt = (struct kvm_segment){ .limit = 0xffff, .type = 2, .present = 1, .unusable = 1 };
+}
+
+/* PVH entry: 32-bit flat protected mode, paging off, ebx = start_info. */
+int vcpu_set_boot_state(struct vcpu *v, uint32_t entry, uint32_t start_info)
+{
+    struct kvm_sregs s;
+    if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+        return -1;
+    s.cs = flat_seg(0x10, 11, false);
+    s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, 3, false);
+    system_segs(&s);
+    s.cr0 = 0x11; /* PE | ET */
+    s.cr3 = 0;
+    s.cr4 = 0;
+    s.efer = 0;
+    if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0) {
+        fprintf(stderr, "tandem-vmm: KVM_SET_SREGS: %s\n", strerror(errno));
+        return -1;
+    }
+    struct kvm_regs r = { .rip = entry, .rbx = start_info, .rflags = 2 };
+    return ioctl(v->fd, KVM_SET_REGS, &r) < 0 ? -1 : 0;
+}
+
+/* Secondary vCPU start: 64-bit, paging on (docs/abi.md). */
+int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c)
+{
+    struct kvm_sregs s;
+    if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+        return -EIO;
+    s.cs = flat_seg(TANDEM_VCPU_CS, 11, true);
+    s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(TANDEM_VCPU_DS, 3, false);
+    system_segs(&s);
+    s.cr3 = c->cr3;
+    s.cr4 = 0x20;             /* PAE */
+    s.cr0 = 0x80050033;       /* PG | AM | WP | NE | ET | MP | PE */
+    s.efer = 0x500;           /* LME | LMA */
+    if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
+        return -EINVAL;
+    struct kvm_regs r = { .rip = c->rip, .rsp = c->rsp, .rdi = c->rdi, .rsi = c->rsi, .rflags = 2 };
+    if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+        return -EINVAL;
+    struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+    ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+    return 0;
+}
+
+void vcpu_dump(struct vcpu *v, const char *why)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    fprintf(stderr, "tandem-vmm: vCPU %d: %s\n", v->id, why);
+    if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+        fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
+        return;
+    }
+    fprintf(stderr,
+            "  rip %016llx  rsp %016llx  rflags %016llx\n"
+            "  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx\n"
+            "  rsi %016llx  rdi %016llx  rbp %016llx  r8  %016llx\n"
+            "  r9  %016llx  r10 %016llx  r11 %016llx  r12 %016llx\n"
+            "  r13 %016llx  r14 %016llx  r15 %016llx\n"
+            "  cs %04x (base %llx l=%u db=%u) ss %04x ds %04x\n"
+            "  cr0 %016llx  cr2 %016llx  cr3 %016llx  cr4 %016llx  efer %llx\n"
+            "  gdt %llx/%x  idt %llx/%x\n",
+            r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.r8, r.r9,
+            r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cs.selector, s.cs.base, s.cs.l, s.cs.db,
+            s.ss.selector, s.ds.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base,
+            s.gdt.limit, s.idt.base, s.idt.limit);
+}
+
+static void guest_failure(struct vcpu *v, const char *why)
+{
+    vcpu_dump(v, why);
+    vm_stop(v->vm, TANDEM_EXIT_GUESTFAIL, why);
+}
+
+/* Registers for a hypercall: from the shared kvm_run page when KVM syncs
+ * them (no extra ioctl), else with KVM_GET_REGS. */
+static struct kvm_regs *get_regs(struct vcpu *v, struct kvm_regs *buf)
+{
+    if (v->sync_regs)
+        return &v->run->s.regs.regs;
+    return ioctl(v->fd, KVM_GET_REGS, buf) < 0 ? NULL : buf;
+}
+
+static void put_regs(struct vcpu *v, struct kvm_regs *r)
+{
+    if (v->sync_regs)
+        v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    else
+        ioctl(v->fd, KVM_SET_REGS, r);
+}
+
+static void do_hypercall(struct vcpu *v, uint32_t nr)
+{
+    struct kvm_regs buf, *r = get_regs(v, &buf);
+    if (!r) {
+        guest_failure(v, "cannot read registers for a hypercall");
+        return;
+    }
+    uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
+    r->rax = (uint64_t)hypercall_dispatch(v, nr, args);
+    put_regs(v, r);
+}
+
+static void handle_io(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    if (run->io.direction != KVM_EXIT_IO_OUT) {
+        memset(data, 0xff, (size_t)run->io.size * run->io.count); /* nothing here */
+        v->unhandled_io++;
+        return;
+    }
+    uint32_t val = 0;
+    switch (run->io.port) {
+    case TANDEM_HYPERCALL_PORT:
+        if (run->io.size != 4 || run->io.count != 1)
+            break;
+        memcpy(&val, data, 4);
+        do_hypercall(v, val);
+        return;
+    case TANDEM_DOORBELL_PORT:
+        if (run->io.size != 4)
+            break;
+        for (uint32_t i = 0; i < run->io.count; i++) {
+            memcpy(&val, data + 4 * i, 4);
+            v->doorbells++;
+            evtchn_send(v, val);
+        }
+        return;
+    case TANDEM_DEBUG_PORT:
+        console_write(v->vm, data, (size_t)run->io.size * run->io.count);
+        return;
+    case 0x80: /* PVM interrupt-window exit in plain mode: nothing to do */
+        return;
+    }
+    v->unhandled_io++;
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    /* Writes to the read-only hypercall page and accesses to unbacked
+     * addresses are dropped; reads see all ones, as on an empty bus. */
+    if (!run->mmio.is_write)
+        memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+    v->unhandled_mmio++;
+}
+
+/* Returns false when this vCPU must stop running. */
+static bool handle_exit(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    uint32_t reason = run->exit_reason;
+    v->exits[reason < VMM_NR_EXIT_REASONS ? reason : 0]++;
+    char why[128];
+    switch (reason) {
+    case KVM_EXIT_IO:
+        handle_io(v);
+        return true;
+    case KVM_EXIT_MMIO:
+        handle_mmio(v);
+        return true;
+    case KVM_EXIT_INTR:
+        return true;
+    case KVM_EXIT_HLT:
+        return true;
+    case KVM_EXIT_SHUTDOWN:
+        guest_failure(v, "triple fault (KVM_EXIT_SHUTDOWN)");
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+        snprintf(why, sizeof(why), "KVM internal error, suberror %u%s", run->internal.suberror,
+                 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+                     ? " (instruction emulation failed)" : "");
+        guest_failure(v, why);
+        return false;
+    case KVM_EXIT_FAIL_ENTRY:
+        snprintf(why, sizeof(why), "VM entry failed, reason %#llx",
+                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        guest_failure(v, why);
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+            vm_guest_shutdown(v->vm, 1 /* SHUTDOWN_reboot */);
+        else if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+            vm_guest_shutdown(v->vm, 0 /* SHUTDOWN_poweroff */);
+        else
+            guest_failure(v, "unexpected system event");
+        return false;
+    default:
+        snprintf(why, sizeof(why), "unhandled KVM exit reason %u", reason);
+        guest_failure(v, why);
+        return false;
+    }
+}
+
+/* SCHEDOP_block: enter the guest halted; KVM wakes it in the kernel on the
+ * next interrupt (LAPIC in KVM). */
+static void apply_halt(struct vcpu *v)
+{
+    if (!v->halt_next)
+        return;
+    v->halt_next = false;
+    struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
+    ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+}
+
+static bool wait_runnable(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    if (atomic_load(&vm->state) == VM_RUNNING)
+        return true;
+    pthread_mutex_lock(&vm->lock);
+    while (atomic_load(&vm->state) == VM_PAUSED)
+        pthread_cond_wait(&vm->unpause, &vm->lock);
+    pthread_mutex_unlock(&vm->lock);
+    return atomic_load(&vm->state) == VM_RUNNING;
+}
+
+static void *vcpu_thread(void *arg)
+{
+    struct vcpu *v = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    for (;;) {
+        if (!wait_runnable(v))
+            break;
+        apply_halt(v);
+        if (v->sync_regs)
+            v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                v->run->immediate_exit = 0;
+                continue;
+            }
+            char why[96];
+            snprintf(why, sizeof(why), "KVM_RUN failed: %s", strerror(errno));
+            guest_failure(v, why);
+            break;
+        }
+        if (!handle_exit(v))
+            break;
+    }
+    return NULL;
+}
+
+static void kick_handler(int sig)
+{
+    (void)sig;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+    static bool handler_set;
+    if (!handler_set) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = kick_handler;
+        sigaction(SIGUSR1, &sa, NULL);
+        handler_set = true;
+    }
+    if (v->thread_started)
+        return 0;
+    int e = pthread_create(&v->thread, NULL, vcpu_thread, v);
+    if (e) {
+        fprintf(stderr, "tandem-vmm: vCPU %d thread: %s\n", v->id, strerror(e));
+        return -1;
+    }
+    v->thread_started = true;
+    return 0;
+}
+
+/* Makes the vCPU leave KVM_RUN (or not enter it) and look at vm->state. */
+void vcpu_kick(struct vcpu *v)
+{
+    if (!v->thread_started)
+        return;
+    v->run->immediate_exit = 1;
+    pthread_kill(v->thread, SIGUSR1);
+    pthread_mutex_lock(&v->vm->poll_lock);
+    pthread_cond_broadcast(&v->vm->poll_cond);
+    pthread_mutex_unlock(&v->vm->poll_lock);
+}

@@ -1,0 +1,129 @@
+/*
+ * vcpu_op: vcpu_info placement, timers and secondary vCPU bring-up
+ * (VCPUOP_initialise takes struct tandem_vcpu_context, docs/abi.md).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "guest_mem.h"
+#include "hypercall.h"
+#include "public/vcpu.h"
+#include "vmm.h"
+
+#define MIN_PERIOD_NS 1000000ULL /* Xen refuses periods under 1 ms */
+
+static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct vcpu_register_vcpu_info r;
+    if (copy_from_guest(vm, &r, arg, sizeof(r)))
+        return -EFAULT;
+    if (r.offset > XEN_PAGE_SIZE - sizeof(struct vcpu_info) || r.mfn >= (1ULL << 52))
+        return -EINVAL;
+    uint64_t gpa = (r.mfn << XEN_PAGE_SHIFT) + r.offset;
+    struct vcpu_info *dst = gpa_to_host(vm, gpa, sizeof(*dst), true);
+    if (!dst)
+        return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
+    struct vcpu_info *old = vcpu_info_ptr(vm, t);
+    if (old && old != dst)
+        memcpy(dst, old, sizeof(*dst));
+    else if (!old)
+        memset(dst, 0, sizeof(*dst));
+    t->vcpu_info_gpa = gpa;
+    pvclock_update_vcpu(vm, t);
+    pthread_mutex_unlock(&vm->lock);
+    return 0;
+}
+
+static long initialise(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    struct tandem_vcpu_context c;
+    if (copy_from_guest(v->vm, &c, arg, sizeof(c)))
+        return -EFAULT;
+    if (c.flags || t == v)
+        return -EINVAL;
+    pthread_mutex_lock(&v->vm->lock);
+    long r = t->up ? -EEXIST : 0;
+    if (!r) {
+        t->ctx = c;
+        t->initialised = true;
+    }
+    pthread_mutex_unlock(&v->vm->lock);
+    return r;
+}
+
+static long up(struct vcpu *v, struct vcpu *t)
+{
+    pthread_mutex_lock(&v->vm->lock);
+    long r = 0;
+    if (!t->initialised)
+        r = -EINVAL;
+    else if (!t->up) {
+        r = vcpu_set_context(t, &t->ctx);
+        if (!r)
+            r = vcpu_start(t) ? -ENOMEM : 0;
+        if (!r)
+            t->up = true;
+    }
+    pthread_mutex_unlock(&v->vm->lock);
+    return r;
+}
+
+/* A vCPU may only take itself down; it then stays halted with no
+ * interrupt source (a later VCPUOP_up restarts it from its context). */
+static long down(struct vcpu *v, struct vcpu *t)
+{
+    if (t != v)
+        return -EINVAL;
+    pthread_mutex_lock(&v->vm->lock);
+    t->up = false;
+    t->initialised = false;
+    pthread_mutex_unlock(&v->vm->lock);
+    v->halt_next = true;
+    return 0;
+}
+
+long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
+{
+    struct vm *vm = v->vm;
+    uint64_t cmd = a[0], id = a[1], arg = a[2];
+    if (id >= vm->nr_vcpus)
+        return -ENOENT;
+    struct vcpu *t = &vm->vcpus[id];
+    switch (cmd) {
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(v, t, arg);
+    case VCPUOP_initialise:
+        return initialise(v, t, arg);
+    case VCPUOP_up:
+        return up(v, t);
+    case VCPUOP_down:
+        return down(v, t);
+    case VCPUOP_is_up:
+        return t->id == 0 || t->up;
+    case VCPUOP_set_singleshot_timer: {
+        struct vcpu_set_singleshot_timer s;
+        if (t != v)
+            return -EINVAL;
+        if (copy_from_guest(vm, &s, arg, sizeof(s)))
+            return -EFAULT;
+        if ((s.flags & VCPU_SSHOTTMR_future) && s.timeout_abs_ns < pvclock_now(vm))
+            return -ETIME;
+        return timer_set_singleshot(t, s.timeout_abs_ns);
+    }
+    case VCPUOP_stop_singleshot_timer:
+        return t != v ? -EINVAL : timer_set_singleshot(t, 0);
+    case VCPUOP_set_periodic_timer: {
+        struct vcpu_set_periodic_timer p;
+        if (copy_from_guest(vm, &p, arg, sizeof(p)))
+            return -EFAULT;
+        if (p.period_ns < MIN_PERIOD_NS)
+            return -EINVAL;
+        return timer_set_periodic(t, p.period_ns);
+    }
+    case VCPUOP_stop_periodic_timer:
+        return timer_set_periodic(t, 0);
+    }
+    return -ENOSYS;
+}

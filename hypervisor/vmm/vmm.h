@@ -1,0 +1,199 @@
+/*
+ * tandem-vmm: one process per domain. The shared state of the VM and its
+ * vCPUs; each concept's functions live in the file named after it.
+ */
+#ifndef TANDEM_VMM_H
+#define TANDEM_VMM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "public/event_channel.h"
+#include "public/tandem.h"
+#include "public/xen.h"
+
+#define VMM_NR_PORTS 1024          /* event channels we hand out (2-level allows 4096) */
+#define VMM_NR_HYPERCALLS 64
+#define VMM_NR_EXIT_REASONS 64
+
+struct vm;
+
+struct vcpu {
+    struct vm *vm;
+    int id;
+    int fd;
+    struct kvm_run *run;
+    size_t run_size;
+    pthread_t thread;
+    bool thread_started;
+    bool sync_regs;            /* KVM_CAP_SYNC_REGS usable */
+
+    /* Guarded by vm->lock */
+    bool initialised, up;
+    struct tandem_vcpu_context ctx;
+    uint64_t vcpu_info_gpa;    /* where this vCPU's vcpu_info lives; 0 = none */
+    uint8_t upcall_vector;     /* HVMOP_set_evtchn_upcall_vector; 0 = domain's */
+    int virq_port[NR_VIRQS];
+
+    bool halt_next;            /* SCHEDOP_block: enter KVM_RUN halted */
+    int timer_fd;              /* singleshot timer (timerfd) */
+    int periodic_fd;           /* periodic timer (timerfd) */
+
+    /* Statistics (this vCPU's thread writes them) */
+    uint64_t exits[VMM_NR_EXIT_REASONS];
+    uint64_t hypercalls[VMM_NR_HYPERCALLS];
+    uint64_t unknown_hypercalls, unhandled_io, unhandled_mmio, doorbells;
+};
+
+enum evtchn_state { ECS_FREE, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI };
+
+struct evtchn {
+    uint8_t state;
+    uint8_t virq;
+    uint16_t remote_dom;
+    uint32_t remote_port;
+    uint32_t vcpu;             /* vCPU to notify */
+};
+
+struct console_state {
+    int out_fd;                /* where guest output goes */
+    int in_fd;                 /* input source, -1 = none */
+    int pty_master;            /* pty mode: also keeps the slave open */
+    int pty_slave;
+    int kick_fd;               /* ioeventfd: doorbell for the console port */
+    pthread_mutex_t out_lock;  /* console_io, port 0xE9 and the ring share out_fd */
+};
+
+struct vm {
+    const struct vmm_config *cfg;
+    int kvm_fd, vm_fd, memfd;
+    uint8_t *mem;              /* memfd mapping: RAM then the platform region */
+    uint64_t ram_size, mem_size;
+    unsigned int nr_vcpus;
+    struct vcpu *vcpus;
+    bool pvm;                  /* guest told cpu-mode = pvm */
+    bool pvm_host;
+    bool readonly_mem;
+
+    /* Time */
+    uint32_t tsc_khz;
+    uint32_t tsc_mul;
+    int8_t tsc_shift;
+    uint64_t boot_ns;          /* CLOCK_MONOTONIC at boot = system time 0 */
+    uint64_t boot_realtime_ns;
+    uint64_t ref_tsc, ref_ns;  /* a (guest TSC, system time) pair */
+
+    pthread_mutex_t lock;      /* evtchn, physmap, params, vCPU state */
+    uint64_t shared_info_gpa;
+    uint64_t gnttab_gpa[TANDEM_MAX_GRANT_FRAMES];
+    unsigned int gnttab_nr_frames;
+    uint64_t callback_irq;
+    uint8_t callback_vector;
+    unsigned int shutdown_code;
+    struct evtchn ports[VMM_NR_PORTS];
+
+    /* Lifecycle */
+    atomic_int state;          /* VM_RUNNING, VM_PAUSED, VM_STOPPING */
+    int exit_status;           /* set once, first stop wins */
+    atomic_bool exit_set;
+    int wake_fd;               /* eventfd: wakes the main loop */
+    pthread_cond_t unpause;
+
+    /* SCHEDOP_poll sleepers wait here; evtchn_raise wakes them */
+    pthread_mutex_t poll_lock;
+    pthread_cond_t poll_cond;
+    atomic_int pollers;
+    uint64_t poll_seq;
+
+    struct console_state con;
+    int xs_kick_fd, xs_notify_fd;   /* xenstore-ring fds, -1 until asked */
+    uint64_t dropped_events;
+};
+
+enum { VM_RUNNING, VM_PAUSED, VM_STOPPING };
+
+/* kvm_vm.c */
+int vm_create(struct vm *vm, const struct vmm_config *cfg);
+void vm_destroy(struct vm *vm);
+int vm_signal_msi(struct vm *vm, unsigned int vcpu, uint8_t vector);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, int id);
+int vcpu_set_boot_state(struct vcpu *v, uint32_t entry, uint32_t start_info);
+int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c);
+int vcpu_start(struct vcpu *v);
+void vcpu_kick(struct vcpu *v);
+void vcpu_dump(struct vcpu *v, const char *why);
+
+/* lifecycle.c */
+void vm_stop(struct vm *vm, int status, const char *why);
+void vm_guest_shutdown(struct vm *vm, unsigned int reason);
+void vm_set_paused(struct vm *vm, bool paused);
+const char *vm_state_name(struct vm *vm);
+
+/* pvclock.c */
+void pvclock_init(struct vm *vm);
+uint64_t pvclock_now(struct vm *vm);
+void pvclock_update_vcpu(struct vm *vm, struct vcpu *v);
+void pvclock_update_wallclock(struct vm *vm);
+
+/* physmap.c */
+void *vcpu_info_ptr(struct vm *vm, struct vcpu *v);
+struct shared_info *shared_info_ptr(struct vm *vm);
+
+/* evtchn.c */
+void evtchn_init(struct vm *vm);
+void evtchn_raise(struct vm *vm, evtchn_port_t port);
+void evtchn_raise_virq(struct vm *vm, struct vcpu *v, unsigned int virq);
+long evtchn_send(struct vcpu *v, evtchn_port_t port);
+
+/* timer.c */
+int timer_init(struct vcpu *v);
+long timer_set_singleshot(struct vcpu *v, uint64_t deadline_ns);
+long timer_set_periodic(struct vcpu *v, uint64_t period_ns);
+void timer_expired(struct vcpu *v, int fd);
+
+/* console.c */
+int console_init(struct vm *vm);
+void console_write(struct vm *vm, const void *buf, size_t len);
+void console_drain_ring(struct vm *vm);
+int console_input(struct vm *vm); /* 1: input ring full */
+void console_close(struct vm *vm);
+
+/* hypercall.c */
+long hypercall_dispatch(struct vcpu *v, unsigned int nr, const uint64_t args[5]);
+void hypercall_page_fill(uint8_t *page);
+
+/* boot.c */
+int boot_setup(struct vm *vm, uint32_t entry);
+
+/* loop.c: the main thread's epoll loop */
+struct loop_handler {
+    void (*fn)(struct vm *vm, struct loop_handler *h, uint32_t events);
+    int fd;
+    void *ctx;
+};
+int loop_init(struct vm *vm);
+int loop_add(struct loop_handler *h, uint32_t events);
+void loop_mod(struct loop_handler *h, uint32_t events);
+void loop_del(struct loop_handler *h);
+int kvm_ioeventfd(struct vm *vm, int fd, uint16_t port, uint32_t datamatch, bool assign);
+
+/* control.c, xs_domain.c, stats.c */
+int control_open(struct vm *vm);
+void control_close(struct vm *vm);
+int xs_domain_register(struct vm *vm);
+void xs_domain_unregister(struct vm *vm);
+void stats_print(struct vm *vm);
+int loop_run(struct vm *vm);
+
+static inline uint64_t vm_region_offset(const struct vm *vm, uint64_t gpa)
+{
+    return vm->ram_size + (gpa - TANDEM_REGION_GPA);
+}
+
+#endif
