@@ -69,3 +69,13 @@ $(BUILD)/tests/unit/libxenstore_daemon: $(BUILD)/obj/tests/unit/libxenstore_daem
 	$(CC) -o $@ $^ $(CHECK_LIBS) $(LDFLAGS)
 
 UNIT_TESTS += $(XSLIB_TESTS)
+
+# Benchmark (tests/bench/xenstore_bench.sh runs it; `make bench`).
+XSLIB_BENCH := $(BUILD)/tests/bench/xenstore_bench
+$(BUILD)/obj/tests/bench/xenstore_bench.o: CFLAGS += $(XSLIB_CFLAGS)
+$(BUILD)/obj/tests/bench/xenstore_bench.o: | $(XSLIB_HDRS)
+$(XSLIB_BENCH): $(BUILD)/obj/tests/bench/xenstore_bench.o $(XSLIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS)
+BENCHES  += $(XSLIB_BENCH)
+ALL_BINS += $(XSLIB_BENCH)

@@ -1,0 +1,465 @@
+/*
+ * xenstore benchmark: ops/s of read, write, directory and a
+ * read-modify-write transaction through libxenstore against a running
+ * xenstored, with 1 and 8 concurrent clients (threads, each with its own
+ * connection), next to the floor measured in the same run: a bare
+ * unix-socket round trip of the same message sizes to a trivial echo
+ * server in a child process.  Prints a markdown table.
+ *
+ * Each cell is measured `rounds` times, the cells interleaved, and the
+ * median is reported, which keeps drift on a noisy host out of the ratios.
+ * --server-cpu pins the echo server (the script pins xenstored the same
+ * way) and --client-cpus the clients, so that floor and daemon see the
+ * same placement.
+ *
+ * usage: xenstore_bench --socket PATH [--seconds S] [--rounds N]
+ *                       [--server-cpu C] [--client-cpus A-B]
+ */
+#include <errno.h>
+#include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#define VALUE_LEN 32
+#define DIR_ENTRIES 10
+#define MAX_CLIENTS 8
+#define READ_PATH "/bench/r"
+
+enum op { OP_ECHO, OP_READ, OP_WRITE, OP_DIRECTORY, OP_RMW, OP_COUNT };
+static const char *const op_names[OP_COUNT] = {
+    "unix-socket echo (floor)", "read", "write", "directory (10 entries)",
+    "transaction: read-modify-write (4 round trips)",
+};
+
+struct client {
+    int id;
+    enum op op;
+    const char *echo_path;
+    struct xs_handle *h;
+    int echo_fd;
+    unsigned long ops, retries;
+    int error;
+};
+
+static atomic_bool stop_flag;
+static cpu_set_t client_cpus;
+static bool pin_clients;
+static pthread_barrier_t start_barrier;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool set_path(struct sockaddr_un *a, const char *path)
+{
+    size_t n = strlen(path);
+
+    if (n >= sizeof(a->sun_path)) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    memcpy(a->sun_path, path, n + 1);
+    return true;
+}
+
+static int unix_connect(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || !set_path(&a, path) || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+
+    while (len) {
+        ssize_t n = read(fd, p, len);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Echo server: answers each message (header + payload) with a header and
+ * as many payload bytes as the request's tx_id field asks for. */
+static void *echo_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+
+    for (;;) {
+        struct xsd_sockmsg hdr;
+        size_t out;
+
+        if (!read_full(fd, &hdr, sizeof(hdr)) || hdr.len > XENSTORE_PAYLOAD_MAX ||
+            !read_full(fd, buf, hdr.len) || hdr.tx_id > XENSTORE_PAYLOAD_MAX)
+            break;
+        out = hdr.tx_id;
+        hdr.len = hdr.tx_id;
+        memcpy(buf, &hdr, sizeof(hdr));
+        memset(buf + sizeof(hdr), 'v', out);
+        if (send(fd, buf, sizeof(hdr) + out, MSG_NOSIGNAL) != (ssize_t)(sizeof(hdr) + out))
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void echo_server(int lfd)
+{
+    for (;;) {
+        pthread_t t;
+        int fd = accept(lfd, NULL, NULL);
+
+        if (fd < 0)
+            continue;
+        if (pthread_create(&t, NULL, echo_conn, (void *)(intptr_t)fd) == 0)
+            pthread_detach(t);
+        else
+            close(fd);
+    }
+}
+
+static pid_t echo_start(const char *path, int cpu)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    pid_t pid;
+
+    unlink(path);
+    if (lfd < 0 || !set_path(&a, path) || bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(lfd, 64) != 0) {
+        perror("xenstore_bench: echo server socket");
+        exit(1);
+    }
+    pid = fork();
+    if (pid == 0) {
+        if (cpu >= 0) {
+            cpu_set_t set;
+
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            sched_setaffinity(0, sizeof(set), &set);
+        }
+        echo_server(lfd);
+        _exit(0);
+    }
+    close(lfd);
+    return pid;
+}
+
+/* One bare round trip with the sizes of a read of READ_PATH. */
+static bool echo_once(int fd)
+{
+    char msg[sizeof(struct xsd_sockmsg) + sizeof(READ_PATH)];
+    char reply[sizeof(struct xsd_sockmsg) + VALUE_LEN];
+    struct xsd_sockmsg hdr = { .type = XS_READ, .tx_id = VALUE_LEN, .len = sizeof(READ_PATH) };
+
+    memcpy(msg, &hdr, sizeof(hdr));
+    memcpy(msg + sizeof(hdr), READ_PATH, sizeof(READ_PATH));
+    if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg))
+        return false;
+    return read_full(fd, reply, sizeof(reply));
+}
+
+static bool rmw_once(struct client *c, const char *path)
+{
+    for (;;) {
+        xs_transaction_t t = xs_transaction_start(c->h);
+        char *v, buf[32];
+        unsigned int len;
+        int n;
+
+        if (t == XBT_NULL)
+            return false;
+        v = xs_read(c->h, t, path, &len);
+        if (!v) {
+            xs_transaction_end(c->h, t, true);
+            return false;
+        }
+        n = snprintf(buf, sizeof(buf), "%ld", strtol(v, NULL, 10) + 1);
+        free(v);
+        if (!xs_write(c->h, t, path, buf, (unsigned int)n)) {
+            xs_transaction_end(c->h, t, true);
+            return false;
+        }
+        if (xs_transaction_end(c->h, t, false))
+            return true;
+        if (errno != EAGAIN)
+            return false;
+        c->retries++;
+    }
+}
+
+static bool do_op(struct client *c, const char *own_path, const char *value)
+{
+    unsigned int n;
+    void *p;
+
+    switch (c->op) {
+    case OP_ECHO:
+        return echo_once(c->echo_fd);
+    case OP_READ:
+        p = xs_read(c->h, XBT_NULL, READ_PATH, &n);
+        free(p);
+        return p != NULL;
+    case OP_WRITE:
+        return xs_write(c->h, XBT_NULL, own_path, value, VALUE_LEN);
+    case OP_DIRECTORY:
+        p = xs_directory(c->h, XBT_NULL, "/bench/dir", &n);
+        free(p);
+        return p != NULL && n == DIR_ENTRIES;
+    case OP_RMW:
+        return rmw_once(c, own_path);
+    default:
+        return false;
+    }
+}
+
+static void *client_main(void *arg)
+{
+    struct client *c = arg;
+    char own[64], value[VALUE_LEN];
+
+    memset(value, 'w', sizeof(value));
+    snprintf(own, sizeof(own), "/bench/c%d", c->id);
+    if (pin_clients)
+        pthread_setaffinity_np(pthread_self(), sizeof(client_cpus), &client_cpus);
+    pthread_barrier_wait(&start_barrier);
+    while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+        if (!do_op(c, own, value)) {
+            c->error = errno ? errno : EIO;
+            break;
+        }
+        c->ops++;
+    }
+    return NULL;
+}
+
+struct result {
+    double ops_per_s;
+    unsigned long retries;
+};
+
+/* Runs nclients clients doing op for `seconds`; connections are opened
+ * before the clock starts. */
+static int measure(enum op op, int nclients, double seconds, const char *echo_path,
+                   struct result *res)
+{
+    struct client c[MAX_CLIENTS] = { 0 };
+    pthread_t th[MAX_CLIENTS];
+    struct timespec dur = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+    unsigned long total = 0;
+    double t0, t1;
+    int err = 0;
+
+    for (int i = 0; i < nclients; i++) {
+        c[i] = (struct client){ .id = i, .op = op, .echo_path = echo_path, .echo_fd = -1 };
+        if (op == OP_ECHO)
+            c[i].echo_fd = unix_connect(echo_path);
+        else
+            c[i].h = xs_open(0);
+        if (op == OP_ECHO ? c[i].echo_fd < 0 : c[i].h == NULL) {
+            fprintf(stderr, "xenstore_bench: connect: %s\n", strerror(errno));
+            return -1;
+        }
+    }
+    atomic_store(&stop_flag, false);
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)nclients + 1);
+    for (int i = 0; i < nclients; i++)
+        pthread_create(&th[i], NULL, client_main, &c[i]);
+    pthread_barrier_wait(&start_barrier);
+    t0 = now_s();
+    nanosleep(&dur, NULL); /* the measuring interval itself */
+    atomic_store(&stop_flag, true);
+    for (int i = 0; i < nclients; i++)
+        pthread_join(th[i], NULL);
+    t1 = now_s();
+    pthread_barrier_destroy(&start_barrier);
+    res->retries = 0;
+    for (int i = 0; i < nclients; i++) {
+        total += c[i].ops;
+        res->retries += c[i].retries;
+        if (c[i].error)
+            err = c[i].error;
+        if (c[i].h)
+            xs_close(c[i].h);
+        if (c[i].echo_fd >= 0)
+            close(c[i].echo_fd);
+    }
+    if (err) {
+        fprintf(stderr, "xenstore_bench: %s: %s\n", op_names[op], strerror(err));
+        return -1;
+    }
+    res->ops_per_s = (double)total / (t1 - t0);
+    return 0;
+}
+
+static int populate(void)
+{
+    struct xs_handle *h = xs_open(0);
+    char path[64], value[VALUE_LEN];
+    bool ok;
+
+    if (!h) {
+        fprintf(stderr, "xenstore_bench: xs_open: %s\n", strerror(errno));
+        return -1;
+    }
+    memset(value, 'v', sizeof(value));
+    ok = xs_write(h, XBT_NULL, READ_PATH, value, VALUE_LEN);
+    for (int i = 0; ok && i < DIR_ENTRIES; i++) {
+        snprintf(path, sizeof(path), "/bench/dir/entry%d", i);
+        ok = xs_write(h, XBT_NULL, path, "", 0);
+    }
+    for (int i = 0; ok && i < MAX_CLIENTS; i++) {
+        snprintf(path, sizeof(path), "/bench/c%d", i);
+        ok = xs_write(h, XBT_NULL, path, "0", 1);
+    }
+    if (!ok)
+        fprintf(stderr, "xenstore_bench: populate: %s\n", strerror(errno));
+    xs_close(h);
+    return ok ? 0 : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* "A-B" or "A": a CPU range for the clients. */
+static bool parse_cpus(const char *s, cpu_set_t *set)
+{
+    char *end;
+    long a = strtol(s, &end, 10), b = a;
+
+    if (end == s || a < 0)
+        return false;
+    if (*end == '-')
+        b = strtol(end + 1, &end, 10);
+    if (*end != '\0' || b < a || b >= CPU_SETSIZE)
+        return false;
+    CPU_ZERO(set);
+    for (long i = a; i <= b; i++)
+        CPU_SET((int)i, set);
+    return true;
+}
+
+#define MAX_ROUNDS 15
+
+int main(int argc, char **argv)
+{
+    static const int client_counts[] = { 1, MAX_CLIENTS };
+    static double samples[OP_COUNT][2][MAX_ROUNDS];
+    struct result r[OP_COUNT][2];
+    unsigned long retries = 0;
+    const char *sock = NULL;
+    double seconds = 0.5;
+    int rounds = 3, server_cpu = -1, rc = 0;
+    bool bad = false;
+    char echo_path[128];
+    pid_t echo_pid;
+
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!next)
+            bad = true;
+        else if (strcmp(argv[i], "--socket") == 0)
+            sock = next;
+        else if (strcmp(argv[i], "--seconds") == 0)
+            seconds = atof(next);
+        else if (strcmp(argv[i], "--rounds") == 0)
+            rounds = atoi(next);
+        else if (strcmp(argv[i], "--server-cpu") == 0)
+            server_cpu = atoi(next);
+        else if (strcmp(argv[i], "--client-cpus") == 0)
+            bad = !(pin_clients = parse_cpus(next, &client_cpus));
+        else
+            bad = true;
+        i++;
+    }
+    if (bad || !sock || seconds <= 0 || seconds > 60 || rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: xenstore_bench --socket PATH [--seconds S (0..60)] "
+                        "[--rounds N (1..%d)] [--server-cpu C] [--client-cpus A-B]\n", MAX_ROUNDS);
+        return 2;
+    }
+    setenv("XENSTORED_PATH", sock, 1);
+    if (populate() != 0)
+        return 1;
+    snprintf(echo_path, sizeof(echo_path), "%s.echo", sock);
+    echo_pid = echo_start(echo_path, server_cpu);
+
+    for (int round = 0; round < rounds && rc == 0; round++)
+        for (int op = 0; op < OP_COUNT && rc == 0; op++)
+            for (int k = 0; k < 2 && rc == 0; k++) {
+                struct result one = { 0 };
+
+                rc = measure((enum op)op, client_counts[k], seconds, echo_path, &one);
+                samples[op][k][round] = one.ops_per_s;
+                if (op == OP_RMW && k == 1)
+                    retries += one.retries;
+            }
+    kill(echo_pid, SIGKILL);
+    waitpid(echo_pid, NULL, 0);
+    unlink(echo_path);
+    if (rc)
+        return 1;
+    for (int op = 0; op < OP_COUNT; op++)
+        for (int k = 0; k < 2; k++) {
+            qsort(samples[op][k], (size_t)rounds, sizeof(double), cmp_double);
+            r[op][k].ops_per_s = samples[op][k][rounds / 2];
+        }
+
+    printf("### xenstore (libxenstore -> xenstored over a unix socket)\n\n");
+    printf("Median of %d interleaved runs of %.1f s per cell; value %d bytes; floor = bare round trip\n"
+           "of the same message sizes to a trivial echo server%s.\n\n",
+           rounds, seconds, VALUE_LEN,
+           server_cpu >= 0 ? "; servers pinned to one CPU, clients to the others" : "");
+    printf("| operation | ops/s, 1 client | us/op, 1 client | ops/s, 8 clients | 8 vs 1 | 1-client cost vs floor |\n");
+    printf("|---|---:|---:|---:|---:|---:|\n");
+    for (int op = 0; op < OP_COUNT; op++) {
+        double one = r[op][0].ops_per_s, eight = r[op][1].ops_per_s;
+
+        printf("| %s | %.0f | %.1f | %.0f | %.2fx | %.2fx |\n", op_names[op], one, 1e6 / one,
+               eight, eight / one, r[OP_ECHO][0].ops_per_s / one);
+    }
+    if (retries)
+        printf("\nTransaction conflicts retried with 8 clients (all runs): %lu.\n", retries);
+    {
+        double cost = r[OP_ECHO][0].ops_per_s / r[OP_READ][0].ops_per_s;
+        double scale = r[OP_READ][1].ops_per_s / r[OP_READ][0].ops_per_s;
+
+        printf("\nTargets: a read costs %.2fx the floor (target <= 1.5x: %s); "
+               "8 clients read at %.2fx the ops/s of one (target >= 1.5x: %s).\n",
+               cost, cost <= 1.5 ? "met" : "MISSED", scale, scale >= 1.5 ? "met" : "MISSED");
+    }
+    return 0;
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# xenstore benchmark (run by tests/bench/run.sh): starts our xenstored in a
+# temp dir and runs $BUILD/tests/bench/xenstore_bench against it, which
+# prints a markdown table.  XS_BENCH_SECONDS sets the time per cell.
+set -u
+. "$(dirname "$0")/../compat/xenstore_daemon.inc"
+BENCH=$TANDEM_ROOT/${BUILD:-build}/tests/bench/xenstore_bench
+if [ ! -x "$BENCH" ]; then
+    echo "xenstore_bench not built: $BENCH" >&2
+    exit 1
+fi
+# Round trips between processes cost very different amounts depending on
+# whether the peer sits on the same CPU; on this nested VM that alone
+# swings a result 4x.  So the servers (xenstored and the echo server) get
+# the last CPU and the clients the others, the same for floor and daemon.
+pin=()
+ncpu=$(nproc)
+if [ "$ncpu" -ge 2 ] && command -v taskset > /dev/null; then
+    XSD_WRAP=(taskset -c $((ncpu - 1)))
+    pin=(--server-cpu $((ncpu - 1)) --client-cpus "0-$((ncpu - 2))")
+fi
+xsd_start > /dev/null || exit 1
+"$BENCH" --socket "$XENSTORED_PATH" --seconds "${XS_BENCH_SECONDS:-0.5}" \
+    --rounds "${XS_BENCH_ROUNDS:-3}" "${pin[@]+"${pin[@]}"}"
