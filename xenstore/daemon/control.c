@@ -111,8 +111,6 @@ static int ctl_quota(struct conn *c, const struct xsd_msg *m, const char **v, un
         if (!xsc_parse_domid(v[0], &domid))
             return EINVAL;
         d = domain_find(domid);
-        if (domid != 0 && !d)
-            return ENOENT;
         dc = d ? d->conn : NULL;
         snprintf(buf, sizeof(buf),
                  "Domain %u:\n%-17s: %8u\n%-17s: %8u\n%-17s: %8u\n%-17s: %8u\n", domid,

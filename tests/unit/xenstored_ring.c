@@ -1,0 +1,554 @@
+/*
+ * xenstored: the domain ring transport, in-process.  A fake domain
+ * transport hands out a memfd page and two eventfds; the test plays the
+ * guest on the other side of struct xenstore_domain_interface and drives
+ * the daemon's epoll loop with ev_run_once(0).  The real tandem-vmm
+ * transport is tested against a fake VMM thread on a unix socket.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "xenstored_test.h"
+
+struct guest {
+    struct xenstore_domain_interface *intf;
+    int kick, notify; /* our ends: we write kick, read notify */
+    char buf[2 * XSD_MSG_MAX];
+    size_t len;
+};
+static struct guest guests[8];
+static struct conn *c0;
+
+static struct guest *guest_of(unsigned int domid) { return &guests[domid % 8]; }
+
+static int fake_attach(const struct domain_transport *t, unsigned int domid, uint64_t gfn,
+                       unsigned int port, struct ring_attach *out)
+{
+    struct guest *g = guest_of(domid);
+    int mfd;
+
+    (void)t; (void)gfn; (void)port;
+    if (domid == 99)
+        return EINVAL;
+    mfd = memfd_create("guest", MFD_CLOEXEC);
+    ck_assert_int_ge(mfd, 0);
+    ck_assert_int_eq(ftruncate(mfd, 4096), 0);
+    /* Two mappings of one page: the guest's and the daemon's. */
+    g->intf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    out->map_base = out->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    out->map_len = 4096;
+    close(mfd);
+    g->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    g->notify = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    out->kick_fd = dup(g->kick);
+    out->notify_fd = dup(g->notify);
+    g->len = 0;
+    return 0;
+}
+
+static void fake_detach(const struct domain_transport *t, struct ring_attach *ra)
+{
+    (void)t;
+    munmap(ra->map_base, ra->map_len);
+    close(ra->kick_fd);
+    close(ra->notify_fd);
+}
+
+static const struct domain_transport fake = {
+    .name = "fake", .attach = fake_attach, .detach = fake_detach,
+};
+
+static void setup(void)
+{
+    xt_setup();
+    domain_set_transport(&fake);
+    c0 = conn_new_mem(0);
+}
+
+static void teardown(void)
+{
+    xt_teardown();
+    domain_set_transport(NULL);
+}
+
+static void kick(struct guest *g)
+{
+    uint64_t one = 1;
+    ck_assert_int_eq(write(g->kick, &one, 8), 8);
+    ev_run_once(0);
+}
+
+/* Puts bytes on the request ring (the caller keeps under 1024 in flight). */
+static void put(struct guest *g, const void *data, size_t len)
+{
+    struct xenstore_domain_interface *i = g->intf;
+
+    for (size_t k = 0; k < len; k++) {
+        ck_assert_uint_lt(i->req_prod - i->req_cons, XENSTORE_RING_SIZE);
+        i->req[MASK_XENSTORE_IDX(i->req_prod)] = ((const char *)data)[k];
+        __atomic_store_n(&i->req_prod, i->req_prod + 1, __ATOMIC_RELEASE);
+    }
+}
+
+static void send_req(struct guest *g, uint32_t type, uint32_t req_id, uint32_t tx,
+                     const void *p, size_t len)
+{
+    struct xsd_sockmsg h = { type, req_id, tx, (uint32_t)len };
+
+    put(g, &h, sizeof(h));
+    put(g, p, len);
+    kick(g);
+}
+
+/* Takes the next message off the response ring, kicking for more. */
+static bool recv_msg(struct guest *g, struct xt_msg *m)
+{
+    struct xenstore_domain_interface *i = g->intf;
+
+    for (int round = 0; round < 50; round++) {
+        bool got = false;
+        while (i->rsp_cons != __atomic_load_n(&i->rsp_prod, __ATOMIC_ACQUIRE) &&
+               g->len < sizeof(g->buf)) {
+            g->buf[g->len++] = i->rsp[MASK_XENSTORE_IDX(i->rsp_cons)];
+            i->rsp_cons++;
+            got = true;
+        }
+        if (got)
+            kick(g); /* space freed: let the daemon write more */
+        if (g->len >= sizeof(m->hdr)) {
+            memcpy(&m->hdr, g->buf, sizeof(m->hdr));
+            if (g->len >= sizeof(m->hdr) + m->hdr.len) {
+                size_t l = sizeof(m->hdr) + m->hdr.len;
+                memcpy(m->body, g->buf + sizeof(m->hdr), m->hdr.len);
+                m->body[m->hdr.len] = '\0';
+                memmove(g->buf, g->buf + l, g->len - l);
+                g->len -= l;
+                return true;
+            }
+        }
+        if (!got)
+            ev_run_once(0);
+    }
+    return false;
+}
+
+static struct xt_msg *guest_call(struct guest *g, uint32_t type, const char *p, size_t len)
+{
+    static struct xt_msg m;
+    static uint32_t id = 1;
+
+    send_req(g, type, ++id, 0, p, len);
+    while (recv_msg(g, &m))
+        if (m.hdr.type != XS_WATCH_EVENT) {
+            ck_assert_uint_eq(m.hdr.req_id, id);
+            return &m;
+        }
+    ck_abort_msg("no reply on the ring");
+    return NULL;
+}
+
+static void introduce(unsigned int domid)
+{
+    char d[16], home[32];
+
+    snprintf(d, sizeof(d), "%u", domid);
+    snprintf(home, sizeof(home), "/local/domain/%u", domid);
+    xt_ok(xt_calls(c0, XS_MKDIR, 0, 1, home));
+    snprintf(d, sizeof(d), "n%u", domid);
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, home, d));
+    snprintf(d, sizeof(d), "%u", domid);
+    xt_ok(xt_calls(c0, XS_INTRODUCE, 0, 3, d, "4660", "7"));
+}
+
+START_TEST(introduce_and_serve)
+{
+    struct guest *g = guest_of(3);
+    char path[256], token[64];
+
+    xt_ok(xt_calls(c0, XS_WATCH, 0, 2, "@introduceDomain", "intro"));
+    ck_assert(xt_event(c0, path, token));
+    introduce(3);
+    ck_assert(xt_event(c0, path, token));
+    ck_assert_str_eq(path, "@introduceDomain");
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "3")->body, "T");
+    ck_assert_uint_eq(g->intf->connection, XENSTORE_CONNECTED);
+    ck_assert_uint_eq(g->intf->server_features & 3, 3);
+    xt_ok(guest_call(g, XS_WRITE, "data/x\0hello", 12));
+    xt_read_eq(c0, 0, "/local/domain/3/data/x", "hello");
+    ck_assert_str_eq(guest_call(g, XS_READ, "data/x", 7)->body, "hello");
+    xt_err(guest_call(g, XS_READ, "/tool", 6), "EACCES");
+    xt_err(guest_call(g, XS_CONTROL, "check", 6), "EACCES");
+    xt_err(guest_call(g, 77, "", 0), "ENOSYS");
+    /* Introducing again is a no-op. */
+    xt_ok(xt_calls(c0, XS_INTRODUCE, 0, 3, "3", "4660", "8"));
+}
+END_TEST
+
+START_TEST(requests_across_wrap)
+{
+    struct guest *g = guest_of(3);
+    char req[64], val[16];
+
+    introduce(3);
+    /* 300 writes of ~40 bytes: the indexes wrap the 1 KiB ring 11 times and
+     * many messages straddle the end. */
+    for (int i = 0; i < 300; i++) {
+        int n = snprintf(req, sizeof(req), "data/k%d", i % 7) + 1;
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "value-%05d", i);
+        xt_ok(guest_call(g, XS_WRITE, req, (size_t)n));
+    }
+    snprintf(val, sizeof(val), "value-%05d", 299);
+    xt_read_eq(c0, 0, "/local/domain/3/data/k5", val);
+    ck_assert_uint_gt(g->intf->req_prod, 10 * XENSTORE_RING_SIZE);
+}
+END_TEST
+
+START_TEST(partial_header)
+{
+    struct guest *g = guest_of(3);
+    struct xsd_sockmsg h = { XS_READ, 9, 0, 7 };
+    struct xt_msg m;
+
+    introduce(3);
+    xt_ok(xt_write(c0, 0, "/local/domain/3/p", "pv"));
+    put(g, &h, 8);
+    kick(g);
+    ck_assert(!recv_msg(g, &m));
+    put(g, (char *)&h + 8, 8);
+    put(g, "p\0", 2);
+    kick(g);
+    ck_assert(!recv_msg(g, &m));
+    put(g, "\0\0\0\0\0", 0);
+    put(g, "", 0);
+    /* "p" is 2 bytes; the header said 7: finish with a relative path. */
+    put(g, "abcd", 4);
+    put(g, "", 1);
+    kick(g);
+    ck_assert(recv_msg(g, &m));
+    ck_assert_uint_eq(m.hdr.req_id, 9);
+    xt_err(&m, "EINVAL"); /* "p\0abcd\0" has two NULs: not one argument */
+}
+END_TEST
+
+START_TEST(response_larger_than_ring)
+{
+    struct guest *g = guest_of(3);
+    char big[3001];
+    struct xt_msg *m;
+
+    introduce(3);
+    memset(big, 'q', 3000);
+    big[3000] = '\0';
+    xt_ok(xt_write(c0, 0, "/local/domain/3/big", big));
+    m = guest_call(g, XS_READ, "big", 4);
+    ck_assert_uint_eq(m->hdr.len, 3000);
+    ck_assert_int_eq(memcmp(m->body, big, 3000), 0);
+}
+END_TEST
+
+START_TEST(watch_events_on_ring)
+{
+    struct guest *g = guest_of(3);
+    struct xt_msg m;
+
+    introduce(3);
+    xt_ok(guest_call(g, XS_WATCH, "data\0tok", 9));
+    ck_assert(recv_msg(g, &m));
+    ck_assert_uint_eq(m.hdr.type, XS_WATCH_EVENT);
+    ck_assert_str_eq(m.body, "data");
+    ck_assert_str_eq(m.body + 5, "tok");
+    xt_ok(xt_write(c0, 0, "/local/domain/3/data/y", "1"));
+    ck_assert(recv_msg(g, &m));
+    ck_assert_uint_eq(m.hdr.type, XS_WATCH_EVENT);
+    ck_assert_str_eq(m.body, "data/y");
+    /* Many events in a row arrive in order through the small ring. */
+    for (int i = 0; i < 100; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/local/domain/3/data/e%03d", i);
+        xt_ok(xt_write(c0, 0, p, "v"));
+    }
+    for (int i = 0; i < 100; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "data/e%03d", i);
+        ck_assert(recv_msg(g, &m));
+        ck_assert_str_eq(m.body, p);
+    }
+}
+END_TEST
+
+START_TEST(reconnect)
+{
+    struct guest *g = guest_of(3);
+    struct xt_msg m;
+
+    introduce(3);
+    xt_ok(guest_call(g, XS_WATCH, "data\0tok", 9));
+    ck_assert(recv_msg(g, &m));
+    ck_assert_uint_eq(watch_count(), 1);
+    g->intf->connection = XENSTORE_RECONNECT;
+    kick(g);
+    ck_assert_uint_eq(g->intf->connection, XENSTORE_CONNECTED);
+    ck_assert_uint_eq(g->intf->req_prod, 0);
+    ck_assert_uint_eq(g->intf->rsp_prod, 0);
+    ck_assert_uint_eq(watch_count(), 0);
+    g->len = 0;
+    xt_ok(guest_call(g, XS_WRITE, "data/after\0x", 12));
+}
+END_TEST
+
+START_TEST(garbage_indexes)
+{
+    struct guest *g = guest_of(3);
+    struct conn *dc;
+
+    introduce(3);
+    dc = domain_find(3)->conn;
+    g->intf->req_prod = g->intf->req_cons + 5000;
+    kick(g);
+    ck_assert_uint_eq(g->intf->error, XENSTORE_ERROR_RINGIDX);
+    ck_assert(dc->ignored);
+    /* The daemon and everyone else carry on. */
+    xt_ok(xt_write(c0, 0, "/fine", "yes"));
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "3")->body, "T");
+    kick(g);
+    /* Garbage in the response indexes is caught as well after a reconnect. */
+    g->intf->connection = XENSTORE_RECONNECT;
+    kick(g);
+    ck_assert_uint_eq(g->intf->error, XENSTORE_ERROR_NONE);
+    ck_assert(!dc->ignored);
+    g->len = 0;
+    xt_ok(guest_call(g, XS_WRITE, "data/ok\0x", 9));
+    g->intf->rsp_cons = g->intf->rsp_prod + 3000;
+    send_req(g, XS_READ, 5, 0, "data/ok", 8);
+    ck_assert_uint_eq(g->intf->error, XENSTORE_ERROR_RINGIDX);
+}
+END_TEST
+
+START_TEST(oversized_payload)
+{
+    struct guest *g = guest_of(3);
+    struct xsd_sockmsg h = { XS_READ, 1, 0, 5000 };
+
+    introduce(3);
+    put(g, &h, sizeof(h));
+    kick(g);
+    ck_assert_uint_eq(g->intf->error, XENSTORE_ERROR_PROTO);
+    xt_ok(xt_write(c0, 0, "/fine", "yes"));
+}
+END_TEST
+
+START_TEST(release)
+{
+    struct guest *g = guest_of(3);
+    char path[256], token[64];
+
+    introduce(3);
+    xt_ok(guest_call(g, XS_WRITE, "data/a\0x", 8));
+    xt_ok(xt_write(c0, 0, "/owned-elsewhere", ""));
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, "/owned-elsewhere", "n3"));
+    ck_assert_uint_eq(tree_owned(3), 4);
+    xt_ok(xt_calls(c0, XS_WATCH, 0, 2, "@releaseDomain", "rel"));
+    ck_assert(xt_event(c0, path, token));
+    xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "3"));
+    ck_assert(xt_event(c0, path, token));
+    ck_assert_str_eq(path, "@releaseDomain");
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "3")->body, "F");
+    /* Nodes it owned go, as in Xen. */
+    xt_err(xt_read(c0, 0, "/local/domain/3"), "ENOENT");
+    xt_err(xt_read(c0, 0, "/owned-elsewhere"), "ENOENT");
+    ck_assert_uint_eq(tree_owned(3), 0);
+    xt_err(xt_calls(c0, XS_RELEASE, 0, 1, "3"), "ENOENT");
+    ev_run_once(0);
+    xt_store_ok();
+    /* And it can come back. */
+    introduce(3);
+    xt_ok(guest_call(g, XS_WRITE, "data/b\0y", 8));
+}
+END_TEST
+
+START_TEST(release_keep_orphans)
+{
+    introduce(3);
+    xt_ok(guest_call(guest_of(3), XS_WRITE, "data/a\0x", 8));
+    xsd_keep_orphans = true;
+    xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "3"));
+    xsd_keep_orphans = false;
+    xt_read_eq(c0, 0, "/local/domain/3/data/a", "x");
+    ck_assert_str_eq(xt_list(xt_calls(c0, XS_GET_PERMS, 0, 1, "/local/domain/3/data/a")), "n0");
+    xt_store_ok();
+}
+END_TEST
+
+START_TEST(set_target)
+{
+    introduce(3);
+    introduce(4);
+    xt_ok(xt_write(c0, 0, "/local/domain/3/secret", "s3"));
+    xt_err(guest_call(guest_of(4), XS_READ, "/local/domain/3/secret", 23), "EACCES");
+    xt_ok(xt_calls(c0, XS_SET_TARGET, 0, 2, "4", "3"));
+    ck_assert_str_eq(guest_call(guest_of(4), XS_READ, "/local/domain/3/secret", 23)->body, "s3");
+    xt_err(xt_calls(c0, XS_SET_TARGET, 0, 2, "4", "5"), "ENOENT");
+}
+END_TEST
+
+START_TEST(resume)
+{
+    introduce(3);
+    domain_find(3)->shutdown = true;
+    xt_ok(xt_calls(c0, XS_RESUME, 0, 1, "3"));
+    ck_assert(!domain_find(3)->shutdown);
+}
+END_TEST
+
+START_TEST(transport_failure)
+{
+    xt_err(xt_calls(c0, XS_INTRODUCE, 0, 3, "99", "1", "1"), "EINVAL");
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "99")->body, "F");
+    domain_set_transport(NULL); /* the real one, to a VMM that is not there */
+    xsd_vmm_dir = "/nonexistent-dir";
+    xt_err(xt_calls(c0, XS_INTRODUCE, 0, 3, "5", "1", "1"), "EINVAL");
+    xt_err(xt_calls(c0, XS_INTRODUCE, 0, 3, "70000", "1", "1"), "EINVAL");
+    xt_ok(xt_write(c0, 0, "/still", "fine"));
+}
+END_TEST
+
+/* A fake tandem-vmm serving one xenstore-ring request. */
+struct fake_vmm {
+    int listen_fd;
+    int memfd, kick, notify;
+    const char *reply;
+};
+
+static void *vmm_thread(void *arg)
+{
+    struct fake_vmm *v = arg;
+    int s = accept(v->listen_fd, NULL, NULL);
+    char line[64] = "";
+    ssize_t n;
+    int fds[3] = { v->memfd, v->kick, v->notify };
+    char cbuf[CMSG_SPACE(sizeof(fds))];
+    struct iovec iov = { (void *)v->reply, strlen(v->reply) };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof(cbuf) };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+    if (s < 0)
+        return NULL;
+    n = read(s, line, sizeof(line) - 1);
+    if (n > 0 && strcmp(line, "xenstore-ring\n") == 0) {
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(fds));
+        memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+        if (sendmsg(s, &mh, 0) < 0)
+            perror("sendmsg");
+    }
+    close(s);
+    return NULL;
+}
+
+static void run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
+{
+    char dir[] = "/tmp/xsd-vmm-XXXXXX", sock[128];
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct fake_vmm v = { .reply = reply };
+    pthread_t th;
+    struct xt_msg *m;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sock, sizeof(sock), "%s/dom6.ctl", dir);
+    strcpy(sa.sun_path, sock);
+    v.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(v.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(v.listen_fd, 1), 0);
+    v.memfd = memfd_create("guestram", 0);
+    ck_assert_int_eq(ftruncate(v.memfd, 3 * 4096), 0);
+    v.kick = eventfd(0, EFD_NONBLOCK);
+    v.notify = eventfd(0, EFD_NONBLOCK);
+    *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v.memfd, 2 * 4096);
+    pthread_create(&th, NULL, vmm_thread, &v);
+    domain_set_transport(NULL);
+    xsd_vmm_dir = dir;
+    m = xt_calls(c0, XS_INTRODUCE, 0, 3, "6", "259", "9");
+    *err_out = m->hdr.type == XS_ERROR ? xsc_error_from_name(m->body) : 0;
+    pthread_join(th, NULL);
+    close(v.listen_fd);
+    close(v.memfd);
+    unlink(sock);
+    rmdir(dir);
+    if (!*err_out) {
+        uint64_t val = 0;
+        /* The daemon said "connected" through the page and notified. */
+        ck_assert_uint_eq((*page)->connection, XENSTORE_CONNECTED);
+        ck_assert_int_eq(read(v.notify, &val, 8), 8);
+        ck_assert_uint_ge(val, 1);
+        /* Guest request through the real page and kick eventfd. */
+        struct guest g = { .intf = *page, .kick = v.kick, .notify = v.notify };
+        xt_ok(xt_write(c0, 0, "/local/domain/6/v", "via-vmm"));
+        xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, "/local/domain/6/v", "n6"));
+        m = guest_call(&g, XS_READ, "/local/domain/6/v", 18);
+        ck_assert_str_eq(m->body, "via-vmm");
+    }
+    close(v.kick);
+    close(v.notify);
+}
+
+START_TEST(vmm_transport_ok)
+{
+    struct xenstore_domain_interface *page;
+    int err;
+
+    run_vmm("OK gpa=103000 offset=8192 port=9\n", &err, &page);
+    ck_assert_int_eq(err, 0);
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "T");
+    xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "6"));
+    munmap(page, 4096);
+}
+END_TEST
+
+START_TEST(vmm_transport_bad_reply)
+{
+    struct xenstore_domain_interface *page;
+    int err;
+
+    run_vmm("ERR ENOENT no ring\n", &err, &page);
+    ck_assert_int_eq(err, EINVAL);
+    munmap(page, 4096);
+    run_vmm("OK gpa=zz offset=x\n", &err, &page);
+    ck_assert_int_eq(err, EINVAL);
+    munmap(page, 4096);
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "F");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("xenstored_ring");
+    TCase *tc = tcase_create("ring");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, introduce_and_serve);
+    tcase_add_test(tc, requests_across_wrap);
+    tcase_add_test(tc, partial_header);
+    tcase_add_test(tc, response_larger_than_ring);
+    tcase_add_test(tc, watch_events_on_ring);
+    tcase_add_test(tc, reconnect);
+    tcase_add_test(tc, garbage_indexes);
+    tcase_add_test(tc, oversized_payload);
+    tcase_add_test(tc, release);
+    tcase_add_test(tc, release_keep_orphans);
+    tcase_add_test(tc, set_target);
+    tcase_add_test(tc, resume);
+    tcase_add_test(tc, transport_failure);
+    tcase_add_test(tc, vmm_transport_ok);
+    tcase_add_test(tc, vmm_transport_bad_reply);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+XT_RUN(suite)
