@@ -27,5 +27,12 @@ VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%
 $(BUILD)/guest/vmm-test-%.elf: hypervisor/testguest/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -nostdlib -static -no-pie -Ihypervisor/include -Wl,--build-id=none \
-		-Wl,-Ttext=0x100000 -Wl,-e,pvh_start32 -Wl,--no-warn-rwx-segments -o $@ $<
+		-Wl,-Ttext-segment=0x100000 -Wl,-z,noseparate-code -Wl,-e,pvh_start32 -Wl,--no-warn-rwx-segments -o $@ $<
 ALL_BINS += $(VMM_TEST_GUESTS)
+
+# Host twin of the guest's spin loop (native-speed comparison).
+VMM_HOSTSPIN := $(BUILD)/tests/vmm/hostspin
+$(VMM_HOSTSPIN): $(BUILD)/obj/hypervisor/tests/hostspin.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS)
+ALL_BINS += $(VMM_HOSTSPIN)

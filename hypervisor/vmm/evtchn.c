@@ -39,10 +39,10 @@ static void upcall(struct vm *vm, struct vcpu *v, unsigned int word)
         return;
     __atomic_fetch_or(&vi->evtchn_pending_sel, 1UL << word, __ATOMIC_SEQ_CST);
     if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
-        return; /* an upcall is already on its way */
+        return; /* an upcall is already on its way */ /* an upcall is already on its way */
     uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
-    if (vec)
-        vm_signal_msi(vm, (unsigned int)v->id, vec);
+    if (vec && vm_signal_msi(vm, (unsigned int)v->id, vec))
+        vm->dropped_events++;
 }
 
 void evtchn_raise(struct vm *vm, evtchn_port_t port)

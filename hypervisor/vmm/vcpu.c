@@ -67,6 +67,18 @@ static void zero_tsc_offset(struct vcpu *v)
     ioctl(v->fd, KVM_SET_MSRS, &m);
 }
 
+/* LAPIC software-enabled (SVR bit 8, spurious vector 0xff) from the start,
+ * so upcalls are accepted before the guest touches its APIC. */
+static int enable_lapic(struct vcpu *v)
+{
+    struct kvm_lapic_state l;
+    if (ioctl(v->fd, KVM_GET_LAPIC, &l) < 0)
+        return -1;
+    uint32_t svr = 0x1ff;
+    memcpy(&l.regs[0xf0], &svr, sizeof(svr));
+    return ioctl(v->fd, KVM_SET_LAPIC, &l) < 0 ? -1 : 0;
+}
+
 int vcpu_create(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
@@ -93,6 +105,10 @@ int vcpu_create(struct vm *vm, int id)
     v->sync_regs = caps > 0 && (caps & KVM_SYNC_X86_REGS);
     if (set_cpuid(v))
         return -1;
+    if (enable_lapic(v)) {
+        fprintf(stderr, "tandem-vmm: vCPU %d: enabling the local APIC: %s\n", id, strerror(errno));
+        return -1;
+    }
     zero_tsc_offset(v);
     return timer_init(v);
 }

@@ -41,6 +41,7 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 
 /* Points FS at this vCPU's block; must precede any libfdt call. */
 void percpu_init(int cpu);
+void lapic_enable(void);
 
 /* CPU-mode layer (cpumode.c) */
 void cpumode_init(int pvm);

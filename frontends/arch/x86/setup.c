@@ -24,6 +24,12 @@ char *hypercall_page = (char *)(uintptr_t)TANDEM_HYPERCALL_PAGE_GPA;
 struct percpu percpu_area[ARCH_MAX_CPUS];
 static const void *boot_fdt;
 
+/* Software-enable the local APIC (spurious vector 0xff). */
+void lapic_enable(void)
+{
+    *(volatile uint32_t *)(uintptr_t)(TANDEM_LAPIC_GPA + 0xf0) = 0x1ff;
+}
+
 void percpu_init(int cpu)
 {
     struct percpu *p = &percpu_area[cpu];
@@ -102,6 +108,7 @@ void arch_start(uint32_t start_info_pa)
     cpumode_cpu_init(0);
     traps_init();
     traps_load();
+    lapic_enable();
     kernel_main(si);
     static const char msg[] = "tandem arch: kernel_main returned\n";
     HYPERVISOR_console_io(CONSOLEIO_write, sizeof(msg) - 1, msg);

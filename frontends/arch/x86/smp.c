@@ -46,6 +46,7 @@ void ap_start(uint64_t cpu, struct ap_boot *b)
     percpu_init((int)cpu);
     cpumode_cpu_init((int)cpu);
     traps_load();
+    lapic_enable();
     b->entry(b->arg);
     HYPERVISOR_vcpu_op(VCPUOP_down, (int)cpu, 0);
     for (;;)
