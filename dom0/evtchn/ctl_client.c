@@ -25,7 +25,7 @@ const char *tdm_run_dir(const char *run_dir)
 
     if (run_dir && *run_dir)
         return run_dir;
-    env = getenv("TANDEM_RUN_DIR");
+    env = getenv("TANDEM_RUNDIR");
     return env && *env ? env : TDM_DEFAULT_RUN_DIR;
 }
 

@@ -14,7 +14,7 @@
 #define TDM_CTL_MAX_FDS    8      /* fds accepted with one reply */
 #define TDM_CTL_TIMEOUT_MS 5000   /* a VMM that does not answer is broken */
 
-/* Default run directory when none is given and $TANDEM_RUN_DIR is unset. */
+/* Default run directory when none is given and $TANDEM_RUNDIR is unset. */
 #define TDM_DEFAULT_RUN_DIR "/run/tandem"
 
 struct tdm_ctl;
@@ -29,7 +29,7 @@ struct tdm_ctl_reply {
     int was_ok;      /* the VMM said OK (even if the reply was then refused) */
 };
 
-/* run_dir NULL: $TANDEM_RUN_DIR, else TDM_DEFAULT_RUN_DIR. */
+/* run_dir NULL: $TANDEM_RUNDIR, else TDM_DEFAULT_RUN_DIR. */
 const char *tdm_run_dir(const char *run_dir);
 
 /* Connects to <run_dir>/dom<domid>.ctl. NULL with errno + tdm_last_error. */

@@ -30,7 +30,7 @@
 struct tdm_evtchn;
 
 /* run_dir: where the VMMs' dom<N>.ctl sockets are; NULL means
- * $TANDEM_RUN_DIR, else /run/tandem. */
+ * $TANDEM_RUNDIR, else /run/tandem. */
 struct tdm_evtchn *tdm_evtchn_open(const char *run_dir);
 
 /* Unbinds every port and frees the handle. NULL is fine. */

@@ -220,12 +220,12 @@ END_TEST
 
 START_TEST(run_dir_defaults)
 {
-    unsetenv("TANDEM_RUN_DIR");
+    unsetenv("TANDEM_RUNDIR");
     ck_assert_str_eq(tdm_run_dir(NULL), TDM_DEFAULT_RUN_DIR);
-    setenv("TANDEM_RUN_DIR", "/tmp/x", 1);
+    setenv("TANDEM_RUNDIR", "/tmp/x", 1);
     ck_assert_str_eq(tdm_run_dir(NULL), "/tmp/x");
     ck_assert_str_eq(tdm_run_dir("/given"), "/given");
-    unsetenv("TANDEM_RUN_DIR");
+    unsetenv("TANDEM_RUNDIR");
 }
 END_TEST
 
