@@ -24,7 +24,7 @@ XSD_TEST_SRCS := $(wildcard tests/unit/xenstored_*.c)
 XSD_TESTS     := $(XSD_TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 $(XSD_TESTS): $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/xenstored_test.h $(XSD_CORE) $(XS_COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XSD_INC) -Itests/unit $< -o $@ $(XSD_CORE) $(XS_COMMON_LIB) $(CHECK_LIBS) $(LDFLAGS)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(XSD_INC) -Itests/unit $< -o $@ $(XSD_CORE) $(XS_COMMON_LIB) $(CHECK_LIBS) $(LDFLAGS)
 UNIT_TESTS += $(XSD_TESTS)
 
 # libFuzzer target over the framing and every handler.

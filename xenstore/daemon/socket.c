@@ -123,7 +123,7 @@ int socket_listen(const char *path)
         return -errno;
     unlink(path);
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-        listen(fd, 128) < 0) {
+        listen(fd, SOMAXCONN) < 0) {
         int e = errno;
         close(fd);
         return -e;
