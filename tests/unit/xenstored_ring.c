@@ -396,6 +396,34 @@ START_TEST(set_target)
 }
 END_TEST
 
+START_TEST(stalled_guest_dropped_and_reintroduced)
+{
+    struct guest *g = guest_of(3);
+    char big[501];
+    struct conn *dc;
+
+    introduce(3);
+    dc = domain_find(3)->conn;
+    /* The guest never consumes: 10 replies of 516 bytes do not fit. */
+    memset(big, 'x', 500);
+    big[500] = '\0';
+    xt_ok(xt_write(c0, 0, "/local/domain/3/big", big));
+    for (int i = 0; i < 10; i++)
+        send_req(g, XS_READ, 100 + (uint32_t)i, 0, "big", 4);
+    ck_assert_ptr_nonnull(dc->out_head);
+    conn_check_stalls(xsd_now_ms() + XSD_STALL_MS + 1000);
+    ck_assert(dc->dead);
+    ev_run_once(0);
+    ck_assert_ptr_null(domain_find(3)->conn);
+    kick(g); /* a kick to a dropped connection is harmless */
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "3")->body, "T");
+    xt_ok(xt_calls(c0, XS_INTRODUCE, 0, 3, "3", "4660", "7"));
+    ck_assert_ptr_nonnull(domain_find(3)->conn);
+    g->len = 0;
+    xt_ok(guest_call(g, XS_WRITE, "data/back\0y", 11));
+}
+END_TEST
+
 START_TEST(resume)
 {
     introduce(3);
@@ -543,6 +571,7 @@ static Suite *suite(void)
     tcase_add_test(tc, release);
     tcase_add_test(tc, release_keep_orphans);
     tcase_add_test(tc, set_target);
+    tcase_add_test(tc, stalled_guest_dropped_and_reintroduced);
     tcase_add_test(tc, resume);
     tcase_add_test(tc, transport_failure);
     tcase_add_test(tc, vmm_transport_ok);

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         { "quota", 1, NULL, 'Q' },       { "keep-orphans", 0, NULL, 'K' },
         { "help", 0, NULL, 'h' },        { NULL, 0, NULL, 0 },
     };
-    char *sock = NULL, *pidfile = NULL, *vmmdir = NULL;
+    char *sock = NULL, *pidfile = NULL, *vmmdir = NULL, *sock_alloc = NULL, *vmm_alloc = NULL;
     bool foreground = false;
     int opt, ready[2] = { -1, -1 }, fd;
     struct sigaction sa = { .sa_handler = on_signal };
@@ -132,11 +132,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "xenstored: unexpected argument '%s'\n", argv[optind]);
         return 1;
     }
-    if (!sock && !(sock = default_socket()))
+    if (!sock && !(sock = sock_alloc = default_socket()))
         return 1;
     if (!vmmdir) {
         char *copy = strdup(sock);
-        vmmdir = copy ? strdup(dirname(copy)) : NULL;
+        vmmdir = vmm_alloc = copy ? strdup(dirname(copy)) : NULL;
         free(copy);
     }
     xsd_vmm_dir = vmmdir ? vmmdir : ".";
@@ -150,7 +150,9 @@ int main(int argc, char **argv)
         }
         if (pid > 0) {
             close(ready[1]);
-            return read(ready[0], &c, 1) == 1 ? 0 : 1;
+            /* The daemon's state belongs to the child: leave without
+             * running exit handlers (nor a leak check) on it. */
+            _exit(read(ready[0], &c, 1) == 1 ? 0 : 1);
         }
         close(ready[0]);
         setsid();
@@ -197,5 +199,7 @@ int main(int argc, char **argv)
     if (pidfile)
         unlink(pidfile);
     xsd_log_close();
+    free(sock_alloc);
+    free(vmm_alloc);
     return 0;
 }
