@@ -79,3 +79,13 @@ $(XSLIB_BENCH): $(BUILD)/obj/tests/bench/xenstore_bench.o $(XSLIB_A)
 	$(CC) -o $@ $^ $(LDFLAGS)
 BENCHES  += $(XSLIB_BENCH)
 ALL_BINS += $(XSLIB_BENCH)
+
+# libFuzzer target: the library against a hostile daemon's byte stream.
+XSLIB_FUZZ := $(BUILD)/fuzz/xs_client_fuzz
+$(XSLIB_FUZZ): xenstore/lib/fuzz/xs_client_fuzz.c $(XSLIB_SRCS) $(XS_COMMON_SRCS) \
+               $(wildcard xenstore/lib/*.h) | $(XSLIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
+	    $(PUBINC) -Ixenstore/lib -Ixenstore/lib/include -I$(BUILD)/include -Ixenstore/common \
+	    $(filter %.c,$^) -o $@
+FUZZ_TARGETS += $(XSLIB_FUZZ)

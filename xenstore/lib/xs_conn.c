@@ -58,6 +58,12 @@ static struct xs_handle *handle_alloc(int fd, bool is_socket)
     return h;
 }
 
+/* Wraps an already connected fd (used by the fuzz harness). */
+struct xs_handle *xs_conn_adopt(int fd, bool is_socket)
+{
+    return handle_alloc(fd, is_socket);
+}
+
 /* Xen's rule: a socket is connected to, anything else (the xenbus device)
  * is opened read-write. */
 struct xs_handle *xs_conn_open(const char *path, int *err)

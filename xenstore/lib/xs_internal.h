@@ -57,6 +57,7 @@ struct xs_handle {
 
 /* xs_conn.c */
 struct xs_handle *xs_conn_open(const char *path, int *err);
+struct xs_handle *xs_conn_adopt(int fd, bool is_socket);
 void xs_conn_free(struct xs_handle *h);
 int xs_conn_send(struct xs_handle *h, const struct xsd_sockmsg *hdr,
                  const struct iovec *iov, unsigned int n);
@@ -78,6 +79,7 @@ const char *xs_domain_dev(void);
 /* xs_reader.c */
 int xs_reader_start(struct xs_handle *h);
 void xs_reader_stop(struct xs_handle *h);
+bool xs_event_valid(const struct xs_msg *m);
 void xs_watch_enqueue(struct xs_handle *h, struct xs_msg *m);
 struct xs_msg *xs_watch_dequeue(struct xs_handle *h);
 

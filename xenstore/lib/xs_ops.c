@@ -78,6 +78,10 @@ static int append_part(char **acc, unsigned int *used, const char *reply,
     if (*used == 0)
         memcpy(gen, reply, glen + 1);
     plen = rlen - (unsigned int)glen - 1;
+    /* An empty part before the end would make us ask for the same offset
+     * forever. */
+    if (plen == 0 && *used > 1)
+        return -1;
     if (*used + plen > 64u * 1024 * 1024)
         return -1; /* no directory is that big: refuse unbounded growth */
     grown = realloc(*acc, *used + plen + 1);

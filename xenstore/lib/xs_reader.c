@@ -31,6 +31,13 @@ static void pipe_set(struct xs_handle *h, bool readable)
         (void)!read(h->watch_pipe[0], &c, 1);
 }
 
+/* A watch event must carry at least a path and a token. */
+bool xs_event_valid(const struct xs_msg *m)
+{
+    return xsc_count_strings(m->body, m->hdr.len) >= 2;
+}
+
+/* Takes a validated event (xs_event_valid). */
 void xs_watch_enqueue(struct xs_handle *h, struct xs_msg *m)
 {
     pthread_mutex_lock(&h->lock);
@@ -90,8 +97,7 @@ static void *reader_main(void *arg)
         int err = xs_conn_recv(h, &m, h->stop_fd);
 
         if (err == 0 && m->hdr.type == XS_WATCH_EVENT) {
-            /* An event must carry at least a path and a token. */
-            if (xsc_count_strings(m->body, m->hdr.len) >= 2) {
+            if (xs_event_valid(m)) {
                 xs_watch_enqueue(h, m);
                 continue;
             }

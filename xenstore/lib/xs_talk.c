@@ -45,6 +45,10 @@ static int read_reply(struct xs_handle *h, struct xs_msg **reply)
             return 0;
         }
         /* Cannot happen without a watch, but keep it rather than lose it. */
+        if (!xs_event_valid(m)) {
+            xs_msg_free(m);
+            return EBADMSG;
+        }
         xs_watch_enqueue(h, m);
     }
 }
