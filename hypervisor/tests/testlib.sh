@@ -1,0 +1,53 @@
+# Helpers for tests/integration/vmm_*.sh (sourced). Every process a test
+# starts is stopped by pid in cleanup; temp dirs come from mktemp.
+set -u
+ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-build}
+BIN=${TANDEM_BIN:-$ROOT/$BUILD/bin}
+VMM=$BIN/tandem-vmm
+GUESTDIR=$ROOT/$BUILD/guest
+TMP=$(mktemp -d /tmp/tandem-vmm-test.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; }
+skip() { echo "SKIP: $1: $2"; }
+
+# Skips the whole script (status 77) without a usable /dev/kvm.
+need_kvm() {
+    if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm -a -w /dev/kvm ]; then
+        echo "SKIP: $1: /dev/kvm is missing or not accessible"
+        exit 77
+    fi
+}
+
+need_file() { # name file
+    if [ ! -e "$2" ]; then
+        fail "$1" "$2 not built"
+        return 1
+    fi
+}
+
+# run_vmm NAME TIMEOUT ARGS... : runs tandem-vmm, output in $TMP/NAME.out
+# (stdout) and $TMP/NAME.err; exit status in RC (124 = hung).
+run_vmm() {
+    local name=$1 t=$2
+    shift 2
+    timeout -k 5 "$t" "$VMM" --run-dir "$TMP/run-$name" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" < /dev/null
+    RC=$?
+}
+
+# wait_for FILE REGEX TIMEOUT_S: waits until a line of FILE matches.
+wait_for() {
+    local file=$1 re=$2 deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        grep -qE "$re" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}

@@ -1,0 +1,83 @@
+#!/bin/bash
+# tandem-vmm boots PVH guests: the arch layer alone, the kernel's apps in
+# both CPU modes, a crash, SMP, console destinations, and a spin loop that
+# must run natively (few emulated instructions, within 2x of the host).
+. "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
+need_kvm vmm_boot
+GUEST=$GUESTDIR/tandem-guest.elf
+ARCH=$GUESTDIR/tandem-arch.elf
+
+check() { # name expected_rc regex
+    local name=$1 want=$2 re=$3
+    if [ "$RC" != "$want" ]; then
+        fail "$name" "exit status $RC, expected $want: $(tail -n 3 "$TMP/$name.err" | tr '\n' '|')"
+    elif ! grep -qE "$re" "$TMP/$name.out" "$TMP/$name.err"; then
+        fail "$name" "no line matching '$re'"
+    else
+        pass "$name"
+    fi
+}
+
+if need_file vmm_boot_arch "$ARCH"; then
+    run_vmm vmm_boot_arch 30 --kernel "$ARCH"
+    check vmm_boot_arch 0 'no kernel_main linked'
+fi
+
+need_file vmm_boot_guest "$GUEST" || exit 1
+
+run_vmm vmm_hello 30 --kernel "$GUEST" --cmdline app=hello
+check vmm_hello 0 '^hello from tandem guest$'
+run_vmm vmm_hello_plain 60 --kernel "$GUEST" --cmdline app=hello --cpu-mode=plain
+check vmm_hello_plain 0 '^hello from tandem guest$'
+grep -q 'cpu-mode=plain' "$TMP/vmm_hello_plain.out" || fail vmm_hello_plain_mode "guest did not see cpu-mode=plain"
+
+run_vmm vmm_timer 60 --kernel "$GUEST" --cmdline app=timer
+check vmm_timer 0 '^timer: ok'
+run_vmm vmm_timer_plain 120 --kernel "$GUEST" --cmdline app=timer --cpu-mode=plain
+check vmm_timer_plain 0 '^timer: ok'
+
+run_vmm vmm_crash 30 --kernel "$GUEST" --cmdline app=crash
+check vmm_crash 5 '^rip [0-9a-f]{16}'
+
+run_vmm vmm_smp 60 --kernel "$GUEST" --cmdline app=smp --vcpus 2
+check vmm_smp 0 '^smp: ok cpus=2'
+
+run_vmm vmm_console_file 30 --kernel "$GUEST" --cmdline app=hello --console "file:$TMP/console.log"
+if [ "$RC" = 0 ] && grep -q '^hello from tandem guest$' "$TMP/console.log" &&
+   ! grep -q 'hello from' "$TMP/vmm_console_file.out"; then
+    pass vmm_console_file
+else
+    fail vmm_console_file "exit $RC; console file: $(head -c 200 "$TMP/console.log" 2>/dev/null)"
+fi
+
+run_vmm vmm_console_pty 30 --kernel "$GUEST" --cmdline app=hello --console pty
+if [ "$RC" = 0 ] && grep -qE 'console on /dev/pts/[0-9]+' "$TMP/vmm_console_pty.err"; then
+    pass vmm_console_pty
+else
+    fail vmm_console_pty "exit $RC, no pty path printed"
+fi
+
+# Native speed: the same loop on the host and in the guest, best of two.
+N=100000000
+best() { sort -n | head -n 1; }
+host_ns=$(for i in 1 2; do "$ROOT/$BUILD/tests/vmm/hostspin" $N; done | sed -n 's/.*ns=\([0-9]*\).*/\1/p' | best)
+guest_ns=
+emul=
+for i in 1 2; do
+    run_vmm vmm_spin 60 --kernel "$GUEST" --cmdline "app=spin n=$N" --stats
+    [ "$RC" = 0 ] || break
+    guest_ns="$guest_ns $(sed -n 's/^spin: n=[0-9]* ns=\([0-9]*\).*/\1/p' "$TMP/vmm_spin.out")"
+    emul=$(grep -oE 'insn_emulation=[0-9]+' "$TMP/vmm_spin.err" | head -n 1 | cut -d= -f2)
+done
+guest_ns=$(echo $guest_ns | tr ' ' '\n' | best)
+if [ "$RC" != 0 ] || [ -z "$guest_ns" ] || [ -z "$host_ns" ]; then
+    fail vmm_spin "exit $RC, guest_ns='$guest_ns' host_ns='$host_ns'"
+elif [ -z "$emul" ] || [ "$emul" -ge 100000 ]; then
+    fail vmm_spin "emulated instructions: '${emul:-none reported}' (want < 100000)"
+elif [ "$guest_ns" -gt $((2 * host_ns)) ]; then
+    fail vmm_spin "guest ${guest_ns} ns vs host ${host_ns} ns: more than 2x"
+else
+    echo "vmm_spin: guest ${guest_ns} ns, host ${host_ns} ns, emulated instructions $emul"
+    pass vmm_spin
+fi
+exit 0
