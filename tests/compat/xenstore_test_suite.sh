@@ -29,7 +29,7 @@ fi
 run_suite() { # label, command prefix...
     local label=$1 t out rc; shift
     for t in "${tests[@]}"; do
-        out=$("$@" "$SUITE" -i 20 -t "$t" 2>&1); rc=$?
+        out=$(timeout 60 "$@" "$SUITE" -i 20 -t "$t" 2>&1); rc=$?
         if [ $rc = 0 ] && echo "$out" | grep -q "^$t *: .*ns"; then
             pass "test-xenstore[$label]: $t"
         else

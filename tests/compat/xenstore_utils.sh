@@ -34,10 +34,11 @@ fixture() {
 # multi-call form for MODE "multi") and records output, status and tree.
 capture() {
     local tag=$1 dir=$2 mode=$3; shift 3
-    local prog=$dir/xenstore-$mode pre=()
+    local prog=$dir/xenstore-$mode pre=(env)
     [ "$mode" = multi ] && prog=$dir/xenstore
     [ "$tag" = our-lib ] && pre=("${ourlib_env[@]}")
-    "${pre[@]}" "$prog" "$@" > "$W/$tag.out" 2> "$W/$tag.err" < /dev/null
+    # A hung daemon must not hang the test: 20 s is ample for any case.
+    timeout 20 "${pre[@]}" "$prog" "$@" > "$W/$tag.out" 2> "$W/$tag.err" < /dev/null
     echo "rc=$?" >> "$W/$tag.out"
     sed -i "s|$dir/||g" "$W/$tag.out" "$W/$tag.err"
     $DEB/xenstore-ls -fp /cmp > "$W/$tag.tree" 2>&1

@@ -82,7 +82,7 @@ check "rm-missing-parent" "xenstore-rm: could not remove path $T/nope/deeper rc=
 # watch: the first event is the watch itself, then each change
 w=$XSD_DIR/watch.out
 $X/xenstore-write $T/w ''
-$X/xenstore-watch -n 3 $T/w > "$w" &
+timeout 30 $X/xenstore-watch -n 3 $T/w > "$w" &
 wpid=$!
 XS_CLEANUP+=("kill $wpid 2>/dev/null")
 if xs_wait_lines "$w" 1 10; then
