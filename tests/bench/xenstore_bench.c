@@ -36,9 +36,10 @@
 #define MAX_CLIENTS 8
 #define READ_PATH "/bench/r"
 
-enum op { OP_ECHO, OP_READ, OP_WRITE, OP_DIRECTORY, OP_RMW, OP_COUNT };
+enum op { OP_ECHO, OP_READ, OP_READ_WATCHED, OP_WRITE, OP_DIRECTORY, OP_RMW, OP_COUNT };
 static const char *const op_names[OP_COUNT] = {
-    "unix-socket echo (floor)", "read", "write", "directory (10 entries)",
+    "unix-socket echo (floor)", "read", "read, handle with a watch (reader thread)",
+    "write", "directory (10 entries)",
     "transaction: read-modify-write (4 round trips)",
 };
 
@@ -226,6 +227,7 @@ static bool do_op(struct client *c, const char *own_path, const char *value)
     case OP_ECHO:
         return echo_once(c->echo_fd);
     case OP_READ:
+    case OP_READ_WATCHED:
         p = xs_read(c->h, XBT_NULL, READ_PATH, &n);
         free(p);
         return p != NULL;
@@ -287,6 +289,12 @@ static int measure(enum op op, int nclients, double seconds, const char *echo_pa
             c[i].h = xs_open(0);
         if (op == OP_ECHO ? c[i].echo_fd < 0 : c[i].h == NULL) {
             fprintf(stderr, "xenstore_bench: connect: %s\n", strerror(errno));
+            return -1;
+        }
+        /* A watch makes the library hand every reply over from its
+         * reader thread, as in any service that watches. */
+        if (op == OP_READ_WATCHED && !xs_watch(c[i].h, "/bench/watched", "bench")) {
+            fprintf(stderr, "xenstore_bench: xs_watch: %s\n", strerror(errno));
             return -1;
         }
     }
