@@ -13,8 +13,40 @@
 
 uint64_t xsd_generation;
 static struct htab tree;
+
+/* Nodes per owner domid (0..65535), in lazily allocated blocks of 256 so
+ * that an empty store costs nothing. */
 #define ACC_DOMS 65536u
-static uint32_t *owned; /* nodes per owner domid */
+struct acc_table {
+    uint32_t *blk[ACC_DOMS / 256];
+};
+static struct acc_table owned;
+
+static uint32_t acc_get(const struct acc_table *t, unsigned int domid)
+{
+    const uint32_t *b = domid < ACC_DOMS ? t->blk[domid / 256] : NULL;
+    return b ? b[domid % 256] : 0;
+}
+
+static void acc_add(struct acc_table *t, unsigned int domid, int delta)
+{
+    uint32_t **b;
+
+    if (domid >= ACC_DOMS)
+        return;
+    b = &t->blk[domid / 256];
+    if (!*b && !(*b = calloc(256, sizeof(uint32_t))))
+        return; /* accounting lost under OOM; quotas then undercount */
+    (*b)[domid % 256] += (uint32_t)delta;
+}
+
+static void acc_free(struct acc_table *t)
+{
+    for (size_t i = 0; i < XSD_ARRAY_SIZE(t->blk); i++) {
+        free(t->blk[i]);
+        t->blk[i] = NULL;
+    }
+}
 
 const char *leaf_name(const char *path)
 {
@@ -133,13 +165,12 @@ size_t node_size(const struct node *n)
 
 void tree_acc(unsigned int domid, int delta)
 {
-    if (domid < ACC_DOMS)
-        owned[domid] += (uint32_t)delta;
+    acc_add(&owned, domid, delta);
 }
 
 unsigned int tree_owned(unsigned int domid)
 {
-    return domid < ACC_DOMS ? owned[domid] : 0;
+    return acc_get(&owned, domid);
 }
 
 struct node *tree_lookup(const char *path)
@@ -199,9 +230,6 @@ static void add_initial(const char *path)
 void tree_init(void)
 {
     tree_fini();
-    owned = calloc(ACC_DOMS, sizeof(*owned));
-    if (!owned)
-        abort();
     htab_init(&tree);
     xsd_generation = 0;
     /* Xen's initial store. */
@@ -222,15 +250,14 @@ void tree_fini(void)
 {
     htab_each(&tree, free_one, NULL);
     htab_free(&tree);
-    free(owned);
-    owned = NULL;
+    acc_free(&owned);
 }
 
 struct check_ctx {
     char *msg;
     size_t size;
     int bad;
-    uint32_t *count;
+    struct acc_table count;
 };
 
 static void check_one(struct hnode *h, void *arg)
@@ -244,8 +271,7 @@ static void check_one(struct hnode *h, void *arg)
             snprintf(cc->msg, cc->size, "%s: no permissions", n->name);
         return;
     }
-    if (node_owner(n) < ACC_DOMS)
-        cc->count[node_owner(n)]++;
+    acc_add(&cc->count, node_owner(n), 1);
     if (n->name[0] == '/' && n->name[1]) {
         char *parent = malloc(strlen(n->name) + 1);
         struct node *p;
@@ -273,17 +299,21 @@ static void check_one(struct hnode *h, void *arg)
 
 int tree_check(char *msg, size_t size)
 {
-    struct check_ctx cc = { msg, size, 0, calloc(ACC_DOMS, sizeof(uint32_t)) };
+    struct check_ctx cc = { .msg = msg, .size = size };
 
-    if (!cc.count)
-        return ENOMEM;
     msg[0] = '\0';
     htab_each(&tree, check_one, &cc);
-    for (unsigned int i = 0; i < ACC_DOMS && !cc.bad; i++)
-        if (cc.count[i] != owned[i]) {
-            snprintf(msg, size, "domain %u: owns %u nodes, accounted %u", i, cc.count[i], owned[i]);
+    for (unsigned int i = 0; i < ACC_DOMS && !cc.bad; i++) {
+        if (!cc.count.blk[i / 256] && !owned.blk[i / 256]) {
+            i += 255;
+            continue;
+        }
+        if (acc_get(&cc.count, i) != acc_get(&owned, i)) {
+            snprintf(msg, size, "domain %u: owns %u nodes, accounted %u", i,
+                     acc_get(&cc.count, i), acc_get(&owned, i));
             cc.bad++;
         }
-    free(cc.count);
+    }
+    acc_free(&cc.count);
     return cc.bad ? EIO : 0;
 }
