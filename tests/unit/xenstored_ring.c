@@ -396,23 +396,55 @@ START_TEST(set_target)
 }
 END_TEST
 
-START_TEST(stalled_guest_dropped_and_reintroduced)
+START_TEST(stalled_guest_keeps_connection)
 {
     struct guest *g = guest_of(3);
     char big[501];
     struct conn *dc;
+    struct xt_msg m;
+    int replies = 0, events = 0;
 
     introduce(3);
     dc = domain_find(3)->conn;
-    /* The guest never consumes: 10 replies of 516 bytes do not fit. */
+    xt_ok(guest_call(g, XS_WATCH, "data\0tok", 9));
+    ck_assert(recv_msg(g, &m)); /* the initial event */
+    /* The guest stops consuming (say it is paused): replies of 516 bytes
+     * and watch events pile up behind a full ring. */
     memset(big, 'x', 500);
     big[500] = '\0';
     xt_ok(xt_write(c0, 0, "/local/domain/3/big", big));
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 5; i++)
         send_req(g, XS_READ, 100 + (uint32_t)i, 0, "big", 4);
+    for (int i = 0; i < 20; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/local/domain/3/data/e%d", i);
+        xt_ok(xt_write(c0, 0, p, "v"));
+    }
     ck_assert_ptr_nonnull(dc->out_head);
     conn_check_stalls(xsd_now_ms() + XSD_STALL_MS + 1000);
-    ck_assert(dc->dead);
+    ck_assert(!dc->dead);
+    /* Stale events went, replies stayed: all five READs are answered. */
+    while (recv_msg(g, &m)) {
+        if (m.hdr.type == XS_READ)
+            replies++;
+        else
+            events++;
+    }
+    ck_assert_int_eq(replies, 5);
+    ck_assert_int_lt(events, 20);
+    xt_ok(guest_call(g, XS_WRITE, "data/back\0y", 11));
+    /* INTRODUCE again is harmless. */
+    xt_ok(xt_calls(c0, XS_INTRODUCE, 0, 3, "3", "4660", "7"));
+    ck_assert_ptr_eq(domain_find(3)->conn, dc);
+}
+END_TEST
+
+START_TEST(dropped_ring_connection_reintroduced)
+{
+    struct guest *g = guest_of(3);
+
+    introduce(3);
+    conn_close(domain_find(3)->conn, "test");
     ev_run_once(0);
     ck_assert_ptr_null(domain_find(3)->conn);
     kick(g); /* a kick to a dropped connection is harmless */
@@ -571,7 +603,8 @@ static Suite *suite(void)
     tcase_add_test(tc, release);
     tcase_add_test(tc, release_keep_orphans);
     tcase_add_test(tc, set_target);
-    tcase_add_test(tc, stalled_guest_dropped_and_reintroduced);
+    tcase_add_test(tc, stalled_guest_keeps_connection);
+    tcase_add_test(tc, dropped_ring_connection_reintroduced);
     tcase_add_test(tc, resume);
     tcase_add_test(tc, transport_failure);
     tcase_add_test(tc, vmm_transport_ok);

@@ -73,6 +73,7 @@ void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
     o->len = len;
     o->off = (size_t)n;
     o->is_reply = is_reply;
+    o->queued_ms = xsd_now_ms();
     o->next = NULL;
     if (c->out_tail)
         c->out_tail->next = o;
@@ -241,12 +242,41 @@ void conn_close_all(void)
     conn_reap();
 }
 
+/* A guest's ring is not dropped (a paused domain must survive): its watch
+ * events that waited 20 s are discarded instead, as Xen discards expired
+ * watch events.  Replies are kept. */
+static void drop_stale_events(struct conn *c, uint64_t now_ms)
+{
+    struct outmsg **pp = &c->out_head, *last = NULL;
+
+    while (*pp) {
+        struct outmsg *o = *pp;
+        if (!o->is_reply && o->off == 0 && now_ms - o->queued_ms > XSD_STALL_MS) {
+            *pp = o->next;
+            c->out_bytes -= o->len;
+            free(o);
+            continue;
+        }
+        last = o;
+        pp = &o->next;
+    }
+    c->out_tail = last;
+    c->stall_since_ms = c->out_head ? now_ms : 0;
+}
+
 void conn_check_stalls(uint64_t now_ms)
 {
-    for (struct conn *c = xsd_conns; c; c = c->next)
-        if (!c->dead && c->out_head && c->stall_since_ms &&
-            now_ms - c->stall_since_ms > XSD_STALL_MS)
+    for (struct conn *c = xsd_conns; c; c = c->next) {
+        if (c->dead || !c->out_head || !c->stall_since_ms ||
+            now_ms - c->stall_since_ms <= XSD_STALL_MS)
+            continue;
+        if (c->domain) {
+            xsd_log(XSD_LOG_ERR, "domain %u: ring not read for 20 s, old watch events dropped", c->id);
+            drop_stale_events(c, now_ms);
+        } else {
             conn_close(c, "stalled: output not read for 20 s");
+        }
+    }
 }
 
 /* In-memory transport: output is captured (bounded), input is fed. */

@@ -136,6 +136,7 @@ struct outmsg {
     struct outmsg *next;
     size_t len, off;
     bool is_reply;
+    uint64_t queued_ms;
     char data[];
 };
 
