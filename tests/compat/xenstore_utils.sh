@@ -114,6 +114,8 @@ same "help" read -h
 same "unknown mode" multi frob
 same "bad option" ls -x /cmp/d
 same "long options" read --prefix --raw /cmp/a
+same "-s ignored" read -s /cmp/a
+same "ls -s" ls -s /cmp/d
 
 # ls fits a terminal: run both in a 50-column pty.
 if command -v script > /dev/null; then
