@@ -514,6 +514,24 @@ START_TEST(domain_queries)
 }
 END_TEST
 
+START_TEST(control_command)
+{
+    struct xs_handle *h = open_ok(0);
+    char *r = xs_control_command(h, "help", NULL, 0);
+
+    ck_assert_msg(r != NULL, "control help: %s", strerror(errno));
+    ck_assert_ptr_nonnull(strstr(r, "check"));
+    free(r);
+    r = xs_debug_command(h, "help", NULL, 0);
+    ck_assert_ptr_nonnull(r);
+    free(r);
+    errno = 0;
+    ck_assert_ptr_null(xs_control_command(h, "no-such-command", NULL, 0));
+    ck_assert_int_ne(errno, 0);
+    xs_close(h);
+}
+END_TEST
+
 /* Socket clients are domain 0: relative paths live under
  * /local/domain/0 (Xen's test-xenstore relies on it). */
 START_TEST(relative_paths)
@@ -613,6 +631,7 @@ int main(void)
     tcase_add_test(tc, unwatch_filter);
     tcase_add_test(tc, threads_share_handle);
     tcase_add_test(tc, domain_queries);
+    tcase_add_test(tc, control_command);
     tcase_add_test(tc, relative_paths);
     tcase_add_test(tc, fork_child_reopens);
     suite_add_tcase(s, tc);
