@@ -90,7 +90,7 @@ void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
 
 void conn_flush(struct conn *c)
 {
-    bool unblocked = false;
+    bool reply_sent = false;
 
     while (c->out_head && !c->dead && !c->ignored) {
         struct outmsg *o = c->out_head;
@@ -109,15 +109,17 @@ void conn_flush(struct conn *c)
         c->out_head = o->next;
         if (!c->out_head)
             c->out_tail = NULL;
-        if (o->is_reply && c->out_replies-- == (unsigned int)xsd_quota[Q_OUTSTANDING])
-            unblocked = true;
+        if (o->is_reply) {
+            c->out_replies--;
+            reply_sent = true;
+        }
         free(o);
     }
     if (!c->out_head)
         c->stall_since_ms = 0;
     update(c);
-    if (unblocked && c->inlen)
-        conn_process(c);
+    if (reply_sent && c->inlen)
+        conn_process(c); /* requests held back by the outstanding limit */
 }
 
 static void bad_client(struct conn *c, const char *why)

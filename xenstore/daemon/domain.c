@@ -48,10 +48,8 @@ static void kick_cb(struct evsrc *s, uint32_t events)
 
 static void domain_free(struct xsd_domain *d)
 {
-    if (d->evsrc) {
-        ev_del(d->evsrc);
-        free(d->evsrc);
-    }
+    if (d->evsrc)
+        ev_release(d->evsrc);
     if (d->conn) {
         conn_close(d->conn, "domain released");
         d->conn->domain = NULL;

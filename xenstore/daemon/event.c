@@ -1,12 +1,37 @@
 /* The one epoll loop: listener, socket clients, domain kick eventfds. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "xenstored.h"
 
 static int epfd = -1;
+static struct evsrc *graveyard;
 volatile int xsd_stop;
+
+static void ev_noop(struct evsrc *s, uint32_t events)
+{
+    (void)s; (void)events;
+}
+
+static void bury(void)
+{
+    while (graveyard) {
+        struct evsrc *s = graveyard;
+        graveyard = s->dead_next;
+        free(s);
+    }
+}
+
+void ev_release(struct evsrc *s)
+{
+    ev_del(s);
+    s->cb = ev_noop;
+    s->arg = NULL;
+    s->dead_next = graveyard;
+    graveyard = s;
+}
 
 int ev_init(void)
 {
@@ -18,6 +43,7 @@ int ev_init(void)
 
 void ev_fini(void)
 {
+    bury();
     if (epfd >= 0)
         close(epfd);
     epfd = -1;
@@ -58,6 +84,7 @@ int ev_run_once(int timeout_ms)
         struct evsrc *s = evs[i].data.ptr;
         s->cb(s, evs[i].events);
     }
+    bury();
     conn_check_stalls(xsd_now_ms());
     conn_reap();
     return n;

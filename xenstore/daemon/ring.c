@@ -39,12 +39,13 @@ static bool ring_usable(struct conn *c)
 
 static ssize_t ring_read(struct conn *c, void *buf, size_t len)
 {
-    struct xenstore_domain_interface *intf = intf_of(c);
+    struct xenstore_domain_interface *intf;
     XENSTORE_RING_IDX cons, prod, avail;
     size_t n, first;
 
     if (!ring_usable(c))
         return 0;
+    intf = intf_of(c);
     cons = intf->req_cons;
     prod = __atomic_load_n(&intf->req_prod, __ATOMIC_ACQUIRE);
     avail = prod - cons;
@@ -67,12 +68,13 @@ static ssize_t ring_read(struct conn *c, void *buf, size_t len)
 
 static ssize_t ring_write(struct conn *c, const void *buf, size_t len)
 {
-    struct xenstore_domain_interface *intf = intf_of(c);
+    struct xenstore_domain_interface *intf;
     XENSTORE_RING_IDX cons, prod, used;
     size_t n, first;
 
     if (!ring_usable(c))
         return 0;
+    intf = intf_of(c);
     cons = __atomic_load_n(&intf->rsp_cons, __ATOMIC_ACQUIRE);
     prod = intf->rsp_prod;
     used = prod - cons;
@@ -110,7 +112,6 @@ void ring_reset(struct conn *c)
 
     conn_reset(c);
     c->ignored = false;
-    c->has_target = c->has_target; /* SET_TARGET survives, as in Xen */
     intf->req_cons = intf->req_prod = 0;
     intf->rsp_cons = intf->rsp_prod = 0;
     intf->error = XENSTORE_ERROR_NONE;

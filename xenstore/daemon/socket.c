@@ -50,9 +50,8 @@ static void sock_close(struct conn *c)
 {
     struct evsrc *s = c->priv;
 
-    ev_del(s);
+    ev_release(s);
     close(c->fd);
-    free(s);
     c->priv = NULL;
     c->fd = -1;
 }

@@ -318,12 +318,16 @@ struct evsrc {
     int fd;
     void (*cb)(struct evsrc *s, uint32_t events);
     void *arg;
+    struct evsrc *dead_next;
 };
 int ev_init(void);
 void ev_fini(void);
 int ev_add(struct evsrc *s, uint32_t events);
 int ev_mod(struct evsrc *s, uint32_t events);
 void ev_del(struct evsrc *s);
+/* Stops watching s and frees it (malloc'd) once the current round of
+ * events is dispatched: an event for it may still be pending. */
+void ev_release(struct evsrc *s);
 /* One round: waits up to timeout_ms, dispatches, reaps; returns events. */
 int ev_run_once(int timeout_ms);
 extern volatile int xsd_stop;
