@@ -15,6 +15,7 @@
 struct tdm_ctl {
     int fd;
     unsigned domid;
+    int broken;                    /* transport failed: the stream is out of step */
     pthread_mutex_t lock;          /* one request in flight per connection */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -29,31 +30,42 @@ const char *tdm_run_dir(const char *run_dir)
     return env && *env ? env : TDM_DEFAULT_RUN_DIR;
 }
 
-struct tdm_ctl *tdm_ctl_connect(const char *run_dir, unsigned domid)
+/* Opens c->fd to c->path. */
+static int open_socket(struct tdm_ctl *c)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+    memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int err = errno;
+
+        if (c->fd >= 0)
+            close(c->fd);
+        c->fd = -1;
+        return tdm_set_error(err, "%s: connect: %s", c->path, strerror(err));
+    }
+    return 0;
+}
+
+struct tdm_ctl *tdm_ctl_connect(const char *run_dir, unsigned domid)
+{
     struct tdm_ctl *c;
     int n;
 
-    n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dom%u.ctl",
-                 tdm_run_dir(run_dir), domid);
-    if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
-        tdm_set_error(ENAMETOOLONG, "dom%u: control socket path too long", domid);
-        return NULL;
-    }
     c = calloc(1, sizeof(*c));
     if (!c) {
         tdm_set_error(ENOMEM, "dom%u: out of memory", domid);
         return NULL;
     }
-    memcpy(c->path, sa.sun_path, sizeof(c->path));
+    n = snprintf(c->path, sizeof(c->path), "%s/dom%u.ctl", tdm_run_dir(run_dir), domid);
+    if (n < 0 || (size_t)n >= sizeof(c->path)) {
+        tdm_set_error(ENAMETOOLONG, "dom%u: control socket path too long", domid);
+        free(c);
+        return NULL;
+    }
     c->domid = domid;
-    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int err = errno;
-        tdm_set_error(err, "%s: connect: %s", c->path, strerror(err));
-        if (c->fd >= 0)
-            close(c->fd);
+    if (open_socket(c) < 0) {
         free(c);
         return NULL;
     }
@@ -65,7 +77,8 @@ void tdm_ctl_close(struct tdm_ctl *c)
 {
     if (!c)
         return;
-    close(c->fd);
+    if (c->fd >= 0)
+        close(c->fd);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -334,13 +347,26 @@ static int do_request(struct tdm_ctl *c, const char *request, unsigned want_fds,
     size_t len = strlen(request);
     int rc;
 
+    r->was_ok = 0;
+    r->nfds = 0;
     if (len == 0 || len >= TDM_CTL_LINE_MAX || strchr(request, '\n'))
         return tdm_set_error(EINVAL, "dom%u: bad request line", c->domid);
-    if (send_all(c->fd, request, len) < 0 || send_all(c->fd, "\n", 1) < 0)
+    if (c->broken) {               /* e.g. the VMM restarted: start afresh */
+        if (c->fd >= 0)
+            close(c->fd);
+        c->fd = -1;
+        if (open_socket(c) < 0)
+            return -1;
+        c->broken = 0;
+    }
+    if (send_all(c->fd, request, len) < 0 || send_all(c->fd, "\n", 1) < 0) {
+        c->broken = 1;
         return tdm_set_error(errno, "dom%u: sending '%s': %s", c->domid, request, strerror(errno));
-    r->was_ok = 0;
-    if (recv_line(c, r) < 0)
+    }
+    if (recv_line(c, r) < 0) {
+        c->broken = 1;
         return -1;
+    }
     rc = tdm_ctl_parse_reply(r);
     r->was_ok = rc == 0;
     if (rc != 0)

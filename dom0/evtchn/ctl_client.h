@@ -37,7 +37,9 @@ struct tdm_ctl *tdm_ctl_connect(const char *run_dir, unsigned domid);
 void tdm_ctl_close(struct tdm_ctl *c);
 unsigned tdm_ctl_domid(const struct tdm_ctl *c);
 
-/* Sends `request` (no newline) and waits for the reply. Returns 0 for OK
+/* Sends `request` (no newline) and waits for the reply. After a transport
+ * failure (hang-up, timeout, overlong reply) the next request reconnects
+ * first, so a restarted VMM is reached again. Returns 0 for OK
  * with exactly `want_fds` fds in r->fds (the caller owns them); -1 for
  * ERR (errno from the reply's name), a transport failure or a malformed
  * reply. On -1 no fd is left open. Thread-safe per connection. */

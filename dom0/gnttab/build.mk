@@ -40,3 +40,12 @@ $(BUILD)/fuzz/gnttab_fuzz: $(GNTTAB_FUZZ_SRCS) dom0/gnttab/tdm_gnttab.h dom0/gnt
 		-D_GNU_SOURCE -pthread $(PUBINC) $(GNTTAB_INC) -o $@ $(GNTTAB_FUZZ_SRCS)
 
 FUZZ_TARGETS += $(BUILD)/fuzz/gnttab_fuzz
+
+# libFuzzer target: the control-socket reply parser both libraries trust.
+GNTTAB_REPLY_FUZZ_SRCS := tests/fuzz/gnttab_reply_fuzz.c dom0/evtchn/tdm_error.c dom0/evtchn/ctl_client.c
+$(BUILD)/fuzz/gnttab_reply_fuzz: $(GNTTAB_REPLY_FUZZ_SRCS) dom0/evtchn/ctl_client.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE -pthread $(PUBINC) $(GNTTAB_INC) -o $@ $(GNTTAB_REPLY_FUZZ_SRCS)
+
+FUZZ_TARGETS += $(BUILD)/fuzz/gnttab_reply_fuzz

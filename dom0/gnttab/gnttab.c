@@ -289,6 +289,17 @@ static void release_all(struct gnt_domain *d)
             clear_flags(gnt_entry_word(d, ref), GTF_reading | GTF_writing);
 }
 
+int tdm_gnttab_detach(struct tdm_gnttab *g, unsigned domid)
+{
+    struct gnt_domain *d = gnt_domain_take(g, domid);
+
+    if (!d)
+        return tdm_set_error(ENOENT, "gnttab: dom%u is not attached", domid);
+    release_all(d);
+    gnt_domain_free(d);
+    return 0;
+}
+
 void tdm_gnttab_close(struct tdm_gnttab *g)
 {
     if (!g)

@@ -300,6 +300,21 @@ int tdm_gnttab_attach(struct tdm_gnttab *g, unsigned domid, const struct tdm_gue
     return rc;
 }
 
+struct gnt_domain *gnt_domain_take(struct tdm_gnttab *g, unsigned domid)
+{
+    struct gnt_domain *d = NULL;
+
+    pthread_mutex_lock(&g->lock);
+    for (unsigned i = 0; i < g->ndoms; i++)
+        if (g->doms[i]->domid == domid) {
+            d = g->doms[i];
+            g->doms[i] = g->doms[--g->ndoms];
+            break;
+        }
+    pthread_mutex_unlock(&g->lock);
+    return d;
+}
+
 int tdm_gnttab_refresh(struct tdm_gnttab *g, unsigned domid)
 {
     struct gnt_domain *d = gnt_domain_get(g, domid);

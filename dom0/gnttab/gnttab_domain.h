@@ -44,6 +44,9 @@ struct gnt_domain *gnt_domain_get(struct tdm_gnttab *g, unsigned domid);
  * A domain attached directly has nothing to re-read: returns 0. */
 int gnt_domain_refresh_locked(struct gnt_domain *d);
 
+/* Removes `domid` from the handle's list; NULL if it was not attached. */
+struct gnt_domain *gnt_domain_take(struct tdm_gnttab *g, unsigned domid);
+
 /* Frees a domain (all pins must be gone or abandoned). */
 void gnt_domain_free(struct gnt_domain *d);
 

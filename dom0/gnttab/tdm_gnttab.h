@@ -69,6 +69,11 @@ void tdm_gnttab_close(struct tdm_gnttab *g);
 int tdm_gnttab_attach(struct tdm_gnttab *g, unsigned domid,
                       const struct tdm_guest_memory *m);
 
+/* Forgets a domain (it went away, or will be re-attached): drops this
+ * handle's marks on its entries and unmaps its memory. No other thread
+ * may be using the domain's maps; pointers into it become invalid. */
+int tdm_gnttab_detach(struct tdm_gnttab *g, unsigned domid);
+
 /* Re-reads where the grant frames are (after the guest grew its table).
  * Maps of an out-of-range ref do this by themselves, once. */
 int tdm_gnttab_refresh(struct tdm_gnttab *g, unsigned domid);

@@ -206,6 +206,9 @@ START_TEST(peer_hangup_is_an_error)
     ck_assert_int_eq(tdm_ctl_request(c, "info", 0, &r), -1);
     ck_assert_int_eq(errno, ECONNRESET);
     ck_assert_ptr_nonnull(strstr(tdm_last_error(), "closed"));
+    /* The next request reconnects (a restarted VMM is reached again). */
+    ck_assert_int_eq(tdm_ctl_request(c, "gnttab", 0, &r), 0);
+    ck_assert_str_eq(tdm_ctl_get(&r, "version"), "1");
     tdm_ctl_close(c);
 }
 END_TEST

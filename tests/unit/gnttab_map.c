@@ -350,6 +350,27 @@ START_TEST(close_drops_the_marks)
 }
 END_TEST
 
+START_TEST(detach_drops_marks_and_forgets)
+{
+    struct tdm_grant_map m;
+    struct tdm_guest_memory lay = layout();
+    int why;
+
+    grant(52, 72, GTF_permit_access, 0);
+    ck_assert_int_eq(tdm_gnttab_map(g, DOMID, 52, false, &m, NULL), 0);
+    ck_assert_int_eq(tdm_gnttab_detach(g, DOMID), 0);
+    ck_assert_uint_eq(flags_of(52), GTF_permit_access);
+    ck_assert_int_eq(tdm_gnttab_detach(g, DOMID), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    /* Not attached any more, and no VMM to ask in this run dir. */
+    ck_assert_int_eq(tdm_gnttab_map(g, DOMID, 52, false, &m, &why), -1);
+    ck_assert_int_eq(why, TDM_GNT_NO_DOMAIN);
+    ck_assert_int_eq(tdm_gnttab_attach(g, DOMID, &lay), 0);
+    ck_assert_int_eq(tdm_gnttab_map(g, DOMID, 52, false, &m, NULL), 0);
+    ck_assert_int_eq(tdm_gnttab_unmap(g, &m), 0);
+}
+END_TEST
+
 START_TEST(bad_layouts_are_refused)
 {
     struct tdm_guest_memory m;
@@ -477,6 +498,7 @@ static Suite *suite(void)
     tcase_add_test(t, batch_map_reports_each_ref);
     tcase_add_test(t, copy_between_grants_and_buffers);
     tcase_add_test(t, close_drops_the_marks);
+    tcase_add_test(t, detach_drops_marks_and_forgets);
     tcase_add_test(t, bad_layouts_are_refused);
     tcase_add_test(t, reasons_have_text);
     suite_add_tcase(s, t);
