@@ -37,9 +37,11 @@ static uint32_t u32(int n, const char *name)
 static uint64_t u64(int n, const char *name, int idx)
 {
     int len;
-    const fdt64_t *p = fdt_getprop(buf, n, name, &len);
+    const char *p = fdt_getprop(buf, n, name, &len);
     ck_assert_msg(p && len >= 8 * (idx + 1), "%s: 64-bit cell %d missing", name, idx);
-    return fdt64_to_cpu(p[idx]);
+    fdt64_t v; /* properties are only 4-byte aligned */
+    memcpy(&v, p + 8 * idx, sizeof(v));
+    return fdt64_to_cpu(v);
 }
 
 static const char *str(int n, const char *name)

@@ -210,10 +210,9 @@ struct node *store_create(struct conn *c, struct transaction *t, const char *pat
     if (quota)
         perms[0].id = c->id; /* unprivileged domains own what they create */
     if (quota) {
-        size_t leafsz = 20 + nperms * sizeof(*perms) + (levels == 1 ? vlen : 0);
+        /* The grown parent and the new leaf, as Xen's write_node checks. */
         if (node_size(parent) + strlen(leaf_name(path)) + 1 >= (size_t)xsd_quota[Q_NODE_SIZE] ||
-            20 + nperms * sizeof(*perms) + vlen >= (size_t)xsd_quota[Q_NODE_SIZE] ||
-            leafsz >= (size_t)xsd_quota[Q_NODE_SIZE]) {
+            24 + nperms * sizeof(*perms) + vlen >= (size_t)xsd_quota[Q_NODE_SIZE]) {
             err = ENOSPC;
             goto out;
         }

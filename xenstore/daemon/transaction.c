@@ -23,7 +23,8 @@ struct transaction *tx_start(struct conn *c)
 {
     struct transaction *t;
 
-    if (!conn_privileged(c) && c->ntx >= (unsigned int)xsd_quota[Q_TRANSACTIONS]) {
+    /* Xen compares the count before adding with ">": quota + 1 fit. */
+    if (!conn_privileged(c) && c->ntx > (unsigned int)xsd_quota[Q_TRANSACTIONS]) {
         errno = ENOSPC;
         return NULL;
     }

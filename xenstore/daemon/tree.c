@@ -159,8 +159,9 @@ void node_del_child(struct node *n, const char *leaf)
 
 size_t node_size(const struct node *n)
 {
-    /* Xen's record: generation, counts, permissions, value, children. */
-    return 20 + n->nperms * sizeof(struct xsc_perm) + n->vlen + n->childlen;
+    /* Xen's record: a 24-byte header (generation and counts, padded),
+     * permissions, value, children. */
+    return 24 + n->nperms * sizeof(struct xsc_perm) + n->vlen + n->childlen;
 }
 
 void tree_acc(unsigned int domid, int delta)

@@ -59,7 +59,8 @@ int watch_add(struct conn *c, const char *path, const char *token, bool relative
     for (w = c->watches; w; w = w->conn_next)
         if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
             return EEXIST;
-    if (!conn_privileged(c) && c->nwatches >= (unsigned int)xsd_quota[Q_WATCHES])
+    /* Xen compares the count before adding with ">": quota + 1 fit. */
+    if (!conn_privileged(c) && c->nwatches > (unsigned int)xsd_quota[Q_WATCHES])
         return E2BIG;
     w = calloc(1, sizeof(*w));
     if (!w)
