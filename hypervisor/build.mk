@@ -4,22 +4,26 @@ VMM_SRCS      := $(sort $(wildcard hypervisor/vmm/*.c))
 VMM_OBJS      := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_LIB_OBJS  := $(filter-out $(BUILD)/obj/hypervisor/vmm/main.o,$(VMM_OBJS))
 VMM_BIN       := $(BUILD)/bin/tandem-vmm
-VMM_LIBS      := -lfdt
+# xenstore registration uses libxenstore (xenstore/lib), linked statically.
+VMM_XSLIB     := $(BUILD)/lib/libxenstore.a
+VMM_LIBS      := $(VMM_XSLIB) -lfdt
 
 $(VMM_OBJS): CFLAGS += -Ihypervisor/vmm
+$(BUILD)/obj/hypervisor/vmm/xs_domain.o: CFLAGS += -I$(BUILD)/include
+$(BUILD)/obj/hypervisor/vmm/xs_domain.o: | $(BUILD)/include/xenstore.h
 
-$(VMM_BIN): $(VMM_OBJS)
+$(VMM_BIN): $(VMM_OBJS) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(LDFLAGS) $(VMM_LIBS)
+	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS)
 
 ALL_BINS += $(VMM_BIN)
 
 # Unit tests (Check): loader, FDT builder, hypercall argument checks.
 VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
-$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS)
+$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
+	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 
 # Test guests: flat assembly PVH kernels (triple fault, ...).

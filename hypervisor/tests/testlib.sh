@@ -51,3 +51,13 @@ wait_for() {
     done
     return 1
 }
+
+# wait_sock PATH TIMEOUT_S: waits until PATH is a listening unix socket.
+wait_sock() {
+    local deadline=$((SECONDS + $2))
+    while [ $SECONDS -lt $deadline ]; do
+        [ -S "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}

@@ -196,7 +196,8 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
     cfg->cmdline = "";
     cfg->name = NULL;
     cfg->domid = 1;
-    cfg->run_dir = "/run/tandem";
+    const char *env_run = getenv("TANDEM_RUNDIR"); /* as the tandem CLI */
+    cfg->run_dir = env_run && *env_run ? env_run : "/run/tandem";
     int uuid_set = 0;
     optind = 1;
     opterr = 0;

@@ -45,6 +45,20 @@ static void upcall(struct vm *vm, struct vcpu *v, unsigned int word)
         vm->dropped_events++;
 }
 
+/*
+ * Xen's rule when the guest (re)configures delivery (callback vector,
+ * vcpu_info): events flagged before there was anywhere to deliver them
+ * must not stay stuck behind evtchn_upcall_pending, so re-signal.
+ */
+void evtchn_kick_vcpu(struct vm *vm, struct vcpu *v)
+{
+    struct vcpu_info *vi = vcpu_info_ptr(vm, v);
+    uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
+    if (vi && vec && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) &&
+        vm_signal_msi(vm, (unsigned int)v->id, vec))
+        vm->dropped_events++;
+}
+
 void evtchn_raise(struct vm *vm, evtchn_port_t port)
 {
     struct shared_info *si = shared_info_ptr(vm);

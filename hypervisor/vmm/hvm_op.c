@@ -42,6 +42,8 @@ static long set_param(struct vm *vm, uint32_t index, uint64_t value)
     pthread_mutex_lock(&vm->lock);
     vm->callback_irq = value;
     vm->callback_vector = value ? vec : 0;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        evtchn_kick_vcpu(vm, &vm->vcpus[i]);
     pthread_mutex_unlock(&vm->lock);
     return 0;
 }
@@ -68,7 +70,10 @@ static long upcall_vector(struct vcpu *v, uint64_t arg)
         return -EFAULT;
     if (u.vcpu >= v->vm->nr_vcpus || u.vector < 0x20)
         return -EINVAL;
+    pthread_mutex_lock(&v->vm->lock);
     v->vm->vcpus[u.vcpu].upcall_vector = u.vector;
+    evtchn_kick_vcpu(v->vm, &v->vm->vcpus[u.vcpu]);
+    pthread_mutex_unlock(&v->vm->lock);
     return 0;
 }
 

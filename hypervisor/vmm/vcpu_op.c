@@ -32,6 +32,10 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
         memset(dst, 0, sizeof(*dst));
     t->vcpu_info_gpa = gpa;
     pvclock_update_vcpu(vm, t);
+    /* as Xen: everything may be pending, make the guest rescan */
+    __atomic_store_n(&dst->evtchn_pending_sel, ~0UL, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&dst->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+    evtchn_kick_vcpu(vm, t);
     pthread_mutex_unlock(&vm->lock);
     return 0;
 }

@@ -148,6 +148,7 @@ struct shared_info *shared_info_ptr(struct vm *vm);
 /* evtchn.c */
 void evtchn_init(struct vm *vm);
 void evtchn_raise(struct vm *vm, evtchn_port_t port);
+void evtchn_kick_vcpu(struct vm *vm, struct vcpu *v);
 void evtchn_raise_virq(struct vm *vm, struct vcpu *v, unsigned int virq);
 long evtchn_send(struct vcpu *v, evtchn_port_t port);
 

@@ -1,13 +1,182 @@
-/* xenstore registration: filled in when libxenstore lands (see below). */
+/*
+ * The domain in xenstore, laid out as libxl does (docs/vmm.md):
+ * /local/domain/N (name, domid, vm, memory/, cpu/, store/, console/,
+ * control/, device/, data/ ...) and /vm/UUID, then XS_INTRODUCE with the
+ * ring gfn and port 1; on exit XS_RELEASE and everything removed. Uses
+ * libxenstore (xenstore/lib). Registration runs on its own thread: while
+ * introducing, xenstored calls back on our control socket (xenstore-ring),
+ * which the main loop must be free to answer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
 #include "vmm.h"
+
+#define XS_TX_RETRIES 8
+
+enum perm_kind { PERM_RO, PERM_RW, PERM_DOM0 };
+
+struct xs_state {
+    struct xs_handle *h;
+    pthread_t thread;
+    bool thread_started;
+    bool introduced;
+    char dom_path[64];
+    char vm_path[64];
+};
+
+static struct xs_state xs;
+
+/* roperm: owner dom0, domain may read; rwperm: owned by the domain. */
+static bool set_perm(struct vm *vm, xs_transaction_t t, const char *path, enum perm_kind k)
+{
+    unsigned int domid = vm->cfg->domid;
+    struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { domid, XS_PERM_READ } };
+    struct xs_permissions rw[1] = { { domid, XS_PERM_NONE } };
+    struct xs_permissions d0[1] = { { 0, XS_PERM_NONE } };
+    switch (k) {
+    case PERM_RO:
+        return xs_set_permissions(xs.h, t, path, ro, 2);
+    case PERM_RW:
+        return xs_set_permissions(xs.h, t, path, rw, 1);
+    default:
+        return xs_set_permissions(xs.h, t, path, d0, 1);
+    }
+}
+
+static bool put(struct vm *vm, xs_transaction_t t, const char *base, const char *rel,
+                const char *value, enum perm_kind k)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s%s%s", base, rel[0] ? "/" : "", rel);
+    bool ok = value ? xs_write(xs.h, t, path, value, (unsigned int)strlen(value))
+                    : xs_mkdir(xs.h, t, path);
+    return ok && set_perm(vm, t, path, k);
+}
+
+static bool write_domain(struct vm *vm, xs_transaction_t t)
+{
+    const struct vmm_config *c = vm->cfg;
+    const char *d = xs.dom_path;
+    char num[64], kib[32];
+    snprintf(kib, sizeof(kib), "%llu", (unsigned long long)(vm->ram_size >> 10));
+    bool ok = put(vm, t, d, "", NULL, PERM_RO);
+    snprintf(num, sizeof(num), "%u", c->domid);
+    ok = ok && put(vm, t, d, "domid", num, PERM_RO) && put(vm, t, d, "name", c->name, PERM_RO) &&
+         put(vm, t, d, "vm", xs.vm_path, PERM_RO) && put(vm, t, d, "memory", NULL, PERM_RO) &&
+         put(vm, t, d, "memory/static-max", kib, PERM_RO) &&
+         put(vm, t, d, "memory/target", kib, PERM_RO) && put(vm, t, d, "memory/videoram", "0", PERM_RO) &&
+         put(vm, t, d, "cpu", NULL, PERM_RO);
+    for (unsigned int i = 0; ok && i < vm->nr_vcpus; i++) {
+        char rel[32];
+        snprintf(rel, sizeof(rel), "cpu/%u/availability", i);
+        ok = put(vm, t, d, rel, "online", PERM_RO);
+    }
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)(TANDEM_XENSTORE_RING_GPA >> XEN_PAGE_SHIFT));
+    ok = ok && put(vm, t, d, "store", NULL, PERM_RO) && put(vm, t, d, "store/ring-ref", num, PERM_RO) &&
+         put(vm, t, d, "store/port", "1", PERM_RO);
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)(TANDEM_CONSOLE_RING_GPA >> XEN_PAGE_SHIFT));
+    ok = ok && put(vm, t, d, "console", NULL, PERM_RO) &&
+         put(vm, t, d, "console/ring-ref", num, PERM_RO) && put(vm, t, d, "console/port", "2", PERM_RO) &&
+         put(vm, t, d, "console/type", "xenconsoled", PERM_RO) &&
+         put(vm, t, d, "console/output", vm->cfg->console == CONSOLE_PTY ? "pty" : "vmm", PERM_RO) &&
+         put(vm, t, d, "console/limit", "1048576", PERM_RO);
+    ok = ok && put(vm, t, d, "control", NULL, PERM_RO) &&
+         put(vm, t, d, "control/shutdown", "", PERM_RW) &&
+         put(vm, t, d, "control/feature-poweroff", "", PERM_RW) &&
+         put(vm, t, d, "control/feature-reboot", "", PERM_RW) &&
+         put(vm, t, d, "control/feature-suspend", "", PERM_RW) &&
+         put(vm, t, d, "control/sysrq", "", PERM_RW) &&
+         put(vm, t, d, "control/platform-feature-multiprocessor-suspend", "1", PERM_RO) &&
+         put(vm, t, d, "control/platform-feature-xs_reset_watches", "1", PERM_RO);
+    ok = ok && put(vm, t, d, "device", NULL, PERM_RO) && put(vm, t, d, "data", NULL, PERM_RW) &&
+         put(vm, t, d, "drivers", NULL, PERM_RW) && put(vm, t, d, "feature", NULL, PERM_RW) &&
+         put(vm, t, d, "attr", NULL, PERM_RW) && put(vm, t, d, "error", NULL, PERM_RW);
+    ok = ok && put(vm, t, xs.vm_path, "", NULL, PERM_RO) &&
+         put(vm, t, xs.vm_path, "uuid", c->uuid, PERM_RO) &&
+         put(vm, t, xs.vm_path, "name", c->name, PERM_RO) &&
+         put(vm, t, xs.vm_path, "image/ostype", "pvh", PERM_RO);
+    return ok;
+}
+
+static bool write_all(struct vm *vm)
+{
+    for (int i = 0; i < XS_TX_RETRIES; i++) {
+        xs_transaction_t t = xs_transaction_start(xs.h);
+        if (t == XBT_NULL)
+            return false;
+        bool ok = write_domain(vm, t);
+        if (!ok) {
+            int e = errno;
+            xs_transaction_end(xs.h, t, true);
+            errno = e;
+            return false;
+        }
+        if (xs_transaction_end(xs.h, t, false))
+            return true;
+        if (errno != EAGAIN)
+            return false;
+    }
+    errno = EAGAIN;
+    return false;
+}
+
+static void *register_thread(void *arg)
+{
+    struct vm *vm = arg;
+    const char *step = "connect";
+    xs.h = xs_open(0);
+    if (xs.h) {
+        step = "write the domain's nodes";
+        if (write_all(vm)) {
+            step = "introduce the domain";
+            xs.introduced = xs_introduce_domain(xs.h, vm->cfg->domid,
+                                                TANDEM_XENSTORE_RING_GPA >> XEN_PAGE_SHIFT,
+                                                TANDEM_XENSTORE_PORT);
+            if (xs.introduced)
+                return NULL;
+        }
+    }
+    char why[160];
+    snprintf(why, sizeof(why), "xenstore %s: cannot %s: %s", vm->cfg->xenstore, step,
+             strerror(errno));
+    vm_stop(vm, TANDEM_EXIT_ERROR, why);
+    return NULL;
+}
 
 int xs_domain_register(struct vm *vm)
 {
-    (void)vm;
+    if (!vm->cfg->xenstore)
+        return 0;
+    snprintf(xs.dom_path, sizeof(xs.dom_path), "/local/domain/%u", vm->cfg->domid);
+    snprintf(xs.vm_path, sizeof(xs.vm_path), "/vm/%s", vm->cfg->uuid);
+    /* libxenstore finds the daemon through XENSTORED_PATH */
+    if (setenv("XENSTORED_PATH", vm->cfg->xenstore, 1))
+        return -1;
+    int e = pthread_create(&xs.thread, NULL, register_thread, vm);
+    if (e) {
+        fprintf(stderr, "tandem-vmm: xenstore thread: %s\n", strerror(e));
+        return -1;
+    }
+    xs.thread_started = true;
     return 0;
 }
 
 void xs_domain_unregister(struct vm *vm)
 {
-    (void)vm;
+    if (!xs.thread_started)
+        return;
+    pthread_join(xs.thread, NULL);
+    xs.thread_started = false;
+    if (!xs.h)
+        return;
+    if (xs.introduced)
+        xs_release_domain(xs.h, vm->cfg->domid);
+    xs_rm(xs.h, XBT_NULL, xs.dom_path);
+    xs_rm(xs.h, XBT_NULL, xs.vm_path);
+    xs_close(xs.h);
+    xs.h = NULL;
 }
