@@ -188,13 +188,16 @@ static int unmap_locked(struct gnt_domain *d, const struct tdm_grant_map *m)
     return TDM_GNT_OK;
 }
 
+/* The domain for a map (attaching it on first use) or an unmap (never
+ * attaching: nothing can be mapped in a domain that is not attached). */
 static struct gnt_domain *domain_or_refuse(struct tdm_gnttab *g, unsigned domid,
-                                           uint32_t ref, int *reason)
+                                           uint32_t ref, int *reason, bool attach)
 {
-    struct gnt_domain *d = gnt_domain_get(g, domid);
+    struct gnt_domain *d = attach ? gnt_domain_get(g, domid) : gnt_domain_find(g, domid);
 
     if (!d)
-        *reason = refuse(TDM_GNT_NO_DOMAIN, domid, ref, "%s", tdm_last_error());
+        *reason = refuse(attach ? TDM_GNT_NO_DOMAIN : TDM_GNT_NOT_MAPPED, domid, ref,
+                         "%s", tdm_last_error());
     return d;
 }
 
@@ -202,7 +205,7 @@ int tdm_gnttab_map(struct tdm_gnttab *g, unsigned domid, uint32_t ref,
                    bool readonly, struct tdm_grant_map *out, int *reason)
 {
     int why = TDM_GNT_OK;
-    struct gnt_domain *d = domain_or_refuse(g, domid, ref, &why);
+    struct gnt_domain *d = domain_or_refuse(g, domid, ref, &why, true);
 
     memset(out, 0, sizeof(*out));
     if (d) {
@@ -218,7 +221,7 @@ int tdm_gnttab_map(struct tdm_gnttab *g, unsigned domid, uint32_t ref,
 int tdm_gnttab_unmap(struct tdm_gnttab *g, const struct tdm_grant_map *m)
 {
     int why = TDM_GNT_OK;
-    struct gnt_domain *d = domain_or_refuse(g, m->domid, m->ref, &why);
+    struct gnt_domain *d = domain_or_refuse(g, m->domid, m->ref, &why, false);
 
     if (d) {
         pthread_mutex_lock(&d->lock);
@@ -233,7 +236,7 @@ unsigned tdm_gnttab_map_batch(struct tdm_gnttab *g, unsigned domid, unsigned cou
                               struct tdm_grant_map *out, int *status)
 {
     int why = TDM_GNT_OK;
-    struct gnt_domain *d = count ? domain_or_refuse(g, domid, refs[0], &why) : NULL;
+    struct gnt_domain *d = count ? domain_or_refuse(g, domid, refs[0], &why, true) : NULL;
     unsigned failed = 0;
 
     if (count && d)
@@ -256,8 +259,8 @@ unsigned tdm_gnttab_unmap_batch(struct tdm_gnttab *g, unsigned count,
     /* Maps may come from several domains; lock per run of one domain. */
     for (unsigned i = 0; i < count;) {
         int why = TDM_GNT_OK;
-        struct gnt_domain *d = maps[i].addr ? domain_or_refuse(g, maps[i].domid, maps[i].ref, &why)
-                                            : NULL;
+        struct gnt_domain *d = maps[i].addr ? domain_or_refuse(g, maps[i].domid, maps[i].ref,
+                                                                &why, false) : NULL;
         unsigned j = i;
 
         if (d)

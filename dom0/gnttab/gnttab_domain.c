@@ -300,6 +300,18 @@ int tdm_gnttab_attach(struct tdm_gnttab *g, unsigned domid, const struct tdm_gue
     return rc;
 }
 
+struct gnt_domain *gnt_domain_find(struct tdm_gnttab *g, unsigned domid)
+{
+    struct gnt_domain *d;
+
+    pthread_mutex_lock(&g->lock);
+    d = find_locked(g, domid);
+    pthread_mutex_unlock(&g->lock);
+    if (!d)
+        tdm_set_error(ENOENT, "gnttab: dom%u is not attached", domid);
+    return d;
+}
+
 struct gnt_domain *gnt_domain_take(struct tdm_gnttab *g, unsigned domid)
 {
     struct gnt_domain *d = NULL;

@@ -44,6 +44,9 @@ struct gnt_domain *gnt_domain_get(struct tdm_gnttab *g, unsigned domid);
  * A domain attached directly has nothing to re-read: returns 0. */
 int gnt_domain_refresh_locked(struct gnt_domain *d);
 
+/* The attached domain or NULL (never asks the VMM: for unmaps). */
+struct gnt_domain *gnt_domain_find(struct tdm_gnttab *g, unsigned domid);
+
 /* Removes `domid` from the handle's list; NULL if it was not attached. */
 struct gnt_domain *gnt_domain_take(struct tdm_gnttab *g, unsigned domid);
 

@@ -60,6 +60,17 @@ START_TEST(first_map_attaches_through_the_vmm)
 }
 END_TEST
 
+START_TEST(unmap_never_attaches)
+{
+    struct tdm_grant_map forged = { .addr = (void *)0x1000, .domid = DOMID, .ref = 8 };
+
+    ck_assert_int_eq(tdm_gnttab_unmap(g, &forged), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_nonnull(strstr(tdm_last_error(), "not attached"));
+    ck_assert_uint_eq(fake_vmm_count(vmm, "memory"), 0);
+}
+END_TEST
+
 START_TEST(grown_table_is_re_read_once)
 {
     struct tdm_grant_map m;
@@ -138,6 +149,7 @@ static Suite *suite(void)
 
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, first_map_attaches_through_the_vmm);
+    tcase_add_test(t, unmap_never_attaches);
     tcase_add_test(t, grown_table_is_re_read_once);
     tcase_add_test(t, no_table_yet_refuses_every_ref);
     tcase_add_test(t, hostile_replies_are_refused);
