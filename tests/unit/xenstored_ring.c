@@ -184,8 +184,14 @@ START_TEST(introduce_and_serve)
     xt_err(guest_call(g, XS_READ, "/tool", 6), "EACCES");
     xt_err(guest_call(g, XS_CONTROL, "check", 6), "EACCES");
     xt_err(guest_call(g, 77, "", 0), "ENOSYS");
-    /* Introducing again is a no-op. */
+    /* Introducing again resets the connection, as Xen: watches go. */
+    xt_ok(guest_call(g, XS_WATCH, "data\0tok", 9));
+    ck_assert_uint_eq(domain_find(3)->conn->nwatches, 1);
     xt_ok(xt_calls(c0, XS_INTRODUCE, 0, 3, "3", "4660", "8"));
+    ck_assert_uint_eq(domain_find(3)->conn->nwatches, 0);
+    ck_assert_uint_eq(domain_find(3)->port, 8);
+    g->len = 0;
+    xt_ok(guest_call(g, XS_WRITE, "data/y\0again", 13));
 }
 END_TEST
 

@@ -147,6 +147,18 @@ START_TEST(missing_nul_and_bad_args)
 }
 END_TEST
 
+START_TEST(transaction_id_rules)
+{
+    /* Xen looks the transaction id up for every type but WATCH/UNWATCH. */
+    xt_err(xt_calls(c0, XS_GET_DOMAIN_PATH, 77, 1, "1"), "ENOENT");
+    xt_err(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 77, 1, "1"), "ENOENT");
+    xt_err(xt_calls(c0, XS_INTRODUCE, 77, 3, "1", "2", "3"), "ENOENT");
+    xt_err(xt_call(c0, XS_RESET_WATCHES, 77, "", 1), "ENOENT");
+    xt_ok(xt_calls(c0, XS_WATCH, 77, 2, "/w", "t"));
+    xt_ok(xt_calls(c0, XS_UNWATCH, 77, 2, "/w", "t"));
+}
+END_TEST
+
 START_TEST(huge_header_closes)
 {
     struct xsd_sockmsg h = { XS_READ, 1, 0, 0xffffffffu };
@@ -224,6 +236,7 @@ static Suite *suite(void)
     tcase_add_test(tc, common_paths);
     tcase_add_test(tc, unknown_types);
     tcase_add_test(tc, missing_nul_and_bad_args);
+    tcase_add_test(tc, transaction_id_rules);
     tcase_add_test(tc, huge_header_closes);
     tcase_add_test(tc, byte_at_a_time);
     tcase_add_test(tc, pipelined_requests);

@@ -74,16 +74,17 @@ int domain_introduce(unsigned int domid, uint64_t gfn, unsigned int port)
         return ENOMEM;
     d = domains[domid];
     if (d) {
-        /* Already there: Xen only re-binds the event channel.  A ring
-         * connection we dropped (stalled guest) is started afresh. */
+        /* Already there: as Xen, take the port and reset the connection
+         * (watches, transactions, queues, ring indexes); a connection we
+         * had dropped is started afresh. */
         d->port = port;
         if (!d->conn) {
             d->conn = conn_new(&ring_conn_ops, d, d->ra.kick_fd, domid);
             if (!d->conn)
                 return ENOMEM;
             d->conn->domain = d;
-            ring_reset(d->conn);
         }
+        ring_reset(d->conn);
         return 0;
     }
     d = calloc(1, sizeof(*d));

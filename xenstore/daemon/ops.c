@@ -458,6 +458,7 @@ static int do_control(struct conn *c, struct transaction *t, const struct xsd_ms
     return control_dispatch(c, m);
 }
 
+/* The flags of Xen 4.17's wire_funcs table. */
 #define NOTID 1u /* ignores the header's transaction id */
 #define PRIV 2u  /* privileged connections only */
 typedef int (*op_fn)(struct conn *, struct transaction *, const struct xsd_msg *);
@@ -474,19 +475,19 @@ static const struct {
     [XS_UNWATCH] = { "UNWATCH", do_unwatch, NOTID },
     [XS_TRANSACTION_START] = { "TRANSACTION_START", do_transaction_start, 0 },
     [XS_TRANSACTION_END] = { "TRANSACTION_END", do_transaction_end, 0 },
-    [XS_INTRODUCE] = { "INTRODUCE", do_introduce, PRIV | NOTID },
-    [XS_RELEASE] = { "RELEASE", do_release, PRIV | NOTID },
-    [XS_GET_DOMAIN_PATH] = { "GET_DOMAIN_PATH", do_get_domain_path, NOTID },
+    [XS_INTRODUCE] = { "INTRODUCE", do_introduce, PRIV },
+    [XS_RELEASE] = { "RELEASE", do_release, PRIV },
+    [XS_GET_DOMAIN_PATH] = { "GET_DOMAIN_PATH", do_get_domain_path, 0 },
     [XS_WRITE] = { "WRITE", do_write, 0 },
     [XS_MKDIR] = { "MKDIR", do_mkdir, 0 },
     [XS_RM] = { "RM", do_rm, 0 },
     [XS_SET_PERMS] = { "SET_PERMS", do_set_perms, 0 },
     [XS_WATCH_EVENT] = { "WATCH_EVENT", NULL, 0 },
     [XS_ERROR] = { "ERROR", NULL, 0 },
-    [XS_IS_DOMAIN_INTRODUCED] = { "IS_DOMAIN_INTRODUCED", do_is_domain_introduced, NOTID },
-    [XS_RESUME] = { "RESUME", do_resume, PRIV | NOTID },
-    [XS_SET_TARGET] = { "SET_TARGET", do_set_target, PRIV | NOTID },
-    [XS_RESET_WATCHES] = { "RESET_WATCHES", do_reset_watches, NOTID },
+    [XS_IS_DOMAIN_INTRODUCED] = { "IS_DOMAIN_INTRODUCED", do_is_domain_introduced, PRIV },
+    [XS_RESUME] = { "RESUME", do_resume, PRIV },
+    [XS_SET_TARGET] = { "SET_TARGET", do_set_target, PRIV },
+    [XS_RESET_WATCHES] = { "RESET_WATCHES", do_reset_watches, 0 },
     [XS_DIRECTORY_PART] = { "DIRECTORY_PART", do_directory_part, 0 },
 };
 

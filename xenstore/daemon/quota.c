@@ -25,8 +25,16 @@ void quota_reset(void)
 
 int quota_by_name(const char *name)
 {
+    /* Later Xen releases' spellings of the same quotas. */
+    static const struct { const char *alias; int q; } aliases[] = {
+        { "node-permissions", Q_PERMS }, { "path-length", Q_PATH_MAX },
+    };
+
     for (int i = 0; i < Q_COUNT; i++)
         if (strcmp(name, xsd_quota_defs[i].name) == 0)
             return i;
+    for (size_t i = 0; i < XSD_ARRAY_SIZE(aliases); i++)
+        if (strcmp(name, aliases[i].alias) == 0)
+            return aliases[i].q;
     return -1;
 }
