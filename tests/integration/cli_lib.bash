@@ -106,13 +106,16 @@ start_bg() {
 }
 
 # wait_rc PID TENTHS: waits for a background run; its status in $RC
-# (124 on timeout, after killing it). Not in a $(...): only this shell can
+# (124 on timeout, after stopping it: SIGTERM makes tandem destroy the
+# domain, SIGKILL if even that hangs). Not in a $(...): only this shell can
 # wait for its children.
 wait_rc() {
     if wait_gone "$1" "$2"; then
         wait "$1"; RC=$?
     else
-        kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; RC=124
+        kill -TERM "$1" 2>/dev/null
+        wait_gone "$1" 100 || kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null; RC=124
     fi
 }
 

@@ -8,6 +8,7 @@ need_kvm
 need_tandem
 need_file "$TANDEM_BIN/tandem-vmm"
 need_file "$TANDEM_BIN/xenstored"
+need_file "$KERNEL"
 
 bad_kernel() { # name kernel-file regex
     local name=$1
@@ -29,7 +30,13 @@ bad_kernel() { # name kernel-file regex
 }
 echo "this is not an ELF file" > "$WORK/text.elf"
 bad_kernel not_elf "$WORK/text.elf" "elf"
-bad_kernel elf_without_pvh_note /bin/true "note|pvh|PHYS32"
+bad_kernel elf_not_executable /bin/true "elf"
+# The guest kernel itself with its Xen note section taken out.
+if objcopy --remove-section .note.Xen "$KERNEL" "$WORK/nonote.elf" 2>/dev/null; then
+    bad_kernel elf_without_pvh_note "$WORK/nonote.elf" "note|pvh|PHYS32"
+else
+    fail elf_without_pvh_note "objcopy could not strip the note from $KERNEL"
+fi
 : > "$WORK/empty.elf"
 bad_kernel empty_kernel "$WORK/empty.elf" "elf|empty|short"
 finish
