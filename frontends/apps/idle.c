@@ -7,6 +7,7 @@
 #include "apps.h"
 #include "hypervisor.h"
 #include "kernel.h"
+#include "kerrno.h"
 #include "public/sched.h"
 #include "thread.h"
 #include "xenstore.h"
@@ -32,7 +33,12 @@ int app_idle(const struct cmdline *cl)
         for (;;)
             thread_block();
     }
-    int r = xs_watch(SHUTDOWN_KEY, "shutdown");
+    /* xenstored may not serve us yet (the toolstack introduces the domain
+     * while it boots): keep trying while requests only time out. */
+    int r;
+    for (int tries = 0; (r = xs_watch(SHUTDOWN_KEY, "shutdown")) == -ETIMEDOUT; tries++)
+        if (tries == 0)
+            printk("idle: xenstore does not answer yet; still trying\n");
     if (r < 0) {
         printk("idle: watching %s failed (%d); sleeping until destroyed\n", SHUTDOWN_KEY, r);
         for (;;)

@@ -158,6 +158,25 @@ static void pump(void)
         evtchn_notify(xs.port);
 }
 
+/* Waits on the xenstore event until cond() or the deadline.  xenstored may
+ * attach to the ring after our doorbell rang (the domain is introduced
+ * while it boots), so the doorbell is rung again every KICK_NS. */
+#define KICK_NS (50 * NSEC_PER_MSEC)
+
+static bool xs_wait(bool (*cond)(void), uint64_t deadline)
+{
+    for (;;) {
+        uint64_t slice = monotonic_ns() + KICK_NS;
+        if (deadline && slice > deadline)
+            slice = deadline;
+        if (wait_event_until(&xs.wq, cond(), slice))
+            return true;
+        if (deadline && monotonic_ns() >= deadline)
+            return false;
+        evtchn_notify(xs.port);
+    }
+}
+
 static bool pump_until_reply(void)
 {
     pump();
@@ -175,7 +194,7 @@ static int write_bytes(const void *data, size_t len, uint64_t deadline)
     volatile struct xenstore_domain_interface *r = xs.ring;
     const char *p = data;
     while (len) {
-        if (!wait_event_until(&xs.wq, pump_until_space(), deadline))
+        if (!xs_wait(pump_until_space, deadline))
             return -ETIMEDOUT;
         if (xs.broken)
             return -EIO;
@@ -228,7 +247,7 @@ static int request(uint32_t type, const char *const parts[], const size_t lens[]
     int r = write_bytes(&h, sizeof(h), deadline);
     for (int i = 0; r == 0 && i < nparts; i++)
         r = write_bytes(parts[i], lens[i], deadline);
-    if (r == 0 && !wait_event_until(&xs.wq, pump_until_reply(), deadline))
+    if (r == 0 && !xs_wait(pump_until_reply, deadline))
         r = -ETIMEDOUT;
     if (r == 0 && !xs.reply_ready)
         r = -EIO;
@@ -304,7 +323,7 @@ int xs_read_watch(char *path, size_t plen, char *token, size_t tlen, uint64_t de
     if (!xs.ring)
         return -EIO;
     if (!wait_event_until(&xs.wq, pump_until_event(), deadline))
-        return -ETIMEDOUT;
+        return -ETIMEDOUT; /* events come unasked: no need to ring */
     unsigned long flags = spin_lock_irqsave(&xs.pump_lock);
     struct watch_event *ev = xs.ev_head;
     if (ev) {
