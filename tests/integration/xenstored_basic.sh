@@ -187,9 +187,10 @@ def read_latency():
         call(s, types["READ"], b"/lat\0", rid=i)
     print("ok %.1f us/read" % ((time.time() - t0) / n * 1e6))
 
-def vmm_domain(domid, vmm_dir):
-    domid = int(domid)
-    # Plays tandem-vmm: serves xenstore-ring with memfd + kick + notify.
+def fake_vmm(domid, vmm_dir):
+    # Plays tandem-vmm: serves xenstore-ring with memfd + kick + notify on
+    # <vmm_dir>/dom<domid>.ctl and keeps the connection open, as the VMM
+    # does, until xenstored closes it (or the "VMM" is killed).
     mem = os.memfd_create("guest")
     os.ftruncate(mem, 4 * 4096)
     kick = os.eventfd(0, os.EFD_NONBLOCK)
@@ -202,14 +203,21 @@ def vmm_domain(domid, vmm_dir):
         c, _ = ls.accept()
         line = c.recv(64)
         if line == b"xenstore-ring\n":
-            socket.send_fds(c, [b"OK gpa=fee3000 offset=12288 port=5\n"], [mem, kick, notify])
-        c.close(); os._exit(0)
+            socket.send_fds(c, [b"OK gpa=0xfee3000 offset=12288 port=5\n"], [mem, kick, notify])
+            c.recv(1)
+        os._exit(0)
+    ls.close()
+    return pid, path, mem, kick, notify
+
+def vmm_domain(domid, vmm_dir):
+    domid = int(domid)
+    pid, path, mem, kick, notify = fake_vmm(domid, vmm_dir)
     s = conn()
     home = "/local/domain/%d" % domid
     expect(call(s, types["MKDIR"], strs(home))[0] == types["MKDIR"], "mkdir home")
     expect(call(s, types["SET_PERMS"], strs(home, "n%d" % domid))[0] == types["SET_PERMS"], "perms")
     r = call(s, types["INTRODUCE"], strs(str(domid), str(0xfee3), "5"))
-    os.waitpid(pid, 0); ls.close(); os.unlink(path)
+    os.unlink(path)
     expect(r[3] == b"OK\0", "INTRODUCE via fake VMM: %r" % r[3])
     expect(call(s, types["IS_INTRODUCED"], strs(str(domid)))[3] == b"T\0", "introduced")
     page = mmap.mmap(mem, 4096, offset=12288)
@@ -252,6 +260,26 @@ def vmm_domain(domid, vmm_dir):
     expect(call(s, types["RELEASE"], strs(str(domid)))[3] == b"OK\0", "RELEASE")
     expect(call(s, types["IS_INTRODUCED"], strs(str(domid)))[3] == b"F\0", "released")
     expect(call(s, types["READ"], strs(home))[3] == b"ENOENT\0", "its nodes are gone")
+    os.waitpid(pid, 0) # the "VMM" saw xenstored hang up
+    print("ok")
+
+def vmm_dies(domid, vmm_dir):
+    # A VMM that exits without RELEASE: xenstored notices the hang-up of its
+    # control connection, fires @releaseDomain and drops the domain's nodes.
+    domid = int(domid)
+    pid, path, mem, kick, notify = fake_vmm(domid, vmm_dir)
+    s = conn()
+    home = "/local/domain/%d" % domid
+    call(s, types["MKDIR"], strs(home)); call(s, types["SET_PERMS"], strs(home, "n%d" % domid))
+    w = conn()
+    expect(call(w, types["WATCH"], strs("@releaseDomain", "rel"))[0] == types["WATCH"], "watch")
+    expect(recv(w)[3] == b"@releaseDomain\0rel\0", "initial event")
+    expect(call(s, types["INTRODUCE"], strs(str(domid), "1", "5"))[3] == b"OK\0", "INTRODUCE")
+    os.unlink(path)
+    os.kill(pid, 9); os.waitpid(pid, 0)
+    expect(recv(w)[3] == b"@releaseDomain\0rel\0", "@releaseDomain fired")
+    expect(call(s, types["IS_INTRODUCED"], strs(str(domid)))[3] == b"F\0", "gone")
+    expect(call(s, types["READ"], strs(home))[3] == b"ENOENT\0", "its nodes are gone")
     print("ok")
 
 def introduce_missing_vmm():
@@ -276,6 +304,7 @@ pyt "200 concurrent clients" many_clients
 pyt "read round trip" read_latency
 pyt "INTRODUCE without a VMM socket is EINVAL" introduce_missing_vmm
 pyt "domain via fake tandem-vmm: ring, kick/notify, perms, bad indexes, RELEASE" vmm_domain 7 "$DIR"
+pyt "a VMM that dies releases its domain (@releaseDomain, nodes removed)" vmm_dies 8 "$DIR"
 check "store consistent (CONTROL check)" python3 -c "
 import sys; sys.argv=['x','nothing']
 exec(open('$DIR/xs.py').read().replace('globals()[sys.argv[1]](*sys.argv[2:])',''))

@@ -488,6 +488,7 @@ struct fake_vmm {
     int listen_fd;
     int memfd, kick, notify;
     const char *reply;
+    int conn_fd; /* kept open, as tandem-vmm does; closing it = VMM died */
 };
 
 static void *vmm_thread(void *arg)
@@ -503,6 +504,7 @@ static void *vmm_thread(void *arg)
                          .msg_controllen = sizeof(cbuf) };
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
+    v->conn_fd = s;
     if (s < 0)
         return NULL;
     n = read(s, line, sizeof(line) - 1);
@@ -514,11 +516,10 @@ static void *vmm_thread(void *arg)
         if (sendmsg(s, &mh, 0) < 0)
             perror("sendmsg");
     }
-    close(s);
     return NULL;
 }
 
-static void run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
+static int run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
 {
     char dir[] = "/tmp/xsd-vmm-XXXXXX", sock[128];
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -562,6 +563,7 @@ static void run_vmm(const char *reply, int *err_out, struct xenstore_domain_inte
     }
     close(v.kick);
     close(v.notify);
+    return v.conn_fd;
 }
 
 START_TEST(vmm_transport_ok)
@@ -569,10 +571,15 @@ START_TEST(vmm_transport_ok)
     struct xenstore_domain_interface *page;
     int err;
 
-    run_vmm("OK gpa=103000 offset=8192 port=9\n", &err, &page);
+    int vmm_conn = run_vmm("OK gpa=0x103000 offset=8192 port=9\n", &err, &page);
+    char buf[8];
+
     ck_assert_int_eq(err, 0);
     ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "T");
     xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "6"));
+    /* RELEASE closes xenstored's end of the VMM connection. */
+    ck_assert_int_eq(read(vmm_conn, buf, sizeof(buf)), 0);
+    close(vmm_conn);
     munmap(page, 4096);
 }
 END_TEST
@@ -582,13 +589,35 @@ START_TEST(vmm_transport_bad_reply)
     struct xenstore_domain_interface *page;
     int err;
 
-    run_vmm("ERR ENOENT no ring\n", &err, &page);
+    close(run_vmm("ERR ENOENT no ring\n", &err, &page));
     ck_assert_int_eq(err, EINVAL);
     munmap(page, 4096);
-    run_vmm("OK gpa=zz offset=x\n", &err, &page);
+    close(run_vmm("OK gpa=zz offset=x\n", &err, &page));
     ck_assert_int_eq(err, EINVAL);
     munmap(page, 4096);
     ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "F");
+}
+END_TEST
+
+START_TEST(vmm_exit_releases_domain)
+{
+    struct xenstore_domain_interface *page;
+    char path[256], token[64];
+    int err, vmm_conn;
+
+    xt_ok(xt_calls(c0, XS_WATCH, 0, 2, "@releaseDomain", "rel"));
+    ck_assert(xt_event(c0, path, token));
+    vmm_conn = run_vmm("OK gpa=0x103000 offset=8192 port=9\n", &err, &page);
+    ck_assert_int_eq(err, 0);
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, "/local/domain/6/v", "n6"));
+    close(vmm_conn); /* the VMM process is gone */
+    for (int i = 0; i < 100 && domain_find(6); i++)
+        ev_run_once(10);
+    ck_assert_ptr_null(domain_find(6));
+    ck_assert(xt_event(c0, path, token));
+    ck_assert_str_eq(path, "@releaseDomain");
+    xt_err(xt_read(c0, 0, "/local/domain/6/v"), "ENOENT"); /* its nodes went */
+    munmap(page, 4096);
 }
 END_TEST
 
@@ -615,6 +644,7 @@ static Suite *suite(void)
     tcase_add_test(tc, transport_failure);
     tcase_add_test(tc, vmm_transport_ok);
     tcase_add_test(tc, vmm_transport_bad_reply);
+    tcase_add_test(tc, vmm_exit_releases_domain);
     suite_add_tcase(s, tc);
     return s;
 }

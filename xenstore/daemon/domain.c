@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "xenstored.h"
@@ -46,10 +47,28 @@ static void kick_cb(struct evsrc *s, uint32_t events)
         ring_event(d->conn);
 }
 
+static void domain_gone(struct xsd_domain *d);
+
+/* The VMM's control connection: anything but a hang-up is ignored. */
+static void ctl_cb(struct evsrc *s, uint32_t events)
+{
+    struct xsd_domain *d = s->arg;
+    char buf[256];
+    ssize_t n = 0;
+
+    if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) &&
+        ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0 || (n < 0 && errno == EAGAIN)))
+        return;
+    xsd_log(XSD_LOG_INFO, "domain %u: its VMM went away", d->domid);
+    domain_gone(d);
+}
+
 static void domain_free(struct xsd_domain *d)
 {
     if (d->evsrc)
         ev_release(d->evsrc);
+    if (d->ctl_evsrc)
+        ev_release(d->ctl_evsrc);
     if (d->conn) {
         conn_close(d->conn, "domain released");
         d->conn->domain = NULL;
@@ -94,7 +113,7 @@ int domain_introduce(unsigned int domid, uint64_t gfn, unsigned int port)
         free(src);
         return ENOMEM;
     }
-    d->ra.kick_fd = d->ra.notify_fd = -1;
+    d->ra.kick_fd = d->ra.notify_fd = d->ra.ctl_fd = -1;
     err = transport->attach(transport, domid, gfn, port, &d->ra);
     if (err) {
         free(d);
@@ -119,6 +138,14 @@ int domain_introduce(unsigned int domid, uint64_t gfn, unsigned int port)
     d->evsrc = src;
     if (ev_add(src, EPOLLIN) != 0)
         xsd_log(XSD_LOG_ERR, "domain %u: cannot watch kick fd", domid);
+    if (d->ra.ctl_fd >= 0 && (d->ctl_evsrc = calloc(1, sizeof(struct evsrc))) != NULL) {
+        struct evsrc *cs = d->ctl_evsrc;
+        cs->fd = d->ra.ctl_fd;
+        cs->cb = ctl_cb;
+        cs->arg = d;
+        if (ev_add(cs, EPOLLRDHUP) != 0)
+            xsd_log(XSD_LOG_ERR, "domain %u: cannot watch the VMM connection", domid);
+    }
     domains[domid] = d;
     ndomains++;
 
@@ -199,15 +226,12 @@ static void remove_owned(unsigned int domid)
     free(ol.paths);
 }
 
-int domain_release(unsigned int domid)
+/* RELEASE, or the domain died: drop its connection and nodes, tell the
+ * @releaseDomain watchers. */
+static void domain_gone(struct xsd_domain *d)
 {
-    struct xsd_domain *d;
+    unsigned int domid = d->domid;
 
-    if (domid == 0)
-        return EINVAL;
-    d = domain_find(domid);
-    if (!d || !d->introduced)
-        return ENOENT;
     if (d->conn) {
         conn_close(d->conn, "domain released"); /* no events for it any more */
         d->conn->domain = NULL;
@@ -217,6 +241,18 @@ int domain_release(unsigned int domid)
     domain_free(d);
     xsd_log(XSD_LOG_INFO, "domain %u released", domid);
     watch_fire_special("@releaseDomain");
+}
+
+int domain_release(unsigned int domid)
+{
+    struct xsd_domain *d;
+
+    if (domid == 0)
+        return EINVAL;
+    d = domain_find(domid);
+    if (!d || !d->introduced)
+        return ENOENT;
+    domain_gone(d);
     return 0;
 }
 

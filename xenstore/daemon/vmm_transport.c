@@ -4,9 +4,12 @@
  * "xenstore-ring\n" and get "OK gpa=<hex> offset=<dec> port=<dec>\n" with
  * three fds (guest memfd, kick eventfd, notify eventfd), see
  * docs/control-socket.md.  The exchange is short and blocking, bounded by a
- * 2 s socket timeout.
+ * 2 s socket timeout.  The control connection is then kept open: when the
+ * VMM exits it hangs up, which tells us the domain is gone (Xen learns that
+ * from VIRQ_DOM_EXC).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +122,6 @@ static int vmm_attach(const struct domain_transport *t, unsigned int domid, uint
     err = send(s, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1) ? 0 : EIO;
     if (!err)
         err = read_reply(s, line, sizeof(line), fds, &nfds);
-    close(s);
     if (!err && parse_reply(line, &gpa, &offset, &vport) != 0) {
         xsd_log(XSD_LOG_ERR, "domain %u: bad xenstore-ring reply '%s'", domid, line);
         err = EINVAL;
@@ -128,11 +130,8 @@ static int vmm_attach(const struct domain_transport *t, unsigned int domid, uint
         xsd_log(XSD_LOG_ERR, "domain %u: xenstore-ring reply carried %d fds, want 3", domid, nfds);
         err = EINVAL;
     }
-    if (err) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        return err == EINVAL ? EINVAL : EIO;
-    }
+    if (err)
+        goto fail;
     if (gfn && gpa >> 12 != gfn)
         xsd_log(XSD_LOG_INFO, "domain %u: INTRODUCE gfn %#llx, VMM ring at gpa %#llx", domid,
                 (unsigned long long)gfn, (unsigned long long)gpa);
@@ -141,18 +140,24 @@ static int vmm_attach(const struct domain_transport *t, unsigned int domid, uint
     pageoff = offset & 4095u;
     base = mmap(NULL, 4096 + pageoff, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0],
                 (off_t)(offset - pageoff));
-    close(fds[0]);
     if (base == MAP_FAILED) {
-        close(fds[1]);
-        close(fds[2]);
-        return EINVAL;
+        err = EINVAL;
+        goto fail;
     }
+    close(fds[0]);
     out->map_base = base;
     out->map_len = 4096 + pageoff;
     out->page = (char *)base + pageoff;
     out->kick_fd = fds[1];
     out->notify_fd = fds[2];
+    out->ctl_fd = s;
     return 0;
+
+fail:
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    close(s);
+    return err == EINVAL ? EINVAL : EIO;
 }
 
 static void vmm_detach(const struct domain_transport *t, struct ring_attach *ra)
@@ -164,6 +169,8 @@ static void vmm_detach(const struct domain_transport *t, struct ring_attach *ra)
         close(ra->kick_fd);
     if (ra->notify_fd >= 0)
         close(ra->notify_fd);
+    if (ra->ctl_fd >= 0)
+        close(ra->ctl_fd);
 }
 
 const struct domain_transport vmm_transport = {

@@ -277,6 +277,8 @@ struct ring_attach {
     size_t map_len;
     int kick_fd;         /* readable when the guest notified */
     int notify_fd;       /* write 1 to notify the guest */
+    int ctl_fd;          /* -1, or a connection whose hang-up means the
+                          * domain is gone (its VMM exited) */
 };
 /* Where a domain's ring page and event channel come from. */
 struct domain_transport {
@@ -299,6 +301,7 @@ struct xsd_domain {
     struct conn *conn;
     struct ring_attach ra;
     void *evsrc;
+    void *ctl_evsrc;
 };
 #define XSD_DOMID_FIRST_RESERVED 0x7FF0u
 extern bool xsd_keep_orphans;
