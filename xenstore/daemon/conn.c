@@ -185,7 +185,9 @@ void conn_close(struct conn *c, const char *why)
 {
     if (c->dead)
         return;
-    xsd_log(XSD_LOG_INFO, "%s connection (domain %u) closed: %s", c->ops->kind, c->id, why);
+    /* Clients come and go all the time: only unusual closes are news. */
+    xsd_log(strcmp(why, "closed by peer") == 0 ? XSD_LOG_DEBUG : XSD_LOG_INFO,
+            "%s connection (domain %u) closed: %s", c->ops->kind, c->id, why);
     c->dead = true;
     if (c->ops->close)
         c->ops->close(c);

@@ -195,7 +195,7 @@ static int do_rm(struct conn *c, struct transaction *t, const struct xsd_msg *m)
         /* Absent is fine if the parent exists. */
         parent_path(path, parent);
         if (!store_read(c, t, parent))
-            return errno == ENOENT ? ENOENT : errno;
+            return errno;
         send_ack(c, m);
         return 0;
     }

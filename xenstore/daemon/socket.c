@@ -97,7 +97,7 @@ static void accept_cb(struct evsrc *l, uint32_t events)
             conn_close(c, "epoll");
             continue;
         }
-        xsd_log(XSD_LOG_INFO, "socket client connected (fd %d)", fd);
+        xsd_log(XSD_LOG_DEBUG, "socket client connected (fd %d)", fd);
     }
 }
 
