@@ -10,6 +10,7 @@ shutdown) and behaves per its command line:
   app=idle             wait for control/shutdown (poweroff 0, reboot 3)
   app=die              SIGKILL itself without cleaning up
   app=stubborn         ignore SIGTERM and `destroy`
+  app=deaf             a guest without PV control: never reads control/shutdown
 Every start is logged as one line of arguments to $FAKE_VMM_LOG.
 """
 import os
@@ -144,4 +145,7 @@ elif app in ("idle", "stubborn"):
             xs("write", dom + "/control/shutdown", "")
             cleanup_and_exit(0 if v == "poweroff" else 3)
         time.sleep(0.02)
+elif app == "deaf":
+    while True:
+        time.sleep(3600)
 cleanup_and_exit(1)

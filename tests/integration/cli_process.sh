@@ -157,6 +157,22 @@ run_and_end sigterm_gives_8 idle TERM 8 4
 run_and_end killed_vmm_cleaned_up die none 8 5
 run_and_end stubborn_vmm_killed stubborn TERM 8 6
 
+# ---- -F: a guest without PV control is shut down / rebooted by the VMM ----
+fallback() { # name verb expected-status
+    write_cfg "$WORK/$1.cfg" "$1" "app=deaf" 'on_reboot = "destroy"'
+    start_bg "$1" "$WORK/$1.cfg"
+    local p=$LAST_PID
+    if wait_for 100 has_domid "$1" && wait_for 50 test -S "$TANDEM_RUNDIR/dom$(domid_of "$1").ctl"; then
+        "$TANDEM" "$2" -F "$1"
+        wait_rc "$p" 100
+        [ "$RC" = "$3" ] && pass "$1" || fail "$1" "status $RC, expected $3: $(cat "$WORK/$1.err")"
+    else
+        fail "$1" "did not start: $(cat "$WORK/$1.err")"
+    fi
+}
+fallback shutdown_F_without_pv_control shutdown 0
+fallback reboot_F_without_pv_control reboot 3
+
 # ---- concurrent starts get distinct domids ----
 for n in 1 2 3 4; do
     write_cfg "$WORK/c$n.cfg" "conc$n" "app=idle"
