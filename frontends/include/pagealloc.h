@@ -22,6 +22,9 @@ size_t pagealloc_bitmap_bytes(uint64_t nr_frames);
 
 /* Starts with every frame in use. */
 void pagealloc_init(struct pagealloc *pa, uint64_t *bitmap, uint64_t nr_frames);
+/* Starts with every frame free but frame 0 (then reserve the holes): one
+ * memset instead of a pass over every word. */
+void pagealloc_init_free(struct pagealloc *pa, uint64_t *bitmap, uint64_t nr_frames);
 
 /* Marks the frames of [start, end) (byte addresses, rounded inward for
  * free and outward for reserve) free or in use; clipped to nr_frames. */

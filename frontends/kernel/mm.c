@@ -76,9 +76,15 @@ void mm_init(const struct hvm_start_info *si)
     uint64_t spot = find_bitmap_spot(bytes);
     if (!spot)
         panic("mm: no room for a %zu-byte page bitmap above the kernel", bytes);
-    pagealloc_init(&pages, phys_to_virt(spot), nr_frames);
-    for (unsigned int i = 0; i < platform.nr_ram; i++)
-        pagealloc_add_free(&pages, platform.ram[i].start, platform.ram[i].end);
+    /* All free, then the holes between RAM ranges taken out: cheaper than
+     * freeing range by range when (as usual) RAM is one range. */
+    pagealloc_init_free(&pages, phys_to_virt(spot), nr_frames);
+    uint64_t covered = 0;
+    for (unsigned int i = 0; i < platform.nr_ram; i++) {
+        if (platform.ram[i].start > covered)
+            pagealloc_reserve(&pages, covered, platform.ram[i].start);
+        covered = MAX(covered, platform.ram[i].end);
+    }
     reserve_boot_data(si);
     pagealloc_reserve(&pages, spot, spot + bytes);
     total_pages = pages.nr_free;

@@ -199,6 +199,13 @@ static void parse_memmap(const struct hvm_start_info *si)
     }
     if (platform.nr_ram == 0) /* no usable map: the memory node alone */
         platform.ram[platform.nr_ram++] = (struct mem_range){ 0, platform.memory };
+    /* by start address: mm_init walks them in order to find the holes */
+    for (unsigned int i = 1; i < platform.nr_ram; i++)
+        for (unsigned int j = i; j > 0 && platform.ram[j].start < platform.ram[j - 1].start; j--) {
+            struct mem_range t = platform.ram[j];
+            platform.ram[j] = platform.ram[j - 1];
+            platform.ram[j - 1] = t;
+        }
 }
 
 int platform_parse(const struct hvm_start_info *si, const void *fdt)

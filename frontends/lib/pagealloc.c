@@ -67,6 +67,22 @@ void pagealloc_init(struct pagealloc *pa, uint64_t *bitmap, uint64_t nr_frames)
     memset(bitmap, 0xff, pagealloc_bitmap_bytes(nr_frames));
 }
 
+void pagealloc_init_free(struct pagealloc *pa, uint64_t *bitmap, uint64_t nr_frames)
+{
+    size_t bytes = pagealloc_bitmap_bytes(nr_frames);
+    pa->bitmap = bitmap;
+    pa->nr_frames = nr_frames;
+    pa->hint = 1;
+    memset(bitmap, 0, bytes);
+    pa->nr_free = nr_frames;
+    if (nr_frames % 64) /* bits past the end stay "used" so they are never found */
+        bitmap[nr_frames / 64] = ~0ULL << (nr_frames % 64);
+    if (nr_frames) {
+        bitmap[0] |= 1;
+        pa->nr_free--;
+    }
+}
+
 void pagealloc_add_free(struct pagealloc *pa, uint64_t start, uint64_t end)
 {
     uint64_t first = (start + (1ULL << FRAME_SHIFT) - 1) >> FRAME_SHIFT;

@@ -13,17 +13,24 @@
 #define NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
 #if __STDC_HOSTED__ == 0 && defined(__x86_64__)
+/* Eight bytes per iteration, then the tail: an emulated `rep` costs per
+ * iteration, so quadwords make bulk copies ~8x cheaper in plain mode. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
-    __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+    size_t q = n / 8, r = n % 8;
+    __asm__ __volatile__("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+    __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(src), "+c"(r) : : "memory");
     return dst;
 }
 
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
-    __asm__ __volatile__("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    size_t q = n / 8, r = n % 8;
+    uint64_t pattern = (uint8_t)c * 0x0101010101010101ULL;
+    __asm__ __volatile__("rep stosq" : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
+    __asm__ __volatile__("rep stosb" : "+D"(d), "+c"(r) : "a"(pattern) : "memory");
     return dst;
 }
 #else

@@ -75,6 +75,24 @@ START_TEST(test_exhaustion_and_reuse)
 }
 END_TEST
 
+START_TEST(test_init_free_then_reserve_holes)
+{
+    static uint64_t bm[3];
+    pagealloc_init_free(&pa, bm, 130); /* not a multiple of 64 */
+    ck_assert_uint_eq(pa.nr_free, 129);
+    pagealloc_reserve(&pa, 10 * PG, 20 * PG);
+    ck_assert_uint_eq(pa.nr_free, 119);
+    uint64_t n = 0, addr;
+    while ((addr = pagealloc_alloc(&pa, 1, 1)) != 0) {
+        ck_assert(addr < 10 * PG || addr >= 20 * PG);
+        ck_assert_uint_lt(addr, 130 * PG); /* bits past the end are never handed out */
+        n++;
+    }
+    ck_assert_uint_eq(n, 119);
+    ck_assert_uint_eq(pa.nr_free, 0);
+}
+END_TEST
+
 /* Heap over malloc'ed arenas, counting grow calls. */
 static int grows;
 static void *arenas[64];
@@ -179,6 +197,7 @@ int main(void)
     tcase_add_test(tc, test_reserve_and_free_accounting);
     tcase_add_test(tc, test_alloc_skips_reserved);
     tcase_add_test(tc, test_exhaustion_and_reuse);
+    tcase_add_test(tc, test_init_free_then_reserve_holes);
     tcase_add_test(tc, test_heap_alloc_free_merge);
     tcase_add_test(tc, test_heap_bad_frees_and_limits);
     tcase_add_test(tc, test_heap_grows_and_realloc);
