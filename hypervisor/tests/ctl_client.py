@@ -99,5 +99,40 @@ s2.close()
 reply, _ = request(s, "info")
 result("vmm_ctl_survives", reply.startswith("OK "), reply)
 
+# Event channels for dom0 services (docs/evtchn-gnttab.md).
+svc = connect()
+reply, fds = request(svc, "evtchn-bind port=2")
+d = kv(reply)
+ok = reply.startswith("OK ") and len(fds) == 3 and d.get("port") == "2" and d.get("vcpu") == "0" \
+    and "shared_info_offset" in d and int(d["shared_info_offset"]) >= ram \
+    and int(d["shared_info_offset"]) % 4096 == 0
+result("vmm_ctl_evtchn_bind", ok, f"{reply} fds={len(fds)}")
+for f in fds:
+    os.close(f)
+reply, fds = request(s, "evtchn-bind port=2")
+result("vmm_ctl_evtchn_bind_busy", reply.startswith("ERR EBUSY") and not fds, reply)
+reply, _ = request(s, "evtchn-unbind port=2")
+result("vmm_ctl_evtchn_unbind_not_owner", reply.startswith("ERR EINVAL"), reply)
+for bad, want in (("evtchn-bind port=0", "ERR EINVAL"), ("evtchn-bind port=5000", "ERR EINVAL"),
+                  ("evtchn-bind port=900", "ERR ENOENT"), ("evtchn-bind port=x", "ERR EINVAL"),
+                  ("evtchn-bind", "ERR EINVAL")):
+    reply, fds = request(s, bad)
+    result("vmm_ctl_" + bad.replace(" ", "_").replace("=", "_"), reply.startswith(want) and not fds, reply)
+svc.close()  # its binding goes with it
+reply, fds = request(s, "evtchn-bind port=2")
+result("vmm_ctl_evtchn_rebind_after_close", reply.startswith("OK ") and len(fds) == 3, reply)
+for f in fds:
+    os.close(f)
+reply, _ = request(s, "evtchn-unbind port=2")
+result("vmm_ctl_evtchn_unbind", reply == "OK", reply)
+
+reply, _ = request(s, "gnttab")
+d = kv(reply)
+n = int(d.get("nr_frames", -1))
+frames = [f for f in d.get("frames", "").split(",") if f]
+ok = reply.startswith("OK ") and d.get("version") == "1" and n >= 0 and len(frames) == n \
+    and all(int(f, 16) % 4096 == 0 for f in frames)
+result("vmm_ctl_gnttab", ok, reply)
+
 reply, _ = request(s, "destroy")
 result("vmm_ctl_destroy_reply", reply == "OK", reply)

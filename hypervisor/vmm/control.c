@@ -153,8 +153,87 @@ static void op_shutdown(struct vm *vm, int fd, char **argv, int argc)
     reply_err(fd, "EINVAL", "usage: shutdown reason=poweroff|reboot|suspend|crash");
 }
 
-static void handle_line(struct vm *vm, int fd, char *line)
+static const char *errno_name(int e)
 {
+    switch (e) {
+    case EINVAL: return "EINVAL";
+    case ENOENT: return "ENOENT";
+    case EBUSY: return "EBUSY";
+    case EAGAIN: return "EAGAIN";
+    default: return "EIO";
+    }
+}
+
+/* "port=N", N decimal or 0x hex, nothing else. */
+static int parse_port(char **argv, int argc, uint32_t *port)
+{
+    if (argc != 2 || strncmp(argv[1], "port=", 5) || !argv[1][5])
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(argv[1] + 5, &end, 0);
+    if (errno || *end || argv[1][5] == '-' || v > 0xffffffffUL)
+        return -1;
+    *port = (uint32_t)v;
+    return 0;
+}
+
+static void op_evtchn_bind(struct vm *vm, struct ctl_client *c, char **argv, int argc)
+{
+    uint32_t port;
+    if (parse_port(argv, argc, &port)) {
+        reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N");
+        return;
+    }
+    char line[CTL_LINE_MAX];
+    int fds[3];
+    const char *why;
+    int r = evtchn_ctl_bind(vm, c, port, fds, line, sizeof(line) - 1, &why);
+    if (r) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "port %u: %s", port, why);
+        reply_err(c->h.fd, errno_name(-r), msg);
+        return;
+    }
+    strcat(line, "\n");
+    send_reply(c->h.fd, line, fds, 3);
+}
+
+static void op_evtchn_unbind(struct vm *vm, struct ctl_client *c, char **argv, int argc)
+{
+    uint32_t port;
+    if (parse_port(argv, argc, &port)) {
+        reply_err(c->h.fd, "EINVAL", "usage: evtchn-unbind port=N");
+        return;
+    }
+    if (evtchn_ctl_unbind(vm, c, port))
+        reply_err(c->h.fd, "EINVAL", "port is not bound on this connection");
+    else
+        send_reply(c->h.fd, "OK\n", NULL, 0);
+}
+
+/* Where the guest put its grant-table frames, in frame order (only the
+ * leading frames that are all placed). */
+static void op_gnttab(struct vm *vm, int fd)
+{
+    char line[CTL_LINE_MAX + 512];
+    pthread_mutex_lock(&vm->lock);
+    unsigned int n = 0;
+    while (n < TANDEM_MAX_GRANT_FRAMES && vm->gnttab_gpa[n])
+        n++;
+    int len = snprintf(line, sizeof(line), "OK version=1 nr_frames=%u max_frames=%d", n,
+                       TANDEM_MAX_GRANT_FRAMES);
+    for (unsigned int i = 0; i < n; i++)
+        len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%#llx", i ? "," : " frames=",
+                        (unsigned long long)vm->gnttab_gpa[i]);
+    pthread_mutex_unlock(&vm->lock);
+    snprintf(line + len, sizeof(line) - (size_t)len, "\n");
+    send_reply(fd, line, NULL, 0);
+}
+
+static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
+{
+    int fd = c->h.fd;
     char *argv[CTL_MAX_ARGS];
     int argc = 0;
     for (char *tok = strtok(line, " \t"); tok; tok = strtok(NULL, " \t")) {
@@ -173,6 +252,14 @@ static void handle_line(struct vm *vm, int fd, char *line)
         op_shutdown(vm, fd, argv, argc);
         return;
     }
+    if (!strcmp(op, "evtchn-bind")) {
+        op_evtchn_bind(vm, c, argv, argc);
+        return;
+    }
+    if (!strcmp(op, "evtchn-unbind")) {
+        op_evtchn_unbind(vm, c, argv, argc);
+        return;
+    }
     if (argc != 1) {
         reply_err(fd, "EINVAL", "this request takes no arguments");
         return;
@@ -189,6 +276,8 @@ static void handle_line(struct vm *vm, int fd, char *line)
         op_memory(vm, fd);
     } else if (!strcmp(op, "xenstore-ring")) {
         op_xenstore_ring(vm, fd);
+    } else if (!strcmp(op, "gnttab")) {
+        op_gnttab(vm, fd);
     } else {
         char msg[96];
         snprintf(msg, sizeof(msg), "unknown request '%.40s'", op);
@@ -196,8 +285,9 @@ static void handle_line(struct vm *vm, int fd, char *line)
     }
 }
 
-static void drop_client(struct ctl_client *c)
+static void drop_client(struct vm *vm, struct ctl_client *c)
 {
+    evtchn_ctl_drop_owner(vm, c); /* its bindings die with it */
     loop_del(&c->h);
     close(c->h.fd);
     c->used = false;
@@ -217,7 +307,7 @@ static void on_client(struct vm *vm, struct loop_handler *h, uint32_t ev)
     ssize_t n = read(h->fd, c->buf + c->len, sizeof(c->buf) - c->len);
     if (n <= 0) {
         if (n == 0 || (errno != EAGAIN && errno != EINTR) || (ev & (EPOLLHUP | EPOLLERR)))
-            drop_client(c);
+            drop_client(vm, c);
         return;
     }
     c->len += (size_t)n;
@@ -230,7 +320,7 @@ static void on_client(struct vm *vm, struct loop_handler *h, uint32_t ev)
             c->buf[--textlen] = 0;
         /* an embedded NUL or control character is not a request */
         if (strlen(c->buf) == textlen && printable(c->buf, textlen))
-            handle_line(vm, h->fd, c->buf);
+            handle_line(vm, c, c->buf);
         else
             reply_err(h->fd, "EINVAL", "request is not printable text");
         c->len -= linelen + 1;
@@ -238,7 +328,7 @@ static void on_client(struct vm *vm, struct loop_handler *h, uint32_t ev)
     }
     if (c->len == sizeof(c->buf)) {
         reply_err(h->fd, "EINVAL", "request line too long");
-        drop_client(c);
+        drop_client(vm, c);
     }
 }
 

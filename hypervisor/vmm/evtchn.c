@@ -16,10 +16,11 @@
 
 void evtchn_init(struct vm *vm)
 {
-    memset(vm->ports, 0, sizeof(vm->ports));
+    for (evtchn_port_t p = 0; p < VMM_NR_PORTS; p++)
+        vm->ports[p] = (struct evtchn){ .state = ECS_FREE, .kick_fd = -1 };
     for (evtchn_port_t p = TANDEM_XENSTORE_PORT; p <= TANDEM_CONSOLE_PORT; p++)
         vm->ports[p] = (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = 0,
-                                        .remote_port = p, .vcpu = 0 };
+                                        .remote_port = p, .vcpu = 0, .kick_fd = -1 };
 }
 
 static void wake_pollers(struct vm *vm)
@@ -89,16 +90,22 @@ long evtchn_send(struct vcpu *v, evtchn_port_t port)
     struct vm *vm = v->vm;
     if (port == 0 || port >= VMM_NR_PORTS)
         return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
     struct evtchn e = vm->ports[port];
     uint64_t one = 1;
+    if (e.kick_fd >= 0 && write(e.kick_fd, &one, sizeof(one)) < 0)
+        vm->dropped_events++;
+    pthread_mutex_unlock(&vm->lock);
     switch (e.state) {
     case ECS_INTERDOMAIN:
-        if (e.remote_dom != 0) {
+        if (e.kick_fd >= 0) {
+            /* a dom0 service holds it: notified above, as its ioeventfd would */
+        } else if (e.remote_dom != 0) {
             evtchn_raise(vm, e.remote_port); /* loopback to ourselves */
         } else if (port == TANDEM_XENSTORE_PORT && vm->xs_kick_fd >= 0) {
             if (write(vm->xs_kick_fd, &one, sizeof(one)) < 0)
                 vm->dropped_events++;
-        } else if (port == TANDEM_CONSOLE_PORT) {
+        } else if (port == TANDEM_CONSOLE_PORT && !vm->con.taken) {
             console_drain_ring(vm);
         } else {
             vm->dropped_events++;
@@ -122,6 +129,7 @@ static long alloc_port(struct vm *vm, struct evtchn e)
             if (si) /* a fresh port starts neither pending nor masked-by-us */
                 __atomic_fetch_and(&si->evtchn_pending[p / 64], ~(1UL << (p % 64)),
                                    __ATOMIC_SEQ_CST);
+            e.kick_fd = -1;
             vm->ports[p] = e;
             return (long)p;
         }
@@ -235,7 +243,11 @@ static long op_close(struct vcpu *v, evtchn_port_t port)
         if (e->state == ECS_INTERDOMAIN && e->remote_dom == vm->cfg->domid &&
             e->remote_port < VMM_NR_PORTS && vm->ports[e->remote_port].state == ECS_INTERDOMAIN)
             vm->ports[e->remote_port].state = ECS_UNBOUND;
-        *e = (struct evtchn){ .state = ECS_FREE };
+        if (e->kick_fd >= 0) { /* the dom0 holder keeps its fd; we drop ours */
+            kvm_ioeventfd(vm, e->kick_fd, TANDEM_DOORBELL_PORT, port, false);
+            close(e->kick_fd);
+        }
+        *e = (struct evtchn){ .state = ECS_FREE, .kick_fd = -1 };
     }
     pthread_mutex_unlock(&vm->lock);
     return r;

@@ -44,6 +44,7 @@ static long set_param(struct vm *vm, uint32_t index, uint64_t value)
     vm->callback_vector = value ? vec : 0;
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
         evtchn_kick_vcpu(vm, &vm->vcpus[i]);
+    evtchn_irq_routes_update(vm);
     pthread_mutex_unlock(&vm->lock);
     return 0;
 }
@@ -73,6 +74,7 @@ static long upcall_vector(struct vcpu *v, uint64_t arg)
     pthread_mutex_lock(&v->vm->lock);
     v->vm->vcpus[u.vcpu].upcall_vector = u.vector;
     evtchn_kick_vcpu(v->vm, &v->vm->vcpus[u.vcpu]);
+    evtchn_irq_routes_update(v->vm);
     pthread_mutex_unlock(&v->vm->lock);
     return 0;
 }

@@ -124,7 +124,7 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
     if (!vm->vcpus)
         return -1;
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-        vm->vcpus[i].fd = vm->vcpus[i].timer_fd = vm->vcpus[i].periodic_fd = -1;
+        vm->vcpus[i].fd = vm->vcpus[i].timer_fd = vm->vcpus[i].periodic_fd = vm->vcpus[i].irqfd = -1;
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
         if (vcpu_create(vm, (int)i))
             return -1;

@@ -47,6 +47,8 @@ struct vcpu {
     uint64_t exits[VMM_NR_EXIT_REASONS];
     uint64_t hypercalls[VMM_NR_HYPERCALLS];
     uint64_t unknown_hypercalls, unhandled_io, unhandled_mmio, doorbells;
+
+    int irqfd;                 /* dom0 services' upcall: KVM_IRQFD on GSI 24 + id */
 };
 
 enum evtchn_state { ECS_FREE, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI };
@@ -57,6 +59,8 @@ struct evtchn {
     uint16_t remote_dom;
     uint32_t remote_port;
     uint32_t vcpu;             /* vCPU to notify */
+    int kick_fd;               /* bound by a dom0 service: its ioeventfd, else -1 */
+    const void *owner;         /* the control connection that bound it */
 };
 
 struct console_state {
@@ -65,6 +69,7 @@ struct console_state {
     int pty_master;            /* pty mode: also keeps the slave open */
     int pty_slave;
     int kick_fd;               /* ioeventfd: doorbell for the console port */
+    bool taken;                /* a dom0 console service bound port 2 */
     pthread_mutex_t out_lock;  /* console_io, port 0xE9 and the ring share out_fd */
 };
 
@@ -183,6 +188,13 @@ int loop_add(struct loop_handler *h, uint32_t events);
 void loop_mod(struct loop_handler *h, uint32_t events);
 void loop_del(struct loop_handler *h);
 int kvm_ioeventfd(struct vm *vm, int fd, uint16_t port, uint32_t datamatch, bool assign);
+
+/* evtchn_ctl.c: ports bound by dom0 services over the control socket */
+int evtchn_ctl_bind(struct vm *vm, const void *owner, uint32_t port, int fds[3], char *reply,
+                    size_t len, const char **err);
+int evtchn_ctl_unbind(struct vm *vm, const void *owner, uint32_t port);
+void evtchn_ctl_drop_owner(struct vm *vm, const void *owner);
+void evtchn_irq_routes_update(struct vm *vm);
 
 /* control.c, xs_domain.c, stats.c */
 int control_open(struct vm *vm);

@@ -52,7 +52,7 @@ static void setup(void)
     for (int i = 0; i < 2; i++) {
         vm.vcpus[i].vm = &vm;
         vm.vcpus[i].id = i;
-        vm.vcpus[i].fd = -1;
+        vm.vcpus[i].fd = vm.vcpus[i].irqfd = -1;
         ck_assert_int_eq(timer_init(&vm.vcpus[i]), 0);
     }
     v0 = &vm.vcpus[0];

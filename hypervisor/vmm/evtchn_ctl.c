@@ -1,0 +1,192 @@
+/*
+ * Event channels bound by dom0 services over the control socket
+ * (`evtchn-bind port=N`, `evtchn-unbind port=N`, docs/evtchn-gnttab.md):
+ * guest->service through a KVM ioeventfd on the doorbell with datamatch N,
+ * service->guest through an irqfd per vCPU (GSI 24 + vCPU, MSI-routed to
+ * that vCPU's upcall vector). A binding belongs to its connection and is
+ * undone when the connection closes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+#define IRQFD_GSI_BASE 24   /* above the 24 routes kept for the (userspace) IOAPIC */
+
+/* Caller holds vm->lock. Rebuilds the MSI routes of every vCPU irqfd. */
+void evtchn_irq_routes_update(struct vm *vm)
+{
+    struct {
+        struct kvm_irq_routing h;
+        struct kvm_irq_routing_entry e[TANDEM_MAX_VCPUS];
+    } rt;
+    memset(&rt, 0, sizeof(rt));
+    bool any = false;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        any |= vm->vcpus[i].irqfd >= 0;
+    if (!any)
+        return; /* no service has bound a port yet */
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
+        if (v->irqfd < 0 || !vec)
+            continue; /* no vector yet: writes to the irqfd go nowhere */
+        struct kvm_irq_routing_entry *e = &rt.e[rt.h.nr++];
+        e->gsi = IRQFD_GSI_BASE + i;
+        e->type = KVM_IRQ_ROUTING_MSI;
+        e->u.msi.address_lo = (uint32_t)TANDEM_LAPIC_GPA | (i << 12);
+        e->u.msi.data = vec;
+    }
+    if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &rt) < 0)
+        fprintf(stderr, "tandem-vmm: KVM_SET_GSI_ROUTING: %s\n", strerror(errno));
+}
+
+/* Caller holds vm->lock. */
+static int vcpu_irqfd(struct vm *vm, struct vcpu *v)
+{
+    if (v->irqfd >= 0)
+        return 0;
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct kvm_irqfd irq = { .fd = (uint32_t)fd, .gsi = IRQFD_GSI_BASE + (uint32_t)v->id };
+    if (ioctl(vm->vm_fd, KVM_IRQFD, &irq) < 0) {
+        close(fd);
+        return -1;
+    }
+    v->irqfd = fd;
+    evtchn_irq_routes_update(vm);
+    return 0;
+}
+
+static uint64_t memfd_offset(struct vm *vm, uint64_t gpa)
+{
+    return gpa < vm->ram_size ? gpa : vm_region_offset(vm, gpa);
+}
+
+/* The console and xenstore ports have VMM-side doorbells; a service that
+ * binds one takes it over. Caller holds vm->lock. */
+static int take_builtin(struct vm *vm, uint32_t port, bool take)
+{
+    if (port == TANDEM_XENSTORE_PORT)
+        return take && vm->xs_kick_fd >= 0 ? -EBUSY : 0;
+    if (port != TANDEM_CONSOLE_PORT || vm->con.kick_fd < 0)
+        return 0;
+    int r = kvm_ioeventfd(vm, vm->con.kick_fd, TANDEM_DOORBELL_PORT, port, !take);
+    if (r == 0)
+        vm->con.taken = take;
+    return r;
+}
+
+static int bind_locked(struct vm *vm, const void *owner, uint32_t port, int *kick)
+{
+    struct evtchn *e = &vm->ports[port];
+    bool for_dom0 = (e->state == ECS_UNBOUND || e->state == ECS_INTERDOMAIN) && e->remote_dom == 0;
+    if (!for_dom0)
+        return -ENOENT;
+    if (e->kick_fd >= 0)
+        return -EBUSY;
+    if (!vm->shared_info_gpa)
+        return -EAGAIN;
+    struct vcpu *v = &vm->vcpus[e->vcpu < vm->nr_vcpus ? e->vcpu : 0];
+    if (!v->vcpu_info_gpa && v->id >= XEN_LEGACY_MAX_VCPUS)
+        return -EAGAIN;
+    if (vcpu_irqfd(vm, v))
+        return -EIO;
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -EIO;
+    int r = take_builtin(vm, port, true);
+    if (!r)
+        r = kvm_ioeventfd(vm, fd, TANDEM_DOORBELL_PORT, port, true);
+    if (r) {
+        take_builtin(vm, port, false);
+        close(fd);
+        return r == -EEXIST ? -EBUSY : r;
+    }
+    e->state = ECS_INTERDOMAIN;
+    e->remote_dom = 0;
+    e->kick_fd = fd;
+    e->owner = owner;
+    *kick = fd;
+    return 0;
+}
+
+int evtchn_ctl_bind(struct vm *vm, const void *owner, uint32_t port, int fds[3], char *reply,
+                    size_t len, const char **err)
+{
+    *err = "";
+    if (port == 0 || port > 4095) {
+        *err = "port must be 1..4095";
+        return -EINVAL;
+    }
+    if (port >= VMM_NR_PORTS) {
+        *err = "port is not unbound for dom0";
+        return -ENOENT;
+    }
+    pthread_mutex_lock(&vm->lock);
+    int kick = -1;
+    int r = bind_locked(vm, owner, port, &kick);
+    if (r == 0) {
+        struct evtchn *e = &vm->ports[port];
+        struct vcpu *v = &vm->vcpus[e->vcpu < vm->nr_vcpus ? e->vcpu : 0];
+        int n = snprintf(reply, len, "OK port=%u vcpu=%d shared_info_offset=%llu", port, v->id,
+                         (unsigned long long)memfd_offset(vm, vm->shared_info_gpa));
+        if (v->vcpu_info_gpa && n > 0 && (size_t)n < len)
+            snprintf(reply + n, len - (size_t)n, " vcpu_info_offset=%llu",
+                     (unsigned long long)memfd_offset(vm, v->vcpu_info_gpa));
+        fds[0] = vm->memfd;
+        fds[1] = kick;
+        fds[2] = v->irqfd;
+    }
+    pthread_mutex_unlock(&vm->lock);
+    if (r == -ENOENT)
+        *err = "port is not unbound for dom0";
+    else if (r == -EBUSY)
+        *err = "port is already bound";
+    else if (r == -EAGAIN)
+        *err = "the guest has not placed shared_info/vcpu_info yet";
+    else if (r)
+        *err = "cannot set up the event channel";
+    return r;
+}
+
+/* Caller holds vm->lock. The port returns to "unbound, remote domain 0". */
+static void unbind_locked(struct vm *vm, uint32_t port)
+{
+    struct evtchn *e = &vm->ports[port];
+    kvm_ioeventfd(vm, e->kick_fd, TANDEM_DOORBELL_PORT, port, false);
+    close(e->kick_fd);
+    e->kick_fd = -1;
+    e->owner = NULL;
+    take_builtin(vm, port, false);
+    if (port != TANDEM_XENSTORE_PORT && port != TANDEM_CONSOLE_PORT)
+        e->state = ECS_UNBOUND;
+}
+
+int evtchn_ctl_unbind(struct vm *vm, const void *owner, uint32_t port)
+{
+    if (port == 0 || port >= VMM_NR_PORTS)
+        return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
+    int r = -EINVAL;
+    if (vm->ports[port].kick_fd >= 0 && vm->ports[port].owner == owner) {
+        unbind_locked(vm, port);
+        r = 0;
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+void evtchn_ctl_drop_owner(struct vm *vm, const void *owner)
+{
+    pthread_mutex_lock(&vm->lock);
+    for (uint32_t p = 1; p < VMM_NR_PORTS; p++)
+        if (vm->ports[p].kick_fd >= 0 && vm->ports[p].owner == owner)
+            unbind_locked(vm, p);
+    pthread_mutex_unlock(&vm->lock);
+}
