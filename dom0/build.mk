@@ -39,7 +39,15 @@ $(BUILD)/tests/unit/dom0_domid: $(BUILD)/obj/tests/unit/dom0_domid.o $(DOM0_DOMI
 
 $(BUILD)/obj/tests/unit/dom0_domid.o: CFLAGS += -Idom0
 
-UNIT_TESTS += $(BUILD)/tests/unit/dom0_config $(BUILD)/tests/unit/dom0_domid
+DOM0_CTL_OBJS := $(BUILD)/obj/dom0/ctl.o $(BUILD)/obj/dom0/rundir.o $(BUILD)/obj/dom0/util.o
+$(BUILD)/tests/unit/dom0_ctl: $(BUILD)/obj/tests/unit/dom0_ctl.o $(DOM0_CTL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/obj/tests/unit/dom0_ctl.o: CFLAGS += -Idom0
+
+UNIT_TESTS += $(BUILD)/tests/unit/dom0_config $(BUILD)/tests/unit/dom0_domid \
+              $(BUILD)/tests/unit/dom0_ctl
 # The CLI needs libxenstore; until its fragment exists, `make` skips it.
 ifneq ($(wildcard xenstore/lib/build.mk),)
 ALL_BINS   += $(BUILD)/bin/tandem
