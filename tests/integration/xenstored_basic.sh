@@ -330,5 +330,17 @@ if wait_for 5 test -S "$DIR/explicit.sock" &&
     pass "--socket and quota options"
 else fail options "--socket/--entry-nb/-Q not honoured"; fi
 kill "$PID"; wait "$PID" 2>/dev/null; PID=
+"$XSD" --foreground --socket "$DIR/rot.sock" --log-file "$DIR/rot.log" --verbose &
+PID=$!
+t_rotate() {
+    wait_for 5 test -S "$DIR/rot.sock" || return 1
+    mv "$DIR/rot.log" "$DIR/rot.log.1"
+    kill -HUP "$PID"
+    wait_for 5 test -e "$DIR/rot.log" || return 1
+    XENSTORED_PATH="$DIR/rot.sock" xenstore-read /tool >/dev/null || return 1
+    wait_for 5 grep -q READ "$DIR/rot.log" && kill -0 "$PID"
+}
+check "SIGHUP reopens the log file" t_rotate
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
 "$XSD" --foreground --bogus-option 2>/dev/null && fail "bad option" "accepted" || pass "bad option rejected"
 exit 0

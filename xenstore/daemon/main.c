@@ -19,7 +19,7 @@ static void usage(FILE *out)
 "                           $XENSTORED_RUNDIR/socket, else /var/run/xenstored/socket)\n"
 "  -N, --foreground         do not daemonize (also --no-fork)\n"
 "  -F, --pid-file FILE      write the daemon's pid to FILE\n"
-"  -l, --log-file FILE      log to FILE instead of stderr\n"
+"  -l, --log-file FILE      log to FILE instead of stderr (reopened on SIGHUP)\n"
 "  -V, --verbose            log every request\n"
 "      --vmm-dir DIR        where tandem-vmm control sockets are (default: the\n"
 "                           directory of the xenstored socket)\n"
@@ -34,10 +34,14 @@ static void usage(FILE *out)
 "  -h, --help\n");
 }
 
+static volatile sig_atomic_t reopen_log;
+
 static void on_signal(int sig)
 {
-    (void)sig;
-    xsd_stop = 1;
+    if (sig == SIGHUP)
+        reopen_log = 1;
+    else
+        xsd_stop = 1;
 }
 
 static int set_quota(int q, const char *val)
@@ -192,8 +196,13 @@ int main(int argc, char **argv)
             return 1;
         close(ready[1]);
     }
-    while (!xsd_stop)
+    while (!xsd_stop) {
         ev_run_once(-1);
+        if (reopen_log) {
+            reopen_log = 0;
+            xsd_log_reopen();
+        }
+    }
     xsd_core_fini();
     unlink(sock);
     if (pidfile)

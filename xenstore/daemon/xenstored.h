@@ -43,6 +43,7 @@ extern int xsd_verbose;      /* --verbose: request tracing */
 extern bool xsd_trace_on;    /* CONTROL log on|off */
 int xsd_log_open(const char *path);
 void xsd_log_close(void);
+void xsd_log_reopen(void); /* after log rotation (SIGHUP) */
 void xsd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- quota.c ---------------------------------------------------------- */
