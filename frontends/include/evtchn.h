@@ -26,6 +26,8 @@ int evtchn_init_cpu(int cpu);
 int evtchn_bind(evtchn_port_t port, evtchn_handler_t fn, void *arg);
 /* EVTCHNOP_bind_virq for vcpu; returns the port or a negative errno. */
 long evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_handler_t fn, void *arg);
+/* EVTCHNOP_bind_ipi: a port whose sends interrupt vcpu; port or -errno. */
+long evtchn_bind_ipi(uint32_t vcpu, evtchn_handler_t fn, void *arg);
 /* EVTCHNOP_alloc_unbound for remote_dom; returns the port or -errno. */
 long evtchn_alloc_unbound(domid_t remote_dom, evtchn_handler_t fn, void *arg);
 /* EVTCHNOP_close; the handler is removed first. */

@@ -58,6 +58,10 @@ void thread_wake(struct thread *t);
 /* With more than one vCPU running threads, idle waits are capped so that
  * wakeups from other vCPUs are seen (there are no IPIs). */
 void sched_set_multi_cpu(bool on);
+/* fn(cpu) interrupts vCPU cpu out of its idle halt (an IPI event);
+ * vCPUs marked kickable then halt without the polling cap. */
+void sched_set_kick(void (*fn)(int cpu));
+void sched_set_cpu_kickable(int cpu, bool on);
 /* This vCPU gets no upcalls (no per-vCPU upcall vector): it must poll
  * instead of halting. */
 void sched_set_cpu_polls(int cpu, bool polls);

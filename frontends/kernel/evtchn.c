@@ -175,6 +175,13 @@ long evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_handler_t fn, void *a
     return bind_new_port(r, op.port, fn, arg);
 }
 
+long evtchn_bind_ipi(uint32_t vcpu, evtchn_handler_t fn, void *arg)
+{
+    struct evtchn_bind_ipi op = { .vcpu = vcpu };
+    long r = HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &op);
+    return bind_new_port(r, op.port, fn, arg);
+}
+
 long evtchn_alloc_unbound(domid_t remote_dom, evtchn_handler_t fn, void *arg)
 {
     struct evtchn_alloc_unbound op = { .dom = DOMID_SELF, .remote_dom = remote_dom };

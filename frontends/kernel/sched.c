@@ -4,8 +4,9 @@
  * and one lock keeps cross-vCPU wakeups simple.  schedule() runs with
  * interrupts off; when nothing is runnable it idles on the current stack,
  * so no idle thread is needed.  A vCPU cannot be interrupted by another
- * vCPU (no IPIs), so with more than one vCPU active idle waits are capped
- * at a few ms to notice wakeups from elsewhere.
+ * vCPU except through an IPI event channel: a wakeup for a thread of an
+ * idle vCPU kicks it (smp.c binds the ports); without IPI ports, idle
+ * waits are capped at a few ms to notice wakeups from elsewhere.
  */
 #include "arch.h"
 #include "kernel.h"
@@ -22,11 +23,14 @@ struct cpu_sched {
     struct thread *all;     /* every thread of this vCPU */
     bool online;
     bool polls; /* no upcalls arrive here: never halt */
+    bool idle;  /* halted in idle_until (under sched_lock) */
+    bool kickable; /* kick_fn reaches this vCPU */
 };
 
 static struct cpu_sched cpus[ARCH_MAX_CPUS];
 static struct spinlock sched_lock = SPINLOCK_INIT;
 static bool multi_cpu;
+static void (*kick_fn)(int cpu); /* interrupts an idle vCPU (an IPI port) */
 
 void switch_context(uint64_t *save_sp, uint64_t load_sp);
 void thread_trampoline(void);
@@ -62,6 +66,16 @@ struct thread *thread_current(void)
 void sched_set_multi_cpu(bool on)
 {
     multi_cpu = on;
+}
+
+void sched_set_kick(void (*fn)(int cpu))
+{
+    kick_fn = fn;
+}
+
+void sched_set_cpu_kickable(int cpu, bool on)
+{
+    cpus[cpu].kickable = on;
 }
 
 static void rq_push(struct cpu_sched *c, struct thread *t)
@@ -101,21 +115,32 @@ static void rq_remove(struct cpu_sched *c, struct thread *t)
     }
 }
 
-/* Caller holds sched_lock. */
-static void wake_locked(struct thread *t)
+/* Caller holds sched_lock.  Returns true when t's vCPU is another one
+ * that sits idle and must be kicked (after the lock is dropped). */
+static bool wake_locked(struct thread *t)
 {
     if (t->state != THREAD_BLOCKED)
-        return;
+        return false;
     t->state = THREAD_RUNNABLE;
     t->deadline = 0;
     rq_push(&cpus[t->cpu], t);
+    return cpus[t->cpu].idle && t->cpu != arch_cpu_id();
+}
+
+static void kick(int cpu)
+{
+    if (kick_fn)
+        kick_fn(cpu);
 }
 
 void thread_wake(struct thread *t)
 {
     unsigned long flags = spin_lock_irqsave(&sched_lock);
-    wake_locked(t);
+    bool need_kick = wake_locked(t);
+    int cpu = t->cpu;
     spin_unlock_irqrestore(&sched_lock, flags);
+    if (need_kick)
+        kick(cpu);
 }
 
 /* Wakes expired sleepers; returns the earliest remaining deadline. */
@@ -159,7 +184,8 @@ void sched_set_cpu_polls(int cpu, bool polls)
 static void idle_until(struct cpu_sched *c, uint64_t deadline)
 {
     uint64_t now = monotonic_ns();
-    if (multi_cpu && (!deadline || deadline > now + MULTI_CPU_IDLE_CAP_NS))
+    if (multi_cpu && !(kick_fn && c->kickable) &&
+        (!deadline || deadline > now + MULTI_CPU_IDLE_CAP_NS))
         deadline = now + MULTI_CPU_IDLE_CAP_NS;
     if (c->polls) {
         arch_irq_enable();
@@ -189,9 +215,11 @@ static void schedule(void)
         next = rq_pop(c);
         if (next)
             break;
+        c->idle = true;
         spin_unlock(&sched_lock);
         idle_until(c, deadline);
         spin_lock(&sched_lock);
+        c->idle = false;
     }
     next->state = THREAD_RUNNING;
     c->current = next;
@@ -266,7 +294,10 @@ struct thread *thread_create_on(int cpu, const char *name, void (*fn)(void *), v
     cpus[cpu].all = t;
     t->state = THREAD_RUNNABLE;
     rq_push(&cpus[cpu], t);
+    bool need_kick = cpus[cpu].idle && cpu != arch_cpu_id();
     spin_unlock_irqrestore(&sched_lock, flags);
+    if (need_kick)
+        kick(cpu);
     return t;
 }
 
@@ -379,14 +410,19 @@ void waitq_sleep(struct waitq *wq)
 
 void waitq_wake_all(struct waitq *wq)
 {
+    uint64_t kicks = 0; /* bit per vCPU to interrupt */
     unsigned long flags = spin_lock_irqsave(&sched_lock);
     struct thread *t = wq->head;
     wq->head = NULL;
     while (t) {
         struct thread *next = t->wq_next;
         t->wq = NULL;
-        wake_locked(t);
+        if (wake_locked(t))
+            kicks |= 1ULL << t->cpu;
         t = next;
     }
     spin_unlock_irqrestore(&sched_lock, flags);
+    for (int cpu = 0; kicks; cpu++, kicks >>= 1)
+        if (kicks & 1)
+            kick(cpu);
 }
