@@ -59,8 +59,14 @@ idle_end() { # name verb expected-status
         return
     fi
     id=$(domid_of "$name")
-    # The guest acts on control/shutdown only once its xenstore client watches it.
-    wait_for 150 file_has "$WORK/$name.out" "idle: waiting for"
+    # The guest acts on control/shutdown only once its xenstore client
+    # watches it; if its xenstore connection failed, say so at once.
+    wait_for 150 file_has "$WORK/$name.out" "idle: (waiting for|.*sleeping until destroyed)"
+    if ! file_has "$WORK/$name.out" "idle: waiting for"; then
+        fail "$name" "the guest could not use xenstore: $(grep -E 'xenstore|idle:' "$WORK/$name.out" | tr '\n' '|')"
+        kill -TERM "$p"; wait_rc "$p" 100
+        return
+    fi
     "$TANDEM" "$verb" "$name"
     wait_rc "$p" 300
     if [ "$RC" != "$want" ]; then
@@ -73,6 +79,29 @@ idle_end() { # name verb expected-status
 }
 idle_end idle_shutdown_0 shutdown 0 3
 idle_end idle_reboot_3 reboot 3 4
+
+# on_reboot = "restart" (the default): a reboot boots the guest again, same
+# domid; a shutdown then ends the run with status 0.
+boots() { grep -c "idle: waiting for" "$WORK/phoenix.out"; }
+two_boots() { [ "$(boots)" -ge 2 ]; }
+write_cfg "$WORK/phoenix.cfg" phoenix "app=idle"
+start_bg phoenix "$WORK/phoenix.cfg"; p=$LAST_PID
+if wait_for 150 file_has "$WORK/phoenix.out" "idle: waiting for"; then
+    id=$(domid_of phoenix)
+    "$TANDEM" reboot phoenix
+    if wait_for 150 two_boots && [ "$(domid_of phoenix)" = "$id" ]; then
+        "$TANDEM" shutdown phoenix
+        wait_rc "$p" 300
+        [ "$RC" = 0 ] && pass reboot_restarts_then_shutdown ||
+            fail reboot_restarts_then_shutdown "status $RC after the restart: $(show phoenix)"
+    else
+        fail reboot_restarts_then_shutdown "no second boot: $(show phoenix)"
+        kill -TERM "$p"; wait_rc "$p" 100
+    fi
+else
+    fail reboot_restarts_then_shutdown "first boot did not reach idle: $(show phoenix)"
+    kill -TERM "$p"; wait_rc "$p" 100
+fi
 
 # Ctrl-C destroys the domain: status 8, nothing left.
 write_cfg "$WORK/int.cfg" intr "app=idle" "uuid = \"${UUID}5\""

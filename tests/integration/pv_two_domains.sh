@@ -41,7 +41,9 @@ grep -qE "^one +$D1 +32 +1 " "$WORK/list" && grep -qE "^two +$D2 +32 +2 " "$WORK
     pass pause_unpause || fail pause_unpause "$("$TANDEM" list two 2>&1)"
 
 # The guest acts on control/shutdown once its xenstore client watches it.
-wait_for 150 file_has "$WORK/one.out" "idle: waiting for" || fail idle_ready "one never said it waits"
+wait_for 150 file_has "$WORK/one.out" "idle: (waiting for|.*sleeping until destroyed)"
+file_has "$WORK/one.out" "idle: waiting for" ||
+    fail idle_ready "the guest could not use xenstore: $(grep -E 'xenstore|idle:' "$WORK/one.out" | tr '\n' '|')"
 "$TANDEM" shutdown one
 "$TANDEM" destroy two
 wait_rc "$P1" 300; R1=$RC
