@@ -2,8 +2,7 @@
  * Watches: an index from watched path to the watches on it, so a change at
  * /a/b/c looks up "/", "/a", "/a/b" and "/a/b/c" instead of scanning every
  * watch.  Events go to a connection only if it may read the node or its
- * parent (Xen's watch_permitted), or for @specials if the special node's
- * permissions let it read.
+ * parent (Xen's watch_permitted; the parent of an @special is "/").
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -161,10 +160,13 @@ void watch_event(struct watch *w, const char *path)
     send_event(w->conn, p, w->token);
 }
 
+/* Xen's watch_permitted: the permissions given (the old ones for a
+ * SET_PERMS, the removed node's for a removal), the node's current ones, or
+ * its parent's must let the watcher read. */
 static bool permitted(struct conn *c, const char *path, const struct xsc_perm *perms,
                       uint32_t nperms)
 {
-    struct node *parent;
+    struct node *parent, *n;
     char *pp;
     bool ok;
 
@@ -172,8 +174,9 @@ static bool permitted(struct conn *c, const char *path, const struct xsc_perm *p
         return true;
     if (perms && (perm_for_conn(c, perms, nperms) & XSC_PERM_READ))
         return true;
-    if (path[0] != '/')
-        return false;
+    n = tree_lookup(path);
+    if (n && n->perms != perms && (perm_for_conn(c, n->perms, n->nperms) & XSC_PERM_READ))
+        return true;
     pp = malloc(strlen(path) + 1);
     if (!pp)
         return false;
