@@ -30,6 +30,9 @@ long evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_handler_t fn, void *a
 long evtchn_bind_ipi(uint32_t vcpu, evtchn_handler_t fn, void *arg);
 /* EVTCHNOP_alloc_unbound for remote_dom; returns the port or -errno. */
 long evtchn_alloc_unbound(domid_t remote_dom, evtchn_handler_t fn, void *arg);
+/* EVTCHNOP_bind_interdomain to remote_dom's remote_port; port or -errno. */
+long evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port, evtchn_handler_t fn,
+                             void *arg);
 /* EVTCHNOP_close; the handler is removed first. */
 int evtchn_close(evtchn_port_t port);
 /* EVTCHNOP_send (any port, through the VMM). */

@@ -189,6 +189,14 @@ long evtchn_alloc_unbound(domid_t remote_dom, evtchn_handler_t fn, void *arg)
     return bind_new_port(r, op.port, fn, arg);
 }
 
+long evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port, evtchn_handler_t fn,
+                             void *arg)
+{
+    struct evtchn_bind_interdomain op = { .remote_dom = remote_dom, .remote_port = remote_port };
+    long r = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &op);
+    return bind_new_port(r, op.local_port, fn, arg);
+}
+
 int evtchn_close(evtchn_port_t port)
 {
     if (port < EVTCHN_MAX_PORTS) {
