@@ -120,54 +120,54 @@ static int parse_memory_node(const void *fdt)
     return 0;
 }
 
-static int parse_hypervisor(const void *fdt)
+/* An optional numeric property, or dflt when absent or above max. */
+static uint64_t optional_u64(const void *fdt, int node, const char *name, uint64_t max,
+                             uint64_t dflt)
 {
-    const char *hv = TANDEM_FDT_HV_NODE;
-    int node = fdt_path_offset(fdt, hv);
-    uint64_t v, win[2];
-    if (node < 0 || fdt_node_check_compatible(fdt, node, TANDEM_FDT_HV_COMPATIBLE) != 0) {
-        printk("platform: FDT has no %s node compatible with %s\n", hv,
-               TANDEM_FDT_HV_COMPATIBLE);
-        return -1;
-    }
-    if (require_u64(fdt, node, hv, TANDEM_FDT_PROP_DOMID, 0x7fef, &v) < 0)
-        return -1;
-    platform.domid = (uint32_t)v;
-    platform.version = prop_u64(fdt, node, TANDEM_FDT_PROP_VERSION, &v) == 0 ? (uint32_t)v : 0;
+    uint64_t v;
+    return prop_u64(fdt, node, name, &v) == 0 && v <= max ? v : dflt;
+}
+
+static void parse_identity(const void *fdt, int node)
+{
+    platform.version = (uint32_t)optional_u64(fdt, node, TANDEM_FDT_PROP_VERSION, UINT32_MAX, 0);
     const char *s = prop_string(fdt, node, TANDEM_FDT_PROP_UUID);
     strlcpy(platform.uuid, s ? s : "", sizeof(platform.uuid));
     s = prop_string(fdt, node, TANDEM_FDT_PROP_CPU_MODE);
     strlcpy(platform.cpu_mode, s ? s : "plain", sizeof(platform.cpu_mode));
-    platform.tsc_khz = prop_u64(fdt, node, TANDEM_FDT_PROP_TSC_KHZ, &v) == 0 && v < (1ULL << 32)
-                           ? (uint32_t)v : 0;
-    if (require_u64(fdt, node, hv, TANDEM_FDT_PROP_HCALL_PAGE, UINT64_MAX,
-                    &platform.hypercall_page) < 0)
-        return -1;
-    platform.doorbell_port = prop_u64(fdt, node, TANDEM_FDT_PROP_DOORBELL, &v) == 0 && v < 65536
-                                 ? (uint16_t)v : TANDEM_DOORBELL_PORT;
-    platform.hypercall_port = prop_u64(fdt, node, TANDEM_FDT_PROP_HCALL_PORT, &v) == 0 &&
-                                      v < 65536 ? (uint16_t)v : TANDEM_HYPERCALL_PORT;
-    platform.grant_frames = prop_u64(fdt, node, TANDEM_FDT_PROP_GNT_FRAMES, &v) == 0 &&
-                                    v <= TANDEM_MAX_GRANT_FRAMES ? (uint32_t)v : 0;
-    platform.lapic = prop_u64(fdt, node, TANDEM_FDT_PROP_LAPIC, &v) == 0 ? v : TANDEM_LAPIC_GPA;
+    platform.tsc_khz = (uint32_t)optional_u64(fdt, node, TANDEM_FDT_PROP_TSC_KHZ, UINT32_MAX, 0);
+    platform.doorbell_port =
+        (uint16_t)optional_u64(fdt, node, TANDEM_FDT_PROP_DOORBELL, 0xffff, TANDEM_DOORBELL_PORT);
+    platform.hypercall_port = (uint16_t)optional_u64(fdt, node, TANDEM_FDT_PROP_HCALL_PORT, 0xffff,
+                                                     TANDEM_HYPERCALL_PORT);
+    platform.grant_frames = (uint32_t)optional_u64(fdt, node, TANDEM_FDT_PROP_GNT_FRAMES,
+                                                   TANDEM_MAX_GRANT_FRAMES, 0);
+    platform.lapic = optional_u64(fdt, node, TANDEM_FDT_PROP_LAPIC, UINT64_MAX, TANDEM_LAPIC_GPA);
+}
 
+static int parse_physmap(const void *fdt, int node)
+{
     int len;
     const fdt32_t *w = fdt_getprop(fdt, node, TANDEM_FDT_PROP_PHYSMAP, &len);
     if (!w || len != 16) {
-        printk("platform: FDT %s/%s missing or not <addr size> in 2 cells\n", hv,
+        printk("platform: FDT %s/%s missing or not <addr size> in 2 cells\n", TANDEM_FDT_HV_NODE,
                TANDEM_FDT_PROP_PHYSMAP);
         return -1;
     }
-    win[0] = ((uint64_t)fdt32_to_cpu(w[0]) << 32) | fdt32_to_cpu(w[1]);
-    win[1] = ((uint64_t)fdt32_to_cpu(w[2]) << 32) | fdt32_to_cpu(w[3]);
-    if (!in_region(win[0], win[1]) || win[1] < PAGE_SIZE || (win[0] & (PAGE_SIZE - 1))) {
+    uint64_t base = ((uint64_t)fdt32_to_cpu(w[0]) << 32) | fdt32_to_cpu(w[1]);
+    uint64_t size = ((uint64_t)fdt32_to_cpu(w[2]) << 32) | fdt32_to_cpu(w[3]);
+    if (!in_region(base, size) || size < PAGE_SIZE || (base & (PAGE_SIZE - 1))) {
         printk("platform: physmap window %#llx+%#llx is outside the platform region\n",
-               (unsigned long long)win[0], (unsigned long long)win[1]);
+               (unsigned long long)base, (unsigned long long)size);
         return -1;
     }
-    platform.physmap_base = win[0];
-    platform.physmap_size = win[1];
+    platform.physmap_base = base;
+    platform.physmap_size = size;
+    return 0;
+}
 
+static int parse_rings(const void *fdt)
+{
     int r = parse_ring(fdt, TANDEM_FDT_XENSTORE_NODE, &platform.xenstore_ring,
                        &platform.xenstore_port);
     if (r < 0)
@@ -178,6 +178,28 @@ static int parse_hypervisor(const void *fdt)
         return -1;
     platform.has_console = r == 0;
     return 0;
+}
+
+static int parse_hypervisor(const void *fdt)
+{
+    const char *hv = TANDEM_FDT_HV_NODE;
+    int node = fdt_path_offset(fdt, hv);
+    uint64_t v;
+    if (node < 0 || fdt_node_check_compatible(fdt, node, TANDEM_FDT_HV_COMPATIBLE) != 0) {
+        printk("platform: FDT has no %s node compatible with %s\n", hv,
+               TANDEM_FDT_HV_COMPATIBLE);
+        return -1;
+    }
+    if (require_u64(fdt, node, hv, TANDEM_FDT_PROP_DOMID, 0x7fef, &v) < 0)
+        return -1;
+    platform.domid = (uint32_t)v;
+    if (require_u64(fdt, node, hv, TANDEM_FDT_PROP_HCALL_PAGE, UINT64_MAX,
+                    &platform.hypercall_page) < 0)
+        return -1;
+    parse_identity(fdt, node);
+    if (parse_physmap(fdt, node) < 0)
+        return -1;
+    return parse_rings(fdt);
 }
 
 /* RAM ranges from start_info's memory map (type 1), clipped to 4 GiB. */
