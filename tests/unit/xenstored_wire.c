@@ -99,6 +99,14 @@ START_TEST(common_paths)
     ck_assert(!xsc_valid_path("/a//b", false));
     ck_assert(!xsc_valid_path("/a.b", false));
     ck_assert(!xsc_valid_path("@rel", false));
+    {
+        char p[XENSTORE_ABS_PATH_MAX + 2];
+        memset(p, 'a', sizeof(p) - 1);
+        p[0] = '/';
+        p[sizeof(p) - 1] = '\0';
+        ck_assert(!xsc_valid_path(p, false));
+        ck_assert(xsc_valid_name(p, false));
+    }
     ck_assert(xsc_valid_path("@releaseDomain", true));
     ck_assert_uint_eq(xsc_path_rel_len("/local/domain/5/abc"), 3);
     ck_assert_uint_eq(xsc_path_rel_len("/local/domain/123456/abc"), strlen("/local/domain/123456/abc"));

@@ -104,7 +104,7 @@ bool xsc_valid_chars(const char *s)
     return s[strspn(s, ok)] == '\0';
 }
 
-bool xsc_valid_path(const char *path, bool allow_special)
+bool xsc_valid_name(const char *path, bool allow_special)
 {
     size_t len = strlen(path);
 
@@ -114,9 +114,12 @@ bool xsc_valid_path(const char *path, bool allow_special)
         return false;
     if (strstr(path, "//"))
         return false;
-    if (len > XENSTORE_ABS_PATH_MAX)
-        return false;
     return xsc_valid_chars(path);
+}
+
+bool xsc_valid_path(const char *path, bool allow_special)
+{
+    return strlen(path) <= XENSTORE_ABS_PATH_MAX && xsc_valid_name(path, allow_special);
 }
 
 size_t xsc_path_rel_len(const char *path)

@@ -64,6 +64,9 @@ int xsc_perm_format(const struct xsc_perm *perm, char *buf, size_t size);
  * - at most XENSTORE_ABS_PATH_MAX bytes. */
 bool xsc_valid_chars(const char *s);
 bool xsc_valid_path(const char *path, bool allow_special);
+/* The same without the length limit (xenstored 4.17 limits only
+ * unprivileged domains, by its path-length quota). */
+bool xsc_valid_name(const char *path, bool allow_special);
 /* Length of the part of an absolute path below /local/domain/<id>/, the
  * part that Xen's path-length quota (XENSTORE_REL_PATH_MAX) counts. */
 size_t xsc_path_rel_len(const char *path);

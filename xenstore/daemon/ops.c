@@ -15,7 +15,8 @@
 #define PATH_BUF (XENSTORE_PAYLOAD_MAX + 32)
 
 /* Resolves a request path (relative ones below /local/domain/<id>) and
- * checks it as Xen's is_valid_nodename does, path-length quota included. */
+ * checks it as Xen's is_valid_nodename does: the length is limited only for
+ * unprivileged domains, by the path-length quota. */
 static int canon(struct conn *c, const char *name, char *out, bool allow_special)
 {
     size_t l;
@@ -30,7 +31,7 @@ static int canon(struct conn *c, const char *name, char *out, bool allow_special
     } else if (snprintf(out, PATH_BUF, "/local/domain/%u/%s", c->id, name) >= PATH_BUF) {
         return EINVAL;
     }
-    if (!xsc_valid_path(out, allow_special))
+    if (!xsc_valid_name(out, allow_special))
         return EINVAL;
     if (!conn_privileged(c) && xsc_path_rel_len(out) > (size_t)xsd_quota[Q_PATH_MAX])
         return EINVAL;
