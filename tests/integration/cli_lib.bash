@@ -29,6 +29,12 @@ cleanup() {
     for p in "${BG_PIDS[@]}"; do
         wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
     done
+    # A VMM whose `tandem run` could not stop it (identified by our private
+    # run directory in its arguments), stopped by pid.
+    for p in $(pgrep -f -- "--run-dir $TANDEM_RUNDIR( |\$)"); do
+        kill -TERM "$p" 2>/dev/null
+        wait_gone "$p" 30 || kill -KILL "$p" 2>/dev/null
+    done
     stop_xenstored
     rm -rf "$TANDEM_RUNDIR" "$WORK"
 }
