@@ -26,7 +26,8 @@ unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_VMM_ARGS
 export TANDEM_RUNDIR
 TANDEM_RUNDIR=$(mktemp -d /tmp/tandem-bench.XXXXXX)
 cleanup() {
-    local pidf=$TANDEM_RUNDIR/xenstored/pid
+    local pidf=$TANDEM_RUNDIR/xenstored/pid p
+    for p in $(pgrep -f -- "--run-dir $TANDEM_RUNDIR( |\$)"); do kill -KILL "$p"; done
     [ -s "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
     rm -rf "$TANDEM_RUNDIR"
 }
@@ -101,7 +102,7 @@ def idle_memory(path):
         buf += chunk
     pid = vmm_pid_of(p.pid)
     if b"idle: " not in buf or pid is None:
-        p.kill()
+        p.terminate()   # tandem destroys the domain
         sys.exit("boot bench: idle guest did not come up")
     total, guest = smaps_overhead(pid)
     p.send_signal(signal.SIGTERM)
