@@ -21,3 +21,12 @@ $(BUILD)/tests/unit/guest_%: $(BUILD)/obj-guesthost/tests/unit/guest_%.o $(GUEST
 	$(CC) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS)
 
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(GUESTLIB_TESTS))
+
+# The boot-information parser is kernel code but pure (libfdt + printk):
+# tested on the host against trees built with the host's libfdt.
+$(BUILD)/tests/unit/guest_platform: $(BUILD)/obj-guesthost/tests/unit/guest_platform.o \
+		$(BUILD)/obj-guesthost/frontends/kernel/platform.o $(GUESTLIB_HOSTOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS) -lfdt $(CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/unit/guest_platform
