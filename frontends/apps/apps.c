@@ -9,6 +9,7 @@ static const struct app apps[] = {
     { "idle", app_idle, "wait for control/shutdown in xenstore" },
     { "spin", app_spin, "spin n=N iterations and time them" },
     { "smp", app_smp, "run a thread on every vCPU" },
+    { "xenstore", app_xenstore, "write, read, watch and remove a key under data/" },
     { "evtchn", app_evtchn, "loopback event channel: send, notify, mask/unmask, close" },
 };
 
