@@ -1,0 +1,527 @@
+/* The per-queue io_uring engine (see blk_queue.h). */
+#include "blk_queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blk_ring.h"
+#include "tdm_uring.h"
+
+enum { TAG_REQ = 1, TAG_KICK = 2, TAG_STOP = 3 };
+enum { PART_DATA = 0, PART_SYNC = 1 };
+
+/* A request between "taken from the ring" and "answered". */
+struct inflight {
+    struct blk_req req;
+    struct tdm_grant_map maps[BLK_MAX_SEGS];
+    struct iovec iov[BLK_MAX_SEGS];
+    unsigned cqes_left;
+    int16_t status;
+};
+
+struct blk_queue {
+    struct blk_queue_config cfg;
+    struct blk_ringmap rmap;
+    struct blk_ring ring;
+    int local_port, kick_fd, stop_fd;
+    struct io_uring uring;
+    pthread_t thread;
+
+    struct inflight *slots;
+    unsigned *free_slots, nfree, nslots;
+    unsigned inflight;
+    int parked;                    /* barrier waiting for the queue to drain, or -1 */
+    bool exclusive;                /* a barrier is in flight: take nothing */
+    bool stopping;
+    unsigned pending_rsp;          /* responses queued, not yet pushed */
+
+    uint64_t kick_buf, stop_buf;
+    unsigned poll_ns, poll_max_ns;
+    struct blk_queue_stats st;
+};
+
+static void qlog(struct blk_queue *q, const char *fmt, const char *what)
+{
+    fprintf(stderr, "tandem-blkback: %s queue %u: ", q->cfg.name, q->cfg.index);
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+}
+
+/* ---- responses ---- */
+
+static void respond(struct blk_queue *q, const struct blk_req *req, int16_t status)
+{
+    blk_ring_respond(&q->ring, req->id, req->rsp_op, status);
+    q->pending_rsp++;
+    if (status != BLKIF_RSP_OKAY)
+        q->st.refused++;
+}
+
+/* Publishes queued responses; notifies only if the frontend asked. */
+static void push_responses(struct blk_queue *q)
+{
+    if (!q->pending_rsp)
+        return;
+    q->pending_rsp = 0;
+    if (blk_ring_push(&q->ring)) {
+        q->st.notifies++;
+        if (tdm_evtchn_notify(q->cfg.evh, q->local_port) < 0)
+            qlog(q, "notify: %s", tdm_last_error());
+    }
+}
+
+static void release_slot(struct blk_queue *q, unsigned i)
+{
+    q->free_slots[q->nfree++] = i;
+}
+
+/* Unmaps the data pages (before answering: the frontend may end its
+ * grants as soon as it sees the response) and answers. */
+static void finish(struct blk_queue *q, unsigned i)
+{
+    struct inflight *f = &q->slots[i];
+
+    tdm_gnttab_unmap_batch(q->cfg.gnt, f->req.nr_segs, f->maps, NULL);
+    memset(f->maps, 0, sizeof(f->maps[0]) * f->req.nr_segs);
+    respond(q, &f->req, f->status);
+    q->inflight--;
+    if (f->req.kind == BLK_KIND_BARRIER)
+        q->exclusive = false;
+    release_slot(q, i);
+}
+
+/* ---- submission ---- */
+
+static int prep(struct blk_queue *q, unsigned i, unsigned part, struct io_uring_sqe **out)
+{
+    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
+
+    if (!sqe)
+        return -1;
+    io_uring_sqe_set_data64(sqe, tdm_uring_tag(TAG_REQ, part, i));
+    *out = sqe;
+    return 0;
+}
+
+/* Writes the segments (if any) then fdatasync, linked so the sync runs
+ * only after the write succeeded. */
+static int submit_write_sync(struct blk_queue *q, unsigned i, off_t off)
+{
+    struct inflight *f = &q->slots[i];
+    struct io_uring_sqe *sqe;
+
+    f->cqes_left = 0;
+    if (f->req.nr_segs) {
+        if (prep(q, i, PART_DATA, &sqe) < 0)
+            return -1;
+        io_uring_prep_writev(sqe, q->cfg.fd, f->iov, f->req.nr_segs, off);
+        sqe->flags |= IOSQE_IO_LINK;
+        f->cqes_left++;
+    }
+    if (prep(q, i, PART_SYNC, &sqe) < 0)
+        return -1;
+    io_uring_prep_fsync(sqe, q->cfg.fd, IORING_FSYNC_DATASYNC);
+    f->cqes_left++;
+    return 0;
+}
+
+static int submit(struct blk_queue *q, unsigned i)
+{
+    struct inflight *f = &q->slots[i];
+    const struct blk_req *r = &f->req;
+    off_t off = (off_t)(r->sector * BLKIF_SECTOR_SIZE);
+    struct io_uring_sqe *sqe;
+
+    f->status = BLKIF_RSP_OKAY;
+    f->cqes_left = 1;
+    switch (r->kind) {
+    case BLK_KIND_READ:
+    case BLK_KIND_WRITE:
+        if (prep(q, i, PART_DATA, &sqe) < 0)
+            return -1;
+        if (r->kind == BLK_KIND_READ)
+            io_uring_prep_readv(sqe, q->cfg.fd, f->iov, r->nr_segs, off);
+        else
+            io_uring_prep_writev(sqe, q->cfg.fd, f->iov, r->nr_segs, off);
+        return 0;
+    case BLK_KIND_FLUSH:
+    case BLK_KIND_BARRIER:
+        return submit_write_sync(q, i, off);
+    case BLK_KIND_DISCARD:
+        if (prep(q, i, PART_DATA, &sqe) < 0)
+            return -1;
+        /* Block devices implement PUNCH_HOLE as discard/zero-out. */
+        io_uring_prep_fallocate(sqe, q->cfg.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                off, (off_t)(r->nr_sectors * BLKIF_SECTOR_SIZE));
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- taking requests ---- */
+
+/* Reads the segment list of an indirect request out of its (read-only
+ * mapped) indirect pages into the private copy, then checks it. */
+static int load_indirect(struct blk_queue *q, struct blk_req *req, const char **why)
+{
+    struct tdm_grant_map pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+    int status[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+    unsigned n = req->nr_indirect_pages;
+
+    if (tdm_gnttab_map_batch(q->cfg.gnt, q->cfg.domid, n, req->indirect_grefs, true, pages,
+                             status) != 0) {
+        tdm_gnttab_unmap_batch(q->cfg.gnt, n, pages, NULL);
+        *why = "indirect page not granted";
+        return BLKIF_RSP_ERROR;
+    }
+    for (unsigned s = 0; s < req->nr_segs; s++) {
+        struct blkif_request_segment seg;
+        const char *page = pages[s / BLKIF_SEGS_PER_INDIRECT_FRAME].addr;
+
+        memcpy(&seg, page + (s % BLKIF_SEGS_PER_INDIRECT_FRAME) * sizeof(seg), sizeof(seg));
+        req->seg[s] = (struct blk_seg){ seg.gref, seg.first_sect, seg.last_sect };
+    }
+    tdm_gnttab_unmap_batch(q->cfg.gnt, n, pages, NULL);
+    return blk_check_segments(req, &q->cfg.lim, why);
+}
+
+/* Maps the data pages and builds the iovec. A read writes into the
+ * guest's pages, so it needs a writable grant. */
+static int map_data(struct blk_queue *q, struct inflight *f, const char **why)
+{
+    uint32_t refs[BLK_MAX_SEGS];
+    int status[BLK_MAX_SEGS];
+    unsigned n = f->req.nr_segs;
+    bool ro = f->req.kind != BLK_KIND_READ;
+
+    if (n == 0 || n > BLK_MAX_SEGS)
+        return BLKIF_RSP_ERROR;     /* blk_check_request rules this out */
+    for (unsigned s = 0; s < n; s++)
+        refs[s] = f->req.seg[s].gref;
+    if (tdm_gnttab_map_batch(q->cfg.gnt, q->cfg.domid, n, refs, ro, f->maps, status) != 0) {
+        tdm_gnttab_unmap_batch(q->cfg.gnt, n, f->maps, NULL);
+        memset(f->maps, 0, sizeof(f->maps[0]) * n);
+        *why = ro ? "data page not granted" : "data page not granted writable (read)";
+        return BLKIF_RSP_ERROR;
+    }
+    for (unsigned s = 0; s < n; s++) {
+        const struct blk_seg *sg = &f->req.seg[s];
+
+        f->iov[s].iov_base = (char *)f->maps[s].addr + sg->first * BLKIF_SECTOR_SIZE;
+        f->iov[s].iov_len = (size_t)(sg->last - sg->first + 1) * BLKIF_SECTOR_SIZE;
+    }
+    return BLKIF_RSP_OKAY;
+}
+
+/* Checks and maps request `i`; answers it at once if it is refused. */
+static bool accept_request(struct blk_queue *q, unsigned i, const union blkif_sring_entry *e)
+{
+    struct inflight *f = &q->slots[i];
+    const char *why = NULL;
+    int rc = blk_check_request(e, &q->cfg.lim, &f->req, &why);
+
+    if (rc == BLKIF_RSP_OKAY && f->req.indirect)
+        rc = load_indirect(q, &f->req, &why);
+    if (rc == BLKIF_RSP_OKAY && f->req.nr_segs)
+        rc = map_data(q, f, &why);
+    if (rc != BLKIF_RSP_OKAY) {
+        if (rc == BLKIF_RSP_ERROR)
+            qlog(q, "refused request: %s", why);
+        f->req.nr_segs = 0;
+        respond(q, &f->req, (int16_t)rc);
+        release_slot(q, i);
+        return false;
+    }
+    return true;
+}
+
+static void start_request(struct blk_queue *q, unsigned i)
+{
+    struct inflight *f = &q->slots[i];
+
+    if (f->req.kind == BLK_KIND_DISCARD && f->req.nr_sectors == 0) {
+        respond(q, &f->req, BLKIF_RSP_OKAY);      /* nothing to do */
+        release_slot(q, i);
+        return;
+    }
+    q->inflight++;
+    if (f->req.kind == BLK_KIND_BARRIER)
+        q->exclusive = true;
+    if (submit(q, i) < 0) {
+        qlog(q, "cannot submit to io_uring: %s", strerror(errno));
+        f->status = BLKIF_RSP_ERROR;
+        finish(q, i);
+    }
+}
+
+/* Takes what the ring holds (as far as slots and barriers allow). */
+static bool take_requests(struct blk_queue *q)
+{
+    bool progress = false;
+
+    if (q->parked >= 0 && q->inflight == 0) {
+        unsigned i = (unsigned)q->parked;
+
+        q->parked = -1;             /* the queue drained: run the barrier */
+        start_request(q, i);
+        progress = true;
+    }
+    while (!q->stopping && !q->exclusive && q->parked < 0 && q->nfree) {
+        union blkif_sring_entry e;
+        unsigned i;
+        int got = blk_ring_take(&q->ring, &e);
+
+        if (got < 0) {
+            qlog(q, "%s", "frontend overran the ring; queue stopped taking requests");
+            break;
+        }
+        if (got == 0)
+            break;
+        progress = true;
+        q->st.requests++;
+        i = q->free_slots[--q->nfree];
+        if (!accept_request(q, i, &e))
+            continue;
+        if (q->slots[i].req.kind == BLK_KIND_BARRIER && q->inflight) {
+            q->parked = (int)i;     /* drain first */
+            break;
+        }
+        start_request(q, i);
+    }
+    return progress;
+}
+
+/* ---- completions ---- */
+
+static void complete_part(struct blk_queue *q, unsigned i, unsigned part, int res)
+{
+    struct inflight *f = &q->slots[i];
+    size_t want = (size_t)f->req.nr_sectors * BLKIF_SECTOR_SIZE;
+
+    if (res < 0) {
+        if (res != -ECANCELED)
+            qlog(q, "I/O failed: %s", strerror(-res));
+        f->status = (f->req.kind == BLK_KIND_DISCARD && res == -EOPNOTSUPP)
+                        ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR;
+    } else if (part == PART_DATA && f->req.kind != BLK_KIND_DISCARD && (size_t)res != want) {
+        qlog(q, "%s", "short transfer");           /* e.g. the file shrank */
+        f->status = BLKIF_RSP_ERROR;
+    }
+    if (--f->cqes_left == 0)
+        finish(q, i);
+}
+
+static void arm_read(struct blk_queue *q, int fd, uint64_t *buf, unsigned tag)
+{
+    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
+
+    if (!sqe) {
+        qlog(q, "cannot arm a doorbell read: %s", strerror(errno));
+        return;
+    }
+    io_uring_prep_read(sqe, fd, buf, sizeof(*buf), 0);
+    io_uring_sqe_set_data64(sqe, tdm_uring_tag(tag, 0, 0));
+}
+
+/* Handles every completion there is, in batches. */
+static bool reap(struct blk_queue *q)
+{
+    struct io_uring_cqe *cqes[64];
+    bool progress = false;
+    unsigned n;
+
+    while ((n = io_uring_peek_batch_cqe(&q->uring, cqes, 64)) > 0) {
+        q->st.batches++;
+        for (unsigned k = 0; k < n; k++) {
+            uint64_t ud = io_uring_cqe_get_data64(cqes[k]);
+            int res = cqes[k]->res;
+
+            switch (tdm_uring_tag_of(ud)) {
+            case TAG_REQ:
+                complete_part(q, (unsigned)tdm_uring_index_of(ud), tdm_uring_part_of(ud), res);
+                break;
+            case TAG_KICK:
+                q->st.kicks++;
+                arm_read(q, q->kick_fd, &q->kick_buf, TAG_KICK);
+                break;
+            case TAG_STOP:
+                q->stopping = true;
+                break;
+            }
+        }
+        io_uring_cq_advance(&q->uring, n);
+        progress = true;
+    }
+    return progress;
+}
+
+/* ---- the loop ---- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Spins on the ring and the CQ for up to poll_ns. The window doubles when
+ * polling found work and halves when it did not, so an idle queue sleeps
+ * at once and a busy one avoids the doorbell round trip. */
+static bool adaptive_poll(struct blk_queue *q)
+{
+    uint64_t end;
+
+    if (!q->poll_max_ns)
+        return false;
+    end = now_ns() + q->poll_ns;
+    do {
+        if (blk_ring_has_requests(&q->ring) || io_uring_cq_ready(&q->uring)) {
+            q->poll_ns = q->poll_ns * 2 + 1000 > q->poll_max_ns ? q->poll_max_ns
+                                                                : q->poll_ns * 2 + 1000;
+            return true;
+        }
+        __builtin_ia32_pause();
+    } while (now_ns() < end);
+    q->poll_ns /= 2;
+    return false;
+}
+
+static bool done(const struct blk_queue *q)
+{
+    return q->stopping && q->inflight == 0 && q->parked < 0;
+}
+
+static void *queue_main(void *arg)
+{
+    struct blk_queue *q = arg;
+
+    arm_read(q, q->kick_fd, &q->kick_buf, TAG_KICK);
+    arm_read(q, q->stop_fd, &q->stop_buf, TAG_STOP);
+    while (!done(q)) {
+        bool progress = take_requests(q);
+
+        if (io_uring_sq_ready(&q->uring))
+            io_uring_submit(&q->uring);
+        progress |= reap(q);
+        push_responses(q);
+        if (progress || done(q))
+            continue;
+        if (!q->stopping && adaptive_poll(q))
+            continue;
+        if (!q->stopping && !q->exclusive && q->parked < 0 && blk_ring_final_check(&q->ring))
+            continue;
+        io_uring_submit_and_wait(&q->uring, 1);
+    }
+    push_responses(q);
+    return NULL;
+}
+
+/* ---- setup and teardown ---- */
+
+static int alloc_slots(struct blk_queue *q)
+{
+    q->nslots = RING_SIZE(&q->ring.r);
+    q->slots = calloc(q->nslots, sizeof(*q->slots));
+    q->free_slots = calloc(q->nslots, sizeof(*q->free_slots));
+    if (!q->slots || !q->free_slots)
+        return -1;
+    for (unsigned i = 0; i < q->nslots; i++)
+        q->free_slots[q->nfree++] = q->nslots - 1 - i;
+    return 0;
+}
+
+static void free_queue(struct blk_queue *q)
+{
+    if (q->local_port > 0)
+        tdm_evtchn_unbind(q->cfg.evh, q->local_port);
+    if (q->rmap.base)
+        blk_ringmap_unmap(q->cfg.gnt, &q->rmap);
+    if (q->stop_fd >= 0)
+        close(q->stop_fd);
+    free(q->slots);
+    free(q->free_slots);
+    free(q);
+}
+
+static int setup(struct blk_queue *q, char *err, size_t errlen)
+{
+    const struct blk_queue_config *c = &q->cfg;
+
+    if (blk_ringmap_map(c->gnt, c->domid, c->ring_refs, c->ring_order, &q->rmap, err, errlen) < 0)
+        return -1;
+    blk_ring_attach(&q->ring, q->rmap.base, c->ring_order);
+    if (alloc_slots(q) < 0) {
+        snprintf(err, errlen, "out of memory for %u request slots", q->nslots);
+        return -1;
+    }
+    q->local_port = tdm_evtchn_bind_interdomain(c->evh, c->domid, c->evtchn);
+    if (q->local_port < 0) {
+        snprintf(err, errlen, "binding event channel %u: %s", c->evtchn, tdm_last_error());
+        return -1;
+    }
+    q->kick_fd = tdm_evtchn_port_fd(c->evh, q->local_port);
+    q->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (q->kick_fd < 0 || q->stop_fd < 0) {
+        snprintf(err, errlen, "doorbell fds: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err, size_t errlen)
+{
+    struct blk_queue *q = calloc(1, sizeof(*q));
+    int rc;
+
+    if (!q) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    q->cfg = *cfg;
+    q->stop_fd = -1;
+    q->parked = -1;
+    q->poll_max_ns = cfg->poll_us * 1000u;
+    q->poll_ns = q->poll_max_ns / 2;
+    if (setup(q, err, errlen) < 0) {
+        free_queue(q);
+        return NULL;
+    }
+    rc = tdm_uring_init(&q->uring, 2 * q->nslots + 8);
+    if (rc < 0) {
+        snprintf(err, errlen, "io_uring setup: %s", strerror(-rc));
+        free_queue(q);
+        return NULL;
+    }
+    if (pthread_create(&q->thread, NULL, queue_main, q) != 0) {
+        snprintf(err, errlen, "pthread_create failed");
+        io_uring_queue_exit(&q->uring);
+        free_queue(q);
+        return NULL;
+    }
+    return q;
+}
+
+void blk_queue_stop(struct blk_queue *q, struct blk_queue_stats *stats)
+{
+    const uint64_t one = 1;
+
+    if (!q)
+        return;
+    if (write(q->stop_fd, &one, sizeof(one)) != sizeof(one))
+        qlog(q, "stop: %s", strerror(errno));
+    pthread_join(q->thread, NULL);
+    if (stats)
+        *stats = q->st;
+    io_uring_queue_exit(&q->uring);   /* cancels the doorbell reads */
+    free_queue(q);
+}

@@ -1,0 +1,49 @@
+/* One queue of a virtual block device: a shared ring, its event channel,
+ * and an io_uring that does all the I/O, served by a thread of its own.
+ *
+ * Per request: copy out of the ring, check (blk_request.c), map the
+ * granted pages through the dom0 grant library (a read maps them
+ * writable, a write read-only), submit readv/writev/fsync/fallocate
+ * straight on those pages, and on completion unmap, respond, and notify
+ * the frontend only if it asked (rsp_event). The kick eventfd is read
+ * through the same io_uring; before sleeping the queue polls the ring
+ * for a short, adaptive while. */
+#ifndef TANDEM_BLKBACK_QUEUE_H
+#define TANDEM_BLKBACK_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "blk_request.h"
+#include "blk_ringmap.h"
+#include "tdm_evtchn.h"
+#include "tdm_gnttab.h"
+
+struct blk_queue_config {
+    unsigned domid;
+    unsigned index;                /* queue number (for messages) */
+    const char *name;              /* device name for messages */
+    int fd;                        /* backing store */
+    struct blk_limits lim;
+    struct tdm_gnttab *gnt;
+    struct tdm_evtchn *evh;
+    uint32_t ring_refs[BLK_MAX_RING_PAGES];
+    unsigned ring_order;
+    uint32_t evtchn;               /* the frontend's port */
+    unsigned poll_us;              /* adaptive poll ceiling; 0: never poll */
+};
+
+struct blk_queue_stats {
+    uint64_t requests, refused, kicks, notifies, batches;
+};
+
+struct blk_queue;
+
+/* Maps the ring, binds the event channel, starts the thread. NULL with a
+ * message in err on failure (nothing left mapped or bound). */
+struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err, size_t errlen);
+
+/* Stops taking requests, completes and answers everything in flight,
+ * then unbinds, unmaps and frees. */
+void blk_queue_stop(struct blk_queue *q, struct blk_queue_stats *stats);
+
+#endif
