@@ -7,12 +7,14 @@ VMM_BIN       := $(BUILD)/bin/tandem-vmm
 # xenstore registration uses libxenstore (xenstore/lib), linked statically.
 VMM_XSLIB     := $(BUILD)/lib/libxenstore.a
 VMM_LIBS      := $(VMM_XSLIB) -lfdt
+# Event delivery is dom0/evtchn's 2-level code, shared with the services.
+VMM_EVTCHN_2L := $(BUILD)/obj/dom0/evtchn/evtchn_2l.o
 
-$(VMM_OBJS): CFLAGS += -Ihypervisor/vmm
+$(VMM_OBJS): CFLAGS += -Ihypervisor/vmm -Idom0/evtchn
 $(BUILD)/obj/hypervisor/vmm/xs_domain.o: CFLAGS += -I$(BUILD)/include
 $(BUILD)/obj/hypervisor/vmm/xs_domain.o: | $(BUILD)/include/xenstore.h
 
-$(VMM_BIN): $(VMM_OBJS) $(VMM_XSLIB)
+$(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS)
 
@@ -21,7 +23,7 @@ ALL_BINS += $(VMM_BIN)
 # Unit tests (Check): loader, FDT builder, hypercall argument checks.
 VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
-$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_XSLIB)
+$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evtchn_2l.h"
 #include "guest_mem.h"
 #include "hypercall.h"
 #include "vmm.h"
@@ -33,17 +34,18 @@ static void wake_pollers(struct vm *vm)
     pthread_mutex_unlock(&vm->poll_lock);
 }
 
-static void upcall(struct vm *vm, struct vcpu *v, unsigned int word)
+/* The upcall interrupt: an MSI to the vCPU's LAPIC with its vector. */
+static void signal_vcpu(struct vm *vm, struct vcpu *v)
 {
-    struct vcpu_info *vi = vcpu_info_ptr(vm, v);
-    if (!vi)
-        return;
-    __atomic_fetch_or(&vi->evtchn_pending_sel, 1UL << word, __ATOMIC_SEQ_CST);
-    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
-        return; /* an upcall is already on its way */ /* an upcall is already on its way */
     uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
     if (vec && vm_signal_msi(vm, (unsigned int)v->id, vec))
         vm->dropped_events++;
+}
+
+static struct vcpu *port_vcpu(struct vm *vm, evtchn_port_t port)
+{
+    uint32_t target = vm->ports[port].vcpu;
+    return &vm->vcpus[target < vm->nr_vcpus ? target : 0];
 }
 
 /*
@@ -67,13 +69,14 @@ void evtchn_raise(struct vm *vm, evtchn_port_t port)
         vm->dropped_events++;
         return;
     }
-    unsigned int word = port / 64;
-    xen_ulong_t bit = 1UL << (port % 64);
-    if (!(__atomic_fetch_or(&si->evtchn_pending[word], bit, __ATOMIC_SEQ_CST) & bit) &&
-        !(__atomic_load_n(&si->evtchn_mask[word], __ATOMIC_SEQ_CST) & bit)) {
-        uint32_t target = vm->ports[port].vcpu;
-        upcall(vm, &vm->vcpus[target < vm->nr_vcpus ? target : 0], word);
-    }
+    /* The 2-level steps are dom0/evtchn/evtchn_2l.c, shared with every
+     * dom0 service so that all raise events the same way. */
+    struct vcpu *v = port_vcpu(vm, port);
+    struct vcpu_info *vi = vcpu_info_ptr(vm, v);
+    if (!vi)
+        vm->dropped_events++;
+    else if (evtchn_2l_set_pending(si, vi, port))
+        signal_vcpu(vm, v);
     wake_pollers(vm);
 }
 
@@ -308,13 +311,10 @@ static long op_unmask(struct vcpu *v, evtchn_port_t port)
     struct shared_info *si = shared_info_ptr(vm);
     if (port == 0 || port >= VMM_NR_PORTS || !si)
         return -EINVAL;
-    unsigned int word = port / 64;
-    xen_ulong_t bit = 1UL << (port % 64);
-    __atomic_fetch_and(&si->evtchn_mask[word], ~bit, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&si->evtchn_pending[word], __ATOMIC_SEQ_CST) & bit) {
-        uint32_t target = vm->ports[port].vcpu;
-        upcall(vm, &vm->vcpus[target < vm->nr_vcpus ? target : 0], word);
-    }
+    struct vcpu *t = port_vcpu(vm, port);
+    struct vcpu_info *vi = vcpu_info_ptr(vm, t);
+    if (vi && evtchn_2l_unmask(si, vi, port))
+        signal_vcpu(vm, t);
     return 0;
 }
 
