@@ -17,9 +17,29 @@ static uint64_t clock_ns(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The guest's own formula: ((tsc delta << shift) * mul) >> 32. */
+static uint64_t tsc_delta_ns(struct vm *vm, uint64_t delta)
+{
+    int s = vm->tsc_shift;
+    delta = s >= 0 ? delta << s : delta >> -s;
+    return (uint64_t)(((unsigned __int128)delta * vm->tsc_mul) >> 32);
+}
+
+/*
+ * System time exactly as the guest computes it from its vcpu_time_info, so
+ * deadlines the guest gives us mean the same instant to both sides, however
+ * CLOCK_MONOTONIC is slewed. Host clocks are only used for relative waits.
+ */
 uint64_t pvclock_now(struct vm *vm)
 {
-    return clock_ns(CLOCK_MONOTONIC) - vm->boot_ns;
+    uint64_t tsc = __builtin_ia32_rdtsc();
+    return vm->ref_ns + (tsc > vm->ref_tsc ? tsc_delta_ns(vm, tsc - vm->ref_tsc) : 0);
+}
+
+uint64_t pvclock_to_monotonic(struct vm *vm, uint64_t system_ns)
+{
+    uint64_t now = pvclock_now(vm), mono = clock_ns(CLOCK_MONOTONIC);
+    return system_ns > now ? mono + (system_ns - now) : mono;
 }
 
 /* ns = ((tsc << shift) * mul) >> 32, shift may be negative. */

@@ -49,7 +49,7 @@ static long do_poll(struct vcpu *v, uint64_t arg)
             pthread_cond_wait(&vm->poll_cond, &vm->poll_lock);
             continue;
         }
-        uint64_t abs = vm->boot_ns + sp.timeout;
+        uint64_t abs = pvclock_to_monotonic(vm, sp.timeout);
         struct timespec ts = { (time_t)(abs / 1000000000ULL), (long)(abs % 1000000000ULL) };
         pthread_cond_timedwait(&vm->poll_cond, &vm->poll_lock, &ts);
     }

@@ -35,10 +35,10 @@ long timer_set_singleshot(struct vcpu *v, uint64_t deadline_ns)
     struct itimerspec its;
     memset(&its, 0, sizeof(its));
     if (deadline_ns) {
-        uint64_t abs = v->vm->boot_ns + deadline_ns;
-        if (abs < deadline_ns) /* overflow: effectively never */
+        uint64_t abs = pvclock_to_monotonic(v->vm, deadline_ns);
+        if (abs > UINT64_MAX / 2) /* absurdly far: effectively never */
             abs = UINT64_MAX / 2;
-        its.it_value = ns_to_ts(abs);
+        its.it_value = ns_to_ts(abs ? abs : 1);
     }
     return timerfd_settime(v->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ? -EINVAL : 0;
 }

@@ -143,6 +143,8 @@ const char *vm_state_name(struct vm *vm);
 /* pvclock.c */
 void pvclock_init(struct vm *vm);
 uint64_t pvclock_now(struct vm *vm);
+/* CLOCK_MONOTONIC instant of a guest system time (now if in the past). */
+uint64_t pvclock_to_monotonic(struct vm *vm, uint64_t system_ns);
 void pvclock_update_vcpu(struct vm *vm, struct vcpu *v);
 void pvclock_update_wallclock(struct vm *vm);
 
