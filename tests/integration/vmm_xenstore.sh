@@ -52,7 +52,10 @@ else
     fail vmm_xenstore_perms "domain dir '$p_dom' (want n0,r4), control/shutdown '$p_shut' (want n4), name '$p_name'"
 fi
 
-"$BIN/xenstore-write" $D/control/shutdown poweroff
+# A dom0 console service binds port 2 (docs/control-socket.md) and asks for
+# the poweroff itself: the guest's console doorbell reaches its eventfd.
+python3 "$ROOT/hypervisor/tests/evtchn_bind_check.py" "$TMP/run/dom4.ctl" $((64 << 20)) \
+    "$BIN/xenstore-write" 4
 deadline=$((SECONDS + 20))
 while kill -0 $VPID 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
 if kill -0 $VPID 2>/dev/null; then
