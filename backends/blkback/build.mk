@@ -27,17 +27,13 @@ $(BUILD)/obj/tests/unit/blkback_%.o: CFLAGS += $(BLKBACK_INC)
 $(BUILD)/obj/tests/unit/blkback_%.o: | $(BUILD)/include/xenstore.h
 
 $(BUILD)/tests/unit/blkback_request: $(BUILD)/obj/tests/unit/blkback_request.o \
-        $(BUILD)/obj/backends/blkback/blk_request.o
+        $(BUILD)/obj/backends/blkback/blk_request.o $(BUILD)/obj/backends/blkback/blk_frontend.o \
+        $(BUILD)/lib/libxenstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/blkback_ring: $(BUILD)/obj/tests/unit/blkback_ring.o \
         $(BUILD)/obj/backends/blkback/blk_ring.o
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
-
-$(BUILD)/tests/unit/blkback_frontend: $(BUILD)/obj/tests/unit/blkback_frontend.o \
-        $(BUILD)/obj/backends/blkback/blk_frontend.o $(BUILD)/lib/libxenstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
@@ -51,7 +47,7 @@ $(BUILD)/tests/unit/blkback_e2e: $(BLKBACK_E2E_OBJS) $(BUILD)/lib/libxenstore.a 
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CHECK_LIBS)
 
 UNIT_TESTS += $(BUILD)/tests/unit/blkback_request $(BUILD)/tests/unit/blkback_ring \
-              $(BUILD)/tests/unit/blkback_frontend $(BUILD)/tests/unit/blkback_e2e
+              $(BUILD)/tests/unit/blkback_e2e
 
 # libFuzzer target: request validation on arbitrary ring entries.
 BLKIF_FUZZ_SRCS := tests/fuzz/blkif_fuzz.c backends/blkback/blk_request.c
