@@ -42,3 +42,13 @@ $(VMM_HOSTSPIN): $(BUILD)/obj/hypervisor/tests/hostspin.o
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(LDFLAGS)
 ALL_BINS += $(VMM_HOSTSPIN)
+
+# A C test guest: the arch layer (frontends/build.mk's objects) with its own
+# kernel_main exercising block/poll/timers/channels from inside the guest.
+VMM_SCHED_GUEST := $(BUILD)/guest/vmm-ctest-sched.elf
+$(VMM_SCHED_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/sched_main.o $(GUEST_ARCH_OBJS) $(GUEST_LDS)
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(GUEST_LDS) \
+		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ \
+		$(filter %.o,$^) $(GUEST_LIBFDT) -lgcc
+ALL_BINS += $(VMM_SCHED_GUEST)

@@ -313,8 +313,18 @@ static long op_unmask(struct vcpu *v, evtchn_port_t port)
         return -EINVAL;
     struct vcpu *t = port_vcpu(vm, port);
     struct vcpu_info *vi = vcpu_info_ptr(vm, t);
-    if (vi && evtchn_2l_unmask(si, vi, port))
+    if (!vi)
+        return 0;
+    if (evtchn_2l_unmask(si, vi, port)) {
         signal_vcpu(vm, t);
+    } else if (evtchn_2l_is_pending(si, port) && !evtchn_2l_is_masked(si, port)) {
+        /* The guest cleared the mask itself before asking (as Linux HVM
+         * guests do): deliver what arrived while it was masked. */
+        xen_ulong_t sel = 1UL << (port / EVTCHN_2L_BITS_PER_WORD);
+        if (!(__atomic_fetch_or(&vi->evtchn_pending_sel, sel, __ATOMIC_SEQ_CST) & sel) &&
+            !__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+            signal_vcpu(vm, t);
+    }
     return 0;
 }
 

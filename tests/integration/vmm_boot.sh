@@ -43,6 +43,16 @@ if [ "$RC" != 0 ]; then
 fi
 check vmm_timer_plain 0 '^timer: ok'
 
+# Scheduling and event hypercalls from inside a guest (hypervisor/testguest/
+# sched_main.c): block, poll, periodic timer, IPI, loopback channels, unmask.
+SCHED=$GUESTDIR/vmm-ctest-sched.elf
+if need_file vmm_sched "$SCHED"; then
+    run_vmm vmm_sched 60 --kernel "$SCHED"
+    check vmm_sched 0 '^sched-test: ok'
+    run_vmm vmm_sched_plain 120 --kernel "$SCHED" --cpu-mode=plain
+    check vmm_sched_plain 0 '^sched-test: ok'
+fi
+
 run_vmm vmm_crash 30 --kernel "$GUEST" --cmdline app=crash
 check vmm_crash 5 '^rip [0-9a-f]{16}'
 
