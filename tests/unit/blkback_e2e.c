@@ -1,0 +1,744 @@
+/* tandem-blkback end to end: the real daemon ($TANDEM_BIN/tandem-blkback)
+ * against a real xenstored (both started in a temporary directory and
+ * stopped by pid), the fake VMM control socket of the dom0 library tests,
+ * and a fake blkfront (blkback_fakefront.c) playing domain 3 with a real
+ * backing file. Checks the handshake and published keys, data against
+ * the file for read/write/flush/barrier/discard/indirect, multi-queue
+ * multi-page rings, hostile requests mixed with good ones on one ring, a
+ * read-only device, backend close on SIGTERM, and SIGKILL + restart with
+ * the frontend resubmitting what was in flight. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blkback_fakefront.h"
+
+#define DISK_SECTORS 8192u          /* 4 MiB backing file */
+#define WAIT_MS 5000
+
+static char dir[64], sock[128], disk[128], rodisk[128];
+static pid_t xsd_pid, blk_pid;
+static struct fake_vmm *vmm;
+static struct xs_handle *xs;
+static int disk_fd;
+static struct ff F;
+
+/* ---- processes ---- */
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts `exe args` with stdout+stderr to dir/<log>; it dies with us. */
+static pid_t spawn(const char *log, char *const argv[])
+{
+    char path[160];
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, log);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* no orphan if the test dies */
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static bool can_connect(void)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok;
+
+    snprintf(a.sun_path, sizeof(a.sun_path), "%.100s", sock);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static const char *bin_dir(void)
+{
+    const char *b = getenv("TANDEM_BIN");
+
+    return b ? b : "build/bin";
+}
+
+static void start_xenstored(void)
+{
+    char exe[256];
+    char *argv[] = { exe, "--foreground", "--socket", sock, NULL };
+    long deadline = now_ms() + WAIT_MS;
+
+    snprintf(exe, sizeof(exe), "%s/xenstored", bin_dir());
+    ck_assert_msg(access(exe, X_OK) == 0, "no %s (build it first)", exe);
+    xsd_pid = spawn("xenstored.log", argv);
+    while (!can_connect()) {
+        struct pollfd none;
+        int st;
+
+        ck_assert_msg(waitpid(xsd_pid, &st, WNOHANG) == 0, "xenstored exited");
+        ck_assert_msg(now_ms() < deadline, "xenstored not listening on %s", sock);
+        poll(&none, 0, 5);          /* interval between connection attempts */
+    }
+    setenv("XENSTORED_PATH", sock, 1);
+}
+
+static void start_blkback(void)
+{
+    char exe[256];
+    char *argv[] = { exe, NULL };
+
+    snprintf(exe, sizeof(exe), "%s/tandem-blkback", bin_dir());
+    ck_assert_msg(access(exe, X_OK) == 0, "no %s (build it first)", exe);
+    setenv("TANDEM_RUNDIR", fake_vmm_run_dir(vmm), 1);
+    blk_pid = spawn("blkback.log", argv);
+}
+
+/* Stops a child by pid; returns its wait status. */
+static int stop(pid_t *pid, int sig)
+{
+    int st = -1;
+
+    if (*pid > 0) {
+        kill(*pid, sig);
+        waitpid(*pid, &st, 0);
+        *pid = 0;
+    }
+    return st;
+}
+
+static void cleanup(void)
+{
+    char path[160];
+
+    stop(&blk_pid, SIGKILL);
+    if (xs)
+        xs_close(xs);
+    xs = NULL;
+    stop(&xsd_pid, SIGTERM);
+    if (vmm)
+        fake_vmm_stop(vmm);
+    vmm = NULL;
+    if (disk_fd > 0)
+        close(disk_fd);
+    disk_fd = 0;
+    if (!dir[0])
+        return;
+    unlink(disk);
+    unlink(rodisk);
+    unlink(sock);
+    snprintf(path, sizeof(path), "%s/xenstored.log", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/blkback.log", dir);
+    if (getenv("BLKBACK_TEST_LOG"))                 /* keep the daemon's log on request */
+        fprintf(stderr, "blkback log kept: %s\n", path);
+    else
+        unlink(path);
+    rmdir(dir);
+    dir[0] = '\0';
+}
+
+/* Byte o of the initial disk image. */
+static uint8_t pattern(uint64_t o)
+{
+    return (uint8_t)(o * 7 + (o >> 9) * 13 + 1);
+}
+
+static void make_disk(const char *path)
+{
+    static uint8_t buf[DISK_SECTORS * 512];
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    for (uint64_t o = 0; o < sizeof(buf); o++)
+        buf[o] = pattern(o);
+    ck_assert_int_eq(pwrite(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+    close(fd);
+}
+
+static void setup(void)
+{
+    struct fake_vmm_config cfg = { .domid = 3, .nr_grant_frames = 4 };
+
+    atexit(cleanup);                /* a failed check exits the test process */
+    snprintf(dir, sizeof(dir), "/tmp/tandem-blkback.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sock, sizeof(sock), "%s/xs.sock", dir);
+    snprintf(disk, sizeof(disk), "%s/disk.img", dir);
+    snprintf(rodisk, sizeof(rodisk), "%s/ro.img", dir);
+    make_disk(disk);
+    make_disk(rodisk);
+    disk_fd = open(disk, O_RDWR);
+    start_xenstored();
+    xs = xs_open(0);
+    ck_assert_ptr_nonnull(xs);
+    vmm = fake_vmm_start(&cfg);
+    start_blkback();
+}
+
+static void teardown(void)
+{
+    cleanup();
+}
+
+/* ---- request helpers ---- */
+
+struct seg { unsigned frame; uint32_t ref; uint8_t first, last; };
+
+/* A read/write/flush/barrier with `n` whole-page segments on fresh pages. */
+static struct blkif_request rw_req(uint8_t op, uint64_t id, uint64_t sector, unsigned n,
+                                   struct seg *segs, bool readonly_grant)
+{
+    struct blkif_request r = { .operation = op, .nr_segments = (uint8_t)n, .id = id,
+                               .sector_number = sector };
+
+    for (unsigned i = 0; i < n && i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
+        segs[i].frame = ff_page(&F);
+        segs[i].ref = ff_grant(&F, segs[i].frame, readonly_grant);
+        segs[i].first = 0;
+        segs[i].last = 7;
+        r.seg[i] = (struct blkif_request_segment){ segs[i].ref, 0, 7 };
+    }
+    return r;
+}
+
+static void fill(unsigned frame, uint8_t seed)
+{
+    uint8_t *p = ff_addr(&F, frame);
+
+    for (unsigned i = 0; i < 4096; i++)
+        p[i] = (uint8_t)(seed * 31 + i * 3);
+}
+
+static bool page_is(unsigned frame, uint8_t seed)
+{
+    uint8_t *p = ff_addr(&F, frame);
+
+    for (unsigned i = 0; i < 4096; i++)
+        if (p[i] != (uint8_t)(seed * 31 + i * 3))
+            return false;
+    return true;
+}
+
+static bool file_has(uint64_t sector, unsigned frame, uint8_t seed)
+{
+    uint8_t buf[4096];
+
+    (void)frame;
+    if (pread(disk_fd, buf, sizeof(buf), (off_t)(sector * 512)) != sizeof(buf))
+        return false;
+    for (unsigned i = 0; i < 4096; i++)
+        if (buf[i] != (uint8_t)(seed * 31 + i * 3))
+            return false;
+    return true;
+}
+
+static bool page_matches_disk(unsigned frame, uint64_t sector)
+{
+    uint8_t *p = ff_addr(&F, frame);
+
+    for (unsigned i = 0; i < 4096; i++)
+        if (p[i] != pattern(sector * 512 + i))
+            return false;
+    return true;
+}
+
+static void submit(unsigned q, const void *req, size_t len)
+{
+    ff_put(&F, q, req, len);
+    ff_push(&F, q);
+}
+
+static struct blkif_response one_response(unsigned q)
+{
+    struct blkif_response rsp = { 0 };
+
+    ck_assert_msg(ff_collect(&F, q, &rsp, 1, WAIT_MS) == 1, "%s", ff_error());
+    return rsp;
+}
+
+static void connect_dev(unsigned devid, const char *path, const char *mode, unsigned nq,
+                        unsigned order, unsigned port)
+{
+    ck_assert(ff_create(&F, vmm, xs, devid, path, mode));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "InitWait: %s", ff_error());
+    ck_assert_msg(ff_connect(&F, nq, order, port), "connect: %s", ff_error());
+}
+
+static void expect_present(const char *key)
+{
+    char *v = ff_backend_key(&F, key);
+
+    ck_assert_msg(v != NULL && v[0], "backend key %s missing", key);
+    free(v);
+}
+
+static void expect_key(const char *key, const char *want)
+{
+    char *v = ff_backend_key(&F, key);
+
+    ck_assert_msg(v != NULL, "backend key %s missing", key);
+    ck_assert_str_eq(v, want);
+    free(v);
+}
+
+/* ---- tests ---- */
+
+START_TEST(handshake_and_keys)
+{
+    struct blkif_request r;
+    struct seg s[1];
+    struct blkif_response rsp;
+    char sectors[32];
+
+    ck_assert(ff_create(&F, vmm, xs, 1, disk, "w"));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "InitWait: %s", ff_error());
+    snprintf(sectors, sizeof(sectors), "%u", DISK_SECTORS);
+    expect_key("sectors", sectors);
+    expect_key("sector-size", "512");
+    expect_key("info", "0");
+    expect_key("feature-flush-cache", "1");
+    expect_key("feature-barrier", "1");
+    expect_key("feature-discard", "1");
+    expect_key("discard-alignment", "0");
+    expect_key("feature-persistent", "0");
+    expect_key("feature-max-indirect-segments", "256");
+    expect_key("multi-queue-max-queues", "4");
+    expect_key("max-ring-page-order", "4");
+    expect_present("physical-sector-size");
+    expect_present("discard-granularity");
+    ck_assert_msg(ff_connect(&F, 1, 0, 10), "connect: %s", ff_error());
+
+    r = rw_req(BLKIF_OP_READ, 1, 40, 1, s, false);
+    submit(0, &r, sizeof(r));
+    rsp = one_response(0);
+    ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 40));
+    ck_assert(ff_end_access(&F, s[0].ref));          /* unmapped before the response */
+
+    /* Frontend closes, the ring's grant is released; then reconnects. */
+    ck_assert_msg(ff_close(&F), "close: %s", ff_error());
+    ck_assert(ff_end_access(&F, F.q[0].ring_refs[0]));
+    ck_assert(ff_set_state(&F, 1));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "InitWait again: %s", ff_error());
+    ck_assert_msg(ff_connect(&F, 1, 0, 11), "reconnect: %s", ff_error());
+    r = rw_req(BLKIF_OP_READ, 2, 80, 1, s, false);
+    submit(0, &r, sizeof(r));
+    rsp = one_response(0);
+    ck_assert_uint_eq(rsp.id, 2);
+    ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 80));
+}
+END_TEST
+
+START_TEST(data_paths)
+{
+    struct seg s[11];
+    struct blkif_request r;
+    struct blkif_response rsp;
+    struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .id = 5,
+                                       .sector_number = 1024, .nr_sectors = 64 };
+    uint8_t buf[64 * 512];
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    /* write 11 pages, check the file */
+    r = rw_req(BLKIF_OP_WRITE, 1, 200, 11, s, true);
+    for (unsigned i = 0; i < 11; i++)
+        fill(s[i].frame, (uint8_t)(i + 1));
+    submit(0, &r, sizeof(r));
+    rsp = one_response(0);
+    ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+    ck_assert_uint_eq(rsp.operation, BLKIF_OP_WRITE);
+    for (unsigned i = 0; i < 11; i++) {
+        ck_assert_msg(file_has(200 + 8 * i, s[i].frame, (uint8_t)(i + 1)), "page %u", i);
+        ck_assert(ff_end_access(&F, s[i].ref));
+    }
+    /* read them back into fresh pages */
+    r = rw_req(BLKIF_OP_READ, 2, 200, 11, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    for (unsigned i = 0; i < 11; i++)
+        ck_assert(page_is(s[i].frame, (uint8_t)(i + 1)));
+    /* a partial segment: sectors 2..5 of a page */
+    r = rw_req(BLKIF_OP_READ, 3, 3000, 1, s, false);
+    r.seg[0].first_sect = 2;
+    r.seg[0].last_sect = 5;
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    for (unsigned i = 0; i < 4096; i++) {
+        uint8_t want = i >= 1024 && i < 3072 ? pattern(3000 * 512 + i - 1024) : 0;
+
+        ck_assert_uint_eq(ff_addr(&F, s[0].frame)[i], want);
+    }
+    /* flush alone, flush with data, barrier with data */
+    r = rw_req(BLKIF_OP_FLUSH_DISKCACHE, 4, 0, 0, s, true);
+    submit(0, &r, sizeof(r));
+    rsp = one_response(0);
+    ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+    ck_assert_uint_eq(rsp.operation, BLKIF_OP_FLUSH_DISKCACHE);
+    r = rw_req(BLKIF_OP_FLUSH_DISKCACHE, 6, 4000, 2, s, true);
+    fill(s[0].frame, 40);
+    fill(s[1].frame, 41);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(file_has(4000, 0, 40) && file_has(4008, 0, 41));
+    r = rw_req(BLKIF_OP_WRITE_BARRIER, 7, 5000, 1, s, true);
+    fill(s[0].frame, 50);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(file_has(5000, 0, 50));
+    /* discard: the range reads back as zeroes */
+    submit(0, &d, sizeof(d));
+    rsp = one_response(0);
+    ck_assert_uint_eq(rsp.id, 5);
+    ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+    ck_assert_int_eq(pread(disk_fd, buf, sizeof(buf), 1024 * 512), (ssize_t)sizeof(buf));
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        ck_assert_uint_eq(buf[i], 0);
+    ck_assert_int_eq(pread(disk_fd, buf, 512, 1088 * 512), 512);
+    ck_assert_uint_eq(buf[0], pattern(1088 * 512));  /* not beyond the range */
+}
+END_TEST
+
+/* 256 segments through one indirect page: write, then read back. */
+START_TEST(indirect_requests)
+{
+    struct blkif_request_indirect ind = { .operation = BLKIF_OP_INDIRECT,
+                                          .indirect_op = BLKIF_OP_WRITE, .nr_segments = 64,
+                                          .id = 77, .sector_number = 2048 };
+    struct blkif_request_segment *list;
+    unsigned frames[64], ipage;
+    struct blkif_response rsp;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    ipage = ff_page(&F);
+    list = (struct blkif_request_segment *)ff_addr(&F, ipage);
+    for (unsigned i = 0; i < 64; i++) {
+        frames[i] = ff_page(&F);
+        fill(frames[i], (uint8_t)(100 + i));
+        list[i] = (struct blkif_request_segment){ ff_grant(&F, frames[i], true), 0, 7 };
+    }
+    ind.indirect_grefs[0] = ff_grant(&F, ipage, true);
+    submit(0, &ind, sizeof(ind));
+    rsp = one_response(0);
+    ck_assert_uint_eq(rsp.id, 77);
+    ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+    ck_assert_uint_eq(rsp.operation, BLKIF_OP_WRITE);
+    for (unsigned i = 0; i < 64; i++)
+        ck_assert_msg(file_has(2048 + 8 * i, 0, (uint8_t)(100 + i)), "page %u", i);
+    ck_assert(ff_end_access(&F, ind.indirect_grefs[0]));
+    /* read back */
+    for (unsigned i = 0; i < 64; i++) {
+        frames[i] = ff_page(&F);
+        list[i].gref = ff_grant(&F, frames[i], false);
+    }
+    ind.indirect_op = BLKIF_OP_READ;
+    ind.id = 78;
+    ind.indirect_grefs[0] = ff_grant(&F, ipage, true);
+    submit(0, &ind, sizeof(ind));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    for (unsigned i = 0; i < 64; i++)
+        ck_assert(page_is(frames[i], (uint8_t)(100 + i)));
+    /* a bad segment inside the indirect page */
+    list[10].last_sect = 9;
+    ind.id = 79;
+    ind.indirect_grefs[0] = ff_grant(&F, ipage, true);
+    submit(0, &ind, sizeof(ind));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_ERROR);
+}
+END_TEST
+
+/* Two queues with 4-page rings (128 slots each). */
+START_TEST(multi_queue_multi_page)
+{
+    struct seg s[1];
+    struct blkif_request r;
+    struct blkif_response rsp[100];
+
+    connect_dev(1, disk, "w", 2, 2, 10);
+    ck_assert_uint_eq(RING_SIZE(&F.q[0].ring), 128);
+    for (unsigned q = 0; q < 2; q++) {
+        unsigned frames[100];
+
+        for (unsigned i = 0; i < 100; i++) {
+            r = rw_req(BLKIF_OP_READ, i, 8 * i + q * 800, 1, s, false);
+            frames[i] = s[0].frame;
+            ff_put(&F, q, &r, sizeof(r));
+        }
+        ff_push(&F, q);
+        ck_assert_msg(ff_collect(&F, q, rsp, 100, WAIT_MS) == 100, "%s", ff_error());
+        for (unsigned i = 0; i < 100; i++) {
+            ck_assert_int_eq(rsp[i].status, BLKIF_RSP_OKAY);
+            ck_assert(page_matches_disk(frames[rsp[i].id], 8 * rsp[i].id + q * 800));
+        }
+    }
+}
+END_TEST
+
+/* Every hostile case on one ring, between well-formed requests that
+ * must still complete with the right data; the daemon stays up. */
+START_TEST(hostile_requests)
+{
+    enum { GOOD = 0, ERR = 1, NOSUP = 2 };
+    struct { struct blkif_request r; int expect; unsigned frame; uint64_t sector; } c[16];
+    struct blkif_response rsp[16];
+    struct seg s[11];
+    unsigned n = 0;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+#define ADD(req, exp) do { c[n].r = (req); c[n].r.id = n; c[n].expect = (exp); \
+                           c[n].frame = s[0].frame; c[n].sector = c[n].r.sector_number; n++; } while (0)
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 1, s, false), GOOD);
+    ADD(rw_req(BLKIF_OP_RESERVED_1, 0, 8, 1, s, false), NOSUP);
+    ADD(rw_req(77, 0, 8, 1, s, false), NOSUP);
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 0, s, false), ERR);                 /* 0 segments */
+    ADD(rw_req(BLKIF_OP_WRITE, 0, 8, 11, s, true), ERR);                /* 12 segments */
+    c[n - 1].r.nr_segments = 12;
+    ADD(rw_req(BLKIF_OP_READ, 0, 16, 1, s, false), GOOD);
+    ADD(rw_req(BLKIF_OP_READ, 0, DISK_SECTORS - 4, 1, s, false), ERR);  /* past the end */
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 1, s, false), ERR);                 /* never granted */
+    c[n - 1].r.seg[0].gref = ff_ungranted_ref(&F);
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 1, s, false), ERR);                 /* beyond the table */
+    c[n - 1].r.seg[0].gref = 1u << 30;
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 1, s, true), ERR);                  /* read into r/o grant */
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 1, s, false), ERR);                 /* first > last */
+    c[n - 1].r.seg[0].first_sect = 6;
+    c[n - 1].r.seg[0].last_sect = 2;
+    ADD(rw_req(BLKIF_OP_READ, 0, 8, 1, s, false), ERR);                 /* last > 7 */
+    c[n - 1].r.seg[0].last_sect = 8;
+    ADD(rw_req(BLKIF_OP_READ, 0, 24, 1, s, false), GOOD);
+#undef ADD
+    for (unsigned i = 0; i < n; i++)
+        ff_put(&F, 0, &c[i].r, sizeof(c[i].r));
+    ff_push(&F, 0);
+    ck_assert_msg(ff_collect(&F, 0, rsp, n, WAIT_MS) == n, "%s", ff_error());
+    for (unsigned i = 0; i < n; i++) {
+        unsigned id = (unsigned)rsp[i].id;
+        int want = c[id].expect == GOOD ? BLKIF_RSP_OKAY
+                 : c[id].expect == ERR ? BLKIF_RSP_ERROR : BLKIF_RSP_EOPNOTSUPP;
+
+        ck_assert_uint_lt(id, n);
+        ck_assert_msg(rsp[i].status == want, "request %u: status %d, want %d", id,
+                      rsp[i].status, want);
+        if (c[id].expect == GOOD)
+            ck_assert(page_matches_disk(c[id].frame, c[id].sector));
+    }
+    /* the read-only grant was not written and is released */
+    ck_assert_uint_eq(ff_addr(&F, c[9].frame)[0], 0);
+    ck_assert(ff_end_access(&F, c[9].r.seg[0].gref));
+    ck_assert_int_eq(kill(blk_pid, 0), 0);
+    expect_key("state", "4");
+}
+END_TEST
+
+START_TEST(read_only_device)
+{
+    struct seg s[1];
+    struct blkif_request r;
+    struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .id = 3,
+                                       .sector_number = 0, .nr_sectors = 8 };
+    struct blkif_response rsp;
+    int fd = open(rodisk, O_RDONLY);
+    uint8_t b;
+
+    connect_dev(2, rodisk, "r", 1, 0, 20);
+    expect_key("info", "4");
+    expect_key("feature-discard", "0");
+    r = rw_req(BLKIF_OP_WRITE, 1, 0, 1, s, true);
+    fill(s[0].frame, 9);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_ERROR);
+    submit(0, &d, sizeof(d));
+    rsp = one_response(0);
+    ck_assert_int_ne(rsp.status, BLKIF_RSP_OKAY);
+    r = rw_req(BLKIF_OP_READ, 2, 0, 1, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 0));
+    ck_assert_int_eq(pread(fd, &b, 1, 0), 1);
+    ck_assert_uint_eq(b, pattern(0));               /* the file is untouched */
+    close(fd);
+}
+END_TEST
+
+START_TEST(bad_frontend_protocol)
+{
+    char *err;
+
+    ck_assert(ff_create(&F, vmm, xs, 1, disk, "w"));
+    ck_assert(ff_wait_backend(&F, 2, WAIT_MS));
+    F.protocol = "x86_32-abi";      /* 32-bit layouts are not implemented */
+    ck_assert(ff_publish(&F, 1, 0, 10));
+    ck_assert_msg(ff_wait_backend(&F, 6, WAIT_MS), "%s", ff_error());
+    err = ff_backend_key(&F, "error");
+    ck_assert_msg(err && strstr(err, "protocol"), "error node: %s", err ? err : "(none)");
+    free(err);
+    ck_assert_int_eq(kill(blk_pid, 0), 0);
+}
+END_TEST
+
+/* SIGTERM: the daemon completes what it took, the backend goes Closed;
+ * a new daemon and the frontend's reset connect again. */
+START_TEST(backend_close_on_sigterm)
+{
+    struct seg s[1];
+    struct blkif_request r;
+    int st;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    st = stop(&blk_pid, SIGTERM);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    expect_key("state", "6");
+    ck_assert(ff_end_access(&F, F.q[0].ring_refs[0]));
+    start_blkback();
+    ck_assert(ff_set_state(&F, 1));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
+    ck_assert_msg(ff_connect(&F, 1, 0, 11), "%s", ff_error());
+    r = rw_req(BLKIF_OP_READ, 1, 64, 1, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 64));
+}
+END_TEST
+
+/* SIGKILL with writes in flight: every acknowledged write is in the
+ * file; the restarted daemon makes the frontend reset; the frontend
+ * resubmits the rest, and then all writes are in the file. */
+START_TEST(sigkill_and_resubmit)
+{
+    enum { N = 32 };
+    struct blkif_request reqs[N];
+    unsigned frames[N][4];
+    bool acked[N] = { false };
+    struct blkif_response rsp[N];
+    struct seg s[4];
+    unsigned got, again = 0;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    for (unsigned i = 0; i < N; i++) {
+        reqs[i] = rw_req(BLKIF_OP_WRITE, i, 16 + 32 * i, 4, s, true);
+        for (unsigned k = 0; k < 4; k++) {
+            frames[i][k] = s[k].frame;
+            fill(s[k].frame, (uint8_t)(i * 4 + k + 1));
+        }
+        ff_put(&F, 0, &reqs[i], sizeof(reqs[i]));
+    }
+    ff_push(&F, 0);
+    got = ff_collect(&F, 0, rsp, 4, WAIT_MS);       /* some acknowledged, others in flight */
+    stop(&blk_pid, SIGKILL);
+    for (unsigned k = 0; k < got; k++) {
+        ck_assert_int_eq(rsp[k].status, BLKIF_RSP_OKAY);
+        acked[rsp[k].id] = true;
+    }
+    got = ff_collect(&F, 0, rsp, N, 0);              /* whatever else was published */
+    for (unsigned k = 0; k < got; k++)
+        acked[rsp[k].id] = true;
+    for (unsigned i = 0; i < N; i++)
+        for (unsigned k = 0; acked[i] && k < 4; k++)
+            ck_assert_msg(file_has(16 + 32 * i + 8 * k, 0, (uint8_t)(i * 4 + k + 1)),
+                          "acknowledged write %u lost", i);
+
+    start_blkback();                 /* finds the old ring: makes the frontend reset */
+    ck_assert_msg(ff_wait_backend(&F, 6, WAIT_MS), "%s", ff_error());
+    ck_assert(ff_set_state(&F, 1));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
+    ck_assert_msg(ff_connect(&F, 1, 0, 11), "%s", ff_error());  /* fresh ring, new port */
+    for (unsigned i = 0; i < N; i++) {
+        if (acked[i])
+            continue;
+        for (unsigned k = 0; k < 4; k++)                 /* the old grants may still be marked */
+            reqs[i].seg[k].gref = ff_grant(&F, frames[i][k], true);
+        ff_put(&F, 0, &reqs[i], sizeof(reqs[i]));
+        again++;
+    }
+    ff_push(&F, 0);
+    ck_assert_msg(ff_collect(&F, 0, rsp, again, WAIT_MS) == again, "%s", ff_error());
+    for (unsigned k = 0; k < again; k++)
+        ck_assert_int_eq(rsp[k].status, BLKIF_RSP_OKAY);
+    for (unsigned i = 0; i < N; i++)
+        for (unsigned k = 0; k < 4; k++)
+            ck_assert_msg(file_has(16 + 32 * i + 8 * k, 0, (uint8_t)(i * 4 + k + 1)),
+                          "write %u lost after resubmission", i);
+}
+END_TEST
+
+/* Engine cost: full rings of 4 KiB reads, grants reused; prints the
+ * per-request time (compared with fio in docs/blkback.md). */
+START_TEST(throughput_figure)
+{
+    enum { ROUNDS = 300 };
+    struct seg s[1];
+    struct blkif_request r[32];
+    struct blkif_response rsp[32];
+    long t0;
+    double us;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    for (unsigned i = 0; i < 32; i++)
+        r[i] = rw_req(BLKIF_OP_READ, i, 8 * i, 1, s, false);
+    t0 = now_ms();
+    for (unsigned round = 0; round < ROUNDS; round++) {
+        for (unsigned i = 0; i < 32; i++)
+            ff_put(&F, 0, &r[i], sizeof(r[i]));
+        ff_push(&F, 0);
+        ck_assert_msg(ff_collect(&F, 0, rsp, 32, WAIT_MS) == 32, "%s", ff_error());
+        for (unsigned i = 0; i < 32; i++)
+            ck_assert_int_eq(rsp[i].status, BLKIF_RSP_OKAY);
+    }
+    us = (double)(now_ms() - t0) * 1000.0 / (ROUNDS * 32);
+    printf("blkback: %u x 4 KiB reads at queue depth 32: %.2f us/request (%.0f IOPS)\n",
+           ROUNDS * 32, us, 1e6 / us);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("blkback_e2e");
+    TCase *tc = tcase_create("daemon");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, handshake_and_keys);
+    tcase_add_test(tc, data_paths);
+    tcase_add_test(tc, indirect_requests);
+    tcase_add_test(tc, multi_queue_multi_page);
+    tcase_add_test(tc, hostile_requests);
+    tcase_add_test(tc, read_only_device);
+    tcase_add_test(tc, bad_frontend_protocol);
+    tcase_add_test(tc, backend_close_on_sigterm);
+    tcase_add_test(tc, sigkill_and_resubmit);
+    tcase_add_test(tc, throughput_figure);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
