@@ -72,6 +72,25 @@ START_TEST(node_size_quota)
 }
 END_TEST
 
+START_TEST(node_size_counts_child_names)
+{
+    char name[128];
+    int i, made = 0;
+
+    /* /local/domain/5 (n5): 24 + 8 bytes, then 101 per 100-char child. */
+    for (i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "%c%099d/x", 'a' + i % 26, i);
+        if (xt_write(d5, 0, name, "v")->hdr.type == XS_ERROR)
+            break;
+        made++;
+    }
+    ck_assert_int_eq(made, 19); /* 32 + 19 * 101 = 1951; 20 would be 2052 */
+    xt_err(xt_write(d5, 0, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "v"), "ENOSPC");
+    xt_ok(xt_write(d5, 0, "short", "v")); /* 1951 + 6 fits */
+    xt_store_ok();
+}
+END_TEST
+
 START_TEST(perms_quota)
 {
     xt_ok(xt_write(d5, 0, "p", "x"));
@@ -233,6 +252,7 @@ static Suite *suite(void)
     tcase_add_test(tc, defaults_are_xens);
     tcase_add_test(tc, nodes_quota);
     tcase_add_test(tc, node_size_quota);
+    tcase_add_test(tc, node_size_counts_child_names);
     tcase_add_test(tc, perms_quota);
     tcase_add_test(tc, watch_quota);
     tcase_add_test(tc, path_quota);

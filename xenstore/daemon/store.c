@@ -210,8 +210,10 @@ struct node *store_create(struct conn *c, struct transaction *t, const char *pat
     if (quota)
         perms[0].id = c->id; /* unprivileged domains own what they create */
     if (quota) {
-        /* The grown parent and the new leaf, as Xen's write_node checks. */
-        if (node_size(parent) + strlen(leaf_name(path)) + 1 >= (size_t)xsd_quota[Q_NODE_SIZE] ||
+        /* The ancestor grown by its new child's name, and the new leaf, as
+         * Xen's write_node checks them. */
+        const char *first = path + strlen(parent->name) + (parent->name[1] ? 1 : 0);
+        if (node_size(parent) + strcspn(first, "/") + 1 >= (size_t)xsd_quota[Q_NODE_SIZE] ||
             24 + nperms * sizeof(*perms) + vlen >= (size_t)xsd_quota[Q_NODE_SIZE]) {
             err = ENOSPC;
             goto out;
