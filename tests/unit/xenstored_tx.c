@@ -139,6 +139,14 @@ START_TEST(watches_fire_on_commit_only)
     xt_ok(xt_write(c0, t, "/w/y", "1"));
     xt_ok(xt_tx_end(c0, t, false));
     ck_assert_int_eq(xt_count_events(c1), 0);
+    /* Many writes of one node in a transaction: one event at commit. */
+    t = xt_tx_start(c0);
+    for (int i = 0; i < 1000; i++)
+        xt_ok(xt_write(c0, t, "/w/x", "again"));
+    xt_ok(xt_tx_end(c0, t, true));
+    ck_assert(xt_event(c1, path, token));
+    ck_assert_str_eq(path, "/w/x");
+    ck_assert_int_eq(xt_count_events(c1), 0);
 }
 END_TEST
 

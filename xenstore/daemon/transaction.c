@@ -77,8 +77,19 @@ void tx_free(struct transaction *t)
 void tx_add_fire(struct transaction *t, const char *path, bool exact)
 {
     size_t l = strlen(path) + 1;
-    struct tx_fire *f = malloc(sizeof(*f) + l);
+    struct hnode *h = htab_get(&t->nodes, path);
+    uint8_t bit = exact ? 2 : 1;
+    struct tx_fire *f;
 
+    /* One event per node and kind, however often the transaction changed
+     * it: the queue stays bounded by the accessed-nodes quota. */
+    if (h) {
+        struct node *n = xsd_container_of(h, struct node, h);
+        if (n->fired & bit)
+            return;
+        n->fired |= bit;
+    }
+    f = malloc(sizeof(*f) + l);
     if (!f)
         return; /* a lost event; Xen allows spurious, not lost, but OOM */
     f->next = NULL;

@@ -88,6 +88,7 @@ struct node {
     bool deleted;     /* tombstone: absent inside the transaction */
     bool modified;    /* to be applied at commit */
     bool base_exists; /* existed in the main tree when first accessed */
+    uint8_t fired;    /* watch events queued for commit: 1 subtree, 2 exact */
     uint64_t base_gen;
 };
 
