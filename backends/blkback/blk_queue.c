@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,17 +44,36 @@ struct blk_queue {
     bool exclusive;                /* a barrier is in flight: take nothing */
     bool stopping;
     unsigned pending_rsp;          /* responses queued, not yet pushed */
+    bool grant_detail;             /* the last refusal came from the grant library */
 
     uint64_t kick_buf, stop_buf;
     unsigned poll_ns, poll_max_ns;
     struct blk_queue_stats st;
 };
 
-static void qlog(struct blk_queue *q, const char *fmt, const char *what)
+__attribute__((format(printf, 2, 3)))
+static void qlog(struct blk_queue *q, const char *fmt, ...)
 {
-    fprintf(stderr, "tandem-blkback: %s queue %u: ", q->cfg.name, q->cfg.index);
-    fprintf(stderr, fmt, what);
-    fputc('\n', stderr);
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "tandem-blkback: %s queue %u: %s\n", q->cfg.name, q->cfg.index, msg);
+}
+
+/* A hostile frontend must not be able to flood the log: the first 16
+ * refusals of a queue are logged, then every 1024th. */
+static void log_refusal(struct blk_queue *q, const struct blk_req *r, const char *why,
+                        const char *detail)
+{
+    uint64_t n = q->st.refused + 1;
+
+    if (n > 16 && n % 1024)
+        return;
+    qlog(q, "refused request id=%llu op=%u: %s%s%s (refusal %llu)", (unsigned long long)r->id,
+         r->rsp_op, why, detail ? ": " : "", detail ? detail : "", (unsigned long long)n);
 }
 
 /* ---- responses ---- */
@@ -181,6 +201,7 @@ static int load_indirect(struct blk_queue *q, struct blk_req *req, const char **
                              status) != 0) {
         tdm_gnttab_unmap_batch(q->cfg.gnt, n, pages, NULL);
         *why = "indirect page not granted";
+        q->grant_detail = true;
         return BLKIF_RSP_ERROR;
     }
     for (unsigned s = 0; s < req->nr_segs; s++) {
@@ -211,6 +232,7 @@ static int map_data(struct blk_queue *q, struct inflight *f, const char **why)
         tdm_gnttab_unmap_batch(q->cfg.gnt, n, f->maps, NULL);
         memset(f->maps, 0, sizeof(f->maps[0]) * n);
         *why = ro ? "data page not granted" : "data page not granted writable (read)";
+        q->grant_detail = true;
         return BLKIF_RSP_ERROR;
     }
     for (unsigned s = 0; s < n; s++) {
@@ -227,15 +249,17 @@ static bool accept_request(struct blk_queue *q, unsigned i, const union blkif_sr
 {
     struct inflight *f = &q->slots[i];
     const char *why = NULL;
-    int rc = blk_check_request(e, &q->cfg.lim, &f->req, &why);
+    int rc;
+
+    q->grant_detail = false;
+    rc = blk_check_request(e, &q->cfg.lim, &f->req, &why);
 
     if (rc == BLKIF_RSP_OKAY && f->req.indirect)
         rc = load_indirect(q, &f->req, &why);
     if (rc == BLKIF_RSP_OKAY && f->req.nr_segs)
         rc = map_data(q, f, &why);
     if (rc != BLKIF_RSP_OKAY) {
-        if (rc == BLKIF_RSP_ERROR)
-            qlog(q, "refused request: %s", why);
+        log_refusal(q, &f->req, why, q->grant_detail ? tdm_last_error() : NULL);
         f->req.nr_segs = 0;
         respond(q, &f->req, (int16_t)rc);
         release_slot(q, i);
@@ -281,7 +305,8 @@ static bool take_requests(struct blk_queue *q)
         int got = blk_ring_take(&q->ring, &e);
 
         if (got < 0) {
-            qlog(q, "%s", "frontend overran the ring; queue stopped taking requests");
+            qlog(q, "frontend overran the ring (req_prod %u, req_cons %u); queue stopped "
+                 "taking requests", q->ring.r.sring->req_prod, q->ring.r.req_cons);
             break;
         }
         if (got == 0)
@@ -313,7 +338,7 @@ static void complete_part(struct blk_queue *q, unsigned i, unsigned part, int re
         f->status = (f->req.kind == BLK_KIND_DISCARD && res == -EOPNOTSUPP)
                         ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR;
     } else if (part == PART_DATA && f->req.kind != BLK_KIND_DISCARD && (size_t)res != want) {
-        qlog(q, "%s", "short transfer");           /* e.g. the file shrank */
+        qlog(q, "short transfer: %d of %zu bytes", res, want);   /* e.g. the file shrank */
         f->status = BLKIF_RSP_ERROR;
     }
     if (--f->cqes_left == 0)

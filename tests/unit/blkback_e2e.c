@@ -201,9 +201,14 @@ static void setup(void)
     start_blkback();
 }
 
+/* A graceful stop must work after every test: exit 0 (under ASan this
+ * also means no leak and no error at exit). */
 static void teardown(void)
 {
+    int st = blk_pid > 0 ? stop(&blk_pid, SIGTERM) : 0;
+
     cleanup();
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "tandem-blkback stopped with status 0x%x", st);
 }
 
 /* ---- request helpers ---- */
@@ -626,9 +631,29 @@ START_TEST(backend_close_on_sigterm)
 }
 END_TEST
 
-/* SIGKILL with writes in flight: every acknowledged write is in the
+/* Waits until the backend armed req_event for the next request, i.e. it
+ * found the ring empty and is about to sleep until kicked. */
+static bool backend_sleeping(unsigned q)
+{
+    blkif_front_ring_t *r = &F.q[q].ring;
+    long deadline = now_ms() + WAIT_MS;
+
+    while (__atomic_load_n(&r->sring->req_event, __ATOMIC_ACQUIRE) != r->req_prod_pvt + 1) {
+        struct pollfd none;
+
+        if (now_ms() > deadline)
+            return false;
+        poll(&none, 0, 1);          /* interval between looks at the ring */
+    }
+    return true;
+}
+
+/* SIGKILL with writes outstanding: every acknowledged write is in the
  * file; the restarted daemon makes the frontend reset; the frontend
- * resubmits the rest, and then all writes are in the file. */
+ * resubmits what was not acknowledged, and then all writes are in the
+ * file. The second half of the writes is published while the backend
+ * sleeps and not kicked (the kill comes first), so it is surely still
+ * outstanding; the first half may be anywhere in between. */
 START_TEST(sigkill_and_resubmit)
 {
     enum { N = 32 };
@@ -646,18 +671,24 @@ START_TEST(sigkill_and_resubmit)
             frames[i][k] = s[k].frame;
             fill(s[k].frame, (uint8_t)(i * 4 + k + 1));
         }
-        ff_put(&F, 0, &reqs[i], sizeof(reqs[i]));
     }
+    for (unsigned i = 0; i < N / 2; i++)
+        ff_put(&F, 0, &reqs[i], sizeof(reqs[i]));
     ff_push(&F, 0);
-    got = ff_collect(&F, 0, rsp, 4, WAIT_MS);       /* some acknowledged, others in flight */
+    got = ff_collect(&F, 0, rsp, 2, WAIT_MS);
+    ck_assert_uint_eq(got, 2);
+    for (unsigned k = 0; k < got; k++)
+        acked[rsp[k].id] = true;
+    ck_assert_msg(backend_sleeping(0), "backend never armed req_event");
+    for (unsigned i = N / 2; i < N; i++)
+        ff_put(&F, 0, &reqs[i], sizeof(reqs[i]));
+    RING_PUSH_REQUESTS(&F.q[0].ring);                /* published, no kick */
     stop(&blk_pid, SIGKILL);
+    got = ff_collect(&F, 0, rsp, N, 0);              /* whatever else was answered */
     for (unsigned k = 0; k < got; k++) {
         ck_assert_int_eq(rsp[k].status, BLKIF_RSP_OKAY);
         acked[rsp[k].id] = true;
     }
-    got = ff_collect(&F, 0, rsp, N, 0);              /* whatever else was published */
-    for (unsigned k = 0; k < got; k++)
-        acked[rsp[k].id] = true;
     for (unsigned i = 0; i < N; i++)
         for (unsigned k = 0; acked[i] && k < 4; k++)
             ck_assert_msg(file_has(16 + 32 * i + 8 * k, 0, (uint8_t)(i * 4 + k + 1)),
@@ -676,6 +707,7 @@ START_TEST(sigkill_and_resubmit)
         ff_put(&F, 0, &reqs[i], sizeof(reqs[i]));
         again++;
     }
+    ck_assert_uint_ge(again, N / 2);
     ff_push(&F, 0);
     ck_assert_msg(ff_collect(&F, 0, rsp, again, WAIT_MS) == again, "%s", ff_error());
     for (unsigned k = 0; k < again; k++)
@@ -684,6 +716,33 @@ START_TEST(sigkill_and_resubmit)
         for (unsigned k = 0; k < 4; k++)
             ck_assert_msg(file_has(16 + 32 * i + 8 * k, 0, (uint8_t)(i * 4 + k + 1)),
                           "write %u lost after resubmission", i);
+}
+END_TEST
+
+/* The toolstack removes the backend directory: the daemon disconnects
+ * (the ring's grant is released) and keeps serving other devices. */
+START_TEST(device_removed)
+{
+    struct ff other;
+    struct seg s[1];
+    struct blkif_request r;
+    long deadline;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    other = F;
+    connect_dev(2, rodisk, "r", 1, 0, 20);
+    ck_assert(xs_rm(xs, XBT_NULL, other.be));
+    deadline = now_ms() + WAIT_MS;
+    while (!ff_end_access(&other, other.q[0].ring_refs[0])) {
+        struct pollfd none;
+
+        ck_assert_msg(now_ms() < deadline, "ring of the removed device still mapped");
+        poll(&none, 0, 1);          /* interval between attempts */
+    }
+    r = rw_req(BLKIF_OP_READ, 1, 0, 1, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 0));
 }
 END_TEST
 
@@ -734,6 +793,7 @@ int main(void)
     tcase_add_test(tc, bad_frontend_protocol);
     tcase_add_test(tc, backend_close_on_sigterm);
     tcase_add_test(tc, sigkill_and_resubmit);
+    tcase_add_test(tc, device_removed);
     tcase_add_test(tc, throughput_figure);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
