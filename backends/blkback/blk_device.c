@@ -16,7 +16,7 @@
 
 struct blk_device {
     struct blk_ctx *ctx;
-    char dir[96], token[112], name[48], fe_state[192];
+    char dir[96], token[112], name[48], fe_state[192], online[128];
     char *fe_path;
     unsigned fe_id;
     struct blk_backing back;
@@ -200,16 +200,34 @@ static int connect(struct blk_device *d)
 
 /* ---- the state machine ---- */
 
+/* The toolstack asks for a detach by writing online=0 (as libxl does). */
+static bool offline(struct blk_device *d)
+{
+    char *v = read_key(d, "online");
+    bool off = v && strcmp(v, "0") == 0;
+
+    free(v);
+    return off;
+}
+
 void blk_device_update(struct blk_device *d)
 {
-    int fe = tdm_xenbus_read_state(d->ctx->xs, XBT_NULL, d->fe_path);
+    int fe;
+    bool off;
 
-    if (!d->usable || fe < 0)
+    if (!d->usable)
+        return;
+    fe = tdm_xenbus_read_state(d->ctx->xs, XBT_NULL, d->fe_path);
+    off = offline(d);
+    if (fe < 0)
         return;
     switch (fe) {
     case TDM_XBS_INITIALISED:
     case TDM_XBS_CONNECTED:
-        if (d->state == TDM_XBS_INIT_WAIT) {
+        if (off) {
+            disconnect(d);          /* backend-initiated close */
+            set_state(d, TDM_XBS_CLOSING);
+        } else if (d->state == TDM_XBS_INIT_WAIT) {
             if (connect(d) == 0)
                 set_state(d, TDM_XBS_CONNECTED);
             else
@@ -232,7 +250,7 @@ void blk_device_update(struct blk_device *d)
     case TDM_XBS_INITIALISING:
     case TDM_XBS_INIT_WAIT:
         disconnect(d);
-        set_state(d, TDM_XBS_INIT_WAIT);
+        set_state(d, off ? TDM_XBS_CLOSED : TDM_XBS_INIT_WAIT);
         break;
     default:
         break;                      /* Reconfiguring/Reconfigured: not used by vbd */
@@ -269,8 +287,10 @@ struct blk_device *blk_device_new(struct blk_ctx *ctx, const struct tdm_xenbus_d
         return d;
     }
     snprintf(d->fe_state, sizeof(d->fe_state), "%s/state", d->fe_path);
-    if (!xs_watch(ctx->xs, d->fe_state, d->token)) {
-        dev_error(d, "cannot watch the frontend's state");
+    snprintf(d->online, sizeof(d->online), "%s/online", d->dir);
+    if (!xs_watch(ctx->xs, d->fe_state, d->token) || !xs_watch(ctx->xs, d->online, d->token)) {
+        dev_error(d, "cannot watch the frontend's state and the online node");
+        xs_unwatch(ctx->xs, d->fe_state, d->token);
         return d;
     }
     d->usable = true;
@@ -285,6 +305,7 @@ void blk_device_free(struct blk_device *d, bool closed)
     disconnect(d);
     if (d->usable) {
         xs_unwatch(d->ctx->xs, d->fe_state, d->token);
+        xs_unwatch(d->ctx->xs, d->online, d->token);
         if (closed)
             set_state(d, TDM_XBS_CLOSED);
     }

@@ -719,6 +719,32 @@ START_TEST(sigkill_and_resubmit)
 }
 END_TEST
 
+/* Backend-initiated close: the toolstack writes online=0; the backend
+ * completes what is in flight, releases the ring and goes Closing; the
+ * frontend closes; online=1 and a frontend reset bring it back. */
+START_TEST(backend_initiated_close)
+{
+    char path[160];
+    struct seg s[1];
+    struct blkif_request r;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    snprintf(path, sizeof(path), "%s/online", F.be);
+    ck_assert(xs_write(xs, XBT_NULL, path, "0", 1));
+    ck_assert_msg(ff_wait_backend(&F, 5, WAIT_MS), "%s", ff_error());
+    ck_assert(ff_end_access(&F, F.q[0].ring_refs[0]));
+    ck_assert_msg(ff_close(&F), "%s", ff_error());
+    ck_assert(ff_set_state(&F, 1));
+    ck_assert_msg(ff_wait_backend(&F, 6, WAIT_MS), "%s", ff_error());
+    ck_assert(xs_write(xs, XBT_NULL, path, "1", 1));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
+    ck_assert_msg(ff_connect(&F, 1, 0, 11), "%s", ff_error());
+    r = rw_req(BLKIF_OP_READ, 1, 8, 1, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+}
+END_TEST
+
 /* The toolstack removes the backend directory: the daemon disconnects
  * (the ring's grant is released) and keeps serving other devices. */
 START_TEST(device_removed)
@@ -793,6 +819,7 @@ int main(void)
     tcase_add_test(tc, bad_frontend_protocol);
     tcase_add_test(tc, backend_close_on_sigterm);
     tcase_add_test(tc, sigkill_and_resubmit);
+    tcase_add_test(tc, backend_initiated_close);
     tcase_add_test(tc, device_removed);
     tcase_add_test(tc, throughput_figure);
     suite_add_tcase(s, tc);
