@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <limits.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "guest_mem.h"
@@ -76,21 +78,22 @@ int console_init(struct vm *vm)
     return -1;
 }
 
-/* Writes everything, waiting for a blocked destination. */
-static void write_all(int fd, const uint8_t *p, size_t len)
+/* Writes everything, waiting for a blocked destination, but gives up when
+ * the domain is stopping (a vCPU blocked here is kicked with a signal). */
+static void write_all(struct vm *vm, int fd, const uint8_t *p, size_t len)
 {
     while (len) {
         ssize_t n = write(fd, p, len);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && errno == EAGAIN) {
-            fd_set w;
-            FD_ZERO(&w);
-            FD_SET(fd, &w);
-            select(fd + 1, NULL, &w, NULL, NULL);
+        } else if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            if (atomic_load(&vm->state) == VM_STOPPING)
+                return;
+            if (errno == EAGAIN) {
+                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                poll(&pfd, 1, 100);
+            }
         } else {
             return; /* destination gone: nothing more we can do */
         }
@@ -100,33 +103,62 @@ static void write_all(int fd, const uint8_t *p, size_t len)
 void console_write(struct vm *vm, const void *buf, size_t len)
 {
     pthread_mutex_lock(&vm->con.out_lock);
-    write_all(vm->con.out_fd, buf, len);
+    write_all(vm, vm->con.out_fd, buf, len);
     pthread_mutex_unlock(&vm->con.out_lock);
 }
 
-/* Guest output ring -> destination. Indices are read once and checked:
- * a producer more than a ring ahead is treated as a full ring. */
-void console_drain_ring(struct vm *vm)
+/* Can the destination take PIPE_BUF bytes without blocking? */
+static bool writable(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
+/*
+ * Guest output ring -> destination, without ever blocking the caller (the
+ * main loop): chunks of at most PIPE_BUF go out while the destination is
+ * writable; the rest stays in the guest's ring (nothing is lost, the guest
+ * waits for room) and true is returned so the caller waits for POLLOUT.
+ * Indices are read once and checked: a producer more than a ring ahead is
+ * treated as a full ring.
+ */
+bool console_drain_ring(struct vm *vm)
 {
     struct xencons_interface *r = ring(vm);
     if (!r)
-        return;
+        return false;
+    bool blocked = false;
     pthread_mutex_lock(&vm->con.out_lock);
     XENCONS_RING_IDX cons = __atomic_load_n(&r->out_cons, __ATOMIC_ACQUIRE);
+    XENCONS_RING_IDX start = cons;
     XENCONS_RING_IDX prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
     if (prod - cons > sizeof(r->out))
         cons = prod - (XENCONS_RING_IDX)sizeof(r->out);
     while (cons != prod) {
+        if (!writable(vm->con.out_fd)) {
+            blocked = true;
+            break;
+        }
         size_t off = MASK_XENCONS_IDX(cons, r->out);
         size_t chunk = sizeof(r->out) - off;
         if (chunk > prod - cons)
             chunk = prod - cons;
-        write_all(vm->con.out_fd, (const uint8_t *)r->out + off, chunk);
-        cons += (XENCONS_RING_IDX)chunk;
+        if (chunk > PIPE_BUF)
+            chunk = PIPE_BUF;
+        ssize_t n = write(vm->con.out_fd, (const uint8_t *)r->out + off, chunk);
+        if (n <= 0) {
+            blocked = n < 0 && (errno == EAGAIN || errno == EINTR);
+            if (!blocked)
+                cons = prod; /* destination gone: drop, or the guest would stall */
+            break;
+        }
+        cons += (XENCONS_RING_IDX)n;
     }
     __atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&vm->con.out_lock);
-    evtchn_raise(vm, TANDEM_CONSOLE_PORT); /* room in the ring again */
+    if (cons != start)
+        evtchn_raise(vm, TANDEM_CONSOLE_PORT); /* room in the ring again */
+    return blocked;
 }
 
 /* Input source -> guest input ring. Reads only what fits. */

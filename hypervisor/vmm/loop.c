@@ -79,11 +79,34 @@ static void on_wake(struct vm *vm, struct loop_handler *h, uint32_t ev)
     drain_eventfd(h->fd);
 }
 
+static struct loop_handler con_out_h;
+static bool con_out_waiting;
+
+/* The destination blocked: drain again when it can take more. */
+static void drain_console(struct vm *vm)
+{
+    bool blocked = console_drain_ring(vm);
+    if (blocked && !con_out_waiting) {
+        if (loop_add(&con_out_h, EPOLLOUT) == 0)
+            con_out_waiting = true;
+    } else if (!blocked && con_out_waiting) {
+        loop_del(&con_out_h);
+        con_out_waiting = false;
+    }
+}
+
+static void on_console_writable(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)h;
+    (void)ev;
+    drain_console(vm);
+}
+
 static void on_console_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
 {
     (void)ev;
     drain_eventfd(h->fd);
-    console_drain_ring(vm);
+    drain_console(vm);
     if (con_in_blocked) { /* the guest consumed input: room again */
         con_in_blocked = false;
         loop_mod(&con_in_h, EPOLLIN);
@@ -125,6 +148,7 @@ static int setup_console(struct vm *vm)
         return -1;
     vm->con.kick_fd = kick;
     con_kick_h = (struct loop_handler){ on_console_kick, kick, vm };
+    con_out_h = (struct loop_handler){ on_console_writable, vm->con.out_fd, vm };
     if (loop_add(&con_kick_h, EPOLLIN))
         return -1;
     if (vm->con.in_fd >= 0) {

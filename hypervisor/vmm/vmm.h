@@ -168,7 +168,7 @@ void timer_expired(struct vcpu *v, int fd);
 /* console.c */
 int console_init(struct vm *vm);
 void console_write(struct vm *vm, const void *buf, size_t len);
-void console_drain_ring(struct vm *vm);
+bool console_drain_ring(struct vm *vm); /* true: destination blocked */
 int console_input(struct vm *vm); /* 1: input ring full */
 void console_close(struct vm *vm);
 
