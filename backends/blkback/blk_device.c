@@ -91,7 +91,7 @@ static int publish(struct blk_device *d)
                           d->back.discard_granularity);
         ok = ok && tx_put(xs, t, d->dir, "discard-alignment", "%llu", 0);
         ok = ok && tx_put(xs, t, d->dir, "discard-secure", "%llu", 0);
-        ok = ok && tx_put(xs, t, d->dir, "feature-persistent", "%llu", 0);
+        ok = ok && tx_put(xs, t, d->dir, "feature-persistent", "%llu", 1);
         ok = ok && tx_put(xs, t, d->dir, "feature-max-indirect-segments", "%llu",
                           d->lim.max_indirect_segs);
         ok = ok && tx_put(xs, t, d->dir, "multi-queue-max-queues", "%llu", o->max_queues);
@@ -178,7 +178,7 @@ static int connect(struct blk_device *d)
         struct blk_queue_config c = {
             .domid = d->fe_id, .index = i, .name = d->name, .fd = d->back.fd, .lim = d->lim,
             .gnt = d->ctx->gnt, .evh = d->ctx->evh, .ring_order = fe.ring_order,
-            .evtchn = fe.q[i].evtchn, .poll_us = o->poll_us,
+            .evtchn = fe.q[i].evtchn, .poll_us = o->poll_us, .persistent = fe.persistent,
         };
 
         memcpy(c.ring_refs, fe.q[i].ring_refs, sizeof(c.ring_refs));
@@ -193,8 +193,9 @@ static int connect(struct blk_device *d)
         }
         d->nq = i + 1;
     }
-    fprintf(stderr, "tandem-blkback: %s: connected, %u queue(s), ring order %u, %s I/O\n",
-            d->name, fe.nr_queues, fe.ring_order, d->back.direct ? "direct" : "buffered");
+    fprintf(stderr, "tandem-blkback: %s: connected, %u queue(s), ring order %u, %s I/O%s\n",
+            d->name, fe.nr_queues, fe.ring_order, d->back.direct ? "direct" : "buffered",
+            fe.persistent ? ", persistent grants" : "");
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blk_pcache.h"
 #include "blk_ring.h"
 #include "tdm_uring.h"
 
@@ -33,6 +34,7 @@ struct blk_queue {
     struct blk_queue_config cfg;
     struct blk_ringmap rmap;
     struct blk_ring ring;
+    struct blk_pcache *pcache;     /* persistent grants, if agreed */
     int local_port, kick_fd, stop_fd;
     struct io_uring uring;
     pthread_t thread;
@@ -215,30 +217,55 @@ static int load_indirect(struct blk_queue *q, struct blk_req *req, const char **
     return blk_check_segments(req, &q->cfg.lim, why);
 }
 
+/* The page of segment s: from the persistent cache when the frontend
+ * uses persistent grants (mapping and keeping it on first use), else
+ * NULL (mapped for this request only). */
+static void *persistent_page(struct blk_queue *q, uint32_t ref)
+{
+    void *page;
+
+    if (!q->pcache)
+        return NULL;
+    page = blk_pcache_get(q->pcache, ref);
+    return page ? page : blk_pcache_add(q->pcache, q->cfg.gnt, q->cfg.domid, ref);
+}
+
 /* Maps the data pages and builds the iovec. A read writes into the
- * guest's pages, so it needs a writable grant. */
+ * guest's pages, so it needs a writable grant. f->maps[s].addr stays
+ * NULL for pages of the persistent cache (not unmapped at the end). */
 static int map_data(struct blk_queue *q, struct inflight *f, const char **why)
 {
     uint32_t refs[BLK_MAX_SEGS];
+    struct tdm_grant_map tmp[BLK_MAX_SEGS];
     int status[BLK_MAX_SEGS];
-    unsigned n = f->req.nr_segs;
+    unsigned idx[BLK_MAX_SEGS], n = f->req.nr_segs, nmap = 0;
     bool ro = f->req.kind != BLK_KIND_READ;
+    void *page[BLK_MAX_SEGS];
 
     if (n == 0 || n > BLK_MAX_SEGS)
         return BLKIF_RSP_ERROR;     /* blk_check_request rules this out */
-    for (unsigned s = 0; s < n; s++)
-        refs[s] = f->req.seg[s].gref;
-    if (tdm_gnttab_map_batch(q->cfg.gnt, q->cfg.domid, n, refs, ro, f->maps, status) != 0) {
-        tdm_gnttab_unmap_batch(q->cfg.gnt, n, f->maps, NULL);
-        memset(f->maps, 0, sizeof(f->maps[0]) * n);
+    for (unsigned s = 0; s < n; s++) {
+        page[s] = persistent_page(q, f->req.seg[s].gref);
+        f->maps[s] = (struct tdm_grant_map){ 0 };
+        if (!page[s]) {
+            refs[nmap] = f->req.seg[s].gref;
+            idx[nmap++] = s;
+        }
+    }
+    if (tdm_gnttab_map_batch(q->cfg.gnt, q->cfg.domid, nmap, refs, ro, tmp, status) != 0) {
+        tdm_gnttab_unmap_batch(q->cfg.gnt, nmap, tmp, NULL);
         *why = ro ? "data page not granted" : "data page not granted writable (read)";
         q->grant_detail = true;
         return BLKIF_RSP_ERROR;
     }
+    for (unsigned k = 0; k < nmap; k++) {
+        f->maps[idx[k]] = tmp[k];
+        page[idx[k]] = tmp[k].addr;
+    }
     for (unsigned s = 0; s < n; s++) {
         const struct blk_seg *sg = &f->req.seg[s];
 
-        f->iov[s].iov_base = (char *)f->maps[s].addr + sg->first * BLKIF_SECTOR_SIZE;
+        f->iov[s].iov_base = (char *)page[s] + sg->first * BLKIF_SECTOR_SIZE;
         f->iov[s].iov_len = (size_t)(sg->last - sg->first + 1) * BLKIF_SECTOR_SIZE;
     }
     return BLKIF_RSP_OKAY;
@@ -467,6 +494,10 @@ static int alloc_slots(struct blk_queue *q)
 
 static void free_queue(struct blk_queue *q)
 {
+    if (q->pcache) {
+        blk_pcache_clear(q->pcache, q->cfg.gnt);
+        free(q->pcache);
+    }
     if (q->local_port > 0)
         tdm_evtchn_unbind(q->cfg.evh, q->local_port);
     if (q->rmap.base)
@@ -485,6 +516,10 @@ static int setup(struct blk_queue *q, char *err, size_t errlen)
     if (blk_ringmap_map(c->gnt, c->domid, c->ring_refs, c->ring_order, &q->rmap, err, errlen) < 0)
         return -1;
     blk_ring_attach(&q->ring, q->rmap.base, c->ring_order);
+    if (c->persistent && !(q->pcache = calloc(1, sizeof(*q->pcache)))) {
+        snprintf(err, errlen, "out of memory for the persistent-grant cache");
+        return -1;
+    }
     if (alloc_slots(q) < 0) {
         snprintf(err, errlen, "out of memory for %u request slots", q->nslots);
         return -1;

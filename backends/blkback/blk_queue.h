@@ -11,6 +11,7 @@
 #ifndef TANDEM_BLKBACK_QUEUE_H
 #define TANDEM_BLKBACK_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "blk_request.h"
@@ -29,6 +30,7 @@ struct blk_queue_config {
     uint32_t ring_refs[BLK_MAX_RING_PAGES];
     unsigned ring_order;
     uint32_t evtchn;               /* the frontend's port */
+    bool persistent;               /* both ends use persistent grants */
     unsigned poll_us;              /* adaptive poll ceiling; 0: never poll */
 };
 

@@ -331,7 +331,7 @@ START_TEST(handshake_and_keys)
     expect_key("feature-barrier", "1");
     expect_key("feature-discard", "1");
     expect_key("discard-alignment", "0");
-    expect_key("feature-persistent", "0");
+    expect_key("feature-persistent", "1");
     expect_key("feature-max-indirect-segments", "256");
     expect_key("multi-queue-max-queues", "4");
     expect_key("max-ring-page-order", "4");
@@ -719,6 +719,63 @@ START_TEST(sigkill_and_resubmit)
 }
 END_TEST
 
+/* feature-persistent: the same four grants serve many requests; they
+ * stay mapped while connected and are released at disconnect. A
+ * read-only grant cannot become persistent but still serves a write. */
+START_TEST(persistent_grants)
+{
+    unsigned frames[4], ro_frame;
+    uint32_t refs[4], ro_ref;
+    struct blkif_response rsp;
+
+    ck_assert(ff_create(&F, vmm, xs, 1, disk, "w"));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
+    F.persistent = true;
+    ck_assert_msg(ff_connect(&F, 1, 0, 10), "%s", ff_error());
+    for (unsigned k = 0; k < 4; k++) {
+        frames[k] = ff_page(&F);
+        refs[k] = ff_grant(&F, frames[k], false);
+    }
+    for (unsigned round = 0; round < 50; round++) {
+        struct blkif_request r = { .operation = round % 2 ? BLKIF_OP_READ : BLKIF_OP_WRITE,
+                                   .nr_segments = 4, .id = round,
+                                   .sector_number = 8 * 4 * (round / 2) };
+
+        for (unsigned k = 0; k < 4; k++) {
+            r.seg[k] = (struct blkif_request_segment){ refs[k], 0, 7 };
+            if (!(round % 2))
+                fill(frames[k], (uint8_t)(round + k));
+            else
+                memset(ff_addr(&F, frames[k]), 0, 4096);
+        }
+        submit(0, &r, sizeof(r));
+        rsp = one_response(0);
+        ck_assert_uint_eq(rsp.id, round);
+        ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+        for (unsigned k = 0; k < 4; k++)
+            ck_assert(round % 2 ? page_is(frames[k], (uint8_t)(round - 1 + k))
+                                : file_has(r.sector_number + 8 * k, 0, (uint8_t)(round + k)));
+    }
+    ck_assert(!ff_end_access(&F, refs[0]));          /* kept mapped: persistent */
+    ro_frame = ff_page(&F);
+    ro_ref = ff_grant(&F, ro_frame, true);
+    fill(ro_frame, 200);
+    {
+        struct blkif_request w = { .operation = BLKIF_OP_WRITE, .nr_segments = 1, .id = 99,
+                                   .sector_number = 6000 };
+
+        w.seg[0] = (struct blkif_request_segment){ ro_ref, 0, 7 };
+        submit(0, &w, sizeof(w));
+        ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+        ck_assert(file_has(6000, 0, 200));
+        ck_assert(ff_end_access(&F, ro_ref));        /* mapped for that request only */
+    }
+    ck_assert_msg(ff_close(&F), "%s", ff_error());
+    for (unsigned k = 0; k < 4; k++)
+        ck_assert(ff_end_access(&F, refs[k]));
+}
+END_TEST
+
 /* Backend-initiated close: the toolstack writes online=0; the backend
  * completes what is in flight, releases the ring and goes Closing; the
  * frontend closes; online=1 and a frontend reset bring it back. */
@@ -819,6 +876,7 @@ int main(void)
     tcase_add_test(tc, bad_frontend_protocol);
     tcase_add_test(tc, backend_close_on_sigterm);
     tcase_add_test(tc, sigkill_and_resubmit);
+    tcase_add_test(tc, persistent_grants);
     tcase_add_test(tc, backend_initiated_close);
     tcase_add_test(tc, device_removed);
     tcase_add_test(tc, throughput_figure);

@@ -250,6 +250,8 @@ bool ff_publish(struct ff *f, unsigned nq, unsigned order, unsigned first_port)
     ok = ok && put(f, t, f->fe, "protocol", "%s", f->protocol ? f->protocol : "x86_64-abi");
     if (nq > 1)
         ok = ok && put(f, t, f->fe, "multi-queue-num-queues", "%u", nq);
+    if (f->persistent)
+        ok = ok && put(f, t, f->fe, "feature-persistent", "1");
     if (order > 0)
         ok = ok && put(f, t, f->fe, "ring-page-order", "%u", order);
     for (unsigned i = 0; i < nq; i++)

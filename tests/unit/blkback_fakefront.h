@@ -28,6 +28,7 @@ struct ff {
     char fe[96], be[96];
     unsigned nq, order;
     const char *protocol;           /* published by ff_publish; NULL: x86_64-abi */
+    bool persistent;                /* publish feature-persistent=1 */
     struct ff_queue q[FF_MAX_QUEUES];
 };
 
