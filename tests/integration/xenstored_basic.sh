@@ -171,6 +171,29 @@ def slow_client():
     expect(r[0] == types["RM"], "rm")
     print("ok %.0f writes/s" % (3000 / dt))
 
+def overflow_dropped():
+    # B watches / with a 4000-byte token, never reads, and keeps sending
+    # requests; A's writes pile events on B past the 4 MiB bound: B is
+    # dropped while A (and the daemon) carry on.
+    b = conn()
+    b.setblocking(False)
+    b.send(HDR.pack(types["WATCH"], 1, 0, 2 + 4001) + b"/\0" + b"t" * 4000 + b"\0")
+    a = conn()
+    dropped = False
+    for i in range(3000):
+        r = call(a, types["WRITE"], b"/ovf/n%d\0v" % (i % 50), rid=i)
+        expect(r[0] == types["WRITE"], "write while a watcher overflows")
+        try:
+            b.send(HDR.pack(types["READ"], 9, 0, 2) + b"/\0")
+        except BlockingIOError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            dropped = True
+            break
+    expect(dropped, "the overflowing watcher was dropped")
+    expect(call(a, types["RM"], strs("/ovf"))[0] == types["RM"], "rm")
+    print("ok after %d writes" % i)
+
 def many_clients():
     socks = [conn() for _ in range(200)]
     for i, s in enumerate(socks):
@@ -301,6 +324,7 @@ pyt() { # name, function, args...
 }
 pyt "bad input: 4GiB header, unknown type, no NUL, long path, >4096 payload, hang-ups, garbage" bad_input
 pyt "a stalled reader does not hold up another client" slow_client
+pyt "a client past the 4 MiB output bound is dropped, others carry on" overflow_dropped
 pyt "200 concurrent clients" many_clients
 pyt "read round trip" read_latency
 pyt "INTRODUCE without a VMM socket is EINVAL" introduce_missing_vmm
