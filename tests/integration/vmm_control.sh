@@ -99,4 +99,20 @@ if need_file vmm_evtchn_e2e "$SCHED"; then
         fail vmm_evtchn_e2e "guest printed no port: $(tail -n 2 "$TMP/e2e.err")"
     fi
 fi
+# stdin -> the guest's console input ring (seen through the memfd).
+mkfifo "$TMP/stdin"
+"$VMM" --kernel "$GUEST" --cmdline app=idle --domid 11 --run-dir "$RUN" \
+    < "$TMP/stdin" > "$TMP/in.out" 2> "$TMP/in.err" &
+PID=$!
+PIDS+=("$PID")
+exec 3> "$TMP/stdin"
+echo "typed-by-the-test" >&3
+if wait_sock "$RUN/dom11.ctl" 20; then
+    python3 "$ROOT/hypervisor/tests/console_ring.py" "$RUN/dom11.ctl" typed-by-the-test
+else
+    fail vmm_console_stdin "no control socket"
+fi
+exec 3>&-
+kill -TERM "$PID"
+wait_exit "$PID" 20
 exit 0
