@@ -23,6 +23,8 @@ struct guest {
 };
 static struct guest guests[8];
 static struct conn *c0;
+/* Runs inside attach, as a guest that used its ring before INTRODUCE. */
+static void (*early_guest)(struct guest *g);
 
 static struct guest *guest_of(unsigned int domid) { return &guests[domid % 8]; }
 
@@ -48,6 +50,8 @@ static int fake_attach(const struct domain_transport *t, unsigned int domid, uin
     out->kick_fd = dup(g->kick);
     out->notify_fd = dup(g->notify);
     g->len = 0;
+    if (early_guest)
+        early_guest(g);
     return 0;
 }
 
@@ -74,6 +78,7 @@ static void teardown(void)
 {
     xt_teardown();
     domain_set_transport(NULL);
+    early_guest = NULL;
 }
 
 static void kick(struct guest *g)
@@ -192,6 +197,49 @@ START_TEST(introduce_and_serve)
     ck_assert_uint_eq(domain_find(3)->port, 8);
     g->len = 0;
     xt_ok(guest_call(g, XS_WRITE, "data/y\0again", 13));
+}
+END_TEST
+
+static void put(struct guest *g, const void *data, size_t len);
+
+static void write_before_introduce(struct guest *g)
+{
+    struct xsd_sockmsg h = { XS_WRITE, 77, 0, 12 };
+
+    g->intf->req_cons = g->intf->req_prod = 500; /* the guest's own indexes */
+    g->intf->rsp_cons = g->intf->rsp_prod = 900;
+    put(g, &h, sizeof(h));
+    put(g, "data/e\0early", 12);
+}
+
+START_TEST(request_queued_before_introduce)
+{
+    struct guest *g = guest_of(3);
+    struct xt_msg m;
+
+    early_guest = write_before_introduce;
+    introduce(3);
+    /* Served at once, no kick needed; the guest's indexes were kept. */
+    ck_assert(recv_msg(g, &m));
+    ck_assert_uint_eq(m.hdr.req_id, 77);
+    xt_ok(&m);
+    ck_assert_uint_eq(g->intf->req_cons, 500 + 16 + 12);
+    xt_read_eq(c0, 0, "/local/domain/3/data/e", "early");
+}
+END_TEST
+
+START_TEST(reconnect_requested_before_introduce)
+{
+    struct guest *g = guest_of(3);
+
+    early_guest = write_before_introduce;
+    guests[3].intf = NULL;
+    introduce(3);
+    ck_assert(recv_msg(g, &(struct xt_msg){ 0 }));
+    g->intf->connection = XENSTORE_RECONNECT;
+    xt_ok(xt_calls(c0, XS_INTRODUCE, 0, 3, "3", "4660", "7")); /* as Xen: reset */
+    ck_assert_uint_eq(g->intf->connection, XENSTORE_CONNECTED);
+    ck_assert_uint_eq(g->intf->req_prod, 0);
 }
 END_TEST
 
@@ -628,6 +676,8 @@ static Suite *suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, introduce_and_serve);
+    tcase_add_test(tc, request_queued_before_introduce);
+    tcase_add_test(tc, reconnect_requested_before_introduce);
     tcase_add_test(tc, requests_across_wrap);
     tcase_add_test(tc, partial_header);
     tcase_add_test(tc, response_larger_than_ring);

@@ -149,19 +149,21 @@ int domain_introduce(unsigned int domid, uint64_t gfn, unsigned int port)
     domains[domid] = d;
     ndomains++;
 
+    /* Xen resets the ring here; Tandem introduces a domain while it boots,
+     * so what the guest already queued is kept and served right away (a
+     * pending reconnect request is honoured by ring_event). */
     intf = d->ra.page;
-    intf->req_cons = intf->req_prod = intf->rsp_cons = intf->rsp_prod = 0;
     intf->server_features |= XENSTORE_SERVER_FEATURE_RECONNECTION | XENSTORE_SERVER_FEATURE_ERROR;
     intf->error = XENSTORE_ERROR_NONE;
-    __atomic_store_n(&intf->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
+    xsd_log(XSD_LOG_INFO, "domain %u introduced (gfn %#llx port %u)", domid,
+            (unsigned long long)gfn, port);
+    watch_fire_special("@introduceDomain");
+    ring_event(d->conn);
     {
         uint64_t one = 1;
         if (write(d->ra.notify_fd, &one, sizeof(one)) < 0)
             xsd_log(XSD_LOG_ERR, "domain %u: notify failed: %m", domid);
     }
-    xsd_log(XSD_LOG_INFO, "domain %u introduced (gfn %#llx port %u)", domid,
-            (unsigned long long)gfn, port);
-    watch_fire_special("@introduceDomain");
     return 0;
 }
 
