@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest_mem.h"
 #include "vmm.h"
 
 #define MSR_IA32_TSC 0x10
@@ -171,6 +172,21 @@ int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c)
     return 0;
 }
 
+/* The bytes at the guest's rip, through its page tables. */
+static void dump_code(struct vcpu *v, uint64_t linear)
+{
+    struct kvm_translation tr = { .linear_address = linear };
+    if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+        return;
+    const uint8_t *p = gpa_to_host(v->vm, tr.physical_address, 16, false);
+    if (!p)
+        return;
+    fprintf(stderr, "  code at rip (gpa %llx):", (unsigned long long)tr.physical_address);
+    for (int i = 0; i < 16; i++)
+        fprintf(stderr, " %02x", p[i]);
+    fprintf(stderr, "\n");
+}
+
 void vcpu_dump(struct vcpu *v, const char *why)
 {
     struct kvm_regs r;
@@ -193,6 +209,7 @@ void vcpu_dump(struct vcpu *v, const char *why)
             r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cs.selector, s.cs.base, s.cs.l, s.cs.db,
             s.ss.selector, s.ds.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base,
             s.gdt.limit, s.idt.base, s.idt.limit);
+    dump_code(v, s.cs.base + r.rip);
 }
 
 static void guest_failure(struct vcpu *v, const char *why)

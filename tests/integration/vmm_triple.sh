@@ -1,6 +1,8 @@
 #!/bin/bash
-# A guest that triple-faults: tandem-vmm prints the vCPU registers and a
-# clear message and exits with status 7, without hanging.
+# Guest failures: a guest that triple-faults and one that hits an
+# instruction KVM's emulator cannot run. tandem-vmm prints the vCPU
+# registers (and the code at rip) and a clear message and exits with
+# status 7, without hanging.
 . "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
 need_kvm vmm_triple
 G=$GUESTDIR/vmm-test-triple.elf
@@ -16,5 +18,19 @@ elif ! grep -qE 'rax 0000000000007e57' "$TMP/vmm_triple.err"; then
     fail vmm_triple "registers not printed (rax marker missing)"
 else
     pass vmm_triple
+fi
+E=$GUESTDIR/vmm-test-emufail.elf
+need_file vmm_emulation_failure "$E" || exit 0
+run_vmm vmm_emufail 20 --kernel "$E"
+if [ "$RC" = 124 ]; then
+    fail vmm_emulation_failure "hung (killed after 20 s)"
+elif [ "$RC" != 7 ]; then
+    fail vmm_emulation_failure "exit status $RC, expected 7"
+elif ! grep -qE 'emulation failed|triple fault' "$TMP/vmm_emufail.err"; then
+    fail vmm_emulation_failure "no clear message: $(head -n 1 "$TMP/vmm_emufail.err")"
+elif ! grep -q 'rbx 0000000000000e11' "$TMP/vmm_emufail.err" || ! grep -q 'code at rip' "$TMP/vmm_emufail.err"; then
+    fail vmm_emulation_failure "registers or code bytes not printed"
+else
+    pass vmm_emulation_failure
 fi
 exit 0
