@@ -89,6 +89,7 @@ START_TEST(hypervisor_node)
     ck_assert_uint_eq(u64(h, TANDEM_FDT_PROP_PHYSMAP, 1), 0x100000);
     ck_assert_uint_eq(u32(h, TANDEM_FDT_PROP_GNT_FRAMES), 32);
     ck_assert_uint_eq(u64(h, TANDEM_FDT_PROP_LAPIC, 0), 0xFEE00000);
+    ck_assert_uint_eq(u32(h, TANDEM_FDT_PROP_UPCALL_VEC), 0xf3);
     int xs = node(TANDEM_FDT_XENSTORE_NODE), con = node(TANDEM_FDT_CONSOLE_NODE);
     ck_assert_uint_eq(u64(xs, TANDEM_FDT_PROP_RING, 0), 0xFC001000);
     ck_assert_uint_eq(u32(xs, TANDEM_FDT_PROP_EVTCHN), 1);

@@ -44,6 +44,7 @@
 #define TANDEM_CONSOLE_PORT  2
 
 #define TANDEM_MAX_GRANT_FRAMES 32
+#define TANDEM_UPCALL_VECTOR    0xf3 /* suggested upcall vector (FDT upcall-vector) */
 #define TANDEM_MAX_VCPUS        32   /* vcpu_info slots in shared_info */
 #define TANDEM_XEN_VERSION      0x00040011  /* interface of Xen 4.17 */
 
@@ -62,6 +63,7 @@
 #define TANDEM_FDT_PROP_PHYSMAP     "physmap-window"
 #define TANDEM_FDT_PROP_GNT_FRAMES  "grant-frames"
 #define TANDEM_FDT_PROP_LAPIC       "lapic"
+#define TANDEM_FDT_PROP_UPCALL_VEC  "upcall-vector"  /* suggested; the guest sets its own */
 #define TANDEM_FDT_XENSTORE_NODE    "/hypervisor/xenstore"
 #define TANDEM_FDT_CONSOLE_NODE     "/hypervisor/console"
 #define TANDEM_FDT_PROP_RING        "ring"
