@@ -142,6 +142,9 @@ static int submit_write_sync(struct blk_queue *q, unsigned i, off_t off)
     struct io_uring_sqe *sqe;
 
     f->cqes_left = 0;
+    /* Both SQEs of the chain must go in one submission, or the link is cut. */
+    if (io_uring_sq_space_left(&q->uring) < 2 && io_uring_submit(&q->uring) < 0)
+        return -1;
     if (f->req.nr_segs) {
         if (prep(q, i, PART_DATA, &sqe) < 0)
             return -1;

@@ -608,6 +608,79 @@ START_TEST(bad_frontend_protocol)
 }
 END_TEST
 
+/* Frontend keys that must be refused: each gets an `error` node naming
+ * the key and the backend Closed; after a reset the next try works. */
+START_TEST(hostile_frontend_keys)
+{
+    static const struct { const char *key, *value, *want; } bad[] = {
+        { "ring-ref", "abc", "ring-ref" },
+        { "ring-ref", "4294967296", "ring-ref" },
+        { "event-channel", "0x5", "event-channel" },
+        { "event-channel", "4096", "event-channel" },
+        { "multi-queue-num-queues", "17", "multi-queue-num-queues" },
+        { "multi-queue-num-queues", "0", "multi-queue-num-queues" },
+        { "ring-page-order", "5", "ring-page-order" },
+        { "feature-persistent", "2", "feature-persistent" },
+    };
+    char path[160], *err;
+
+    ck_assert(ff_create(&F, vmm, xs, 1, disk, "w"));
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        xs_transaction_t t;
+
+        ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "case %u: %s", i, ff_error());
+        t = xs_transaction_start(xs);
+        snprintf(path, sizeof(path), "%s/ring-ref", F.fe);
+        ck_assert(xs_write(xs, t, path, "100", 3));
+        snprintf(path, sizeof(path), "%s/event-channel", F.fe);
+        ck_assert(xs_write(xs, t, path, "9", 1));
+        snprintf(path, sizeof(path), "%s/%s", F.fe, bad[i].key);
+        ck_assert(xs_write(xs, t, path, bad[i].value, (unsigned)strlen(bad[i].value)));
+        snprintf(path, sizeof(path), "%s/state", F.fe);
+        ck_assert(xs_write(xs, t, path, "3", 1));
+        ck_assert(xs_transaction_end(xs, t, false));
+        ck_assert_msg(ff_wait_backend(&F, 6, WAIT_MS), "case %u: %s", i, ff_error());
+        err = ff_backend_key(&F, "error");
+        ck_assert_msg(err && strstr(err, bad[i].want), "case %u: error node: %s", i,
+                      err ? err : "(none)");
+        free(err);
+        snprintf(path, sizeof(path), "%s/%s", F.fe, bad[i].key);
+        ck_assert(xs_rm(xs, XBT_NULL, path));
+        ck_assert(ff_set_state(&F, 1));
+    }
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
+    ck_assert_msg(ff_connect(&F, 1, 0, 10), "%s", ff_error());
+    ck_assert_int_eq(kill(blk_pid, 0), 0);
+}
+END_TEST
+
+/* A producer index 40 ahead of a 32-slot ring: the queue stops taking
+ * requests (nothing is answered from the bogus window), the daemon stays
+ * up, and a close + reconnect gives a working ring again. */
+START_TEST(hostile_ring_index)
+{
+    const uint64_t one = 1;
+    struct blkif_response rsp;
+    struct seg s[1];
+    struct blkif_request r;
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    F.q[0].ring.sring->req_prod = F.q[0].ring.req_prod_pvt + 40;
+    ck_assert_int_eq(write(fake_vmm_kick_fd(vmm, F.q[0].port), &one, sizeof(one)), 8);
+    ck_assert_uint_eq(ff_collect(&F, 0, &rsp, 1, 200), 0);
+    ck_assert_int_eq(kill(blk_pid, 0), 0);
+    ck_assert_msg(ff_close(&F), "%s", ff_error());
+    ck_assert(ff_end_access(&F, F.q[0].ring_refs[0]));
+    ck_assert(ff_set_state(&F, 1));
+    ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
+    ck_assert_msg(ff_connect(&F, 1, 0, 11), "%s", ff_error());
+    r = rw_req(BLKIF_OP_READ, 1, 8, 1, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 8));
+}
+END_TEST
+
 /* SIGTERM: the daemon completes what it took, the backend goes Closed;
  * a new daemon and the frontend's reset connect again. */
 START_TEST(backend_close_on_sigterm)
@@ -877,6 +950,8 @@ int main(void)
     tcase_add_test(tc, hostile_requests);
     tcase_add_test(tc, read_only_device);
     tcase_add_test(tc, bad_frontend_protocol);
+    tcase_add_test(tc, hostile_frontend_keys);
+    tcase_add_test(tc, hostile_ring_index);
     tcase_add_test(tc, backend_close_on_sigterm);
     tcase_add_test(tc, sigkill_and_resubmit);
     tcase_add_test(tc, persistent_grants);
