@@ -65,6 +65,7 @@ static bool detect_pvm(struct vm *vm)
     return ioctl(vm->vcpus[0].fd, KVM_GET_MSRS, &m) == 1 && m.e.data == PVM_SIGNATURE;
 }
 
+/* 0, or -1 when the user asked for a mode this host lacks (bad input). */
 static int choose_cpu_mode(struct vm *vm)
 {
     vm->pvm_host = detect_pvm(vm);
@@ -115,9 +116,13 @@ static int run(const struct vmm_config *cfg, const struct kernel_file *k,
 {
     static struct vm vm;
     block_signals();
-    if (vm_create(&vm, cfg) || choose_cpu_mode(&vm)) {
+    if (vm_create(&vm, cfg)) {
         vm_destroy(&vm);
         return TANDEM_EXIT_ERROR;
+    }
+    if (choose_cpu_mode(&vm)) { /* the VM never ran: a configuration error */
+        vm_destroy(&vm);
+        return TANDEM_EXIT_BADINPUT;
     }
     pvclock_init(&vm);
     elf_load(k->data, img, vm.mem);
