@@ -479,6 +479,38 @@ START_TEST(indirect_requests)
 }
 END_TEST
 
+/* WRITE_BARRIER drains: in one batch of 20 writes, a barrier, 10
+ * writes, the barrier is answered after all 20 earlier writes and before
+ * any of the 10 later ones (responses are published in completion order). */
+START_TEST(barrier_orders)
+{
+    struct blkif_request r;
+    struct blkif_response rsp[31];
+    struct seg s[2];
+    int pos[31];
+
+    connect_dev(1, disk, "w", 1, 0, 10);
+    for (unsigned i = 0; i < 31; i++) {
+        r = rw_req(i == 20 ? BLKIF_OP_WRITE_BARRIER : BLKIF_OP_WRITE, i, 64 * i, 2, s, true);
+        fill(s[0].frame, (uint8_t)i);
+        fill(s[1].frame, (uint8_t)(i + 100));
+        ff_put(&F, 0, &r, sizeof(r));
+    }
+    ff_push(&F, 0);
+    ck_assert_msg(ff_collect(&F, 0, rsp, 31, WAIT_MS) == 31, "%s", ff_error());
+    for (unsigned k = 0; k < 31; k++) {
+        ck_assert_int_eq(rsp[k].status, BLKIF_RSP_OKAY);
+        pos[rsp[k].id] = (int)k;
+    }
+    for (unsigned i = 0; i < 20; i++)
+        ck_assert_msg(pos[i] < pos[20], "write %u answered after the barrier", i);
+    for (unsigned i = 21; i < 31; i++)
+        ck_assert_msg(pos[i] > pos[20], "write %u answered before the barrier", i);
+    for (unsigned i = 0; i < 31; i++)
+        ck_assert(file_has(64 * i, 0, (uint8_t)i) && file_has(64 * i + 8, 0, (uint8_t)(i + 100)));
+}
+END_TEST
+
 /* Two queues with 4-page rings (128 slots each). */
 START_TEST(multi_queue_multi_page)
 {
@@ -946,6 +978,7 @@ int main(void)
     tcase_add_test(tc, handshake_and_keys);
     tcase_add_test(tc, data_paths);
     tcase_add_test(tc, indirect_requests);
+    tcase_add_test(tc, barrier_orders);
     tcase_add_test(tc, multi_queue_multi_page);
     tcase_add_test(tc, hostile_requests);
     tcase_add_test(tc, read_only_device);
