@@ -258,40 +258,56 @@ void blk_device_update(struct blk_device *d)
     }
 }
 
+/* Everything before the first state change: the other end, the backing
+ * store, the published keys, the watches. */
+static int probe(struct blk_device *d, const struct tdm_xenbus_dev_event *ev)
+{
+    struct xs_handle *xs = d->ctx->xs;
+    unsigned fe_id;
+
+    if (tdm_xenbus_read_otherend(xs, XBT_NULL, d->dir, "frontend", &d->fe_path, &fe_id) < 0) {
+        dev_error(d, tdm_last_error());
+        return -1;
+    }
+    if (fe_id != ev->frontend_id) {
+        dev_error(d, "frontend-id does not match the backend path");
+        return -1;
+    }
+    if (open_backing(d) < 0)
+        return -1;
+    set_limits(d);
+    if (publish(d) < 0) {
+        dev_error(d, "cannot publish the device's keys");
+        return -1;
+    }
+    snprintf(d->fe_state, sizeof(d->fe_state), "%s/state", d->fe_path);
+    snprintf(d->online, sizeof(d->online), "%s/online", d->dir);
+    if (!xs_watch(xs, d->fe_state, d->token) || !xs_watch(xs, d->online, d->token)) {
+        dev_error(d, "cannot watch the frontend's state and the online node");
+        xs_unwatch(xs, d->fe_state, d->token);
+        return -1;
+    }
+    return 0;
+}
+
 struct blk_device *blk_device_new(struct blk_ctx *ctx, const struct tdm_xenbus_dev_event *ev)
 {
     struct blk_device *d = calloc(1, sizeof(*d));
-    unsigned fe_id;
 
     if (!d)
         return NULL;
     d->ctx = ctx;
     d->back.fd = -1;
     d->state = TDM_XBS_UNKNOWN;
+    d->fe_id = ev->frontend_id;
     snprintf(d->dir, sizeof(d->dir), "%s", ev->dir);
     snprintf(d->token, sizeof(d->token), "blkback:%s", ev->dir);
     snprintf(d->name, sizeof(d->name), "vbd %u/%u", ev->frontend_id, ev->devid);
-    if (tdm_xenbus_read_otherend(ctx->xs, XBT_NULL, d->dir, "frontend", &d->fe_path, &fe_id) < 0) {
-        dev_error(d, tdm_last_error());
-        return d;
-    }
-    if (fe_id != ev->frontend_id) {
-        dev_error(d, "frontend-id does not match the backend path");
-        return d;
-    }
-    d->fe_id = fe_id;
-    if (open_backing(d) < 0)
-        return d;
-    set_limits(d);
-    if (publish(d) < 0) {
-        dev_error(d, "cannot publish the device's keys");
-        return d;
-    }
-    snprintf(d->fe_state, sizeof(d->fe_state), "%s/state", d->fe_path);
-    snprintf(d->online, sizeof(d->online), "%s/online", d->dir);
-    if (!xs_watch(ctx->xs, d->fe_state, d->token) || !xs_watch(ctx->xs, d->online, d->token)) {
-        dev_error(d, "cannot watch the frontend's state and the online node");
-        xs_unwatch(ctx->xs, d->fe_state, d->token);
+    if (probe(d, ev) < 0) {
+        /* As Xen's xenbus_dev_fatal: the error node says why; Closing
+         * tells the frontend not to wait. The toolstack must re-create
+         * the device once the cause is fixed. */
+        set_state(d, TDM_XBS_CLOSING);
         return d;
     }
     d->usable = true;

@@ -445,7 +445,9 @@ static bool adaptive_poll(struct blk_queue *q)
                                                                 : q->poll_ns * 2 + 1000;
             return true;
         }
-        __builtin_ia32_pause();
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();     /* be kind to the sibling hyperthread */
+#endif
     } while (now_ns() < end);
     q->poll_ns /= 2;
     return false;

@@ -640,6 +640,29 @@ START_TEST(bad_frontend_protocol)
 }
 END_TEST
 
+/* A device whose backing file cannot be opened gets an `error` node and
+ * Closing; the daemon lives and serves the next device. */
+START_TEST(bad_backing_file)
+{
+    char missing[160], *err;
+
+    snprintf(missing, sizeof(missing), "%s/missing.img", dir);
+    ck_assert(ff_create(&F, vmm, xs, 1, missing, "w"));
+    ck_assert_msg(ff_wait_backend(&F, 5, WAIT_MS), "%s", ff_error());
+    err = ff_backend_key(&F, "error");
+    ck_assert_msg(err && strstr(err, "missing.img") && strstr(err, "No such file"), "error: %s",
+                  err ? err : "(none)");
+    free(err);
+    ck_assert(ff_create(&F, vmm, xs, 2, disk, "x"));
+    ck_assert_msg(ff_wait_backend(&F, 5, WAIT_MS), "%s", ff_error());
+    err = ff_backend_key(&F, "error");
+    ck_assert_msg(err && strstr(err, "mode"), "error: %s", err ? err : "(none)");
+    free(err);
+    connect_dev(3, disk, "w", 1, 0, 10);
+    ck_assert_int_eq(kill(blk_pid, 0), 0);
+}
+END_TEST
+
 /* Frontend keys that must be refused: each gets an `error` node naming
  * the key and the backend Closed; after a reset the next try works. */
 START_TEST(hostile_frontend_keys)
@@ -983,6 +1006,7 @@ int main(void)
     tcase_add_test(tc, hostile_requests);
     tcase_add_test(tc, read_only_device);
     tcase_add_test(tc, bad_frontend_protocol);
+    tcase_add_test(tc, bad_backing_file);
     tcase_add_test(tc, hostile_frontend_keys);
     tcase_add_test(tc, hostile_ring_index);
     tcase_add_test(tc, backend_close_on_sigterm);
