@@ -329,7 +329,7 @@ static bool take_requests(struct blk_queue *q)
         start_request(q, i);
         progress = true;
     }
-    while (!q->stopping && !q->exclusive && q->parked < 0 && q->nfree) {
+    while (!q->stopping && !q->exclusive && q->parked < 0 && q->nfree && !q->ring.broken) {
         union blkif_sring_entry e;
         unsigned i;
         int got = blk_ring_take(&q->ring, &e);
@@ -406,7 +406,10 @@ static bool reap(struct blk_queue *q)
                 break;
             case TAG_KICK:
                 q->st.kicks++;
-                arm_read(q, q->kick_fd, &q->kick_buf, TAG_KICK);
+                if (res >= 0 || res == -EINTR || res == -EAGAIN)
+                    arm_read(q, q->kick_fd, &q->kick_buf, TAG_KICK);
+                else        /* re-arming would spin; the queue still polls on CQEs */
+                    qlog(q, "doorbell read failed: %s; no more kicks", strerror(-res));
                 break;
             case TAG_STOP:
                 q->stopping = true;
