@@ -24,8 +24,11 @@ $(BLKBACK_BIN): $(BLKBACK_CORE_OBJS) $(BUILD)/obj/backends/blkback/main.o $(BLKB
 ALL_BINS += $(BLKBACK_BIN)
 
 # Unit tests (Check).
+BLKBACK_TEST_OBJS := $(addprefix $(BUILD)/obj/tests/unit/,blkback_request.o blkback_ring.o \
+                       blkback_e2e.o blkback_fakefront.o)
 $(BUILD)/obj/tests/unit/blkback_%.o: CFLAGS += $(BLKBACK_INC)
-$(BUILD)/obj/tests/unit/blkback_%.o: | $(BUILD)/include/xenstore.h
+# (a pattern rule without a recipe would not add prerequisites: name them)
+$(BLKBACK_TEST_OBJS): | $(BUILD)/include/xenstore.h
 
 $(BUILD)/tests/unit/blkback_request: $(BUILD)/obj/tests/unit/blkback_request.o \
         $(BUILD)/obj/backends/blkback/blk_request.o $(BUILD)/obj/backends/blkback/blk_frontend.o \
