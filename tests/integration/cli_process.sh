@@ -185,4 +185,22 @@ ids=$(for n in 1 2 3 4; do domid_of "conc$n"; done | sort -n | tr '\n' ' ')
 "$TANDEM" shutdown -a -w > /dev/null 2>&1
 left=$("$TANDEM" list | tail -n +3)
 [ -z "$left" ] && pass shutdown_all || fail shutdown_all "$left"
+
+# ---- with xenstored gone, the VMMs' control sockets still answer ----
+write_cfg "$WORK/lone.cfg" lone "app=idle"
+start_bg lone "$WORK/lone.cfg"; P=$LAST_PID
+if wait_for 100 has_domid lone && wait_for 50 test -S "$TANDEM_RUNDIR/dom$(domid_of lone).ctl"; then
+    stop_xenstored
+    "$TANDEM" list > "$WORK/list" 2>&1
+    if grep -qE "^lone +1 +32 +1 +r----- " "$WORK/list" && [ "$("$TANDEM" domid lone)" = 1 ]; then
+        pass list_without_xenstored
+    else
+        fail list_without_xenstored "$(cat "$WORK/list")"
+    fi
+    "$TANDEM" destroy lone
+    wait_rc "$P" 100
+    [ "$RC" = 8 ] && pass destroy_without_xenstored || fail destroy_without_xenstored "status $RC"
+else
+    fail list_without_xenstored "lone did not start: $(cat "$WORK/lone.err")"
+fi
 finish
