@@ -235,7 +235,10 @@ void blk_device_update(struct blk_device *d)
                 set_state(d, TDM_XBS_CLOSED);       /* the frontend must start over */
         } else if (d->state != TDM_XBS_CONNECTED && d->state != TDM_XBS_CLOSING) {
             /* A ring from before we (re)started: its in-flight state is
-             * unknown, so make the frontend reset and resubmit. */
+             * unknown, so make the frontend reset and resubmit.
+             * TODO(dom0/gnttab): the killed instance's GTF_reading/writing
+             * marks stay on the old grants (the library cannot know them
+             * after a restart); the frontend must use fresh grants. */
             set_state(d, TDM_XBS_CLOSED);
         }
         break;
