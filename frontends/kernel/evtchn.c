@@ -60,6 +60,8 @@ static void evtchn_upcall(void)
 {
     int cpu = arch_cpu_id();
     struct vcpu_info *vi = vcpu_infos[cpu];
+    if (!vi)
+        return; /* not set up on this vCPU yet: its registration rescans */
     upcalls[cpu]++;
     while (__atomic_exchange_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_ACQ_REL)) {
         xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_ACQ_REL);
