@@ -1,6 +1,6 @@
 /*
  * app=xenstore: the xenstore client end to end against xenstored: write a
- * key under the domain's data/, read it back, watch it (the watch fires
+ * key under the domain's data/, read it back, list data/, watch it (the watch fires
  * once at once, then on a change), remove it (read gives ENOENT), unwatch.
  * Prints `xenstore: ok ...` or `xenstore: FAIL <step> (<errno>)`.
  */
@@ -33,6 +33,15 @@ static int expect_event(void)
     }
 }
 
+/* Whether the NUL-separated list of n names in buf contains name. */
+static bool has_name(const char *buf, int n, const char *name)
+{
+    for (int i = 0; i < n; i++, buf += strlen(buf) + 1)
+        if (strcmp(buf, name) == 0)
+            return true;
+    return false;
+}
+
 int app_xenstore(const struct cmdline *cl)
 {
     (void)cl;
@@ -44,6 +53,8 @@ int app_xenstore(const struct cmdline *cl)
         return fail("write", r);
     if ((r = xs_read(KEY, buf, sizeof(buf))) != 3 || strcmp(buf, "one") != 0)
         return fail("read back", r);
+    if ((r = xs_directory("data", buf, sizeof(buf))) < 1 || !has_name(buf, r, "tandem-selftest"))
+        return fail("directory lists the key", r);
     if ((r = xs_watch(KEY, "selftest")) < 0)
         return fail("watch", r);
     if ((r = expect_event()) < 0)
@@ -58,6 +69,6 @@ int app_xenstore(const struct cmdline *cl)
         return fail("read after rm should be ENOENT", r);
     if ((r = xs_unwatch(KEY, "selftest")) < 0)
         return fail("unwatch", r);
-    printk("xenstore: ok write read watch rm unwatch\n");
+    printk("xenstore: ok write read directory watch rm unwatch\n");
     return 0;
 }

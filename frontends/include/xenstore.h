@@ -23,6 +23,9 @@ bool xs_available(void);
 int xs_read(const char *path, char *buf, size_t len);
 int xs_write(const char *path, const char *value);
 int xs_rm(const char *path);
+/* Lists path's children into buf as NUL-separated names; returns how many
+ * (-E2BIG if they do not fit in len). */
+int xs_directory(const char *path, char *buf, size_t len);
 int xs_watch(const char *path, const char *token);
 int xs_unwatch(const char *path, const char *token);
 

@@ -285,6 +285,26 @@ int xs_read(const char *path, char *buf, size_t len)
     return (int)n;
 }
 
+int xs_directory(const char *path, char *buf, size_t len)
+{
+    const char *parts[] = { path };
+    size_t lens[] = { strlen(path) + 1 };
+    char *reply;
+    uint32_t n;
+    int r = request(XS_DIRECTORY, parts, lens, 1, &reply, &n);
+    if (r < 0)
+        return r;
+    int count = 0;
+    for (uint32_t i = 0; i < n; i++)
+        count += reply[i] == '\0';
+    if (n > len)
+        r = -E2BIG;
+    else
+        memcpy(buf, reply, n);
+    free(reply);
+    return r < 0 ? r : count;
+}
+
 static int simple_request(uint32_t type, const char *a, const char *b, bool b_nul)
 {
     const char *parts[] = { a, b };
