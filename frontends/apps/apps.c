@@ -10,6 +10,7 @@ static const struct app apps[] = {
     { "spin", app_spin, "spin n=N iterations and time them" },
     { "smp", app_smp, "run a thread on every vCPU" },
     { "xenstore", app_xenstore, "write, read, watch and remove a key under data/" },
+    { "echo", app_echo, "echo console input lines until 'quit'" },
     { "evtchn", app_evtchn, "loopback event channel: send, notify, mask/unmask, close" },
 };
 

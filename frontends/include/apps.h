@@ -27,5 +27,6 @@ int app_spin(const struct cmdline *cl);
 int app_smp(const struct cmdline *cl);
 int app_evtchn(const struct cmdline *cl);
 int app_xenstore(const struct cmdline *cl);
+int app_echo(const struct cmdline *cl);
 
 #endif

@@ -22,4 +22,11 @@ void console_flush(void);
 /* Reads up to len bytes of input that are available now; returns count. */
 size_t console_read(char *buf, size_t len);
 
+/* Like console_read, but waits (in a thread) until input arrives or the
+ * deadline (system time, 0 = none) passes; 0 bytes means timeout. */
+size_t console_read_wait(char *buf, size_t len, uint64_t deadline);
+
+/* The console event: wakes readers. */
+void console_event_handler(uint32_t port, void *arg);
+
 #endif

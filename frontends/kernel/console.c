@@ -13,6 +13,7 @@
 #include "public/io/console.h"
 #include "public/xen.h"
 #include "spinlock.h"
+#include "thread.h"
 
 #define RING_WAIT_MS 2000     /* longest wait for the backend to drain */
 #define LOCK_WAIT_MS 1000     /* longest wait for another printk */
@@ -21,6 +22,7 @@
 static volatile struct xencons_interface *ring;
 static uint32_t ring_port;
 static struct spinlock console_lock = SPINLOCK_INIT;
+static struct waitq input_wq = WAITQ_INIT;
 
 void console_init(uint64_t ring_gpa, uint32_t port)
 {
@@ -139,6 +141,26 @@ size_t console_read(char *buf, size_t len)
     if (n)
         evtchn_notify(ring_port);
     return n;
+}
+
+void console_event_handler(uint32_t port, void *arg)
+{
+    (void)port;
+    (void)arg;
+    waitq_wake_all(&input_wq);
+}
+
+static bool input_pending(void)
+{
+    volatile struct xencons_interface *r = __atomic_load_n(&ring, __ATOMIC_ACQUIRE);
+    return r && READ_ONCE(r->in_prod) != r->in_cons;
+}
+
+size_t console_read_wait(char *buf, size_t len, uint64_t deadline)
+{
+    if (!wait_event_until(&input_wq, input_pending(), deadline))
+        return 0;
+    return console_read(buf, len);
 }
 
 int vprintk(const char *fmt, va_list ap)

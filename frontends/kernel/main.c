@@ -32,18 +32,12 @@ static void parse_cmdline(const struct hvm_start_info *si)
     }
 }
 
-static void console_event(evtchn_port_t port, void *arg)
-{
-    (void)port;
-    (void)arg; /* output needs no acknowledgement; input is polled */
-}
-
 static void start_console(void)
 {
     const char *c = cmdline_get(&cmdline, "console");
     if (!platform.has_console || (c && strcmp(c, "io") == 0))
         return; /* keep console_io: no ring, or asked for */
-    evtchn_bind(platform.console_port, console_event, NULL);
+    evtchn_bind(platform.console_port, console_event_handler, NULL);
     console_init(platform.console_ring, platform.console_port);
 }
 
