@@ -1,7 +1,7 @@
 /*
  * app=xenstore: the xenstore client end to end against xenstored: write a
  * key under the domain's data/, read it back, list data/, watch it (the watch fires
- * once at once, then on a change), remove it (read gives ENOENT), unwatch.
+ * once at once, then on a change), rewrite it in a transaction, remove it (read gives ENOENT), unwatch.
  * Prints `xenstore: ok ...` or `xenstore: FAIL <step> (<errno>)`.
  */
 #include "apps.h"
@@ -31,6 +31,32 @@ static int expect_event(void)
         if (strcmp(token, "selftest") == 0 && strcmp(path, KEY) == 0)
             return 0;
     }
+}
+
+/* Writes "three" inside a transaction, retrying on a conflict; inside it
+ * the new value is visible before the commit. */
+static int transaction_write(void)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        uint32_t tx;
+        char buf[16];
+        int r = xs_transaction_start(&tx);
+        if (r < 0)
+            return r;
+        if ((r = xs_write_tx(tx, KEY, "three")) < 0 ||
+            (r = xs_read_tx(tx, KEY, buf, sizeof(buf))) < 0) {
+            xs_transaction_end(tx, false);
+            return r;
+        }
+        if (strcmp(buf, "three") != 0) {
+            xs_transaction_end(tx, false);
+            return -EPROTO;
+        }
+        r = xs_transaction_end(tx, true);
+        if (r != -EAGAIN)
+            return r;
+    }
+    return -EAGAIN;
 }
 
 /* Whether the NUL-separated list of n names in buf contains name. */
@@ -63,12 +89,18 @@ int app_xenstore(const struct cmdline *cl)
         return fail("second write", r);
     if ((r = expect_event()) < 0)
         return fail("watch event on change", r);
+    if ((r = transaction_write()) < 0)
+        return fail("transaction", r);
+    if ((r = expect_event()) < 0)
+        return fail("watch event on commit", r);
+    if ((r = xs_read(KEY, buf, sizeof(buf))) != 5 || strcmp(buf, "three") != 0)
+        return fail("read after commit", r);
     if ((r = xs_rm(KEY)) < 0)
         return fail("rm", r);
     if ((r = xs_read(KEY, buf, sizeof(buf))) != -ENOENT)
         return fail("read after rm should be ENOENT", r);
     if ((r = xs_unwatch(KEY, "selftest")) < 0)
         return fail("unwatch", r);
-    printk("xenstore: ok write read directory watch rm unwatch\n");
+    printk("xenstore: ok write read directory watch transaction rm unwatch\n");
     return 0;
 }

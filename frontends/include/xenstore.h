@@ -29,6 +29,13 @@ int xs_directory(const char *path, char *buf, size_t len);
 int xs_watch(const char *path, const char *token);
 int xs_unwatch(const char *path, const char *token);
 
+/* Transactions: start gives an id for the _tx calls; end commits (or
+ * aborts) it, -EAGAIN meaning another writer interfered: start again. */
+int xs_transaction_start(uint32_t *tx);
+int xs_transaction_end(uint32_t tx, bool commit);
+int xs_read_tx(uint32_t tx, const char *path, char *buf, size_t len);
+int xs_write_tx(uint32_t tx, const char *path, const char *value);
+
 /* Waits for the next watch event until deadline (system time, 0 = no
  * limit); copies its path and token.  0, or -ETIMEDOUT / -EIO. */
 int xs_read_watch(char *path, size_t plen, char *token, size_t tlen, uint64_t deadline);

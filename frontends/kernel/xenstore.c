@@ -228,8 +228,8 @@ static bool try_own(void)
 
 /* Sends one request made of NUL-separated parts and waits for its reply.
  * On success *reply (if given) gets the malloc'd payload. */
-static int request(uint32_t type, const char *const parts[], const size_t lens[], int nparts,
-                   char **reply, uint32_t *reply_len)
+static int request(uint32_t type, uint32_t tx, const char *const parts[], const size_t lens[],
+                   int nparts, char **reply, uint32_t *reply_len)
 {
     if (!xs_available())
         return -EIO;
@@ -243,7 +243,7 @@ static int request(uint32_t type, const char *const parts[], const size_t lens[]
         return -ETIMEDOUT;
     xs.reply_ready = false;
     xs.want_req_id = xs.next_req_id++;
-    struct xsd_sockmsg h = { .type = type, .req_id = xs.want_req_id, .tx_id = 0, .len = total };
+    struct xsd_sockmsg h = { .type = type, .req_id = xs.want_req_id, .tx_id = tx, .len = total };
     int r = write_bytes(&h, sizeof(h), deadline);
     for (int i = 0; r == 0 && i < nparts; i++)
         r = write_bytes(parts[i], lens[i], deadline);
@@ -270,13 +270,13 @@ static int request(uint32_t type, const char *const parts[], const size_t lens[]
     return r;
 }
 
-int xs_read(const char *path, char *buf, size_t len)
+int xs_read_tx(uint32_t tx, const char *path, char *buf, size_t len)
 {
     const char *parts[] = { path };
     size_t lens[] = { strlen(path) + 1 };
     char *reply;
     uint32_t n;
-    int r = request(XS_READ, parts, lens, 1, &reply, &n);
+    int r = request(XS_READ, tx, parts, lens, 1, &reply, &n);
     if (r < 0)
         return r;
     if (len)
@@ -291,7 +291,7 @@ int xs_directory(const char *path, char *buf, size_t len)
     size_t lens[] = { strlen(path) + 1 };
     char *reply;
     uint32_t n;
-    int r = request(XS_DIRECTORY, parts, lens, 1, &reply, &n);
+    int r = request(XS_DIRECTORY, 0, parts, lens, 1, &reply, &n);
     if (r < 0)
         return r;
     int count = 0;
@@ -305,31 +305,65 @@ int xs_directory(const char *path, char *buf, size_t len)
     return r < 0 ? r : count;
 }
 
-static int simple_request(uint32_t type, const char *a, const char *b, bool b_nul)
+int xs_read(const char *path, char *buf, size_t len)
+{
+    return xs_read_tx(0, path, buf, len);
+}
+
+static int simple_request(uint32_t type, uint32_t tx, const char *a, const char *b, bool b_nul)
 {
     const char *parts[] = { a, b };
     size_t lens[] = { strlen(a) + 1, b ? strlen(b) + (b_nul ? 1 : 0) : 0 };
-    return request(type, parts, lens, b ? 2 : 1, NULL, NULL);
+    return request(type, tx, parts, lens, b ? 2 : 1, NULL, NULL);
+}
+
+int xs_write_tx(uint32_t tx, const char *path, const char *value)
+{
+    return simple_request(XS_WRITE, tx, path, value, false);
 }
 
 int xs_write(const char *path, const char *value)
 {
-    return simple_request(XS_WRITE, path, value, false);
+    return xs_write_tx(0, path, value);
 }
 
 int xs_rm(const char *path)
 {
-    return simple_request(XS_RM, path, NULL, false);
+    return simple_request(XS_RM, 0, path, NULL, false);
 }
 
 int xs_watch(const char *path, const char *token)
 {
-    return simple_request(XS_WATCH, path, token, true);
+    return simple_request(XS_WATCH, 0, path, token, true);
 }
 
 int xs_unwatch(const char *path, const char *token)
 {
-    return simple_request(XS_UNWATCH, path, token, true);
+    return simple_request(XS_UNWATCH, 0, path, token, true);
+}
+
+int xs_transaction_start(uint32_t *tx)
+{
+    const char *parts[] = { "" };
+    size_t lens[] = { 1 };
+    char *reply;
+    uint32_t n;
+    int r = request(XS_TRANSACTION_START, 0, parts, lens, 1, &reply, &n);
+    if (r < 0)
+        return r;
+    uint64_t id;
+    /* the id is decimal text; 0 would mean "no transaction" */
+    if (parse_u64(reply, UINT32_MAX, &id) < 0 || id == 0)
+        r = -EPROTO;
+    else
+        *tx = (uint32_t)id;
+    free(reply);
+    return r;
+}
+
+int xs_transaction_end(uint32_t tx, bool commit)
+{
+    return simple_request(XS_TRANSACTION_END, tx, commit ? "T" : "F", NULL, false);
 }
 
 static bool pump_until_event(void)
