@@ -41,7 +41,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 include $(wildcard mk/*.mk)
-include $(sort $(wildcard */build.mk */*/build.mk))
+include $(sort $(wildcard */build.mk */*/build.mk */*/*/build.mk))
 
 all: $(ALL_BINS) $(UNIT_TESTS)
 
