@@ -2,13 +2,13 @@
 # - libtandem-config.a: the config parser (no xenstore), shared with the unit tests.
 # - tandem: the verbs; every xenstore access goes through libxenstore (xenstore/lib).
 
-DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c
+DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/disk.c
 DOM0_CONFIG_OBJS := $(DOM0_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
 DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
 
 DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/xsd.c dom0/ctl.c dom0/store.c dom0/vmm.c dom0/domain.c \
-                  dom0/cmd_run.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
+                  dom0/cmd_run.c dom0/vbd.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a

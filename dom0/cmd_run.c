@@ -10,6 +10,7 @@
 #include "rundir.h"
 #include "store.h"
 #include "util.h"
+#include "vbd.h"
 #include "vmm.h"
 #include "xsd.h"
 
@@ -108,6 +109,9 @@ static void print_config(const struct tandem_config *c, const char *kernel)
     printf("cpu_mode = \"%s\"\non_poweroff = \"%s\"\non_reboot = \"%s\"\non_crash = \"%s\"\n",
            config_cpu_mode_name(c->cpu_mode), config_action_name(c->on_poweroff),
            config_action_name(c->on_reboot), config_action_name(c->on_crash));
+    for (size_t i = 0; i < c->ndisks; i++)
+        printf("disk = [ 'target=%s, vdev=%s, access=%s, format=raw' ]\n", c->disks[i].target,
+               c->disks[i].vdev, c->disks[i].readonly ? "r" : "rw");
 }
 
 /* ---- starting ---- */
@@ -134,6 +138,8 @@ static int prepare_domain(struct run *r)
         msg("a domain named '%s' already exists (domid %u)", r->cfg.name, other);
         return -1;
     }
+    if (r->cfg.ndisks && vbd_backend_ensure() < 0)
+        return -1;
     if (domid_acquire(r->cfg.name, domid_taken, r, &r->lease, err, sizeof(err)) < 0) {
         msg("%s", err);
         return -1;
@@ -201,8 +207,10 @@ static int wait_domain(struct run *r, pid_t pid)
 /* After the VMM is gone: whatever it could not remove (it was killed, say). */
 static void clean_after(struct run *r)
 {
-    if (r->xs)
+    if (r->xs) {
+        vbd_remove_all(r->xs, r->lease.domid);
         store_forget_domain(r->xs, r->lease.domid, r->uuid);
+    }
     if (!domain_ctl_alive(r->lease.domid)) {
         char *ctl = rundir_ctl_path(r->lease.domid);
         unlink(ctl);
@@ -252,6 +260,11 @@ static int supervise(struct run *r)
             break;
         }
         fflush(stdout);
+        if (vbd_add_all(r->xs, r->lease.domid, &r->cfg) < 0) {
+            clean_after(r);
+            status = VMM_FAILED;
+            break;
+        }
         pid_t pid = vmm_spawn(argv);
         if (pid < 0)
             break;
@@ -311,7 +324,7 @@ int cmd_run(int argc, char **argv)
      * in a clean destroy rather than a half-started domain. */
     block_signals(&r);
     if (load_config(&r, argv[optind], argc - optind - 1, argv + optind + 1) < 0 ||
-        check_kernel(&r) < 0 || check_memory(&r) < 0) {
+        check_kernel(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0) {
         run_free(&r);
         return EXIT_BADINPUT;
     }

@@ -89,6 +89,11 @@ void config_free(struct tandem_config *c)
     free(c->uuid);
     free(c->file);
     strlist_free(&c->disk);
+    for (size_t i = 0; i < c->ndisks; i++)
+        disk_spec_free(&c->disks[i]);
+    free(c->disks);
+    c->disks = NULL;
+    c->ndisks = 0;
     strlist_free(&c->vif);
     memset(c, 0, sizeof(*c));
 }
@@ -437,6 +442,33 @@ static int fail_at(const struct tandem_config *c, enum cfg_key k, char *err,
     return -1;
 }
 
+/* Parses every disk[] item (disk.c) and refuses two disks on one vdev. */
+static int finish_disks(struct tandem_config *c, char *err, size_t errlen)
+{
+    char what[CFG_ERR_MAX], why[256];
+    if (c->disks || !c->disk.n)
+        return 0;
+    c->disks = calloc(c->disk.n, sizeof(*c->disks));
+    if (!c->disks)
+        return fail_at(c, KEY_DISK, err, errlen, "out of memory");
+    for (size_t i = 0; i < c->disk.n; i++) {
+        const char *spec = c->disk.items[i];
+        if (disk_parse(spec, &c->disks[c->ndisks], why, sizeof(why)) < 0) {
+            snprintf(what, sizeof(what), "disk '%.200s': %s", spec, why);
+            return fail_at(c, KEY_DISK, err, errlen, what);
+        }
+        c->ndisks++;
+        for (size_t k = 0; k + 1 < c->ndisks; k++) {
+            if (c->disks[k].devid == c->disks[i].devid) {
+                snprintf(what, sizeof(what), "disk '%.200s': vdev '%s' is already used by '%.200s'",
+                         spec, c->disks[i].vdev, c->disk.items[k]);
+                return fail_at(c, KEY_DISK, err, errlen, what);
+            }
+        }
+    }
+    return 0;
+}
+
 int config_finish(struct tandem_config *c, char *err, size_t errlen)
 {
     char what[CFG_ERR_MAX];
@@ -450,10 +482,8 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
         snprintf(what, sizeof(what), "both 'cmdline' and 'extra' are set; use one");
         return fail_at(c, KEY_EXTRA, err, errlen, what);
     }
-    if (c->disk.n) {
-        snprintf(what, sizeof(what), "'%s': block devices are not supported yet", key_name(KEY_DISK));
-        return fail_at(c, KEY_DISK, err, errlen, what);
-    }
+    if (finish_disks(c, err, errlen) < 0)
+        return -1;
     if (c->vif.n) {
         snprintf(what, sizeof(what), "'%s': network devices are not supported yet", key_name(KEY_VIF));
         return fail_at(c, KEY_VIF, err, errlen, what);

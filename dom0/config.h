@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+#include "disk.h"
+
 #define CFG_NAME_MAX      64
 #define CFG_STRING_MAX    4095      /* longest string value (the cmdline page is 4 KiB) */
 #define CFG_LIST_MAX      64        /* most items in one list */
@@ -46,7 +48,9 @@ struct tandem_config {
     char *uuid;                 /* NULL: run generates one */
     enum cfg_cpu_mode cpu_mode;
     enum cfg_action on_poweroff, on_reboot, on_crash;
-    struct cfg_strlist disk, vif; /* parsed; devices arrive with later issues */
+    struct cfg_strlist disk, vif; /* as written; vif devices arrive with a later issue */
+    struct disk_spec *disks;    /* disk[] parsed by config_finish (disk.h) */
+    size_t ndisks;
 
     struct cfg_origin origin[KEY_COUNT];
     char *file;                 /* the config file path (owned), NULL if none */

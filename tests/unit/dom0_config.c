@@ -369,7 +369,7 @@ START_TEST(test_finish_devices_not_yet)
 {
     ck_assert_int_eq(parse("name='a'\nkernel='k'\n\ndisk=['x']\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:4: 'disk': block devices are not supported yet");
+    ck_assert_str_eq(err, "t.cfg:4: disk 'x': no vdev (e.g. vdev=xvda)");
 }
 END_TEST
 
