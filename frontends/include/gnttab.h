@@ -27,6 +27,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kerrno.h"
+/* Linux/Xen numbers kerrno.h does not list (yet) */
+#ifndef ENODEV
+#define ENODEV 19
+#endif
 #include "public/grant_table.h"
 
 #define GNTTAB_DEFAULT_FRAMES 32
@@ -63,9 +68,9 @@ bool gnttab_in_use(grant_ref_t ref);
 
 /* One reference, not granted yet: >= 8, or -ENOSPC / -ENODEV. */
 int gnttab_alloc_ref(void);
-/* Returns a reference to the free list; it must not be granted (end access
- * first).  Freeing a reserved, out-of-range or already free reference is
- * refused with a message (-EINVAL). */
+/* Returns a reference to the free list.  Refused with a message: a
+ * reserved, out-of-range or already free reference (-EINVAL), one that is
+ * still granted (-EBUSY: end access first). */
 int gnttab_free_ref(grant_ref_t ref);
 
 /* Fills an allocated reference: frame + domid, wmb, flags. */

@@ -20,6 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kerrno.h"
+/* Linux/Xen numbers kerrno.h does not list (yet) */
+#ifndef ENODEV
+#define ENODEV 19
+#endif
+#ifndef ENAMETOOLONG
+#define ENAMETOOLONG 36
+#endif
 #include "public/xen.h"
 
 #define XENBUS_PATH_MAX  256 /* paths drivers build; longer ones get -ENAMETOOLONG */
@@ -95,9 +103,17 @@ uint64_t xenbus_watch_events(void);
 
 /* ---- waiting ---- */
 
+/* Waiting is driven by a watch on the node (no polling); timeout_ns 0
+ * means no limit. */
+
 /* Waits until path holds exactly `value`: 0, or -ETIMEDOUT after
  * timeout_ns (the node may also be absent meanwhile). */
 int xenbus_wait_for_value(const char *path, const char *value, uint64_t timeout_ns);
+
+/* Waits until check(value, ctx) is true, value being path's current value
+ * or NULL while the node is absent or unreadable: 0 or -ETIMEDOUT. */
+typedef bool (*xenbus_check_fn)(const char *value, void *ctx);
+int xenbus_wait_for(const char *path, xenbus_check_fn check, void *ctx, uint64_t timeout_ns);
 
 /* ---- the XenbusState machine ---- */
 

@@ -23,6 +23,7 @@ bool xs_available(void);
 int xs_read(const char *path, char *buf, size_t len);
 int xs_write(const char *path, const char *value);
 int xs_rm(const char *path);
+int xs_mkdir(const char *path);
 /* Lists path's children into buf as NUL-separated names; returns how many
  * (-E2BIG if they do not fit in len). */
 int xs_directory(const char *path, char *buf, size_t len);
@@ -35,6 +36,9 @@ int xs_transaction_start(uint32_t *tx);
 int xs_transaction_end(uint32_t tx, bool commit);
 int xs_read_tx(uint32_t tx, const char *path, char *buf, size_t len);
 int xs_write_tx(uint32_t tx, const char *path, const char *value);
+int xs_rm_tx(uint32_t tx, const char *path);
+int xs_mkdir_tx(uint32_t tx, const char *path);
+int xs_directory_tx(uint32_t tx, const char *path, char *buf, size_t len);
 
 /* Waits for the next watch event until deadline (system time, 0 = no
  * limit); copies its path and token.  0, or -ETIMEDOUT / -EIO. */

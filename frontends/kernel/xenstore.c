@@ -285,13 +285,13 @@ int xs_read_tx(uint32_t tx, const char *path, char *buf, size_t len)
     return (int)n;
 }
 
-int xs_directory(const char *path, char *buf, size_t len)
+int xs_directory_tx(uint32_t tx, const char *path, char *buf, size_t len)
 {
     const char *parts[] = { path };
     size_t lens[] = { strlen(path) + 1 };
     char *reply;
     uint32_t n;
-    int r = request(XS_DIRECTORY, 0, parts, lens, 1, &reply, &n);
+    int r = request(XS_DIRECTORY, tx, parts, lens, 1, &reply, &n);
     if (r < 0)
         return r;
     int count = 0;
@@ -303,6 +303,11 @@ int xs_directory(const char *path, char *buf, size_t len)
         memcpy(buf, reply, n);
     free(reply);
     return r < 0 ? r : count;
+}
+
+int xs_directory(const char *path, char *buf, size_t len)
+{
+    return xs_directory_tx(0, path, buf, len);
 }
 
 int xs_read(const char *path, char *buf, size_t len)
@@ -327,9 +332,24 @@ int xs_write(const char *path, const char *value)
     return xs_write_tx(0, path, value);
 }
 
+int xs_rm_tx(uint32_t tx, const char *path)
+{
+    return simple_request(XS_RM, tx, path, NULL, false);
+}
+
 int xs_rm(const char *path)
 {
-    return simple_request(XS_RM, 0, path, NULL, false);
+    return xs_rm_tx(0, path);
+}
+
+int xs_mkdir_tx(uint32_t tx, const char *path)
+{
+    return simple_request(XS_MKDIR, tx, path, NULL, false);
+}
+
+int xs_mkdir(const char *path)
+{
+    return xs_mkdir_tx(0, path);
 }
 
 int xs_watch(const char *path, const char *token)
