@@ -47,6 +47,7 @@ struct tdm_evtchn {
 
 /* What an evtchn-bind reply promised, checked before anything is mapped. */
 struct bind_reply {
+    evtchn_port_t port;
     unsigned vcpu;
     uint64_t shared_off;
     bool has_vcpu_off;
@@ -118,12 +119,13 @@ static int parse_bind_reply(struct tdm_ctl_reply *r, unsigned domid,
         tdm_ctl_get_u64(r, "vcpu", UINT32_MAX, &vcpu) < 0 ||
         tdm_ctl_get_u64(r, "shared_info_offset", UINT64_MAX, &b->shared_off) < 0)
         return tdm_add_context("evtchn: dom%u port %u: bad evtchn-bind reply: ", domid, port);
-    if (rport != port)
+    if (port ? rport != port : !evtchn_2l_port_valid((evtchn_port_t)rport))
         return tdm_set_error(EPROTO, "evtchn: dom%u: asked to bind port %u, VMM bound %llu",
                              domid, port, (unsigned long long)rport);
     if (b->shared_off % PAGE)
         return tdm_set_error(EPROTO, "evtchn: dom%u: shared_info_offset 0x%llx not page aligned",
                              domid, (unsigned long long)b->shared_off);
+    b->port = (evtchn_port_t)rport;
     b->vcpu = (unsigned)vcpu;
     b->has_vcpu_off = tdm_ctl_get(r, "vcpu_info_offset") != NULL;
     if (b->has_vcpu_off) {
@@ -254,16 +256,44 @@ static int install_binding(struct tdm_evtchn *h, struct binding *b)
     return lp;
 }
 
+/* Sends an evtchn-bind request (`req`) and installs what it returns;
+ * `port` is the guest port expected back, 0 when the VMM names it. */
+static int bind_request(struct tdm_evtchn *h, unsigned domid, struct tdm_ctl *ctl,
+                        const char *req, uint32_t port)
+{
+    struct binding b = { .used = true, .domid = domid, .kick_fd = -1, .irq_fd = -1 };
+    struct tdm_ctl_reply r;
+    struct bind_reply br;
+    int lp;
+
+    if (tdm_ctl_request(ctl, req, 3, &r) < 0) {
+        tdm_add_context("evtchn: ");
+        if (r.was_ok && port)   /* bound there, unusable here */
+            goto undo;
+        return -1;
+    }
+    if (parse_bind_reply(&r, domid, port, &br) < 0) {
+        tdm_ctl_reply_close_fds(&r);
+        goto undo;
+    }
+    port = br.port;
+    b.remote_port = port;
+    b.kick_fd = br.kick_fd;
+    b.irq_fd = br.irq_fd;
+    lp = map_binding(&br, domid, &b);
+    close(br.memfd);          /* only the mapped pages are kept */
+    if (lp == 0 && (lp = install_binding(h, &b)) > 0)
+        return lp;
+    release_binding(&b);
+undo:
+    return port ? undo_bind(ctl, port) : -1;
+}
+
 int tdm_evtchn_bind_interdomain(struct tdm_evtchn *h, unsigned domid,
                                 uint32_t remote_port)
 {
-    struct binding b = { .used = true, .domid = domid, .remote_port = remote_port,
-                         .kick_fd = -1, .irq_fd = -1 };
-    struct tdm_ctl_reply r;
-    struct bind_reply br;
     struct tdm_ctl *ctl;
     char req[64];
-    int lp;
 
     if (domid >= DOMID_FIRST_RESERVED)
         return tdm_set_error(EINVAL, "evtchn: domid %u is not a guest domain", domid);
@@ -274,25 +304,39 @@ int tdm_evtchn_bind_interdomain(struct tdm_evtchn *h, unsigned domid,
     if (!ctl)
         return -1;
     snprintf(req, sizeof(req), "evtchn-bind port=%u", remote_port);
-    if (tdm_ctl_request(ctl, req, 3, &r) < 0) {
-        tdm_add_context("evtchn: ");
-        if (r.was_ok)           /* bound there, unusable here */
-            goto undo;
+    return bind_request(h, domid, ctl, req, remote_port);
+}
+
+int64_t tdm_evtchn_alloc_unbound(struct tdm_evtchn *h, unsigned domid)
+{
+    struct tdm_ctl_reply r;
+    struct tdm_ctl *ctl;
+    uint64_t port;
+
+    if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
+        return tdm_set_error(EINVAL, "evtchn: domid %u is not a guest domain", domid);
+    ctl = get_conn(h, domid);
+    if (!ctl)
         return -1;
-    }
-    if (parse_bind_reply(&r, domid, remote_port, &br) < 0) {
-        tdm_ctl_reply_close_fds(&r);
-        goto undo;
-    }
-    b.kick_fd = br.kick_fd;
-    b.irq_fd = br.irq_fd;
-    lp = map_binding(&br, domid, &b);
-    close(br.memfd);          /* only the mapped pages are kept */
-    if (lp == 0 && (lp = install_binding(h, &b)) > 0)
-        return lp;
-    release_binding(&b);
-undo:
-    return undo_bind(ctl, remote_port);
+    if (tdm_ctl_request(ctl, "evtchn-alloc", 0, &r) < 0)
+        return tdm_add_context("evtchn: dom%u: evtchn-alloc: ", domid);
+    if (tdm_ctl_get_u64(&r, "port", EVTCHN_2L_NR_CHANNELS - 1, &port) < 0 || port == 0)
+        return tdm_add_context("evtchn: dom%u: bad evtchn-alloc reply: ", domid);
+    return (int64_t)port;
+}
+
+int tdm_evtchn_bind_allocated(struct tdm_evtchn *h, unsigned domid, uint32_t dom0_port)
+{
+    struct tdm_ctl *ctl;
+    char req[64];
+
+    if (domid == 0 || domid >= DOMID_FIRST_RESERVED || !evtchn_2l_port_valid(dom0_port))
+        return tdm_set_error(EINVAL, "evtchn: dom%u dom0 port %u: bad argument", domid, dom0_port);
+    ctl = get_conn(h, domid);
+    if (!ctl)
+        return -1;
+    snprintf(req, sizeof(req), "evtchn-bind dom0_port=%u", dom0_port);
+    return bind_request(h, domid, ctl, req, 0);
 }
 
 /* Looks up a bound local port; caller holds the lock. */

@@ -44,6 +44,17 @@ int tdm_evtchn_fd(struct tdm_evtchn *h);
 int tdm_evtchn_bind_interdomain(struct tdm_evtchn *h, unsigned domid,
                                 uint32_t remote_port);
 
+/* The other way round (Xen's alloc_unbound in dom0): reserves a dom0 port
+ * for guest `domid` (the VMM's `evtchn-alloc`) and returns its number, which
+ * the service tells the guest (e.g. in xenstore); the guest binds it with
+ * EVTCHNOP_bind_interdomain(remote_dom 0, remote_port = that number). The
+ * reservation lives as long as this handle's connection to the domain. */
+int64_t tdm_evtchn_alloc_unbound(struct tdm_evtchn *h, unsigned domid);
+
+/* Once the guest has bound dom0 port `dom0_port`: binds its end as
+ * tdm_evtchn_bind_interdomain does. -1/EAGAIN while the guest has not. */
+int tdm_evtchn_bind_allocated(struct tdm_evtchn *h, unsigned domid, uint32_t dom0_port);
+
 /* Raises the port in its guest (pending bits + upcall interrupt). */
 int tdm_evtchn_notify(struct tdm_evtchn *h, int local_port);
 

@@ -2,6 +2,11 @@
 #include "apps.h"
 #include "kernel.h"
 
+/* Issue 4 event-channel / grant test apps (declared here, not in apps.h). */
+int app_pingpong(const struct cmdline *cl);
+int app_granttest(const struct cmdline *cl);
+int app_flood(const struct cmdline *cl);
+
 static const struct app apps[] = {
     { "hello", app_hello, "print domain id, memory and vCPUs, power off" },
     { "crash", app_crash, "fault on purpose: the domain ends as crashed" },
@@ -12,6 +17,7 @@ static const struct app apps[] = {
     { "xenstore", app_xenstore, "write, read, watch and remove a key under data/" },
     { "echo", app_echo, "echo console input lines until 'quit'" },
     { "evtchn", app_evtchn, "loopback event channel: send, notify, mask/unmask, close" },
+    { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)" },
 };
 
 const struct app *app_find(const char *name)

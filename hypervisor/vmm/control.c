@@ -160,6 +160,7 @@ static const char *errno_name(int e)
     case ENOENT: return "ENOENT";
     case EBUSY: return "EBUSY";
     case EAGAIN: return "EAGAIN";
+    case ENOSPC: return "ENOSPC";
     default: return "EIO";
     }
 }
@@ -178,13 +179,43 @@ static int parse_port(char **argv, int argc, uint32_t *port)
     return 0;
 }
 
+/* "dom0_port=N" instead of "port=N": the guest port bound to the dom0
+ * port this connection allocated with evtchn-alloc. */
+static int resolve_bind_port(struct vm *vm, struct ctl_client *c, char **argv, int argc,
+                             uint32_t *port)
+{
+    if (argc == 2 && !strncmp(argv[1], "dom0_port=", 10)) {
+        char arg[32];
+        snprintf(arg, sizeof(arg), "port=%s", argv[1] + 10);
+        char *av[2] = { argv[0], arg };
+        uint32_t d0;
+        if (parse_port(av, 2, &d0)) {
+            reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
+            return -1;
+        }
+        int r = evtchn_ctl_guest_port(vm, c, d0, port);
+        if (r) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "dom0 port %u: %s", d0,
+                     r == -EAGAIN ? "the guest has not bound it yet"
+                                  : "not allocated on this connection");
+            reply_err(c->h.fd, errno_name(-r), msg);
+            return -1;
+        }
+        return 0;
+    }
+    if (parse_port(argv, argc, port)) {
+        reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
+        return -1;
+    }
+    return 0;
+}
+
 static void op_evtchn_bind(struct vm *vm, struct ctl_client *c, char **argv, int argc)
 {
     uint32_t port;
-    if (parse_port(argv, argc, &port)) {
-        reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N");
+    if (resolve_bind_port(vm, c, argv, argc, &port))
         return;
-    }
     char line[CTL_LINE_MAX];
     int fds[3];
     const char *why;
@@ -197,6 +228,22 @@ static void op_evtchn_bind(struct vm *vm, struct ctl_client *c, char **argv, int
     }
     strcat(line, "\n");
     send_reply(c->h.fd, line, fds, 3);
+}
+
+static void op_evtchn_alloc(struct vm *vm, struct ctl_client *c, int argc)
+{
+    uint32_t d0;
+    if (argc != 1) {
+        reply_err(c->h.fd, "EINVAL", "usage: evtchn-alloc");
+        return;
+    }
+    if (evtchn_ctl_alloc(vm, c, &d0)) {
+        reply_err(c->h.fd, "ENOSPC", "no free dom0 port");
+        return;
+    }
+    char line[64];
+    snprintf(line, sizeof(line), "OK port=%u\n", d0);
+    send_reply(c->h.fd, line, NULL, 0);
 }
 
 static void op_evtchn_unbind(struct vm *vm, struct ctl_client *c, char **argv, int argc)
@@ -254,6 +301,10 @@ static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
     }
     if (!strcmp(op, "evtchn-bind")) {
         op_evtchn_bind(vm, c, argv, argc);
+        return;
+    }
+    if (!strcmp(op, "evtchn-alloc")) {
+        op_evtchn_alloc(vm, c, argc);
         return;
     }
     if (!strcmp(op, "evtchn-unbind")) {

@@ -3,6 +3,10 @@
  * selector and upcall flag in each vcpu_info; an upcall is an MSI to the
  * vector the guest chose (HVM_PARAM_CALLBACK_IRQ or its per-vCPU vector).
  * Ports 1 (xenstore) and 2 (console) are bound to domain 0 at boot.
+ * Ports to other dom0 services: the guest allocates one for domain 0
+ * (alloc_unbound, remote_dom 0) and a service binds it (`evtchn-bind`), or
+ * a service allocates a dom0 port (`evtchn-alloc`) and the guest binds it
+ * (bind_interdomain, remote_dom 0) -- see evtchn_ctl.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +26,8 @@ void evtchn_init(struct vm *vm)
     for (evtchn_port_t p = TANDEM_XENSTORE_PORT; p <= TANDEM_CONSOLE_PORT; p++)
         vm->ports[p] = (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = 0,
                                         .remote_port = p, .vcpu = 0, .kick_fd = -1 };
+    for (evtchn_port_t p = 0; p < VMM_NR_PORTS; p++)
+        vm->dom0_ports[p] = (struct dom0_port){ .state = D0_FREE };
 }
 
 static void wake_pollers(struct vm *vm)
@@ -159,30 +165,48 @@ static long op_alloc_unbound(struct vcpu *v, uint64_t arg)
     return copy_to_guest(v->vm, arg, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
-/* Only loopback binding (to an unbound port of our own) is local business;
- * ports to domain 0 are bound by dom0 services over the control socket. */
+/* Caller holds vm->lock. The guest binds an unbound port of its own
+ * (loopback) or a port a dom0 service allocated for it (`evtchn-alloc`). */
+static long bind_interdomain_locked(struct vm *vm, domid_t remote_dom, evtchn_port_t rport)
+{
+    if (remote_dom == 0) {
+        struct dom0_port *d = &vm->dom0_ports[rport];
+        if (d->state != D0_UNBOUND)
+            return -EINVAL;
+        long r = alloc_port(vm, (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = 0,
+                                                 .remote_port = rport });
+        if (r > 0) {
+            d->state = D0_BOUND;
+            d->guest_port = (uint32_t)r;
+        }
+        return r;
+    }
+    struct evtchn *peer = &vm->ports[rport];
+    if (peer->state != ECS_UNBOUND || peer->remote_dom != vm->cfg->domid)
+        return -EINVAL;
+    long r = alloc_port(vm, (struct evtchn){ .state = ECS_INTERDOMAIN,
+                                             .remote_dom = (uint16_t)vm->cfg->domid,
+                                             .remote_port = rport });
+    if (r > 0) {
+        peer->state = ECS_INTERDOMAIN;
+        peer->remote_port = (uint32_t)r;
+    }
+    return r;
+}
+
 static long op_bind_interdomain(struct vcpu *v, uint64_t arg)
 {
     struct vm *vm = v->vm;
     struct evtchn_bind_interdomain b;
     if (copy_from_guest(vm, &b, arg, sizeof(b)))
         return -EFAULT;
-    if (!is_self_domid(v, b.remote_dom))
-        return -EINVAL;
+    if (!is_self_domid(v, b.remote_dom) && b.remote_dom != 0)
+        return -ESRCH; /* no other domain is reachable from here */
     if (b.remote_port == 0 || b.remote_port >= VMM_NR_PORTS)
         return -EINVAL;
     pthread_mutex_lock(&vm->lock);
-    long r = -EINVAL;
-    struct evtchn *peer = &vm->ports[b.remote_port];
-    if (peer->state == ECS_UNBOUND && peer->remote_dom == vm->cfg->domid) {
-        r = alloc_port(vm, (struct evtchn){ .state = ECS_INTERDOMAIN,
-                                            .remote_dom = (uint16_t)vm->cfg->domid,
-                                            .remote_port = b.remote_port });
-        if (r > 0) {
-            peer->state = ECS_INTERDOMAIN;
-            peer->remote_port = (uint32_t)r;
-        }
-    }
+    long r = bind_interdomain_locked(vm, is_self_domid(v, b.remote_dom) ? (domid_t)vm->cfg->domid : 0,
+                                     b.remote_port);
     pthread_mutex_unlock(&vm->lock);
     if (r < 0)
         return r;
@@ -230,30 +254,59 @@ static long op_bind_ipi(struct vcpu *v, uint64_t arg)
     return copy_to_guest(v->vm, arg, &b, sizeof(b)) ? -EFAULT : 0;
 }
 
+/* Caller holds vm->lock; port is in range and not free. The other end of
+ * an interdomain pair becomes unbound again, as on Xen. */
+static void close_locked(struct vm *vm, evtchn_port_t port)
+{
+    struct evtchn *e = &vm->ports[port];
+    if (e->state == ECS_VIRQ && e->vcpu < vm->nr_vcpus)
+        vm->vcpus[e->vcpu].virq_port[e->virq] = 0;
+    if (e->state == ECS_INTERDOMAIN && e->remote_dom == vm->cfg->domid &&
+        e->remote_port < VMM_NR_PORTS && vm->ports[e->remote_port].state == ECS_INTERDOMAIN)
+        vm->ports[e->remote_port].state = ECS_UNBOUND;
+    if (e->state == ECS_INTERDOMAIN && e->remote_dom == 0 && e->remote_port < VMM_NR_PORTS &&
+        vm->dom0_ports[e->remote_port].state == D0_BOUND &&
+        vm->dom0_ports[e->remote_port].guest_port == port)
+        vm->dom0_ports[e->remote_port].state = D0_UNBOUND;
+    if (e->kick_fd >= 0) { /* the dom0 holder keeps its fd; we drop ours */
+        kvm_ioeventfd(vm, e->kick_fd, TANDEM_DOORBELL_PORT, port, false);
+        close(e->kick_fd);
+    }
+    *e = (struct evtchn){ .state = ECS_FREE, .kick_fd = -1 };
+}
+
 static long op_close(struct vcpu *v, evtchn_port_t port)
 {
     struct vm *vm = v->vm;
     if (port == 0 || port >= VMM_NR_PORTS)
         return -EINVAL;
     pthread_mutex_lock(&vm->lock);
-    struct evtchn *e = &vm->ports[port];
     long r = 0;
-    if (e->state == ECS_FREE) {
+    if (vm->ports[port].state == ECS_FREE)
         r = -EINVAL;
-    } else {
-        if (e->state == ECS_VIRQ && e->vcpu < vm->nr_vcpus)
-            vm->vcpus[e->vcpu].virq_port[e->virq] = 0;
-        if (e->state == ECS_INTERDOMAIN && e->remote_dom == vm->cfg->domid &&
-            e->remote_port < VMM_NR_PORTS && vm->ports[e->remote_port].state == ECS_INTERDOMAIN)
-            vm->ports[e->remote_port].state = ECS_UNBOUND;
-        if (e->kick_fd >= 0) { /* the dom0 holder keeps its fd; we drop ours */
-            kvm_ioeventfd(vm, e->kick_fd, TANDEM_DOORBELL_PORT, port, false);
-            close(e->kick_fd);
-        }
-        *e = (struct evtchn){ .state = ECS_FREE, .kick_fd = -1 };
-    }
+    else
+        close_locked(vm, port);
     pthread_mutex_unlock(&vm->lock);
     return r;
+}
+
+/* EVTCHNOP_reset: closes every port of the domain except the two that the
+ * platform binds at boot (xenstore, console), which a guest cannot bind
+ * again by itself. Only the domain itself may reset its ports. */
+static long op_reset(struct vcpu *v, uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    struct evtchn_reset rs;
+    if (copy_from_guest(vm, &rs, arg, sizeof(rs)))
+        return -EFAULT;
+    if (!is_self_domid(v, rs.dom))
+        return rs.dom < DOMID_FIRST_RESERVED ? -EPERM : -ESRCH;
+    pthread_mutex_lock(&vm->lock);
+    for (evtchn_port_t p = FIRST_FREE_PORT; p < VMM_NR_PORTS; p++)
+        if (vm->ports[p].state != ECS_FREE)
+            close_locked(vm, p);
+    pthread_mutex_unlock(&vm->lock);
+    return 0;
 }
 
 static long op_status(struct vcpu *v, uint64_t arg)
@@ -345,6 +398,8 @@ long hc_event_channel_op(struct vcpu *v, const uint64_t a[5])
         return op_status(v, arg);
     case EVTCHNOP_bind_vcpu:
         return op_bind_vcpu(v, arg);
+    case EVTCHNOP_reset:
+        return op_reset(v, arg);
     case EVTCHNOP_close:
     case EVTCHNOP_send:
     case EVTCHNOP_unmask:

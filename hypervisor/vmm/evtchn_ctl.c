@@ -182,11 +182,68 @@ int evtchn_ctl_unbind(struct vm *vm, const void *owner, uint32_t port)
     return r;
 }
 
+/* Caller holds vm->lock. Dom0 closes its end: a guest port bound to it
+ * becomes "unbound, remote domain 0" (Xen's rule for the surviving end). */
+static void free_dom0_port(struct vm *vm, uint32_t p)
+{
+    struct dom0_port *d = &vm->dom0_ports[p];
+    if (d->state == D0_BOUND && d->guest_port < VMM_NR_PORTS) {
+        struct evtchn *e = &vm->ports[d->guest_port];
+        if (e->state == ECS_INTERDOMAIN && e->remote_dom == 0 && e->remote_port == p) {
+            if (e->kick_fd >= 0)
+                unbind_locked(vm, d->guest_port);
+            e->state = ECS_UNBOUND;
+            e->remote_port = 0;
+        }
+    }
+    *d = (struct dom0_port){ .state = D0_FREE };
+}
+
 void evtchn_ctl_drop_owner(struct vm *vm, const void *owner)
 {
     pthread_mutex_lock(&vm->lock);
     for (uint32_t p = 1; p < VMM_NR_PORTS; p++)
         if (vm->ports[p].kick_fd >= 0 && vm->ports[p].owner == owner)
             unbind_locked(vm, p);
+    for (uint32_t p = 1; p < VMM_NR_PORTS; p++)
+        if (vm->dom0_ports[p].state != D0_FREE && vm->dom0_ports[p].owner == owner)
+            free_dom0_port(vm, p);
     pthread_mutex_unlock(&vm->lock);
+}
+
+/* `evtchn-alloc`: a dom0 port, unbound, for this domain to bind with
+ * EVTCHNOP_bind_interdomain(remote_dom 0). It belongs to the connection. */
+int evtchn_ctl_alloc(struct vm *vm, const void *owner, uint32_t *dom0_port)
+{
+    int r = -ENOSPC;
+    pthread_mutex_lock(&vm->lock);
+    for (uint32_t p = 1; p < VMM_NR_PORTS; p++) {
+        if (vm->dom0_ports[p].state == D0_FREE) {
+            vm->dom0_ports[p] = (struct dom0_port){ .state = D0_UNBOUND, .owner = owner };
+            *dom0_port = p;
+            r = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+/* The guest port bound to dom0 port `dom0_port` of this connection:
+ * -EINVAL not ours, -EAGAIN the guest has not bound it yet. */
+int evtchn_ctl_guest_port(struct vm *vm, const void *owner, uint32_t dom0_port, uint32_t *port)
+{
+    if (dom0_port == 0 || dom0_port >= VMM_NR_PORTS)
+        return -EINVAL;
+    pthread_mutex_lock(&vm->lock);
+    struct dom0_port *d = &vm->dom0_ports[dom0_port];
+    int r = 0;
+    if (d->state == D0_FREE || d->owner != owner)
+        r = -EINVAL;
+    else if (d->state != D0_BOUND)
+        r = -EAGAIN;
+    else
+        *port = d->guest_port;
+    pthread_mutex_unlock(&vm->lock);
+    return r;
 }

@@ -16,7 +16,7 @@
 #include "public/tandem.h"
 #include "public/xen.h"
 
-#define VMM_NR_PORTS 1024          /* event channels we hand out (2-level allows 4096) */
+#define VMM_NR_PORTS 4096          /* the 2-level limit on 64-bit (port 0 is never used) */
 #define VMM_NR_HYPERCALLS 64
 #define VMM_NR_EXIT_REASONS 64
 
@@ -63,6 +63,17 @@ struct evtchn {
     const void *owner;         /* the control connection that bound it */
 };
 
+/* Domain 0's side of ports a dom0 service allocated with `evtchn-alloc`
+ * (Xen's alloc_unbound in dom0); the guest binds them with
+ * EVTCHNOP_bind_interdomain(remote_dom 0, remote_port = the dom0 port). */
+enum dom0_port_state { D0_FREE, D0_UNBOUND, D0_BOUND };
+
+struct dom0_port {
+    uint8_t state;
+    uint32_t guest_port;       /* D0_BOUND: the guest's end */
+    const void *owner;         /* the control connection that allocated it */
+};
+
 struct console_state {
     int out_fd;                /* where guest output goes */
     int in_fd;                 /* input source, -1 = none */
@@ -100,6 +111,7 @@ struct vm {
     uint8_t callback_vector;
     unsigned int shutdown_code;
     struct evtchn ports[VMM_NR_PORTS];
+    struct dom0_port dom0_ports[VMM_NR_PORTS];
 
     /* Lifecycle */
     atomic_int state;          /* VM_RUNNING, VM_PAUSED, VM_STOPPING */
@@ -196,6 +208,8 @@ int evtchn_ctl_bind(struct vm *vm, const void *owner, uint32_t port, int fds[3],
                     size_t len, const char **err);
 int evtchn_ctl_unbind(struct vm *vm, const void *owner, uint32_t port);
 void evtchn_ctl_drop_owner(struct vm *vm, const void *owner);
+int evtchn_ctl_alloc(struct vm *vm, const void *owner, uint32_t *dom0_port);
+int evtchn_ctl_guest_port(struct vm *vm, const void *owner, uint32_t dom0_port, uint32_t *port);
 void evtchn_irq_routes_update(struct vm *vm);
 
 /* control.c, xs_domain.c, stats.c */

@@ -1,0 +1,18 @@
+# Dom0 test programs for the event-channel / grant integration tests and
+# benchmarks (tests/integration/evtchn_*.sh, grant_*.sh, flood_*.sh,
+# tests/bench/evtchn_*.sh): $(BUILD)/tests/drivers/<name>.
+DRIVERS_DIR  := $(BUILD)/tests/drivers
+DRIVERS_COMMON := $(addprefix $(BUILD)/obj/tests/integration/drivers/,xs_step.o stats_util.o)
+DRIVERS_LIBS := $(BUILD)/lib/libtdmgnttab.a $(BUILD)/lib/libtdmevtchn.a $(BUILD)/lib/libxenstore.a
+DRIVERS      := evtchn_pingpong
+DRIVERS_BINS := $(addprefix $(DRIVERS_DIR)/,$(DRIVERS))
+
+$(BUILD)/obj/tests/integration/drivers/%.o: CFLAGS += -I$(BUILD)/include -Itests/integration/drivers
+$(BUILD)/obj/tests/integration/drivers/%.o: | $(EVTCHN_PUB_HDRS) $(BUILD)/include/tandem/tdm_gnttab.h \
+	$(BUILD)/include/xenstore.h
+
+$(DRIVERS_DIR)/%: $(BUILD)/obj/tests/integration/drivers/%.o $(DRIVERS_COMMON) $(DRIVERS_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+ALL_BINS += $(DRIVERS_BINS)
