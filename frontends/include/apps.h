@@ -28,5 +28,6 @@ int app_smp(const struct cmdline *cl);
 int app_evtchn(const struct cmdline *cl);
 int app_xenstore(const struct cmdline *cl);
 int app_echo(const struct cmdline *cl);
+int app_xenbus_selftest(const struct cmdline *cl);
 
 #endif

@@ -50,6 +50,9 @@ int xenbus_printf(xenbus_transaction_t t, const char *dir, const char *node, con
 /* <dir>/<node> as a strict decimal number <= max: 0, -ENOENT, -EINVAL (not a number). */
 int xenbus_read_u64(xenbus_transaction_t t, const char *dir, const char *node, uint64_t max,
                     uint64_t *out);
+/* The number a xenstore value holds: canonical decimal ("0", "42"; no
+ * sign, space, hex or leading zero), at most max.  0 or -EINVAL. */
+int xenbus_parse_u64(const char *s, uint64_t max, uint64_t *out);
 int xenbus_mkdir(xenbus_transaction_t t, const char *path);
 int xenbus_rm(xenbus_transaction_t t, const char *path);
 /* Children of path into buf as NUL-separated names; returns how many

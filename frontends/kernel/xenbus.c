@@ -42,6 +42,23 @@ int xenbus_printf(xenbus_transaction_t t, const char *dir, const char *node, con
     return xs_write_tx(t, path, value);
 }
 
+int xenbus_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+        return -EINVAL;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -EINVAL;
+        unsigned int d = (unsigned int)(*s - '0');
+        if (d > max || v > (max - d) / 10)
+            return -EINVAL; /* beyond max (and never wraps) */
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
 int xenbus_read_u64(xenbus_transaction_t t, const char *dir, const char *node, uint64_t max,
                     uint64_t *out)
 {
@@ -53,7 +70,7 @@ int xenbus_read_u64(xenbus_transaction_t t, const char *dir, const char *node, u
     if (r < 0)
         return r;
     /* a longer value was truncated: it cannot be a number <= UINT64_MAX */
-    if ((size_t)r >= sizeof(value) || parse_u64(value, max, out) < 0)
+    if ((size_t)r >= sizeof(value) || xenbus_parse_u64(value, max, out) < 0)
         return -EINVAL;
     return 0;
 }

@@ -102,7 +102,7 @@ int xenbus_wait_for_state(const char *dir, int state, uint64_t timeout_ns)
 static int parse_domid(const char *s, domid_t *out)
 {
     uint64_t v;
-    if (parse_u64(s, DOMID_FIRST_RESERVED - 1, &v) < 0)
+    if (xenbus_parse_u64(s, DOMID_FIRST_RESERVED - 1, &v) < 0)
         return -EINVAL;
     *out = (domid_t)v;
     return 0;
