@@ -19,6 +19,7 @@ static const struct app apps[] = {
     { "evtchn", app_evtchn, "loopback event channel: send, notify, mask/unmask, close" },
     { "xenbus-selftest", app_xenbus_selftest, "xenbus + grant tables against xenstored (tests/integration/xenbus_selftest.sh is dom0)" },
     { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)" },
+    { "granttest", app_granttest, "grant pages to dom0 for drivers/grant_check" },
 };
 
 const struct app *app_find(const char *name)
