@@ -52,3 +52,13 @@ $(VMM_SCHED_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/sched_main.o $(GUEST
 		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ \
 		$(filter %.o,$^) $(GUEST_LIBFDT) -lgcc
 ALL_BINS += $(VMM_SCHED_GUEST)
+
+# The bare event bounce guest (tests/bench/evtchn_bench.sh's raw figure):
+# the arch layer + hypervisor/testguest/bounce_main.c.
+VMM_BOUNCE_GUEST := $(BUILD)/guest/vmm-ctest-bounce.elf
+$(VMM_BOUNCE_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/bounce_main.o $(GUEST_ARCH_OBJS) $(GUEST_LDS)
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(GUEST_LDS) \
+		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ \
+		$(filter %.o,$^) $(GUEST_LIBFDT) -lgcc
+ALL_BINS += $(VMM_BOUNCE_GUEST)

@@ -5,7 +5,8 @@
 # then exactly one), N round trips led by the guest on a port dom0
 # allocated (`evtchn-alloc`) and the guest bound (bind_interdomain to dom0).
 # Steps through xenstore nodes under the guest's data/pingpong/.
-# PINGPONG_N overrides N (default 100000); GUEST_ELF the guest kernel.
+# PINGPONG_N overrides N (default 100000), PINGPONG_GUEST_ARGS adds to the
+# guest command line (deadlines=0), GUEST_ELF picks the guest kernel.
 . "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
 need_kvm evtchn_pingpong
 GUEST=${GUEST_ELF:-$GUESTDIR/tandem-guest.elf}
@@ -19,7 +20,7 @@ mkdir -p "$TMP/xs"
 PIDS+=($!)
 wait_sock "$XENSTORED_PATH" 10 || { fail evtchn_pingpong "xenstored did not start"; exit 1; }
 
-"$VMM" --kernel "$GUEST" --cmdline "app=pingpong n=$N" --domid 7 --memory 64 --run-dir "$TMP/run" \
+"$VMM" --kernel "$GUEST" --cmdline "app=pingpong n=$N ${PINGPONG_GUEST_ARGS:-}" --domid 7 --memory 64 --run-dir "$TMP/run" \
     --xenstore "$XENSTORED_PATH" --console "file:$TMP/con" > "$TMP/vmm.out" 2> "$TMP/vmm.err" < /dev/null &
 VPID=$!
 PIDS+=($VPID)

@@ -5,7 +5,8 @@
 # granted, a ref granted to another domain, write access to a read-only
 # grant and refs beyond the table; the guest's end_access fails while
 # dom0 has the page mapped and succeeds after the unmap. One PASS/FAIL
-# line per check comes from the driver.
+# line per check comes from the driver. GRANT_BENCH=N also times N map+unmap
+# pairs (tests/bench/grant_bench.sh).
 . "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
 need_kvm grant_check
 GUEST=${GUEST_ELF:-$GUESTDIR/tandem-guest.elf}
@@ -24,7 +25,7 @@ VPID=$!
 PIDS+=($VPID)
 wait_sock "$TMP/run/dom8.ctl" 10 || { fail grant_check "no control socket: $(tail -n 3 "$TMP/vmm.err" "$TMP/con")"; exit 1; }
 
-timeout -k 5 120 "$DRV" --domid 8 --run-dir "$TMP/run" 2> "$TMP/drv.err"
+timeout -k 5 120 ${DRV_WRAP:-} "$DRV" --domid 8 --run-dir "$TMP/run" ${GRANT_BENCH:+--bench "$GRANT_BENCH"} 2> "$TMP/drv.err"
 DRC=$?
 deadline=$((SECONDS + 20))
 while kill -0 $VPID 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done

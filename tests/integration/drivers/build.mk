@@ -4,7 +4,7 @@
 DRIVERS_DIR  := $(BUILD)/tests/drivers
 DRIVERS_COMMON := $(addprefix $(BUILD)/obj/tests/integration/drivers/,xs_step.o stats_util.o)
 DRIVERS_LIBS := $(BUILD)/lib/libtdmgnttab.a $(BUILD)/lib/libtdmevtchn.a $(BUILD)/lib/libxenstore.a
-DRIVERS      := evtchn_pingpong grant_check
+DRIVERS      := evtchn_pingpong grant_check evtchn_bench
 DRIVERS_BINS := $(addprefix $(DRIVERS_DIR)/,$(DRIVERS))
 
 $(BUILD)/obj/tests/integration/drivers/%.o: CFLAGS += -I$(BUILD)/include -Itests/integration/drivers

@@ -3,7 +3,12 @@
  * (frontends/apps/granttest.c lists the refs it publishes), through
  * tdm_gnttab:
  *
- *   grant_check --domid N [--run-dir DIR]
+ *   grant_check --domid N [--run-dir DIR] [--bench N]
+ *
+ * --bench N also times N map+unmap pairs of one granted page (after the
+ * checks, while the guest waits) next to the raw costs on the host in the
+ * same run: the two compare-and-swaps alone, and mmap+munmap of one page
+ * of a memfd (what mapping each grant afresh would cost); key=value lines.
  *
  * Prints one "PASS: grant_<check>" or "FAIL: grant_<check>: why" line per
  * check (tests/run.sh counts them); exit 1 if any failed.
@@ -14,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <tandem/tdm_gnttab.h>
+#include <unistd.h>
+
+#include "stats_util.h"
 
 #include "xs_step.h"
 
@@ -80,6 +89,58 @@ static bool map_pages(struct tdm_gnttab *g, unsigned domid, const struct refs *f
     return true;
 }
 
+static uint64_t bench_n;
+
+/* The flag transitions alone: a CAS to mark, a CAS to clear. */
+static double raw_cas_ns(uint64_t n)
+{
+    static uint32_t word;
+    uint64_t t0 = stats_now_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t v = __atomic_load_n(&word, __ATOMIC_ACQUIRE);
+        __atomic_compare_exchange_n(&word, &v, v | 0x18, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        v |= 0x18;
+        __atomic_compare_exchange_n(&word, &v, v & ~0x18u, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    }
+    return (double)(stats_now_ns() - t0) / (double)n;
+}
+
+static double raw_mmap_ns(uint64_t n)
+{
+    int fd = memfd_create("grant-bench", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+        return -1;
+    uint64_t t0 = stats_now_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)((i % 256) * 4096));
+        if (p == MAP_FAILED)
+            break;
+        p[0] = 1; /* touch it, as a user of the grant would */
+        munmap((void *)p, 4096);
+    }
+    double ns = (double)(stats_now_ns() - t0) / (double)n;
+    close(fd);
+    return ns;
+}
+
+static void bench(struct tdm_gnttab *g, unsigned domid, uint64_t ref)
+{
+    struct tdm_grant_map m;
+    uint64_t t0 = stats_now_ns(), done = 0;
+    for (; done < bench_n; done++) {
+        if (tdm_gnttab_map(g, domid, (uint32_t)ref, false, &m, NULL) < 0)
+            break;
+        ((volatile char *)m.addr)[200] = 1;
+        if (tdm_gnttab_unmap(g, &m) < 0)
+            break;
+    }
+    double map_ns = (double)(stats_now_ns() - t0) / (double)(done ? done : 1);
+    check(done == bench_n, "bench_map_unmap", tdm_last_error());
+    double cas_ns = raw_cas_ns(bench_n), mmap_ns = raw_mmap_ns(bench_n);
+    printf("grant_map_unmap_ns=%.0f\nraw_cas_pair_ns=%.0f\nraw_mmap_munmap_ns=%.0f\n", map_ns,
+           cas_ns, mmap_ns);
+}
+
 static void run(struct tdm_gnttab *g, struct xs_step *xs, unsigned domid)
 {
     struct refs f;
@@ -99,6 +160,8 @@ static void run(struct tdm_gnttab *g, struct xs_step *xs, unsigned domid)
     check(busy, "guest_end_access_fails_while_mapped", "guest reported otherwise (see its console)");
     bool un = tdm_gnttab_unmap(g, &w) == 0 && tdm_gnttab_unmap(g, &r) == 0;
     check(un, "unmap", tdm_last_error());
+    if (un && bench_n)
+        bench(g, domid, f.w);
     bool ended = un && xs_step_put(xs, "cmd", "unmapped") && xs_step_wait(xs, "state", "ended", STEP_MS);
     check(ended, "guest_end_access_after_unmap", "guest reported otherwise (see its console)");
     if (ended)
@@ -114,6 +177,13 @@ int main(int argc, char **argv)
         char *end;
         if (!strcmp(argv[i], "--run-dir")) {
             run_dir = argv[i + 1];
+        } else if (!strcmp(argv[i], "--bench")) {
+            errno = 0;
+            bench_n = strtoull(argv[i + 1], &end, 10);
+            if (errno || *end || bench_n == 0 || bench_n > 100000000) {
+                domid = 0;
+                break;
+            }
         } else if (!strcmp(argv[i], "--domid")) {
             errno = 0;
             domid = strtoul(argv[i + 1], &end, 10);
@@ -125,7 +195,7 @@ int main(int argc, char **argv)
         }
     }
     if (!domid || argc % 2 == 0) {
-        fprintf(stderr, "usage: grant_check --domid 1..32751 [--run-dir DIR]\n");
+        fprintf(stderr, "usage: grant_check --domid 1..32751 [--run-dir DIR] [--bench 1..1e8]\n");
         return 2;
     }
     struct tdm_gnttab *g = tdm_gnttab_open(run_dir);
