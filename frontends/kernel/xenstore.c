@@ -158,23 +158,15 @@ static void pump(void)
         evtchn_notify(xs.port);
 }
 
-/* Waits on the xenstore event until cond() or the deadline.  xenstored may
- * attach to the ring after our doorbell rang (the domain is introduced
- * while it boots), so the doorbell is rung again every KICK_NS. */
-#define KICK_NS (50 * NSEC_PER_MSEC)
-
+/* Waits on the xenstore event until cond() or the deadline.  No doorbell
+ * re-ringing: tandem-vmm introduces the domain while it boots, so our
+ * first requests may be on the ring before xenstored attaches, but
+ * xenstored serves whatever is queued at INTRODUCE and then notifies us
+ * (docs/xenstore.md, "Domains and the ring"); cond() pumps the ring, so a
+ * reply that arrived before we slept is seen without an event. */
 static bool xs_wait(bool (*cond)(void), uint64_t deadline)
 {
-    for (;;) {
-        uint64_t slice = monotonic_ns() + KICK_NS;
-        if (deadline && slice > deadline)
-            slice = deadline;
-        if (wait_event_until(&xs.wq, cond(), slice))
-            return true;
-        if (deadline && monotonic_ns() >= deadline)
-            return false;
-        evtchn_notify(xs.port);
-    }
+    return wait_event_until(&xs.wq, cond(), deadline);
 }
 
 static bool pump_until_reply(void)
