@@ -237,6 +237,10 @@ static bool write_disk(struct vbd_tx *x, const struct disk_spec *d)
     snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%u", x->domid, d->devid);
     snprintf(id, sizeof(id), "%u", x->domid);
     snprintf(num, sizeof(num), "%u", d->devid);
+    /* Leftovers of an earlier run (a backend that wrote into a removed
+     * directory, say) must not keep their permissions. */
+    xs_rm(x->h, x->t, be);
+    xs_rm(x->h, x->t, fe);
     bool ok = xs_mkdir(x->h, x->t, be) && perm(x, be, 0, x->domid) &&
               put(x, be, "frontend", fe) && put(x, be, "frontend-id", id) &&
               put(x, be, "params", d->target) && put(x, be, "type", "phy") &&

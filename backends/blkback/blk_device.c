@@ -25,6 +25,7 @@ struct blk_device {
     int state;                     /* what we last wrote; UNKNOWN = fresh */
     struct blk_queue *q[BLK_MAX_QUEUES];
     unsigned nq;
+    bool counted;                  /* in connected_devices[] */
 };
 
 const char *blk_device_token(const struct blk_device *d) { return d->token; }
@@ -39,9 +40,47 @@ static void dev_error(struct blk_device *d, const char *msg)
     (void)xs_write(d->ctx->xs, XBT_NULL, path, msg, (unsigned)strlen(msg));
 }
 
+/* 1: state written, 0: the device directory is gone (nothing written),
+ * -1: error. One transaction, so a watch event that arrives after the
+ * toolstack removed the device never re-creates its directory (with
+ * permissions the next frontend of that path could not read). */
+static int switch_if_present(struct blk_device *d, int state)
+{
+    struct xs_handle *xs = d->ctx->xs;
+    char path[128];
+    unsigned len;
+
+    snprintf(path, sizeof(path), "%s/frontend", d->dir);
+    for (int attempt = 0; attempt < 16; attempt++) {
+        xs_transaction_t t = xs_transaction_start(xs);
+        char *v;
+        int rc = 1;
+
+        if (t == XBT_NULL)
+            return -1;
+        v = xs_read(xs, t, path, &len);
+        if (!v)
+            rc = 0;
+        else if (tdm_xenbus_switch_state(xs, t, d->dir, state) < 0)
+            rc = -1;
+        free(v);
+        if (rc < 0) {
+            xs_transaction_end(xs, t, true);
+            return -1;
+        }
+        if (xs_transaction_end(xs, t, false))
+            return rc;
+        if (errno != EAGAIN)
+            return -1;
+    }
+    return -1;
+}
+
 static void set_state(struct blk_device *d, int state)
 {
-    if (tdm_xenbus_switch_state(d->ctx->xs, XBT_NULL, d->dir, state) < 0) {
+    int rc = switch_if_present(d, state);
+
+    if (rc < 0) {
         fprintf(stderr, "tandem-blkback: %s: writing state %s: %s\n", d->name,
                 tdm_xenbus_state_name(state), tdm_last_error());
         return;
@@ -148,8 +187,18 @@ static void set_limits(struct blk_device *d)
 
 /* ---- connect / disconnect ---- */
 
+/* Connected devices per domain. When a domain's first device connects,
+ * its memory mapping in the grant library is dropped first: a domain
+ * that was destroyed and started again under the same domid has a new
+ * VMM and new memory, and a mapping from the earlier instance would be
+ * stale. */
+static uint16_t connected_devices[DOMID_FIRST_RESERVED];
+
 static void disconnect(struct blk_device *d)
 {
+    if (d->counted)
+        connected_devices[d->fe_id]--;
+    d->counted = false;
     for (unsigned i = 0; i < d->nq; i++) {
         struct blk_queue_stats st;
 
@@ -174,6 +223,8 @@ static int connect(struct blk_device *d)
         dev_error(d, err);
         return -1;
     }
+    if (d->fe_id < DOMID_FIRST_RESERVED && connected_devices[d->fe_id] == 0)
+        tdm_gnttab_detach(d->ctx->gnt, d->fe_id);
     for (unsigned i = 0; i < fe.nr_queues; i++) {
         struct blk_queue_config c = {
             .domid = d->fe_id, .index = i, .name = d->name, .fd = d->back.fd, .lim = d->lim,
@@ -192,6 +243,10 @@ static int connect(struct blk_device *d)
             return -1;
         }
         d->nq = i + 1;
+    }
+    if (d->fe_id < DOMID_FIRST_RESERVED) {
+        connected_devices[d->fe_id]++;
+        d->counted = true;
     }
     fprintf(stderr, "tandem-blkback: %s: connected, %u queue(s), ring order %u, %s I/O%s\n",
             d->name, fe.nr_queues, fe.ring_order, d->back.direct ? "direct" : "buffered",

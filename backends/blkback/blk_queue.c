@@ -536,6 +536,11 @@ static int setup(struct blk_queue *q, char *err, size_t errlen)
         return -1;
     }
     q->local_port = tdm_evtchn_bind_interdomain(c->evh, c->domid, c->evtchn);
+    /* The library notices a dead control connection (the domain's VMM was
+     * replaced: same domid, new process) on the request that fails and
+     * reconnects on the next one; one retry reaches the new VMM. */
+    if (q->local_port < 0)
+        q->local_port = tdm_evtchn_bind_interdomain(c->evh, c->domid, c->evtchn);
     if (q->local_port < 0) {
         snprintf(err, errlen, "binding event channel %u: %s", c->evtchn, tdm_last_error());
         return -1;
