@@ -39,7 +39,9 @@
 #define GNTTAB_INVALID_REF    ((grant_ref_t)0xffffffffU) /* Xen's GRANT_REF_INVALID */
 
 /* Sets up the table (needs mm, platform and the hypercall page).  0, or a
- * negative errno after printing why; the other calls then fail with -ENODEV. */
+ * negative errno after printing why; the other calls then fail with -ENODEV.
+ * Every driver calls it (thread context) before granting: only the first
+ * call does the work, later ones return its result. */
 int gnttab_init(void);
 bool gnttab_available(void);
 

@@ -142,10 +142,27 @@ static int check_setup_table(uint64_t first_gpfn, unsigned int n)
     return rc;
 }
 
+static int setup(void);
+
+/* 0 = not set up, 1 = being set up, 2 = done, 3 = failed */
+static int init_state;
+static int init_result;
+
 int gnttab_init(void)
 {
-    if (gt.table)
-        return 0;
+    int expect = 0;
+    if (__atomic_compare_exchange_n(&init_state, &expect, 1, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        init_result = setup();
+        __atomic_store_n(&init_state, init_result == 0 ? 2 : 3, __ATOMIC_RELEASE);
+    }
+    while (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 1)
+        thread_yield(); /* another vCPU's thread is setting up */
+    return init_result;
+}
+
+static int setup(void)
+{
     struct gnttab_query_size q = { .dom = DOMID_SELF };
     long r = HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1);
     if (r < 0 || q.status != GNTST_okay) {
@@ -213,7 +230,10 @@ int gnttab_alloc_refs_wait(unsigned int n, grant_ref_t *refs, uint64_t deadline)
         return -ENODEV;
     if (n > gt.nr - GNTTAB_NR_RESERVED_ENTRIES)
         return -ENOSPC; /* would wait forever */
-    if (!wait_event_until(&gt.free_wq, take_refs(n, refs), deadline))
+    /* wait_event_until may evaluate its condition again after it became
+     * true: take the references once only */
+    bool got = false;
+    if (!wait_event_until(&gt.free_wq, got || (got = take_refs(n, refs)), deadline))
         return -ETIMEDOUT;
     return 0;
 }

@@ -38,9 +38,18 @@ int printk(const char *fmt, ...)
 unsigned long arch_irq_save(void) { return 0; }
 void arch_irq_restore(unsigned long flags) { (void)flags; }
 void waitq_wake_all(struct waitq *wq) { (void)wq; }
-void waitq_prepare(struct waitq *wq, uint64_t deadline) { (void)wq; (void)deadline; }
+/* set by a test: a reference "another thread" frees while we get ready to sleep */
+static grant_ref_t free_on_prepare = GNTTAB_INVALID_REF;
+void waitq_prepare(struct waitq *wq, uint64_t deadline)
+{
+    (void)wq, (void)deadline;
+    if (free_on_prepare != GNTTAB_INVALID_REF)
+        gnttab_free_ref(free_on_prepare);
+    free_on_prepare = GNTTAB_INVALID_REF;
+}
 void waitq_cancel(struct waitq *wq) { (void)wq; }
 void waitq_sleep(struct waitq *wq) { (void)wq; }
+void thread_yield(void) {}
 /* each look at the clock moves it 1 ms: waits with a deadline end */
 uint64_t monotonic_ns(void) { return fake_ns += 1000000; }
 
@@ -146,6 +155,22 @@ START_TEST(exhaustion_and_batches)
     gnttab_free_refs(refs, FREE_AT_START);
     ck_assert_uint_eq(gnttab_free_count(), FREE_AT_START);
     ck_assert_int_eq(gnttab_alloc_refs_wait(1, &one, 0), 0);
+}
+END_TEST
+
+/* The free lands between wait_event's two looks at the condition: the
+ * references must be taken exactly once. */
+START_TEST(alloc_wait_takes_once)
+{
+    static grant_ref_t all[FREE_AT_START];
+    ck_assert_int_eq(gnttab_alloc_refs(FREE_AT_START, all), 0);
+    free_on_prepare = all[5];
+    grant_ref_t one = GNTTAB_INVALID_REF;
+    ck_assert_int_eq(gnttab_alloc_refs_wait(1, &one, monotonic_ns() + 50000000), 0);
+    ck_assert_uint_eq(one, all[5]);
+    ck_assert_uint_eq(gnttab_free_count(), 0);
+    gnttab_free_refs(all, FREE_AT_START);
+    ck_assert_uint_eq(gnttab_free_count(), FREE_AT_START);
 }
 END_TEST
 
@@ -256,6 +281,7 @@ int main(void)
     tcase_add_test(tc, end_access_bad_refs);
     tcase_add_test(tc, bad_frees_refused_with_message);
     tcase_add_test(tc, exhaustion_and_batches);
+    tcase_add_test(tc, alloc_wait_takes_once);
     tcase_add_test(tc, grant_frames_and_end_many);
     tcase_add_test(tc, end_access_races_dom0_map);
     tcase_add_test(tc, no_table_no_service);
