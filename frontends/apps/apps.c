@@ -8,6 +8,8 @@ int app_granttest(const struct cmdline *cl);
 int app_flood(const struct cmdline *cl);
 
 /* Issue 5 block-device apps (frontends/apps/blk*.c). */
+int app_blkhostile(const struct cmdline *cl);
+int app_blkbench(const struct cmdline *cl);
 int app_blkverify(const struct cmdline *cl);
 
 static const struct app apps[] = {
@@ -24,6 +26,8 @@ static const struct app apps[] = {
     { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)" },
     { "granttest", app_granttest, "grant pages to dom0 for drivers/grant_check" },
     { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check)" },
+    { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=" },
+    { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error" },
 };
 
 const struct app *app_find(const char *name)
