@@ -219,7 +219,7 @@ static int split_fields(char *buf, struct disk_fields *f, char *err, size_t len)
 static int assign_positional(struct disk_fields *f, char *err, size_t len)
 {
     const char **order[4] = { &f->target, &f->format, &f->vdev, &f->access };
-    if (f->npos == 3 && !is_format_word(f->pos[1])) {
+    if (f->npos == 3 && f->pos[1][0] && !is_format_word(f->pos[1])) {
         order[1] = &f->vdev;
         order[2] = &f->access;
     }

@@ -8,6 +8,11 @@
  * must get an error response (BLKIF_RSP_ERROR or _EOPNOTSUPP) and every
  * well-formed one must complete with OKAY and the right data.  Prints
  * `blkhostile: ok hostile=N good=M ...` or `blkhostile: FAIL ...`.
+ *
+ * mode=readonly (on a disk with access=r): the device must say read-only,
+ * blkfront must refuse a write itself (-EROFS), a write put on the ring
+ * anyway must get an error response, and reads must work:
+ * `blkhostile: ok readonly ...`.
  */
 #include "apps.h"
 #include "blkfront.h"
@@ -168,12 +173,57 @@ static int setup(struct hostile *h, const char *name)
     return 0;
 }
 
+static int readonly_check(struct hostile *h)
+{
+    static struct blkfront_req rd;
+    uint8_t *page = h->pool;
+    struct blkfront_req w = { .op = BLKIF_OP_WRITE, .sector = 0, .buf = page, .len = PAGE_SIZE };
+    if (!blkfront_info(h->dev)->readonly) {
+        printk("blkhostile: FAIL readonly: the backend did not say read-only (info)\n");
+        return 1;
+    }
+    int rc = blkfront_submit(h->dev, &w);
+    if (rc != -EROFS) {
+        printk("blkhostile: FAIL readonly: blkfront accepted a write (%d)\n", rc);
+        return 1;
+    }
+    blkif_front_ring_t *ring = blkfront_raw_ring(h->dev);
+    blkif_request_t *req = base_read(h, ring, "write to a read-only disk");
+    req->operation = BLKIF_OP_WRITE;
+    req->seg[0].gref = blkfront_buf_ref(h->dev, page);
+    blkfront_raw_push(h->dev);
+    rd = (struct blkfront_req){ .op = BLKIF_OP_READ, .sector = 8, .buf = page + PAGE_SIZE, .len = PAGE_SIZE };
+    if (blkfront_submit(h->dev, &rd) < 0)
+        return 1;
+    blkfront_kick(h->dev);
+    uint64_t deadline = monotonic_ns() + 10 * NSEC_PER_SEC;
+    while ((!rd.done || h->answered < h->ncases) && monotonic_ns() < deadline)
+        blkfront_wait_any(h->dev, 0, monotonic_ns() + 50 * NSEC_PER_MSEC);
+    if (h->answered < h->ncases || !rd.done || rd.status != BLKIF_RSP_OKAY ||
+        h->status[0] == BLKIF_RSP_OKAY) {
+        printk("blkhostile: FAIL readonly: raw write %s, read %s\n",
+               h->answered < h->ncases ? "unanswered" : h->status[0] ? "refused" : "ACCEPTED",
+               !rd.done ? "unanswered" : rd.status ? "failed" : "ok");
+        return 1;
+    }
+    printk("blkhostile: ok readonly write-refused-locally write-refused-by-backend(status %d) read-ok\n",
+           h->status[0]);
+    return 0;
+}
+
 int app_blkhostile(const struct cmdline *cl)
 {
     static struct hostile h;
     const char *name = cmdline_get(cl, "dev");
+    const char *mode = cmdline_get(cl, "mode");
     if (setup(&h, name ? name : "xvda") < 0)
         return 1;
+    if (mode && !strcmp(mode, "readonly"))
+        return readonly_check(&h);
+    if (mode) {
+        printk("blkhostile: FAIL mode=%s (readonly, or none)\n", mode);
+        return 1;
+    }
     int rc = run(&h);
     if (rc == -1 || rc == -2) {
         printk("blkhostile: FAIL %s (%u of %u hostile requests answered)\n",

@@ -170,41 +170,73 @@ static int parse(const struct cmdline *cl, struct verify *v, const char **mode)
     return 0;
 }
 
-int app_blkverify(const struct cmdline *cl)
+/* One device: open, write and/or check, close. Blocks checked, or -1. */
+static int64_t verify_one(const char *name, uint64_t blocks, uint64_t gen, bool want_gen,
+                          const char *mode)
 {
-    struct verify v = { 0 };
-    const char *mode, *name = cmdline_get(cl, "dev");
+    static struct verify v;
     int err = 0;
-    if (parse(cl, &v, &mode) < 0)
-        return 1;
-    v.dev = blkfront_open(name ? name : "xvda", NULL, &err);
+    v = (struct verify){ .blocks = blocks, .gen = gen, .want_gen = want_gen };
+    v.dev = blkfront_open(name, NULL, &err);
     if (!v.dev) {
-        printk("blkverify: FAIL open %s: error %d\n", name ? name : "xvda", err);
-        return 1;
+        printk("blkverify: FAIL open %s: error %d\n", name, err);
+        return -1;
     }
     uint64_t disk = blkfront_info(v.dev)->sectors / (BLKPAT_BLOCK / 512);
     if (!v.blocks || v.blocks > disk)
         v.blocks = disk;
     v.buf = blkfront_buf_alloc(v.dev, (size_t)BLKV_DEPTH * BLKPAT_BLOCK);
     if (!v.buf || !v.blocks) {
-        printk("blkverify: FAIL no buffers or empty disk\n");
-        return 1;
+        printk("blkverify: FAIL %s: no buffers or empty disk\n", name);
+        return -1;
     }
     uint64_t t0 = monotonic_ns();
     if ((!strcmp(mode, "write") && pass(&v, BLKIF_OP_WRITE) < 0) || pass(&v, BLKIF_OP_READ) < 0)
-        return 1;
+        return -1;
     uint64_t ms = (monotonic_ns() - t0) / NSEC_PER_MSEC;
     if (v.bad) {
-        printk("blkverify: FAIL block=%llu bad=%llu of %llu (%s)\n", (unsigned long long)v.first_bad,
-               (unsigned long long)v.bad, (unsigned long long)v.blocks,
+        printk("blkverify: FAIL dev=%s block=%llu bad=%llu of %llu (%s)\n", name,
+               (unsigned long long)v.first_bad, (unsigned long long)v.bad,
+               (unsigned long long)v.blocks,
                v.bad_gen == (uint64_t)-1 ? "wrong number, magic or checksum" : "wrong generation");
-        return 1;
+        return -1;
     }
     struct blkfront_stats st;
     blkfront_get_stats(v.dev, &st);
-    printk("blkverify: ok blocks=%llu mode=%s gen=%llu unwritten=%llu ms=%llu reconnects=%llu\n",
-           (unsigned long long)v.blocks, mode, v.want_gen ? (unsigned long long)v.gen : 0ULL,
+    printk("blkverify: dev=%s ok blocks=%llu mode=%s gen=%llu unwritten=%llu ms=%llu reconnects=%llu\n",
+           name, (unsigned long long)v.blocks, mode, v.want_gen ? (unsigned long long)v.gen : 0ULL,
            (unsigned long long)v.zero, (unsigned long long)ms, (unsigned long long)st.reconnects);
     blkfront_close(v.dev);
+    return (int64_t)v.blocks;
+}
+
+/* dev=xvda or dev=xvda,xvdb,...: device i uses generation gen+i, so a
+ * disk that shows another disk's data fails the check. */
+int app_blkverify(const struct cmdline *cl)
+{
+    struct verify opt = { 0 };
+    const char *mode, *list = cmdline_get(cl, "dev");
+    char name[16];
+    uint64_t total = 0, i = 0;
+    if (parse(cl, &opt, &mode) < 0)
+        return 1;
+    for (const char *p = list ? list : "xvda"; *p; i++) {
+        size_t n = 0;
+        while (p[n] && p[n] != ',')
+            n++;
+        if (n == 0 || n >= sizeof(name)) {
+            printk("blkverify: FAIL bad device list '%s'\n", list);
+            return 1;
+        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p += n + (p[n] == ',');
+        int64_t b = verify_one(name, opt.blocks, opt.gen + i, opt.want_gen, mode);
+        if (b < 0)
+            return 1;
+        total += (uint64_t)b;
+    }
+    printk("blkverify: ok blocks=%llu devices=%llu mode=%s\n", (unsigned long long)total,
+           (unsigned long long)i, mode);
     return 0;
 }
