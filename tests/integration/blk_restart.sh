@@ -1,0 +1,53 @@
+#!/bin/bash
+# tandem-blkback killed (SIGKILL, by pid) and restarted under load: a
+# guest runs blkbench randwrite qd=32 writing self-checking blocks; the
+# daemon is killed while requests are in flight and a new one started. The
+# restarted daemon makes the frontend reset; blkfront reconnects with a
+# fresh ring, grants and event channel, resubmits what was unanswered, and
+# the benchmark finishes without an error. A second boot then checks every
+# block of the disk: each one is either never written or a complete block
+# with its own number and a valid checksum.
+. "$(dirname "$0")/blk_lib.bash"
+need_blk
+
+D=$WORK/r.img
+new_disk "$D" 32
+DISK="disk = [ $(disk_item "$D" xvda) ]"
+write_cfg "$WORK/load.cfg" load "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=32 seconds=4 verify=1 warmup-ms=0" "$DISK"
+start_bg load "$WORK/load.cfg"
+GUEST=$LAST_PID
+
+if ! wait_for 300 grep -q "vbd 1/51712: connected" "$BLKBACK_LOG"; then
+    fail kill_under_load "the device never connected: $(show load)"
+    finish
+fi
+# Requests must be flowing: the file grows allocated blocks.
+wait_for 100 test "$(du -k "$D" | cut -f1)" -gt 64
+old=$(blkback_pid)
+kill -KILL "$old"
+wait_gone "$old" 50 && pass blkback_killed_by_pid || fail blkback_killed_by_pid "pid $old still alive"
+
+XENSTORED_PATH=$TANDEM_RUNDIR/xenstored/socket "$TANDEM_BIN/tandem-blkback" --run-dir "$TANDEM_RUNDIR" \
+    2>> "$BLKBACK_LOG" < /dev/null &
+echo $! > "$BLKBACK_PIDF"
+
+wait_rc "$GUEST" 600
+line=$(grep "^blkbench:" "$WORK/load.out")
+if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+)\ resubmitted=([0-9]+) ]] &&
+    [ "${BASH_REMATCH[1]}" -ge 1 ]; then
+    pass guest_finishes_after_reconnect
+    echo "# $line"
+else
+    fail guest_finishes_after_reconnect "status $RC: $(show load)"
+fi
+grep -q "reconnecting" "$WORK/load.out" && pass frontend_saw_the_backend_go ||
+    fail frontend_saw_the_backend_go "$(show load)"
+
+boot check "app=blkverify dev=xvda mode=check" "$DISK"
+if [ $RC = 0 ] && [[ $(grep "^blkverify: dev=xvda ok" "$WORK/check.out") =~ unwritten=([0-9]+) ]] &&
+    [ "${BASH_REMATCH[1]}" -lt 8192 ]; then
+    pass every_block_intact_after_restart
+else
+    fail every_block_intact_after_restart "status $RC: $(show check)"
+fi
+finish
