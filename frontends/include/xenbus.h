@@ -93,7 +93,9 @@ struct xenbus_watch {
 };
 
 /* Registers a watch on path calling fn(w, changed_path, arg) on the xenbus
- * thread.  0 or -errno (w is then not registered). */
+ * thread.  0 or -errno (w is then not registered); -EBUSY if w is
+ * registered already, -EIO once xenstore is unusable.  Zero a new w (or
+ * make it static) before the first call. */
 int xenbus_watch_path(struct xenbus_watch *w, const char *path, xenbus_watch_fn fn, void *arg);
 /* Removes it (may be called from any callback, its own included); no
  * call of fn starts after it returns and queued events for it are

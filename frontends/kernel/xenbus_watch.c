@@ -18,6 +18,7 @@
 
 static struct {
     bool started;
+    bool dead;                     /* the thread stopped: xenstore is gone */
     struct spinlock lock;
     struct xenbus_watch *list;
     struct xenbus_watch *running;  /* whose callback is being called */
@@ -61,6 +62,7 @@ static void watch_thread(void *arg)
         int r = xs_read_watch(path, sizeof(path), token, sizeof(token), 0);
         if (r < 0) {
             printk("xenbus: watch thread stops: xenstore unusable (%d)\n", r);
+            __atomic_store_n(&xw.dead, true, __ATOMIC_RELEASE);
             thread_exit();
         }
         struct xenbus_watch *w = claim(token);
@@ -74,8 +76,11 @@ static void watch_thread(void *arg)
 
 int xenbus_init(void)
 {
-    if (__atomic_exchange_n(&xw.started, true, __ATOMIC_ACQ_REL))
+    if (__atomic_exchange_n(&xw.started, true, __ATOMIC_ACQ_REL)) {
+        if (__atomic_load_n(&xw.dead, __ATOMIC_ACQUIRE))
+            return -EIO;
         return xw.thread ? 0 : -ENOMEM;
+    }
     if (!xs_available()) {
         xw.started = false;
         return -ENODEV;
@@ -106,6 +111,8 @@ int xenbus_watch_path(struct xenbus_watch *w, const char *path, xenbus_watch_fn 
     int r = xenbus_init();
     if (r < 0)
         return r;
+    if (w->registered)
+        return -EBUSY; /* relinking it would corrupt the list */
     if (strlen(path) >= sizeof(w->path))
         return -ENAMETOOLONG;
     strlcpy(w->path, path, sizeof(w->path));
@@ -161,6 +168,7 @@ int xenbus_wait_for(const char *path, xenbus_check_fn check, void *ctx, uint64_t
     uint64_t deadline = timeout_ns ? monotonic_ns() + timeout_ns : 0;
     struct waiter wt = { .wq = WAITQ_INIT };
     struct xenbus_watch w;
+    memset(&w, 0, sizeof(w));
     int r = xenbus_watch_path(&w, path, waiter_fired, &wt);
     if (r < 0)
         return r;
