@@ -6,11 +6,10 @@
 int app_pingpong(const struct cmdline *cl);
 int app_granttest(const struct cmdline *cl);
 int app_flood(const struct cmdline *cl);
-
 /* Issue 5 block-device apps (frontends/apps/blk*.c). */
-int app_blkhostile(const struct cmdline *cl);
-int app_blkbench(const struct cmdline *cl);
 int app_blkverify(const struct cmdline *cl);
+int app_blkbench(const struct cmdline *cl);
+int app_blkhostile(const struct cmdline *cl);
 
 static const struct app apps[] = {
     { "hello", app_hello, "print domain id, memory and vCPUs, power off" },
@@ -25,6 +24,7 @@ static const struct app apps[] = {
     { "xenbus-selftest", app_xenbus_selftest, "xenbus + grant tables against xenstored (tests/integration/xenbus_selftest.sh is dom0)" },
     { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)" },
     { "granttest", app_granttest, "grant pages to dom0 for drivers/grant_check" },
+    { "flood", app_flood, "flood xenstore or doorbells on command (mode=xenstore|doorbell|spin)" },
     { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check)" },
     { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=" },
     { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error" },

@@ -22,6 +22,7 @@
 #define DOORBELLS 20000
 
 static evtchn_port_t port;
+static volatile int armed;   /* answer only once the burst is done */
 
 static void doorbell(void)
 {
@@ -31,7 +32,8 @@ static void doorbell(void)
 /* The whole upcall: answer. (The LAPIC EOI is the arch layer's.) */
 static void bounce(void)
 {
-    doorbell();
+    if (armed)
+        doorbell();
 }
 
 static void die(const char *what, long r)
@@ -51,12 +53,23 @@ static int bound(void)
 void kernel_main(const struct hvm_start_info *start)
 {
     (void)start;
+    /* Every port masked: the VMM's own events (xenstore, timers) must not
+     * reach the handler and ring extra doorbells; dom0's bare irqfd writes
+     * bypass the 2-level bits entirely. */
+    struct shared_info *si = (struct shared_info *)(uintptr_t)TANDEM_DEFAULT_SHARED_INFO_GPA;
+    for (unsigned int w = 0; w < sizeof(si->evtchn_mask) / sizeof(si->evtchn_mask[0]); w++)
+        __atomic_store_n(&si->evtchn_mask[w], ~0UL, __ATOMIC_SEQ_CST);
     arch_set_upcall(VECTOR, bounce);
     struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
                                .value = (2ULL << 56) | VECTOR };
     long r = HYPERVISOR_hvm_op(HVMOP_set_param, &p);
     if (r)
         return die("set CALLBACK_IRQ", r);
+    /* An event the VMM flagged before we masked (xenstore's introduce) is
+     * re-signalled when the vector is set: take it now, unanswered. */
+    __atomic_store_n(&si->vcpu_info[0].evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+    arch_irq_enable();
+    arch_irq_disable();
     struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = 0 };
     if ((r = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au)))
         return die("alloc_unbound", r);
@@ -69,6 +82,7 @@ void kernel_main(const struct hvm_start_info *start)
         doorbell();
     uint64_t cycles = arch_rdtsc() - t0;
     printk("bounce: doorbell cycles=%llu n=%d\n", (unsigned long long)cycles, DOORBELLS);
+    armed = 1;
     arch_irq_enable();
     for (;;) {
         arch_irq_disable();

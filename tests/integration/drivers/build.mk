@@ -2,9 +2,9 @@
 # benchmarks (tests/integration/evtchn_*.sh, grant_*.sh, flood_*.sh,
 # tests/bench/evtchn_*.sh): $(BUILD)/tests/drivers/<name>.
 DRIVERS_DIR  := $(BUILD)/tests/drivers
-DRIVERS_COMMON := $(addprefix $(BUILD)/obj/tests/integration/drivers/,xs_step.o stats_util.o)
+DRIVERS_COMMON := $(addprefix $(BUILD)/obj/tests/integration/drivers/,xs_step.o stats_util.o bounce_link.o)
 DRIVERS_LIBS := $(BUILD)/lib/libtdmgnttab.a $(BUILD)/lib/libtdmevtchn.a $(BUILD)/lib/libxenstore.a
-DRIVERS      := evtchn_pingpong grant_check evtchn_bench
+DRIVERS      := evtchn_pingpong grant_check evtchn_bench flood_probe
 DRIVERS_BINS := $(addprefix $(DRIVERS_DIR)/,$(DRIVERS))
 
 $(BUILD)/obj/tests/integration/drivers/%.o: CFLAGS += -I$(BUILD)/include -Itests/integration/drivers

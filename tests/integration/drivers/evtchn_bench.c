@@ -14,59 +14,23 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <tandem/ctl_client.h>
-#include <tandem/tdm_error.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "bounce_link.h"
 #include "stats_util.h"
-
-#define KICK_MS 2000
 
 struct opts {
     unsigned domid;
     uint64_t port, n, doorbells;
     const char *run_dir;
 };
-
-static bool get_kick(int fd, uint64_t *v)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    return poll(&p, 1, KICK_MS) == 1 && read(fd, v, sizeof(*v)) == sizeof(*v);
-}
-
-/* The guest's doorbell burst: all of them arrive (the counter sums). */
-static bool doorbell_burst(int kick, uint64_t want)
-{
-    uint64_t got = 0, v;
-    while (got < want && get_kick(kick, &v))
-        got += v;
-    if (got != want)
-        fprintf(stderr, "evtchn_bench: doorbell burst: got %" PRIu64 " of %" PRIu64 "\n", got, want);
-    return got == want;
-}
-
-static bool bare_rtt(int irq, int kick, uint64_t n, uint64_t *rtt)
-{
-    static const uint64_t one = 1;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t v = 0, t0 = stats_now_ns();
-        if (write(irq, &one, sizeof(one)) != sizeof(one) || !get_kick(kick, &v) || v != 1) {
-            fprintf(stderr, "evtchn_bench: round %" PRIu64 ": %s\n", i,
-                    v > 1 ? "duplicate doorbell" : "lost (timeout)");
-            return false;
-        }
-        rtt[i] = stats_now_ns() - t0;
-    }
-    return true;
-}
 
 static int pp_fd[2];
 static uint64_t pp_n;
@@ -130,25 +94,17 @@ static uint64_t tsc_khz(void)
 
 static int run(const struct opts *o)
 {
-    struct tdm_ctl *ctl = tdm_ctl_connect(o->run_dir, o->domid);
-    struct tdm_ctl_reply r;
-    char req[64];
-    snprintf(req, sizeof(req), "evtchn-bind port=%" PRIu64, o->port);
-    if (!ctl || tdm_ctl_request(ctl, req, 3, &r) < 0) {
-        fprintf(stderr, "evtchn_bench: bind: %s\n", tdm_last_error());
-        return 1;
-    }
-    int kick = r.fds[1], irq = r.fds[2];
-    close(r.fds[0]);
+    struct bounce_link l;
     uint64_t *buf = calloc(o->n, sizeof(*buf));
-    if (!buf || !doorbell_burst(kick, o->doorbells) || !bare_rtt(irq, kick, o->n, buf))
+    if (!buf || !bounce_link_open(&l, o->run_dir, o->domid, (uint32_t)o->port, o->doorbells) ||
+        !bounce_link_rtt(&l, o->n, buf))
         return 1;
     struct stats_summary s = stats_summarize(buf, o->n);
     printf("bare_rtt_median_ns=%" PRIu64 "\nbare_rtt_p99_ns=%" PRIu64 "\n", s.median, s.p99);
     printf("host_eventfd_pingpong_median_ns=%" PRIu64 "\n", host_pingpong_median(o->n, buf));
     printf("host_eventfd_write_ns=%.0f\ntsc_khz=%" PRIu64 "\n", host_eventfd_write_ns(), tsc_khz());
     free(buf);
-    tdm_ctl_close(ctl);
+    bounce_link_close(&l);
     return 0;
 }
 
