@@ -7,9 +7,12 @@ DRIVERS_LIBS := $(BUILD)/lib/libtdmgnttab.a $(BUILD)/lib/libtdmevtchn.a $(BUILD)
 DRIVERS      := evtchn_pingpong grant_check evtchn_bench flood_probe
 DRIVERS_BINS := $(addprefix $(DRIVERS_DIR)/,$(DRIVERS))
 
+DRIVERS_OBJS := $(DRIVERS:%=$(BUILD)/obj/tests/integration/drivers/%.o) $(DRIVERS_COMMON)
+
 $(BUILD)/obj/tests/integration/drivers/%.o: CFLAGS += -I$(BUILD)/include -Itests/integration/drivers
-$(BUILD)/obj/tests/integration/drivers/%.o: | $(EVTCHN_PUB_HDRS) $(BUILD)/include/tandem/tdm_gnttab.h \
-	$(BUILD)/include/xenstore.h
+# Named targets (a recipe-less pattern rule adds no prerequisites); the
+# copied public headers are real prerequisites, so a changed header rebuilds.
+$(DRIVERS_OBJS): $(EVTCHN_PUB_HDRS) $(BUILD)/include/tandem/tdm_gnttab.h | $(BUILD)/include/xenstore.h
 
 $(DRIVERS_DIR)/%: $(BUILD)/obj/tests/integration/drivers/%.o $(DRIVERS_COMMON) $(DRIVERS_LIBS)
 	@mkdir -p $(dir $@)
