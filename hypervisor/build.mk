@@ -21,7 +21,7 @@ $(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 ALL_BINS += $(VMM_BIN)
 
 # Unit tests (Check): loader, FDT builder, hypercall argument checks.
-VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall vmm_config
+VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
 $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
