@@ -45,7 +45,7 @@ for mode in spin xenstore doorbell; do
     # Each probe binds the bounce guest's port anew (the previous binding
     # went with the previous probe's connection).
     timeout -k 5 180 "$DRV" --flood-domid 9 --bounce-domid 3 --bounce-port "$BPORT" --bounce-burst $burst \
-        --n "${FLOOD_N:-2000}" --run-dir "$TMP/run" > "$TMP/$mode.probe" 2> "$TMP/$mode.drv.err"
+        --n "${FLOOD_N:-5000}" --run-dir "$TMP/run" > "$TMP/$mode.probe" 2> "$TMP/$mode.drv.err"
     DRC=$?
     echo "# $mode: $(tr '\n' ' ' < "$TMP/$mode.probe")"
     deadline=$((SECONDS + 20))
