@@ -40,9 +40,13 @@ $(BUILD)/tests/unit/evtchn_lib: $(BUILD)/obj/tests/unit/evtchn_lib.o $(EVTCHN_FA
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
+$(BUILD)/tests/unit/evtchn_2l_mask: $(BUILD)/obj/tests/unit/evtchn_2l_mask.o $(EVTCHN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
 $(BUILD)/tests/unit/evtchn_alloc: $(BUILD)/obj/tests/unit/evtchn_alloc.o $(EVTCHN_FAKE_VMM_OBJ) $(EVTCHN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 UNIT_TESTS += $(BUILD)/tests/unit/evtchn_2l $(BUILD)/tests/unit/evtchn_ctl $(BUILD)/tests/unit/evtchn_lib \
-	$(BUILD)/tests/unit/evtchn_alloc
+	$(BUILD)/tests/unit/evtchn_alloc $(BUILD)/tests/unit/evtchn_2l_mask
