@@ -52,3 +52,9 @@ UNIT_TESTS += $(BUILD)/tests/unit/dom0_config $(BUILD)/tests/unit/dom0_domid \
 ifneq ($(wildcard xenstore/lib/build.mk),)
 ALL_BINS   += $(BUILD)/bin/tandem
 endif
+
+# Workaround (dom0/disk.c is the block-device engineer's): at -O1 (SAN=1) gcc
+# cannot see disk.c's length check before its snprintf into vdev[16] and
+# reports -Wformat-truncation, which broke `make asan`. Remove once disk.c
+# copies with the checked length.
+$(BUILD)/obj/dom0/disk.o: CFLAGS += -Wno-format-truncation
