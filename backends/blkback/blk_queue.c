@@ -446,7 +446,7 @@ static bool adaptive_poll(struct blk_queue *q)
         return false;
     end = now_ns() + q->poll_ns;
     do {
-        if (blk_ring_has_requests(&q->ring) || io_uring_cq_ready(&q->uring)) {
+        if (blk_ring_has_requests(&q->ring) || tdm_uring_cq_ready(&q->uring)) {
             q->poll_ns = q->poll_ns * 2 + 1000 > q->poll_max_ns ? q->poll_max_ns
                                                                 : q->poll_ns * 2 + 1000;
             return true;

@@ -15,6 +15,11 @@
  * by another. 0 or -errno. */
 int tdm_uring_init(struct io_uring *ring, unsigned entries);
 
+/* CQEs ready for a thread that polls in user space: with COOP_TASKRUN
+ * completions can wait in task work until the thread enters the kernel,
+ * so when the kernel flags that (IORING_SQ_TASKRUN) this enters it. */
+unsigned tdm_uring_cq_ready(struct io_uring *ring);
+
 /* An SQE, submitting what is queued first if the SQ is full. NULL only
  * if the kernel refuses the submission. */
 struct io_uring_sqe *tdm_uring_sqe(struct io_uring *ring);

@@ -109,7 +109,7 @@ struct blkfront_opts {
     unsigned int ring_order;  /* wanted (0..4; default 0 = 1 page) */
     bool no_persistent;
     bool no_indirect;
-    uint64_t poll_ns;         /* busy-poll window before sleeping (default 20 us) */
+    uint64_t poll_ns;         /* longest busy-poll before sleeping (default 100 us; 1 = none) */
 };
 struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opts, int *err);
 void blkfront_close(struct blkfront *d);

@@ -315,7 +315,7 @@ struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opt
     if (opts)
         d->opts = *opts;
     if (!d->opts.poll_ns)
-        d->opts.poll_ns = 20 * NSEC_PER_USEC;
+        d->opts.poll_ns = 100 * NSEC_PER_USEC;
     snprintf(d->name, sizeof(d->name), "%s", name);
     if ((rc = device_id(name, d->id, sizeof(d->id))) < 0)
         goto out;
