@@ -220,8 +220,10 @@ static long op_bind_virq(struct vcpu *v, uint64_t arg)
     struct evtchn_bind_virq b;
     if (copy_from_guest(vm, &b, arg, sizeof(b)))
         return -EFAULT;
-    if (b.virq >= NR_VIRQS || b.vcpu >= vm->nr_vcpus)
+    if (b.virq >= NR_VIRQS)
         return -EINVAL;
+    if (b.vcpu >= vm->nr_vcpus)
+        return -ENOENT; /* Xen's answer for a vCPU that does not exist */
     struct vcpu *t = &vm->vcpus[b.vcpu];
     pthread_mutex_lock(&vm->lock);
     long r = -EEXIST;
@@ -244,7 +246,7 @@ static long op_bind_ipi(struct vcpu *v, uint64_t arg)
     if (copy_from_guest(v->vm, &b, arg, sizeof(b)))
         return -EFAULT;
     if (b.vcpu >= v->vm->nr_vcpus)
-        return -EINVAL;
+        return -ENOENT;
     pthread_mutex_lock(&v->vm->lock);
     long r = alloc_port(v->vm, (struct evtchn){ .state = ECS_IPI, .vcpu = b.vcpu });
     pthread_mutex_unlock(&v->vm->lock);
@@ -344,7 +346,9 @@ static long op_bind_vcpu(struct vcpu *v, uint64_t arg)
     struct evtchn_bind_vcpu b;
     if (copy_from_guest(v->vm, &b, arg, sizeof(b)))
         return -EFAULT;
-    if (b.port == 0 || b.port >= VMM_NR_PORTS || b.vcpu >= v->vm->nr_vcpus)
+    if (b.vcpu >= v->vm->nr_vcpus)
+        return -ENOENT;
+    if (b.port == 0 || b.port >= VMM_NR_PORTS)
         return -EINVAL;
     pthread_mutex_lock(&v->vm->lock);
     long r = 0;

@@ -196,6 +196,30 @@ START_TEST(ports_up_to_the_2level_limit)
 }
 END_TEST
 
+/* Xen's errno for each bad argument. */
+START_TEST(xen_error_codes)
+{
+    struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 1 };
+    ck_assert_int_eq(op(EVTCHNOP_bind_virq, &bv, sizeof(bv), NULL), -ENOENT);
+    bv = (struct evtchn_bind_virq){ .virq = NR_VIRQS, .vcpu = 0 };
+    ck_assert_int_eq(op(EVTCHNOP_bind_virq, &bv, sizeof(bv), NULL), -EINVAL);
+    struct evtchn_bind_ipi bi = { .vcpu = 3 };
+    ck_assert_int_eq(op(EVTCHNOP_bind_ipi, &bi, sizeof(bi), NULL), -ENOENT);
+    long p = alloc_unbound();
+    struct evtchn_bind_vcpu bvc = { .port = (evtchn_port_t)p, .vcpu = 9 };
+    ck_assert_int_eq(op(EVTCHNOP_bind_vcpu, &bvc, sizeof(bvc), NULL), -ENOENT);
+    bvc = (struct evtchn_bind_vcpu){ .port = 4000, .vcpu = 0 };
+    ck_assert_int_eq(op(EVTCHNOP_bind_vcpu, &bvc, sizeof(bvc), NULL), -EINVAL);
+    evtchn_port_t free_port = 4000;
+    ck_assert_int_eq(op(EVTCHNOP_close, &free_port, sizeof(free_port), NULL), -EINVAL);
+    ck_assert_int_eq(op(EVTCHNOP_send, &free_port, sizeof(free_port), NULL), -EINVAL);
+    evtchn_port_t unbound = (evtchn_port_t)p;
+    ck_assert_int_eq(op(EVTCHNOP_send, &unbound, sizeof(unbound), NULL), 0); /* dropped, as Xen */
+    struct evtchn_alloc_unbound au = { .dom = 0, .remote_dom = 0 };
+    ck_assert_int_eq(op(EVTCHNOP_alloc_unbound, &au, sizeof(au), NULL), -EPERM);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vmm_evtchn_dom0");
@@ -207,6 +231,7 @@ static Suite *suite(void)
     tcase_add_test(tc, connection_gone_leaves_guest_port_unbound);
     tcase_add_test(tc, reset_closes_all_but_platform_ports);
     tcase_add_test(tc, ports_up_to_the_2level_limit);
+    tcase_add_test(tc, xen_error_codes);
     suite_add_tcase(s, tc);
     return s;
 }
