@@ -1,0 +1,136 @@
+#!/bin/bash
+# Block I/O: the host's limit (fio, io_uring, O_DIRECT) against a guest
+# (app=blkbench over blkfront + tandem-blkback) on the same backing file,
+# in one run, case by case (host then guest, so drift hits both): 4k
+# randread qd=1 and qd=32, 4k randwrite qd=32, 128k sequential read and
+# write qd=8. Prints markdown tables (figures, targets, per-request
+# breakdown from blkfront's counters) and writes the bar chart to
+# docs/benchmarks-blk.svg (BLK_CHART_OUT to change; the TSV stays in
+# $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5).
+set -u
+BUILD=${BUILD:-build}
+ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=${TANDEM_BIN:-$ROOT/$BUILD/bin}
+KERNEL=$ROOT/$BUILD/guest/tandem-guest.elf
+SECS=${BLK_BENCH_SECONDS:-5}
+CHART=${BLK_CHART_OUT:-$ROOT/docs/benchmarks-blk.svg}
+unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
+
+if [ ! -w /dev/kvm ]; then
+    echo "SKIP: block benchmark: /dev/kvm is missing or not writable"
+    exit 0
+fi
+for f in "$BIN/tandem" "$BIN/tandem-vmm" "$BIN/tandem-blkback" "$BIN/xenstored" "$KERNEL"; do
+    [ -e "$f" ] || { echo "block benchmark: $f is not built" >&2; exit 1; }
+done
+command -v fio >/dev/null || { echo "block benchmark: fio is not installed" >&2; exit 1; }
+
+mkdir -p "$ROOT/$BUILD/bench"
+export TANDEM_RUNDIR
+TANDEM_RUNDIR=$(mktemp -d /tmp/tandem-blkbench.XXXXXX)
+# The backing file lives on the build tree's file system (a real disk),
+# not in /tmp (which may be tmpfs, where O_DIRECT behaves differently).
+DISK=$(mktemp "$ROOT/$BUILD/bench/blk-disk.XXXXXX")
+TSV=$ROOT/$BUILD/bench/blk.tsv
+
+stop_pidfile() {
+    local p
+    [ -s "$1" ] || return 0
+    p=$(cat "$1")
+    kill -TERM "$p" 2>/dev/null || return 0
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+}
+cleanup() {
+    stop_pidfile "$TANDEM_RUNDIR/blkback/pid"
+    stop_pidfile "$TANDEM_RUNDIR/xenstored/pid"
+    rm -rf "$TANDEM_RUNDIR"
+    rm -f "$DISK"
+}
+trap cleanup EXIT
+
+# A fully allocated 512 MiB file: reads of holes would never reach the disk.
+fio --name=layout --filename="$DISK" --size=512M --rw=write --bs=1M --direct=1 \
+    --ioengine=io_uring --iodepth=8 --output-format=terse > /dev/null || exit 1
+
+# host_run RW BS QD -> "iops mbps p50_us p99_us"
+host_run() {
+    fio --name=host --filename="$DISK" --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" \
+        --iodepth="$3" --runtime="$SECS" --time_based --randrepeat=0 --output-format=json 2>/dev/null |
+        python3 -c '
+import json, sys
+j = json.load(sys.stdin)["jobs"][0]
+d = j["read"] if j["read"]["io_bytes"] else j["write"]
+p = d["clat_ns"]["percentile"]
+print(int(d["iops"]), round(d["bw_bytes"] / 1e6, 1), p["50.000000"] // 1000, p["99.000000"] // 1000)'
+}
+
+# guest_run PATTERN BS QD -> the blkbench line (empty on failure)
+guest_run() {
+    local cfg=$TANDEM_RUNDIR/bench.cfg
+    cat > "$cfg" <<CFG
+name = "blkbench"
+kernel = "$KERNEL"
+memory = 256
+cmdline = "app=blkbench dev=xvda pattern=$1 bs=$2 qd=$3 seconds=$SECS warmup-ms=300"
+disk = [ 'target=$DISK, vdev=xvda, access=rw, format=raw' ]
+CFG
+    timeout $((SECS + 60)) "$BIN/tandem" run "$cfg" 2> "$TANDEM_RUNDIR/guest.err" < /dev/null |
+        grep "^blkbench: pattern="
+}
+
+field() { [[ $1 =~ (^| )$2=([0-9.]+) ]] && echo "${BASH_REMATCH[2]}"; }
+
+printf 'case\tmetric\thost\tguest\ttarget\n' > "$TSV"
+echo "## Block I/O: guest (blkfront + tandem-blkback) vs host fio"
+echo
+echo "One 512 MiB file on $(df -T "$DISK" | awk 'NR==2 {print $2}'), ${SECS} s per case, host fio (io_uring, O_DIRECT) then guest blkbench, $(nproc) host CPUs."
+echo
+echo "| case | host IOPS | guest IOPS | host MB/s | guest MB/s | host p50/p99 µs | guest p50/p99 µs | guest/host | target | met |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+BREAKDOWN=()
+while read -r name pattern fio_rw bs qd metric target; do
+    read -r hi hm hp50 hp99 <<< "$(host_run "$fio_rw" "$bs" "$qd")"
+    line=$(guest_run "$pattern" "$bs" "$qd")
+    if [ -z "$line" ]; then
+        echo "| $name | $hi | FAILED | $hm | - | $hp50/$hp99 | - | - | - | no |"
+        tail -5 "$TANDEM_RUNDIR/guest.err" >&2
+        continue
+    fi
+    gi=$(field "$line" iops) gm=$(field "$line" mbps) gp50=$(field "$line" p50_us) gp99=$(field "$line" p99_us)
+    case $metric in
+        iops) h=$hi g=$gi ;;
+        mbps) h=$hm g=$gm ;;
+        p50) h=$hp50 g=$gp50 ;;
+    esac
+    read -r ratio met <<< "$(python3 -c "
+h, g, t, m = float('$h'), float('$g'), float('$target'), '$metric'
+r = (h / g if m == 'p50' else g / h) if h > 0 and g > 0 else 0
+shown = f'{g / h:.2f}x p50' if m == 'p50' else f'{r * 100:.0f}% {m}'
+print(shown.replace(' ', '_'), 'yes' if r >= t else 'no')")"
+    tgt=$(case $metric in iops) echo "≥90% IOPS";; mbps) echo "≥95% MB/s";; p50) echo "p50 ≤2x host";; esac)
+    echo "| $name | $hi | $gi | $hm | $gm | $hp50/$hp99 | $gp50/$gp99 | ${ratio//_/ } | $tgt | $met |"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$metric" "$h" "$g" "$target" >> "$TSV"
+    sub=$(field "$line" submits) db=$(field "$line" doorbells) up=$(field "$line" upcalls)
+    pf=$(field "$line" polls_found) sl=$(field "$line" sleeps)
+    BREAKDOWN+=("$(python3 -c "
+s, d, u, p, z = (max(float(x), 1) for x in ('$sub', '$db', '$up', '$pf', '$sl'))
+print(f'| $name | {int(s)} | {d / s:.3f} | {s / d:.1f} | {u / s:.3f} | {p / s:.3f} | {z / s:.3f} |')")")
+done <<'CASES'
+4k-randread-qd1 randread randread 4096 1 p50 0.5
+4k-randread-qd32 randread randread 4096 32 iops 0.9
+4k-randwrite-qd32 randwrite randwrite 4096 32 iops 0.9
+128k-read-qd8 read read 131072 8 mbps 0.95
+128k-write-qd8 write write 131072 8 mbps 0.95
+CASES
+echo
+echo "Per request in the guest (blkfront counters): doorbells sent, requests per doorbell,"
+echo "upcalls taken, busy-poll rounds that found responses, waits that slept on the upcall."
+echo
+echo "| case | requests | doorbells/req | req/doorbell | upcalls/req | polls found/req | sleeps/req |"
+echo "|---|---|---|---|---|---|---|"
+for b in "${BREAKDOWN[@]}"; do echo "$b"; done
+if python3 "$ROOT/tests/bench/blk_chart.py" "$TSV" "$CHART"; then
+    echo
+    echo "Chart: ${CHART#"$ROOT"/}"
+fi
