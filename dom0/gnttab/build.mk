@@ -30,7 +30,11 @@ $(BUILD)/tests/unit/gnttab_vmm: $(BUILD)/obj/tests/unit/gnttab_vmm.o $(EVTCHN_FA
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-UNIT_TESTS += $(BUILD)/tests/unit/gnttab_map $(BUILD)/tests/unit/gnttab_vmm
+$(BUILD)/tests/unit/gnttab_pins_race: $(BUILD)/obj/tests/unit/gnttab_pins_race.o $(GNTTAB_LIB) $(EVTCHN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/unit/gnttab_map $(BUILD)/tests/unit/gnttab_vmm $(BUILD)/tests/unit/gnttab_pins_race
 
 # libFuzzer target: random grant tables + map/unmap requests.
 GNTTAB_FUZZ_SRCS := tests/fuzz/gnttab_fuzz.c $(GNTTAB_SRCS) dom0/evtchn/tdm_error.c dom0/evtchn/ctl_client.c
