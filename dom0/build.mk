@@ -32,6 +32,12 @@ $(BUILD)/tests/unit/dom0_config: $(BUILD)/obj/tests/unit/dom0_config.o $(DOM0_CO
 
 $(BUILD)/obj/tests/unit/dom0_config.o: CFLAGS += -Idom0
 
+$(BUILD)/tests/unit/dom0_disk: $(BUILD)/obj/tests/unit/dom0_disk.o $(DOM0_CONFIG_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/obj/tests/unit/dom0_disk.o: CFLAGS += -Idom0
+
 DOM0_DOMID_OBJS := $(BUILD)/obj/dom0/domid.o $(BUILD)/obj/dom0/rundir.o $(BUILD)/obj/dom0/util.o
 $(BUILD)/tests/unit/dom0_domid: $(BUILD)/obj/tests/unit/dom0_domid.o $(DOM0_DOMID_OBJS)
 	@mkdir -p $(dir $@)
@@ -47,6 +53,7 @@ $(BUILD)/tests/unit/dom0_ctl: $(BUILD)/obj/tests/unit/dom0_ctl.o $(DOM0_CTL_OBJS
 $(BUILD)/obj/tests/unit/dom0_ctl.o: CFLAGS += -Idom0
 
 UNIT_TESTS += $(BUILD)/tests/unit/dom0_config $(BUILD)/tests/unit/dom0_domid \
+              $(BUILD)/tests/unit/dom0_disk \
               $(BUILD)/tests/unit/dom0_ctl
 # The CLI needs libxenstore; until its fragment exists, `make` skips it.
 ifneq ($(wildcard xenstore/lib/build.mk),)
