@@ -165,31 +165,36 @@ static const char *errno_name(int e)
     }
 }
 
-/* "port=N", N decimal or 0x hex, nothing else. */
-static int parse_port(char **argv, int argc, uint32_t *port)
+/* N decimal or 0x hex, the whole string, nothing else. */
+static int parse_u32(const char *s, uint32_t *out)
 {
-    if (argc != 2 || strncmp(argv[1], "port=", 5) || !argv[1][5])
+    if (*s < '0' || *s > '9') /* strtoul would skip blanks and take a sign */
         return -1;
     char *end;
     errno = 0;
-    unsigned long v = strtoul(argv[1] + 5, &end, 0);
-    if (errno || *end || argv[1][5] == '-' || v > 0xffffffffUL)
+    unsigned long v = strtoul(s, &end, 0);
+    if (errno || *end || v > 0xffffffffUL)
         return -1;
-    *port = (uint32_t)v;
+    *out = (uint32_t)v;
     return 0;
 }
 
-/* "dom0_port=N" instead of "port=N": the guest port bound to the dom0
+/* "port=N", nothing else. */
+static int parse_port(char **argv, int argc, uint32_t *port)
+{
+    if (argc != 2 || strncmp(argv[1], "port=", 5))
+        return -1;
+    return parse_u32(argv[1] + 5, port);
+}
+
+/* "dom0_port=D" instead of "port=N": the guest port bound to the dom0
  * port this connection allocated with evtchn-alloc. */
 static int resolve_bind_port(struct vm *vm, struct ctl_client *c, char **argv, int argc,
                              uint32_t *port)
 {
     if (argc == 2 && !strncmp(argv[1], "dom0_port=", 10)) {
-        char arg[32];
-        snprintf(arg, sizeof(arg), "port=%s", argv[1] + 10);
-        char *av[2] = { argv[0], arg };
         uint32_t d0;
-        if (parse_port(av, 2, &d0)) {
+        if (parse_u32(argv[1] + 10, &d0)) {
             reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
             return -1;
         }
