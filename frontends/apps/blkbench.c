@@ -65,7 +65,7 @@ static int submit_slot(struct bench *b, unsigned int i)
     uint64_t sector = pick_block(b) * (b->bs / 512);
     if (b->verify)
         fill_verify(b, buf, sector);
-    *r = (struct blkfront_req){ .op = b->write ? BLKIF_OP_WRITE : BLKIF_OP_READ,
+    *r = (struct blkfront_req){ .op = b->write ? BLKIF_OP_WRITE : BLKIF_OP_READ, .queue = i,
                                 .sector = sector, .buf = buf, .len = (uint32_t)b->bs };
     return blkfront_submit(b->dev, r);
 }
@@ -92,6 +92,26 @@ static uint64_t percentile(const struct bench *b, unsigned int pct)
     return HIST_BUCKETS;
 }
 
+/* With one queue: wait on it. With several (all driven from this one
+ * thread): poll them all, and block on queue 0 only briefly so the others
+ * are looked at again soon. */
+static int wait_some(struct bench *b)
+{
+    unsigned int nq = blkfront_info(b->dev)->nr_queues;
+    if (nq == 1)
+        return blkfront_wait_any(b->dev, 0, 0);
+    for (;;) {
+        int n = blkfront_poll(b->dev, -1);
+        if (n)
+            return n;
+        for (unsigned int q = 0; q < nq; q++) {
+            n = blkfront_wait_any(b->dev, q, monotonic_ns() + 20 * NSEC_PER_USEC);
+            if (n)
+                return n;
+        }
+    }
+}
+
 /* The loop: refill every completed slot, kick once, wait for more. */
 static int run(struct bench *b, uint64_t *elapsed_ns)
 {
@@ -104,7 +124,7 @@ static int run(struct bench *b, uint64_t *elapsed_ns)
     bool draining = false;
     unsigned int busy = (unsigned int)b->qd;
     while (busy) {
-        if (blkfront_wait_any(b->dev, 0, 0) < 0)
+        if (wait_some(b) < 0)
             return -1;
         uint64_t now = monotonic_ns();
         if (!b->measuring && now >= t0) {
@@ -185,10 +205,11 @@ static void report(struct bench *b, uint64_t ns)
     blkfront_get_stats(b->dev, &st);
     uint64_t iops = b->done * NSEC_PER_SEC / ns;
     uint64_t mbps_x100 = b->done * b->bs * 100000 / ns;   /* MB/s (10^6 bytes) x 100 */
-    printk("blkbench: pattern=%s bs=%llu qd=%llu iops=%llu mbps=%llu.%02llu p50_us=%llu p99_us=%llu "
+    printk("blkbench: pattern=%s bs=%llu qd=%llu queues=%u ring_order=%u iops=%llu mbps=%llu.%02llu p50_us=%llu p99_us=%llu "
            "submits=%llu doorbells=%llu upcalls=%llu polls_found=%llu sleeps=%llu responses=%llu "
            "errors=%llu reconnects=%llu resubmitted=%llu\n",
            b->pattern, (unsigned long long)b->bs, (unsigned long long)b->qd,
+           blkfront_info(b->dev)->nr_queues, blkfront_info(b->dev)->ring_order,
            (unsigned long long)iops, (unsigned long long)(mbps_x100 / 100),
            (unsigned long long)(mbps_x100 % 100), (unsigned long long)percentile(b, 50),
            (unsigned long long)percentile(b, 99), (unsigned long long)st.submits,
