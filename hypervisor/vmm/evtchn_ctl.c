@@ -90,6 +90,11 @@ static int bind_locked(struct vm *vm, const void *owner, uint32_t port, int *kic
         return -ENOENT;
     if (e->kick_fd >= 0)
         return -EBUSY;
+    /* bound to a dom0 port (evtchn-alloc): only that port's connection */
+    const struct dom0_port *d = e->remote_port < VMM_NR_PORTS ? &vm->dom0_ports[e->remote_port] : NULL;
+    if (e->state == ECS_INTERDOMAIN && d && d->state == D0_BOUND && d->guest_port == port &&
+        d->owner != owner)
+        return -EBUSY;
     if (!vm->shared_info_gpa)
         return -EAGAIN;
     struct vcpu *v = &vm->vcpus[e->vcpu < vm->nr_vcpus ? e->vcpu : 0];

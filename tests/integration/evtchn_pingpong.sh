@@ -6,7 +6,9 @@
 # allocated (`evtchn-alloc`) and the guest bound (bind_interdomain to dom0).
 # Steps through xenstore nodes under the guest's data/pingpong/.
 # PINGPONG_N overrides N (default 100000), PINGPONG_GUEST_ARGS adds to the
-# guest command line (deadlines=0), GUEST_ELF picks the guest kernel.
+# guest command line (deadlines=0), GUEST_ELF picks the guest kernel,
+# PINGPONG_VMM_CPUS / PINGPONG_DRV_CPUS pin the VMM / the driver (taskset
+# lists; the benchmark uses them).
 . "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
 need_kvm evtchn_pingpong
 GUEST=${GUEST_ELF:-$GUESTDIR/tandem-guest.elf}
@@ -20,13 +22,16 @@ mkdir -p "$TMP/xs"
 PIDS+=($!)
 wait_sock "$XENSTORED_PATH" 10 || { fail evtchn_pingpong "xenstored did not start"; exit 1; }
 
-"$VMM" --stats --kernel "$GUEST" --cmdline "app=pingpong n=$N ${PINGPONG_GUEST_ARGS:-}" --domid 7 --memory 64 --run-dir "$TMP/run" \
+vmm_pin=() drv_pin=()
+[ -n "${PINGPONG_VMM_CPUS:-}" ] && vmm_pin=(taskset -c "$PINGPONG_VMM_CPUS")
+[ -n "${PINGPONG_DRV_CPUS:-}" ] && drv_pin=(taskset -c "$PINGPONG_DRV_CPUS")
+"${vmm_pin[@]}" "$VMM" --stats --kernel "$GUEST" --cmdline "app=pingpong n=$N ${PINGPONG_GUEST_ARGS:-}" --domid 7 --memory 64 --run-dir "$TMP/run" \
     --xenstore "$XENSTORED_PATH" --console "file:$TMP/con" > "$TMP/vmm.out" 2> "$TMP/vmm.err" < /dev/null &
 VPID=$!
 PIDS+=($VPID)
 wait_sock "$TMP/run/dom7.ctl" 10 || { fail evtchn_pingpong "no control socket: $(tail -n 3 "$TMP/vmm.err")"; exit 1; }
 
-timeout -k 5 300 "$DRV" --domid 7 --n "$N" --run-dir "$TMP/run" > "$TMP/drv.out" 2> "$TMP/drv.err"
+timeout -k 5 300 "${drv_pin[@]}" "$DRV" --domid 7 --n "$N" --run-dir "$TMP/run" > "$TMP/drv.out" 2> "$TMP/drv.err"
 DRC=$?
 deadline=$((SECONDS + 30))
 while kill -0 $VPID 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done

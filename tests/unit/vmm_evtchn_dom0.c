@@ -103,6 +103,13 @@ START_TEST(guest_binds_dom0_port)
     ck_assert_int_eq(evtchn_ctl_guest_port(&vm, &owner_a, d + 1, &l), -EINVAL);
     ck_assert_int_eq(evtchn_ctl_guest_port(&vm, &owner_a, 0, &l), -EINVAL);
     ck_assert_int_eq(evtchn_ctl_guest_port(&vm, &owner_a, 4096, &l), -EINVAL);
+    /* only the connection that allocated D may bind the guest's end
+     * (the owner gets past that check to KVM, absent here: -EIO) */
+    int fds[3];
+    char reply[256];
+    const char *why;
+    ck_assert_int_eq(evtchn_ctl_bind(&vm, &owner_b, l, fds, reply, sizeof(reply), &why), -EBUSY);
+    ck_assert_int_eq(evtchn_ctl_bind(&vm, &owner_a, l, fds, reply, sizeof(reply), &why), -EIO);
 }
 END_TEST
 
