@@ -1,30 +1,34 @@
 # dom0: the `tandem` CLI/toolstack.
 # - libtandem-config.a: the config parser (no xenstore), shared with the unit tests.
-# - tandem: the verbs; every xenstore access goes through libxenstore (xenstore/lib).
+# - tandem: the verbs; every xenstore access goes through libxenstore (xenstore/lib),
+#   every control-socket request through the tdm_ctl client (dom0/evtchn/ctl_client.c,
+#   in libtdmevtchn.a; named by path here because dom0/evtchn/build.mk is read later).
 
 DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/disk.c
 DOM0_CONFIG_OBJS := $(DOM0_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
 DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
 
 DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
-                  dom0/xsd.c dom0/ctl.c dom0/store.c dom0/vmm.c dom0/domain.c \
+                  dom0/xsd.c dom0/store.c dom0/vmm.c dom0/domain.c \
                   dom0/cmd_run.c dom0/vbd.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a
 XENSTORE_HDR   := $(BUILD)/include/xenstore.h
+TDM_CTL_LIB    := $(BUILD)/lib/libtdmevtchn.a
+TDM_CTL_INC    := -Idom0/evtchn
 
 $(DOM0_CONFIG_LIB): $(DOM0_CONFIG_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
 # The tool's objects include <xenstore.h> from the library's install dir.
-$(DOM0_TOOL_OBJS): CFLAGS += -I$(BUILD)/include -Idom0
+$(DOM0_TOOL_OBJS): CFLAGS += -I$(BUILD)/include -Idom0 $(TDM_CTL_INC)
 $(DOM0_TOOL_OBJS): | $(XENSTORE_HDR)
 
-$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A)
+$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A) -pthread
+	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB) -pthread
 
 $(BUILD)/tests/unit/dom0_config: $(BUILD)/obj/tests/unit/dom0_config.o $(DOM0_CONFIG_LIB)
 	@mkdir -p $(dir $@)
@@ -45,12 +49,12 @@ $(BUILD)/tests/unit/dom0_domid: $(BUILD)/obj/tests/unit/dom0_domid.o $(DOM0_DOMI
 
 $(BUILD)/obj/tests/unit/dom0_domid.o: CFLAGS += -Idom0
 
-DOM0_CTL_OBJS := $(BUILD)/obj/dom0/ctl.o $(BUILD)/obj/dom0/rundir.o $(BUILD)/obj/dom0/util.o
-$(BUILD)/tests/unit/dom0_ctl: $(BUILD)/obj/tests/unit/dom0_ctl.o $(DOM0_CTL_OBJS)
+# The client as the CLI uses it (run dir from $TANDEM_RUNDIR, fds tolerated).
+$(BUILD)/tests/unit/dom0_ctl: $(BUILD)/obj/tests/unit/dom0_ctl.o $(TDM_CTL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
-$(BUILD)/obj/tests/unit/dom0_ctl.o: CFLAGS += -Idom0
+$(BUILD)/obj/tests/unit/dom0_ctl.o: CFLAGS += $(TDM_CTL_INC)
 
 UNIT_TESTS += $(BUILD)/tests/unit/dom0_config $(BUILD)/tests/unit/dom0_domid \
               $(BUILD)/tests/unit/dom0_disk \

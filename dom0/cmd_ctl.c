@@ -3,9 +3,10 @@
  * control/shutdown, the guest acts on it); the rest use the VMM's control
  * socket. */
 #include "cmds.h"
-#include "ctl.h"
+#include "ctl_client.h"
 #include "domain.h"
 #include "store.h"
+#include "tdm_error.h"
 #include "util.h"
 #include "xsd.h"
 
@@ -39,16 +40,16 @@ static bool guest_has_feature(struct xs_handle *xs, unsigned domid, const char *
 static int request_shutdown(struct xs_handle *xs, unsigned domid,
                             const struct shutdown_opts *o, pid_t *pid)
 {
-    char reply[CTL_REPLY_MAX];
-    int fd = ctl_connect(domid);
-    *pid = fd >= 0 ? ctl_peer_pid(fd) : 0;
+    struct tdm_ctl_reply reply;
+    struct tdm_ctl *c = tdm_ctl_connect(NULL, domid);
+    *pid = c ? tdm_ctl_peer_pid(c) : 0;
     int rc = 0;
     if (o->fallback && (!xs || !guest_has_feature(xs, domid, o->reason))) {
         /* -F: the guest did not say it handles control/shutdown; ask the
          * VMM to end it as if the guest had asked. */
         char *req = xasprintf("shutdown reason=%s", o->reason);
-        if (fd < 0 || ctl_call(fd, req, reply, sizeof(reply)) < 0) {
-            msg("domain %u: %s", domid, fd < 0 ? "no control socket" : reply);
+        if (!c || tdm_ctl_request(c, req, TDM_CTL_ANY_FDS, &reply) < 0) {
+            msg("domain %u: %s", domid, tdm_last_error());
             rc = -1;
         }
         free(req);
@@ -63,8 +64,7 @@ static int request_shutdown(struct xs_handle *xs, unsigned domid,
         }
         free(path);
     }
-    if (fd >= 0)
-        close(fd);
+    tdm_ctl_close(c);
     return rc;
 }
 
@@ -156,15 +156,15 @@ int cmd_destroy(int argc, char **argv)
         store_close(xs);
         return 1;
     }
-    char reply[CTL_REPLY_MAX];
-    int fd = ctl_connect(domid);
-    pid_t pid = fd >= 0 ? ctl_peer_pid(fd) : 0;
-    if (fd < 0) {
+    struct tdm_ctl_reply reply;
+    struct tdm_ctl *c = tdm_ctl_connect(NULL, domid);
+    pid_t pid = c ? tdm_ctl_peer_pid(c) : 0;
+    if (!c) {
         rc = forget_stale(xs, domid) < 0 ? 1 : 0;
     } else {
-        if (ctl_call(fd, "destroy", reply, sizeof(reply)) < 0 && pid > 0)
+        if (tdm_ctl_request(c, "destroy", TDM_CTL_ANY_FDS, &reply) < 0 && pid > 0)
             kill(pid, SIGKILL);   /* the VMM no longer answers properly */
-        close(fd);
+        tdm_ctl_close(c);
         if (pid > 0 && wait_pid_gone(pid, DESTROY_TIMEOUT_MS) < 0) {
             msg("domain %u: tandem-vmm (pid %d) ignored destroy; killing it", domid, (int)pid);
             kill(pid, SIGKILL);
@@ -189,11 +189,13 @@ int cmd_pause(int argc, char **argv)
     if (domain_resolve(xs, argv[1], &domid) < 0) {
         rc = 1;
     } else {
-        char reply[CTL_REPLY_MAX];
-        if (ctl_request(domid, argv[0], reply, sizeof(reply)) < 0) {
-            msg("%s domain %u: %s", argv[0], domid, reply);
+        struct tdm_ctl_reply reply;
+        struct tdm_ctl *c = tdm_ctl_connect(NULL, domid);
+        if (!c || tdm_ctl_request(c, argv[0], TDM_CTL_ANY_FDS, &reply) < 0) {
+            msg("%s domain %u: %s", argv[0], domid, tdm_last_error());
             rc = 1;
         }
+        tdm_ctl_close(c);
     }
     store_close(xs);
     return rc;

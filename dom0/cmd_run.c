@@ -4,7 +4,7 @@
  * says so) and exit with its status. SIGINT/SIGTERM/SIGHUP destroy it. */
 #include "cmds.h"
 #include "config.h"
-#include "ctl.h"
+#include "ctl_client.h"
 #include "domain.h"
 #include "domid.h"
 #include "rundir.h"
@@ -158,9 +158,11 @@ static int prepare_domain(struct run *r)
 /* Asks the VMM to destroy the domain; kills it if it does not go. */
 static void destroy_domain(struct run *r, pid_t pid)
 {
-    char reply[CTL_REPLY_MAX];
-    if (ctl_request(r->lease.domid, "destroy", reply, sizeof(reply)) < 0)
+    struct tdm_ctl_reply reply;
+    struct tdm_ctl *c = tdm_ctl_connect(NULL, r->lease.domid);
+    if (!c || tdm_ctl_request(c, "destroy", TDM_CTL_ANY_FDS, &reply) < 0)
         kill(pid, SIGTERM);   /* too early for the socket: the VMM takes SIGTERM as destroy */
+    tdm_ctl_close(c);
     struct timespec ts = { DESTROY_GRACE_MS / 1000, (DESTROY_GRACE_MS % 1000) * 1000000L };
     sigset_t chld;
     sigemptyset(&chld);

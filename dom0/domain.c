@@ -1,10 +1,11 @@
 #include "domain.h"
-#include "ctl.h"
+#include "ctl_client.h"
 #include "rundir.h"
 #include "store.h"
 #include "util.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,10 @@
 
 bool domain_ctl_alive(unsigned domid)
 {
-    int fd = ctl_connect(domid);
-    if (fd < 0)
+    struct tdm_ctl *c = tdm_ctl_connect(NULL, domid);
+    if (!c)
         return false;
-    close(fd);
+    tdm_ctl_close(c);
     return true;
 }
 
@@ -40,24 +41,32 @@ static double process_cpu_seconds(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Copies the reply's `key` into out (truncated to fit), if present. */
+static void copy_value(const struct tdm_ctl_reply *r, const char *key, char *out, size_t len)
+{
+    const char *v = tdm_ctl_get(r, key);
+    if (v)
+        snprintf(out, len, "%s", v);
+}
+
 static void query_ctl(unsigned domid, struct domain_info *d, bool *found)
 {
-    char reply[CTL_REPLY_MAX], v[128];
-    int fd = ctl_connect(domid);
-    if (fd < 0)
+    struct tdm_ctl_reply r;
+    uint64_t v;
+    struct tdm_ctl *c = tdm_ctl_connect(NULL, domid);
+    if (!c)
         return;
-    d->pid = ctl_peer_pid(fd);
-    if (ctl_call(fd, "info", reply, sizeof(reply)) == 0) {
+    d->pid = tdm_ctl_peer_pid(c);
+    if (tdm_ctl_request(c, "info", TDM_CTL_ANY_FDS, &r) == 0) {
         *found = true;
-        /* ctl_get truncates to the size it is given. */
-        ctl_get(reply, "name", d->name, sizeof(d->name));
-        ctl_get(reply, "state", d->state, sizeof(d->state));
-        if (ctl_get(reply, "vcpus", v, sizeof(v)))
-            d->vcpus = strtol(v, NULL, 10);
-        if (ctl_get(reply, "memory_kib", v, sizeof(v)))
-            d->mem_mib = strtol(v, NULL, 10) / 1024;
+        copy_value(&r, "name", d->name, sizeof(d->name));
+        copy_value(&r, "state", d->state, sizeof(d->state));
+        if (tdm_ctl_get_u64(&r, "vcpus", LONG_MAX, &v) == 0)
+            d->vcpus = (long)v;
+        if (tdm_ctl_get_u64(&r, "memory_kib", LONG_MAX, &v) == 0)
+            d->mem_mib = (long)(v / 1024);
     }
-    close(fd);
+    tdm_ctl_close(c);
     if (d->pid > 0)
         d->cpu_seconds = process_cpu_seconds(d->pid);
 }

@@ -10,12 +10,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct tdm_ctl {
     int fd;
     unsigned domid;
     int broken;                    /* transport failed: the stream is out of step */
+    int timeout_ms;                /* bound on one reply, a send, a connect */
     pthread_mutex_t lock;          /* one request in flight per connection */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -30,6 +32,15 @@ const char *tdm_run_dir(const char *run_dir)
     return env && *env ? env : TDM_DEFAULT_RUN_DIR;
 }
 
+/* Bounds blocking sends and connect (a VMM whose backlog or socket buffer
+ * is full because it stopped serving must not hang the caller). */
+static void set_send_timeout(int fd, int timeout_ms)
+{
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /* Opens c->fd to c->path. */
 static int open_socket(struct tdm_ctl *c)
 {
@@ -37,6 +48,8 @@ static int open_socket(struct tdm_ctl *c)
 
     memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd >= 0)
+        set_send_timeout(c->fd, c->timeout_ms);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int err = errno;
 
@@ -65,6 +78,7 @@ struct tdm_ctl *tdm_ctl_connect(const char *run_dir, unsigned domid)
         return NULL;
     }
     c->domid = domid;
+    c->timeout_ms = TDM_CTL_TIMEOUT_MS;
     if (open_socket(c) < 0) {
         free(c);
         return NULL;
@@ -86,6 +100,40 @@ void tdm_ctl_close(struct tdm_ctl *c)
 unsigned tdm_ctl_domid(const struct tdm_ctl *c)
 {
     return c->domid;
+}
+
+void tdm_ctl_set_timeout(struct tdm_ctl *c, int timeout_ms)
+{
+    pthread_mutex_lock(&c->lock);
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : TDM_CTL_TIMEOUT_MS;
+    if (c->fd >= 0)
+        set_send_timeout(c->fd, c->timeout_ms);
+    pthread_mutex_unlock(&c->lock);
+}
+
+pid_t tdm_ctl_peer_pid(struct tdm_ctl *c)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    int rc;
+
+    pthread_mutex_lock(&c->lock);
+    rc = c->fd >= 0 ? getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) : -1;
+    pthread_mutex_unlock(&c->lock);
+    return rc == 0 ? cr.pid : -1;
+}
+
+int tdm_ctl_release_fd(struct tdm_ctl *c)
+{
+    int fd = c->fd;
+
+    if (c->broken || fd < 0) {
+        tdm_ctl_close(c);
+        return tdm_set_error(ENOTCONN, "control connection already failed");
+    }
+    c->fd = -1;
+    tdm_ctl_close(c);
+    return fd;
 }
 
 void tdm_ctl_reply_close_fds(struct tdm_ctl_reply *r)
@@ -256,12 +304,23 @@ static int send_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-static int wait_readable(int fd)
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is readable or the reply's deadline passed: a VMM that
+ * trickles bytes cannot stretch one reply beyond the timeout. */
+static int wait_readable(int fd, int64_t deadline)
 {
     struct pollfd p = { .fd = fd, .events = POLLIN };
 
     for (;;) {
-        int n = poll(&p, 1, TDM_CTL_TIMEOUT_MS);
+        int64_t left = deadline - now_ms();
+        int n = poll(&p, 1, left > 0 ? (int)left : 0);
 
         if (n > 0)
             return 0;
@@ -303,6 +362,7 @@ static void collect_fds(struct msghdr *mh, struct tdm_ctl_reply *r)
 static int recv_line(struct tdm_ctl *c, struct tdm_ctl_reply *r)
 {
     size_t len = 0, cap = TDM_CTL_LINE_MAX - 1;
+    int64_t deadline = now_ms() + c->timeout_ms;
 
     r->nfds = 0;
     for (;;) {
@@ -315,7 +375,7 @@ static int recv_line(struct tdm_ctl *c, struct tdm_ctl_reply *r)
 
         if (len == cap)
             return tdm_set_error(EMSGSIZE, "dom%u: reply longer than %zu bytes", c->domid, cap);
-        if (wait_readable(c->fd) < 0)
+        if (wait_readable(c->fd, deadline) < 0)
             return tdm_set_error(errno, "dom%u: waiting for reply: %s", c->domid, strerror(errno));
         n = recv(c->fd, r->line + len, cap - len, MSG_PEEK);
         if (n < 0 && errno == EINTR)
@@ -345,6 +405,7 @@ static int do_request(struct tdm_ctl *c, const char *request, unsigned want_fds,
                       struct tdm_ctl_reply *r)
 {
     size_t len = strlen(request);
+    char line[TDM_CTL_LINE_MAX + 1];
     int rc;
 
     r->was_ok = 0;
@@ -359,7 +420,10 @@ static int do_request(struct tdm_ctl *c, const char *request, unsigned want_fds,
             return -1;
         c->broken = 0;
     }
-    if (send_all(c->fd, request, len) < 0 || send_all(c->fd, "\n", 1) < 0) {
+    /* One send: a peer that reads once must see the whole line. */
+    memcpy(line, request, len);
+    line[len] = '\n';
+    if (send_all(c->fd, line, len + 1) < 0) {
         c->broken = 1;
         return tdm_set_error(errno, "dom%u: sending '%s': %s", c->domid, request, strerror(errno));
     }
@@ -371,7 +435,9 @@ static int do_request(struct tdm_ctl *c, const char *request, unsigned want_fds,
     r->was_ok = rc == 0;
     if (rc != 0)
         return tdm_add_context("dom%u: %s: ", c->domid, request);
-    if (r->nfds != want_fds)
+    if (want_fds == TDM_CTL_ANY_FDS)
+        tdm_ctl_reply_close_fds(r);
+    else if (r->nfds != want_fds)
         return tdm_set_error(EPROTO, "dom%u: %s: reply carried %u fds, expected %u",
                              c->domid, request, r->nfds, want_fds);
     return 0;

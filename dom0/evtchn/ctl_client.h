@@ -8,11 +8,16 @@
 #define TANDEM_DOM0_CTL_CLIENT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TDM_CTL_LINE_MAX   4096   /* longest reply line we accept */
 #define TDM_CTL_MAX_KV     48     /* key=value pairs in one reply */
 #define TDM_CTL_MAX_FDS    8      /* fds accepted with one reply */
 #define TDM_CTL_TIMEOUT_MS 5000   /* a VMM that does not answer is broken */
+
+/* want_fds for callers that need no fds but tolerate them (the tandem
+ * CLI's verbs): whatever fds come with an OK reply are closed. */
+#define TDM_CTL_ANY_FDS    (~0u)
 
 /* Default run directory when none is given and $TANDEM_RUNDIR is unset. */
 #define TDM_DEFAULT_RUN_DIR "/run/tandem"
@@ -37,10 +42,24 @@ struct tdm_ctl *tdm_ctl_connect(const char *run_dir, unsigned domid);
 void tdm_ctl_close(struct tdm_ctl *c);
 unsigned tdm_ctl_domid(const struct tdm_ctl *c);
 
+/* Bounds each later reply, send and reconnect to timeout_ms instead of
+ * TDM_CTL_TIMEOUT_MS (a single-threaded daemon wants a short bound). */
+void tdm_ctl_set_timeout(struct tdm_ctl *c, int timeout_ms);
+
+/* pid of the process serving the connection (SO_PEERCRED), i.e. the VMM;
+ * -1 if unknown. */
+pid_t tdm_ctl_peer_pid(struct tdm_ctl *c);
+
+/* Frees the handle and hands its connected socket to the caller, who may
+ * keep it open to notice the VMM's exit (the socket hangs up). -1 with
+ * errno + tdm_last_error if the connection had failed. */
+int tdm_ctl_release_fd(struct tdm_ctl *c);
+
 /* Sends `request` (no newline) and waits for the reply. After a transport
  * failure (hang-up, timeout, overlong reply) the next request reconnects
  * first, so a restarted VMM is reached again. Returns 0 for OK
- * with exactly `want_fds` fds in r->fds (the caller owns them); -1 for
+ * with exactly `want_fds` fds in r->fds (the caller owns them; with
+ * TDM_CTL_ANY_FDS none are left: they were closed); -1 for
  * ERR (errno from the reply's name), a transport failure or a malformed
  * reply. On -1 no fd is left open. Thread-safe per connection. */
 int tdm_ctl_request(struct tdm_ctl *c, const char *request, unsigned want_fds,

@@ -1,163 +1,108 @@
 /*
  * The real domain transport: the ring page and event channel come from the
- * domain's tandem-vmm.  We connect to <vmm-dir>/dom<ID>.ctl, send
- * "xenstore-ring\n" and get "OK gpa=<hex> offset=<dec> port=<dec>\n" with
- * three fds (guest memfd, kick eventfd, notify eventfd), see
- * docs/control-socket.md.  The exchange is short and blocking, bounded by a
- * 2 s socket timeout.  The control connection is then kept open: when the
- * VMM exits it hangs up, which tells us the domain is gone (Xen learns that
- * from VIRQ_DOM_EXC).
+ * domain's tandem-vmm.  Through the dom0 control-socket client (tdm_ctl,
+ * dom0/evtchn/ctl_client.c, which parses and checks the reply) we send
+ * "xenstore-ring" to <vmm-dir>/dom<ID>.ctl and get "OK gpa=<hex>
+ * offset=<dec> port=<dec>" with three fds (guest memfd, kick eventfd,
+ * notify eventfd), see docs/control-socket.md.  The exchange is short and
+ * blocking (xenstored is single-threaded), bounded by VMM_TIMEOUT_MS.  The
+ * control connection is then kept open: when the VMM exits it hangs up,
+ * which tells us the domain is gone (Xen learns that from VIRQ_DOM_EXC).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
+#include "tdm_error.h"
 #include "xenstored.h"
+
+#define VMM_TIMEOUT_MS 2000
 
 const char *xsd_vmm_dir = ".";
 
-static int parse_reply(const char *line, uint64_t *gpa, uint64_t *offset, unsigned int *port)
+/* The VMM did not answer (hung up, timed out): EIO; it answered something
+ * we refuse (ERR, a malformed reply, wrong fds): EINVAL, as before. */
+static int attach_error(int err)
 {
-    const char *p;
-    char *end;
-    int seen = 0;
-
-    if (strncmp(line, "OK", 2) != 0)
-        return EINVAL;
-    for (p = line + 2; *p;) {
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, "gpa=", 4) == 0) {
-            *gpa = strtoull(p + 4, &end, 16);
-            seen |= 1;
-        } else if (strncmp(p, "offset=", 7) == 0) {
-            *offset = strtoull(p + 7, &end, 10);
-            seen |= 2;
-        } else if (strncmp(p, "port=", 5) == 0) {
-            *port = (unsigned int)strtoul(p + 5, &end, 10);
-            seen |= 4;
-        } else {
-            end = strchr(p, ' ');
-            if (!end)
-                break;
-        }
-        if (end == p)
-            return EINVAL;
-        p = end;
-        if (*p && *p != ' ')
-            return EINVAL;
-    }
-    return seen == 7 ? 0 : EINVAL;
+    return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ? EIO : EINVAL;
 }
 
-/* Reads one reply line, collecting SCM_RIGHTS fds that come with it. */
-static int read_reply(int s, char *line, size_t size, int *fds, int *nfds)
+/* Asks for the ring; on success r holds the three fds and the values. */
+static int request_ring(struct tdm_ctl *c, unsigned int domid, struct tdm_ctl_reply *r,
+                        uint64_t *gpa, uint64_t *offset, uint64_t *vport)
 {
-    size_t len = 0;
-
-    *nfds = 0;
-    while (len + 1 < size) {
-        char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-        struct iovec iov = { line + len, size - 1 - len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-        ssize_t n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
-        if (n <= 0)
-            return n == 0 ? EPIPE : errno;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-                continue;
-            int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            int *in = (int *)CMSG_DATA(cm);
-            for (int i = 0; i < k; i++) {
-                if (*nfds < 3)
-                    fds[(*nfds)++] = in[i];
-                else
-                    close(in[i]);
-            }
-        }
-        len += (size_t)n;
-        line[len] = '\0';
-        if (memchr(line, '\n', len)) {
-            *strchr(line, '\n') = '\0';
-            return 0;
-        }
+    if (tdm_ctl_request(c, "xenstore-ring", 3, r) < 0)
+        goto refused;
+    if (tdm_ctl_get_u64(r, "gpa", UINT64_MAX, gpa) < 0 ||
+        tdm_ctl_get_u64(r, "offset", INT64_MAX - 4096, offset) < 0 ||
+        tdm_ctl_get_u64(r, "port", UINT32_MAX, vport) < 0) {
+        tdm_ctl_reply_close_fds(r);
+        goto refused;
     }
-    return EINVAL;
+    return 0;
+refused:
+    xsd_log(XSD_LOG_ERR, "domain %u: xenstore-ring: %s", domid, tdm_last_error());
+    return -1;
+}
+
+/* Maps len bytes of the guest memfd ending with the ring page at offset. */
+static void *map_ring(unsigned int domid, int memfd, uint64_t offset, size_t len)
+{
+    void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
+                      (off_t)(offset - (offset & 4095u)));
+
+    if (base != MAP_FAILED)
+        return base;
+    xsd_log(XSD_LOG_ERR, "domain %u: cannot map the ring at offset %llu: %m", domid,
+            (unsigned long long)offset);
+    return NULL;
 }
 
 static int vmm_attach(const struct domain_transport *t, unsigned int domid, uint64_t gfn,
                       unsigned int port, struct ring_attach *out)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct timeval tv = { 2, 0 };
-    static const char req[] = "xenstore-ring\n";
-    char line[256];
-    int fds[3], nfds = 0, s, err;
-    uint64_t gpa = 0, offset = 0, pageoff;
-    unsigned int vport = 0;
+    struct tdm_ctl_reply r;
+    struct tdm_ctl *c;
+    uint64_t gpa, offset, vport, pageoff;
     void *base;
+    int err;
 
     (void)t;
-    if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dom%u.ctl", xsd_vmm_dir, domid) >=
-        sizeof(sa.sun_path))
-        return EINVAL;
-    s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return errno;
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        xsd_log(XSD_LOG_ERR, "domain %u: cannot reach %s: %m", domid, sa.sun_path);
-        close(s);
+    c = tdm_ctl_connect(xsd_vmm_dir, domid);
+    if (!c) {
+        xsd_log(XSD_LOG_ERR, "domain %u: cannot reach its VMM: %s", domid, tdm_last_error());
         return EINVAL;
     }
-    err = send(s, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1) ? 0 : EIO;
-    if (!err)
-        err = read_reply(s, line, sizeof(line), fds, &nfds);
-    if (!err && parse_reply(line, &gpa, &offset, &vport) != 0) {
-        xsd_log(XSD_LOG_ERR, "domain %u: bad xenstore-ring reply '%s'", domid, line);
-        err = EINVAL;
+    tdm_ctl_set_timeout(c, VMM_TIMEOUT_MS);
+    if (request_ring(c, domid, &r, &gpa, &offset, &vport) < 0) {
+        err = attach_error(errno);
+        tdm_ctl_close(c);
+        return err;
     }
-    if (!err && nfds != 3) {
-        xsd_log(XSD_LOG_ERR, "domain %u: xenstore-ring reply carried %d fds, want 3", domid, nfds);
-        err = EINVAL;
-    }
-    if (err)
-        goto fail;
     if (gfn && gpa >> 12 != gfn)
         xsd_log(XSD_LOG_INFO, "domain %u: INTRODUCE gfn %#llx, VMM ring at gpa %#llx", domid,
                 (unsigned long long)gfn, (unsigned long long)gpa);
     if (vport != port)
-        xsd_log(XSD_LOG_INFO, "domain %u: INTRODUCE port %u, VMM port %u", domid, port, vport);
+        xsd_log(XSD_LOG_INFO, "domain %u: INTRODUCE port %u, VMM port %llu", domid, port,
+                (unsigned long long)vport);
     pageoff = offset & 4095u;
-    base = mmap(NULL, 4096 + pageoff, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0],
-                (off_t)(offset - pageoff));
-    if (base == MAP_FAILED) {
-        err = EINVAL;
-        goto fail;
+    base = map_ring(domid, r.fds[0], offset, 4096 + pageoff);
+    close(r.fds[0]);
+    if (!base) {
+        close(r.fds[1]);
+        close(r.fds[2]);
+        tdm_ctl_close(c);
+        return EINVAL;
     }
-    close(fds[0]);
     out->map_base = base;
     out->map_len = 4096 + pageoff;
     out->page = (char *)base + pageoff;
-    out->kick_fd = fds[1];
-    out->notify_fd = fds[2];
-    out->ctl_fd = s;
+    out->kick_fd = r.fds[1];
+    out->notify_fd = r.fds[2];
+    out->ctl_fd = tdm_ctl_release_fd(c);
     return 0;
-
-fail:
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
-    close(s);
-    return err == EINVAL ? EINVAL : EIO;
 }
 
 static void vmm_detach(const struct domain_transport *t, struct ring_attach *ra)
