@@ -53,12 +53,12 @@ for mode in spin xenstore doorbell; do
     timeout -k 5 180 "$DRV" --flood-domid 9 --bounce-domid 3 --bounce-port "$BPORT" --bounce-burst $burst \
         --n "${FLOOD_N:-5000}" --run-dir "$TMP/run" > "$TMP/$mode.probe" 2> "$TMP/$mode.drv.err"
     DRC=$?
-    echo "# $mode: $(tr '\n' ' ' < "$TMP/$mode.probe")"
     deadline=$((SECONDS + 20))
     while kill -0 $VPID 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
     kill -0 $VPID 2>/dev/null && kill -KILL $VPID
     wait $VPID 2>/dev/null
     VRC=$?
+    echo "# $mode: $(tr '\n' ' ' < "$TMP/$mode.probe")$(grep "^flood:" "$TMP/$mode.con" | tail -n 1)"
     burst=0
     if [ $DRC != 0 ] || ! grep -q "^flood: $mode ops=" "$TMP/$mode.con" || [ $VRC != 0 ]; then
         fail "flood_${mode}_ran" "probe $DRC ($(tail -n 2 "$TMP/$mode.drv.err" | tr '\n' '|')), guest $VRC: $(tail -n 2 "$TMP/$mode.con" | tr '\n' '|')"
