@@ -444,7 +444,11 @@ static bool adaptive_poll(struct blk_queue *q)
 
     if (!q->poll_max_ns)
         return false;
-    end = now_ns() + q->poll_ns;
+    /* With I/O in flight a completion is coming: poll the full window
+     * (a qd=1 stream then never pays the sleep + wake-up), and a miss does
+     * not shrink the window that idle periods are measured with. */
+    bool busy = q->inflight > 0;
+    end = now_ns() + (busy ? q->poll_max_ns : q->poll_ns);
     do {
         if (blk_ring_has_requests(&q->ring) || tdm_uring_cq_ready(&q->uring)) {
             q->poll_ns = q->poll_ns * 2 + 1000 > q->poll_max_ns ? q->poll_max_ns
@@ -455,7 +459,8 @@ static bool adaptive_poll(struct blk_queue *q)
         __builtin_ia32_pause();     /* be kind to the sibling hyperthread */
 #endif
     } while (now_ns() < end);
-    q->poll_ns /= 2;
+    if (!busy)
+        q->poll_ns /= 2;
     return false;
 }
 

@@ -6,13 +6,15 @@
 # write qd=8. Prints markdown tables (figures, targets, per-request
 # breakdown from blkfront's counters) and writes the bar chart to
 # docs/benchmarks-blk.svg (BLK_CHART_OUT to change; the TSV stays in
-# $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5).
+# $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5),
+# BLK_BENCH_QUEUES blkfront queues (default 1).
 set -u
 BUILD=${BUILD:-build}
 ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${TANDEM_BIN:-$ROOT/$BUILD/bin}
 KERNEL=$ROOT/$BUILD/guest/tandem-guest.elf
 SECS=${BLK_BENCH_SECONDS:-5}
+QUEUES=${BLK_BENCH_QUEUES:-1}   # blkfront queues (rings) the guest asks for
 CHART=${BLK_CHART_OUT:-$ROOT/docs/benchmarks-blk.svg}
 unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
 
@@ -72,7 +74,7 @@ guest_run() {
 name = "blkbench"
 kernel = "$KERNEL"
 memory = 256
-cmdline = "app=blkbench dev=xvda pattern=$1 bs=$2 qd=$3 seconds=$SECS warmup-ms=300"
+cmdline = "app=blkbench dev=xvda pattern=$1 bs=$2 qd=$3 seconds=$SECS warmup-ms=300 queues=$QUEUES"
 disk = [ 'target=$DISK, vdev=xvda, access=rw, format=raw' ]
 CFG
     timeout $((SECS + 60)) "$BIN/tandem" run "$cfg" 2> "$TANDEM_RUNDIR/guest.err" < /dev/null |
@@ -84,7 +86,7 @@ field() { [[ $1 =~ (^| )$2=([0-9.]+) ]] && echo "${BASH_REMATCH[2]}"; }
 printf 'case\tmetric\thost\tguest\ttarget\n' > "$TSV"
 echo "## Block I/O: guest (blkfront + tandem-blkback) vs host fio"
 echo
-echo "One 512 MiB file on $(df -T "$DISK" | awk 'NR==2 {print $2}'), ${SECS} s per case, host fio (io_uring, O_DIRECT) then guest blkbench, $(nproc) host CPUs."
+echo "One 512 MiB file on $(df -T "$DISK" | awk 'NR==2 {print $2}'), ${SECS} s per case, host fio (io_uring, O_DIRECT) then guest blkbench ($QUEUES queue(s)), $(nproc) host CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the start."
 echo
 echo "| case | host IOPS | guest IOPS | host MB/s | guest MB/s | host p50/p99 µs | guest p50/p99 µs | guest/host | target | met |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
