@@ -50,9 +50,11 @@ def bar_svg(rows):
                    f'text-anchor="middle">{case}</text>')
         out.append(f'<text x="{x + bw / 2:.1f}" y="{y(0) + 34:.1f}" text-anchor="middle" '
                    f'fill="#555">{label}</text>')
-    out.append(f'<text x="{left}" y="{h - 12}" fill="#555">dashed: target '
+    out.append(f'<text x="{left}" y="{h - 26}" fill="#555">dashed: target '
                '(90% IOPS at qd=32, 95% MB/s at 128k, p50 at most 2x host at qd=1); '
                'green = met</text>')
+    out.append(f'<text x="{left}" y="{h - 10}" fill="#555">latency bar = host p50 / guest p50 '
+               '(up is better for every bar)</text>')
     out.append('</svg>')
     return '\n'.join(out) + '\n'
 
