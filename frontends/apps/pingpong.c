@@ -13,10 +13,12 @@
  * one.  Phase 2 (we lead, port B): we ring, dom0 answers, our thread waits
  * for the answer before ringing again; N round trips.  Strict alternation
  * makes a lost event a timeout and a duplicate an extra count, on either
- * side; both sides check the totals.
+ * side; both sides check the totals.  Finally EVTCHNOP_reset: A and B
+ * closed, dom0's port unbound again, xenstore and console ports kept.
  */
 #include "apps.h"
 #include "evtchn.h"
+#include "hypercall.h"
 #include "kernel.h"
 #include "kerrno.h"
 #include "ktime.h"
@@ -168,6 +170,33 @@ static long setup_ports(evtchn_port_t *a, evtchn_port_t *b)
     return 0;
 }
 
+static uint32_t port_status(evtchn_port_t p)
+{
+    struct evtchn_status st = { .dom = DOMID_SELF, .port = p };
+    return HYPERVISOR_event_channel_op(EVTCHNOP_status, &st) == 0 ? st.status : 0xffffffffu;
+}
+
+/* Last step: EVTCHNOP_reset closes A and B (dom0 then finds its port
+ * unbound again) and keeps the platform's xenstore and console ports. The
+ * kernel's own ports (timer VIRQ, IPIs) go too: only the xenstore
+ * handshake, woken by port 1, follows. */
+static int reset_step(evtchn_port_t a, evtchn_port_t b)
+{
+    evtchn_mask(a);
+    evtchn_mask(b);
+    struct evtchn_reset rs = { .dom = DOMID_SELF };
+    long r = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &rs);
+    if (r < 0)
+        return fail("EVTCHNOP_reset", r);
+    if (port_status(a) != EVTCHNSTAT_closed || port_status(b) != EVTCHNSTAT_closed)
+        return fail("ports still open after EVTCHNOP_reset", (long)port_status(a));
+    if (port_status(1) != EVTCHNSTAT_interdomain || port_status(2) != EVTCHNSTAT_interdomain)
+        return fail("EVTCHNOP_reset closed a platform port", (long)port_status(1));
+    if ((r = xs_write(DIR "state", "reset")) < 0 || (r = wait_node_until("cmd", "bye", false)) < 0)
+        return fail("after reset", r);
+    return 0;
+}
+
 int app_pingpong(const struct cmdline *cl)
 {
     uint64_t n;
@@ -199,6 +228,8 @@ int app_pingpong(const struct cmdline *cl)
         return fail("final handshake", r);
     if (load(&hits_a) != n + 1 || load(&hits_b) != n)
         return fail("late duplicate events", (long)(load(&hits_a) + load(&hits_b)));
+    if (reset_step(a, b))
+        return 1;
     printk("pingpong: ok n=%llu ports a=%u b=%u\n", (unsigned long long)n, a, b);
     return 0;
 }

@@ -4,7 +4,9 @@
 # dom0 on a guest-allocated port, a mask/unmask step (pending, no upcall,
 # then exactly one), N round trips led by the guest on a port dom0
 # allocated (`evtchn-alloc`) and the guest bound (bind_interdomain to dom0).
-# Steps through xenstore nodes under the guest's data/pingpong/.
+# Finally the guest's EVTCHNOP_reset: its ports closed, dom0's port
+# unbound again, xenstore still working. Steps through xenstore nodes under
+# the guest's data/pingpong/.
 # PINGPONG_N overrides N (default 100000), PINGPONG_GUEST_ARGS adds to the
 # guest command line (deadlines=0), GUEST_ELF picks the guest kernel,
 # PINGPONG_VMM_CPUS / PINGPONG_DRV_CPUS pin the VMM / the driver (taskset
@@ -57,5 +59,10 @@ if grep -q "^pingpong: mask ok" "$TMP/drv.out"; then
     pass evtchn_pingpong_mask_unmask_exactly_one
 else
     fail evtchn_pingpong_mask_unmask_exactly_one "$why"
+fi
+if grep -q "^pingpong: reset ok" "$TMP/drv.out"; then
+    pass evtchn_pingpong_reset
+else
+    fail evtchn_pingpong_reset "$why"
 fi
 exit 0

@@ -94,9 +94,11 @@ static bool phase2(struct tdm_evtchn *h, int lb, uint64_t n)
 }
 
 /* Port A (guest-allocated) and port B (dom0-allocated, guest-bound). */
-static bool bind_ports(struct tdm_evtchn *h, struct xs_step *xs, unsigned domid, int *la, int *lb)
+static bool bind_ports(struct tdm_evtchn *h, struct xs_step *xs, unsigned domid, int *la, int *lb,
+                       int64_t *dom0_port)
 {
     int64_t d0 = tdm_evtchn_alloc_unbound(h, domid);
+    *dom0_port = d0;
     uint64_t a, b;
     if (d0 < 0) {
         fprintf(stderr, "pingpong: FAIL evtchn-alloc: %s\n", tdm_last_error());
@@ -147,7 +149,8 @@ static bool check_totals(struct xs_step *xs, uint64_t n)
 static int run(const struct opts *o, struct tdm_evtchn *h, struct xs_step *xs, uint64_t *rtt)
 {
     int la, lb;
-    if (!bind_ports(h, xs, o->domid, &la, &lb))
+    int64_t d0;
+    if (!bind_ports(h, xs, o->domid, &la, &lb, &d0))
         return die("port setup");
     if (!phase1(h, la, o->n, rtt) || !quiet(tdm_evtchn_port_fd(h, la), "a"))
         return die("phase 1 (dom0 leads)");
@@ -161,6 +164,18 @@ static int run(const struct opts *o, struct tdm_evtchn *h, struct xs_step *xs, u
         return die("totals");
     if (!xs_step_put(xs, "cmd", "done"))
         return die("final step");
+    /* The guest resets its ports: dom0's port D is unbound again (the
+     * guest's end is gone), so binding it says EAGAIN. */
+    if (!xs_step_wait(xs, "state", "reset", STEP_MS))
+        return die("EVTCHNOP_reset step");
+    if (tdm_evtchn_bind_allocated(h, o->domid, (uint32_t)d0) != -1 ||
+        errno != EAGAIN) {
+        fprintf(stderr, "pingpong: FAIL after the guest's reset, dom0 port %" PRId64
+                " is not unbound: %s\n", d0, tdm_last_error());
+        return die("EVTCHNOP_reset step");
+    }
+    printf("pingpong: reset ok (guest ports closed, dom0 port unbound again)\n");
+    xs_step_put(xs, "cmd", "bye");
     struct stats_summary s = stats_summarize(rtt, o->n);
     printf("pingpong: ok n=%" PRIu64 " rtt_median_ns=%" PRIu64 " rtt_p99_ns=%" PRIu64
            " rtt_min_ns=%" PRIu64 "\n", o->n, s.median, s.p99, s.min);
