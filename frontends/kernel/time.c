@@ -73,8 +73,21 @@ uint64_t tsc_to_ns(uint64_t ticks)
     return clock_tsc_to_ns(ticks, platform.tsc_khz);
 }
 
+/* Deadline of the one-shot timer each vCPU has armed and not yet seen
+ * fire (0: none).  set_timer_op costs a VMM exit (~40 us on PVM), so a
+ * vCPU that idles again before its armed timer fired does not re-arm for
+ * a later deadline: the earlier expiry only wakes it early, and the
+ * scheduler then re-arms for what is due.  Touched only by its own vCPU,
+ * with interrupts disabled. */
+static uint64_t armed_deadline[ARCH_MAX_CPUS];
+
 void timer_arm(uint64_t deadline)
 {
+    int cpu = arch_cpu_id();
+    uint64_t armed = armed_deadline[cpu];
+    if (armed && armed <= deadline && armed > monotonic_ns())
+        return;
+    armed_deadline[cpu] = deadline;
     HYPERVISOR_set_timer_op(deadline);
 }
 
@@ -84,6 +97,7 @@ static void timer_virq(evtchn_port_t port, void *arg)
 {
     (void)port;
     (void)arg;
+    armed_deadline[arch_cpu_id()] = 0;
 }
 
 /* The registered vcpu_info should carry the time; if the VMM only keeps
