@@ -84,16 +84,22 @@ int vbd_check_disks(struct tandem_config *c)
 
 /* ---- the daemon ---- */
 
+/* A live tandem-blkback: the name matches and the process is not a
+ * zombie or dying (kill(pid, 0) succeeds for those too, and then no one
+ * would serve the new devices). */
 static bool is_blkback(pid_t pid)
 {
-    char path[64], comm[32] = "";
-    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    char path[64], stat[512] = "";
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
         return false;
-    bool ok = fgets(comm, sizeof(comm), f) && !strncmp(comm, "tandem-blkback", 14);
+    size_t n = fread(stat, 1, sizeof(stat) - 1, f);
     fclose(f);
-    return ok;
+    stat[n] = '\0';
+    const char *close = strrchr(stat, ')');
+    return !strncmp(stat + strcspn(stat, "("), "(tandem-blkback)", 16) && close &&
+           close[1] == ' ' && close[2] != 'Z' && close[2] != 'X' && close[2] != 'x';
 }
 
 static pid_t read_pid_file(const char *pidf)

@@ -35,6 +35,19 @@ else
     fail second_boot_checks_first_boots_data "status $RC: $(show second)"
 fi
 
+# A pid file naming some other process (a stale one after a reboot, say)
+# must not stop `tandem run` from starting a daemon of its own.
+stop_blkback
+echo $$ > "$BLKBACK_PIDF"
+boot stalepid "app=blkverify dev=xvda mode=check gen=41 blocks=16" "$DISK"
+p=$(blkback_pid)
+[ "$p" = $$ ] && rm -f "$BLKBACK_PIDF"   # never let cleanup signal this shell
+if [ $RC = 0 ] && [ "$p" != $$ ] && grep -q "tandem-blkback" "/proc/$p/comm" 2>/dev/null; then
+    pass stale_pid_file_gets_a_new_daemon
+else
+    fail stale_pid_file_gets_a_new_daemon "status $RC, pid file says '$p': $(show stalepid)"
+fi
+
 boot wronggen "app=blkverify dev=xvda mode=check gen=42" "$DISK"
 if [ $RC = 5 ] && grep -q "^blkverify: FAIL dev=xvda block=0 bad=4096 of 4096 (wrong generation)" "$WORK/wronggen.out"; then
     pass check_of_another_generation_fails
