@@ -26,6 +26,7 @@ struct inflight {
     struct blk_req req;
     struct tdm_grant_map maps[BLK_MAX_SEGS];
     struct iovec iov[BLK_MAX_SEGS];
+    unsigned niov;                 /* iov entries after merging adjacent segments */
     unsigned cqes_left;
     int16_t status;
 };
@@ -148,7 +149,7 @@ static int submit_write_sync(struct blk_queue *q, unsigned i, off_t off)
     if (f->req.nr_segs) {
         if (prep(q, i, PART_DATA, &sqe) < 0)
             return -1;
-        io_uring_prep_writev(sqe, q->cfg.fd, f->iov, f->req.nr_segs, off);
+        io_uring_prep_writev(sqe, q->cfg.fd, f->iov, f->niov, off);
         sqe->flags |= IOSQE_IO_LINK;
         f->cqes_left++;
     }
@@ -174,9 +175,9 @@ static int submit(struct blk_queue *q, unsigned i)
         if (prep(q, i, PART_DATA, &sqe) < 0)
             return -1;
         if (r->kind == BLK_KIND_READ)
-            io_uring_prep_readv(sqe, q->cfg.fd, f->iov, r->nr_segs, off);
+            io_uring_prep_readv(sqe, q->cfg.fd, f->iov, f->niov, off);
         else
-            io_uring_prep_writev(sqe, q->cfg.fd, f->iov, r->nr_segs, off);
+            io_uring_prep_writev(sqe, q->cfg.fd, f->iov, f->niov, off);
         return 0;
     case BLK_KIND_FLUSH:
     case BLK_KIND_BARRIER:
@@ -268,11 +269,20 @@ static int map_data(struct blk_queue *q, struct inflight *f, const char **why)
         f->maps[idx[k]] = tmp[k];
         page[idx[k]] = tmp[k].addr;
     }
+    /* Segments that are adjacent in our mapping of guest memory (a guest
+     * buffer of contiguous pages, as blkfront's pool hands out) become one
+     * iovec: fewer entries for the kernel to import and split into bios. */
+    f->niov = 0;
     for (unsigned s = 0; s < n; s++) {
         const struct blk_seg *sg = &f->req.seg[s];
+        char *base = (char *)page[s] + sg->first * BLKIF_SECTOR_SIZE;
+        size_t len = (size_t)(sg->last - sg->first + 1) * BLKIF_SECTOR_SIZE;
+        struct iovec *prev = f->niov ? &f->iov[f->niov - 1] : NULL;
 
-        f->iov[s].iov_base = (char *)page[s] + sg->first * BLKIF_SECTOR_SIZE;
-        f->iov[s].iov_len = (size_t)(sg->last - sg->first + 1) * BLKIF_SECTOR_SIZE;
+        if (prev && (char *)prev->iov_base + prev->iov_len == base)
+            prev->iov_len += len;
+        else
+            f->iov[f->niov++] = (struct iovec){ .iov_base = base, .iov_len = len };
     }
     return BLKIF_RSP_OKAY;
 }
