@@ -3,7 +3,8 @@
 # (app=blkbench over blkfront + tandem-blkback) on the same backing file,
 # in one run, case by case (host then guest, so drift hits both): 4k
 # randread qd=1 and qd=32, 4k randwrite qd=32, 128k sequential read and
-# write qd=8. Prints markdown tables (figures, targets, per-request
+# write qd=8; plus host fio in lock-step batches (submit qd, wait for all
+# qd) as a reference. Prints markdown tables (figures, targets, per-request
 # breakdown from blkfront's counters) and writes the bar chart to
 # docs/benchmarks-blk.svg (BLK_CHART_OUT to change; the TSV stays in
 # $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5),
@@ -55,10 +56,10 @@ trap cleanup EXIT
 fio --name=layout --filename="$DISK" --size=512M --rw=write --bs=1M --direct=1 \
     --ioengine=io_uring --iodepth=8 --output-format=terse > /dev/null || exit 1
 
-# host_run RW BS QD -> "iops mbps p50_us p99_us"
+# host_run RW BS QD [fio options] -> "iops mbps p50_us p99_us"
 host_run() {
     fio --name=host --filename="$DISK" --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" \
-        --iodepth="$3" --runtime="$SECS" --time_based --randrepeat=0 --output-format=json 2>/dev/null |
+        --iodepth="$3" "${@:4}" --runtime="$SECS" --time_based --randrepeat=0 --output-format=json 2>/dev/null |
         python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
@@ -88,14 +89,18 @@ echo "## Block I/O: guest (blkfront + tandem-blkback) vs host fio"
 echo
 echo "One 512 MiB file on $(df -T "$DISK" | awk 'NR==2 {print $2}'), ${SECS} s per case, host fio (io_uring, O_DIRECT) then guest blkbench ($QUEUES queue(s)), $(nproc) host CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the start."
 echo
-echo "| case | host IOPS | guest IOPS | host MB/s | guest MB/s | host p50/p99 µs | guest p50/p99 µs | guest/host | target | met |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| case | host IOPS | guest IOPS | host MB/s | guest MB/s | host p50/p99 µs | guest p50/p99 µs | guest/host | target | met | host in lock-step batches: IOPS, MB/s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 BREAKDOWN=()
 while read -r name pattern fio_rw bs qd metric target; do
     read -r hi hm hp50 hp99 <<< "$(host_run "$fio_rw" "$bs" "$qd")"
+    # The same with fio in lock-step batches (submit qd, wait for all qd):
+    # what any frontend gets that refills once per wake-up.
+    read -r bi bm _ _ <<< "$(host_run "$fio_rw" "$bs" "$qd" --iodepth_batch_submit="$qd" \
+        --iodepth_batch_complete_min="$qd")"
     line=$(guest_run "$pattern" "$bs" "$qd")
     if [ -z "$line" ]; then
-        echo "| $name | $hi | FAILED | $hm | - | $hp50/$hp99 | - | - | - | no |"
+        echo "| $name | $hi | FAILED | $hm | - | $hp50/$hp99 | - | - | - | no | $bi, $bm |"
         tail -5 "$TANDEM_RUNDIR/guest.err" >&2
         continue
     fi
@@ -111,7 +116,7 @@ r = (h / g if m == 'p50' else g / h) if h > 0 and g > 0 else 0
 shown = f'{g / h:.2f}x p50' if m == 'p50' else f'{r * 100:.0f}% {m}'
 print(shown.replace(' ', '_'), 'yes' if r >= t else 'no')")"
     tgt=$(case $metric in iops) echo "≥90% IOPS";; mbps) echo "≥95% MB/s";; p50) echo "p50 ≤2x host";; esac)
-    echo "| $name | $hi | $gi | $hm | $gm | $hp50/$hp99 | $gp50/$gp99 | ${ratio//_/ } | $tgt | $met |"
+    echo "| $name | $hi | $gi | $hm | $gm | $hp50/$hp99 | $gp50/$gp99 | ${ratio//_/ } | $tgt | $met | $bi, $bm |"
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$metric" "$h" "$g" "$target" >> "$TSV"
     sub=$(field "$line" submits) db=$(field "$line" doorbells) up=$(field "$line" upcalls)
     pf=$(field "$line" polls_found) sl=$(field "$line" sleeps)
