@@ -8,7 +8,9 @@
 # breakdown from blkfront's counters) and writes the bar chart to
 # docs/benchmarks-blk.svg (BLK_CHART_OUT to change; the TSV stays in
 # $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5),
-# BLK_BENCH_QUEUES blkfront queues (default 1).
+# BLK_BENCH_QUEUES blkfront queues (default 1), BLK_BENCH_CASES a regex
+# of the case names to run (default all), BLK_BENCH_NO_BATCH=1 skips the
+# lock-step reference (quicker runs while measuring one change).
 set -u
 BUILD=${BUILD:-build}
 ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -17,6 +19,8 @@ KERNEL=$ROOT/$BUILD/guest/tandem-guest.elf
 SECS=${BLK_BENCH_SECONDS:-5}
 QUEUES=${BLK_BENCH_QUEUES:-1}   # blkfront queues (rings) the guest asks for
 CHART=${BLK_CHART_OUT:-$ROOT/docs/benchmarks-blk.svg}
+CASES_RE=${BLK_BENCH_CASES:-.}
+NO_BATCH=${BLK_BENCH_NO_BATCH:-0}
 unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
 
 if [ ! -w /dev/kvm ]; then
@@ -93,11 +97,13 @@ echo "| case | host IOPS | guest IOPS | host MB/s | guest MB/s | host p50/p99 µ
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 BREAKDOWN=()
 while read -r name pattern fio_rw bs qd metric target; do
+    [[ $name =~ $CASES_RE ]] || continue
     read -r hi hm hp50 hp99 <<< "$(host_run "$fio_rw" "$bs" "$qd")"
     # The same with fio in lock-step batches (submit qd, wait for all qd):
     # what any frontend gets that refills once per wake-up.
-    read -r bi bm _ _ <<< "$(host_run "$fio_rw" "$bs" "$qd" --iodepth_batch_submit="$qd" \
-        --iodepth_batch_complete_min="$qd")"
+    bi=- bm=-
+    [ "$NO_BATCH" = 1 ] || read -r bi bm _ _ <<< "$(host_run "$fio_rw" "$bs" "$qd" \
+        --iodepth_batch_submit="$qd" --iodepth_batch_complete_min="$qd")"
     line=$(guest_run "$pattern" "$bs" "$qd")
     if [ -z "$line" ]; then
         echo "| $name | $hi | FAILED | $hm | - | $hp50/$hp99 | - | - | - | no | $bi, $bm |"
