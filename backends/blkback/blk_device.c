@@ -229,7 +229,8 @@ static int connect(struct blk_device *d)
         struct blk_queue_config c = {
             .domid = d->fe_id, .index = i, .name = d->name, .fd = d->back.fd, .lim = d->lim,
             .gnt = d->ctx->gnt, .evh = d->ctx->evh, .ring_order = fe.ring_order,
-            .evtchn = fe.q[i].evtchn, .poll_us = o->poll_us, .persistent = fe.persistent,
+            .evtchn = fe.q[i].evtchn, .poll_us = o->poll_us,
+            .busy_poll_us = o->busy_poll_us, .persistent = fe.persistent,
         };
 
         memcpy(c.ring_refs, fe.q[i].ring_refs, sizeof(c.ring_refs));

@@ -15,6 +15,7 @@
 struct blk_options {
     bool allow_direct;             /* try O_DIRECT */
     unsigned poll_us;              /* adaptive poll ceiling per queue */
+    unsigned busy_poll_us;         /* poll window while I/O is in flight */
     unsigned max_queues;           /* multi-queue-max-queues */
     unsigned max_ring_order;       /* max-ring-page-order */
 };

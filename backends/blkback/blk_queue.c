@@ -51,6 +51,7 @@ struct blk_queue {
 
     uint64_t kick_buf, stop_buf;
     unsigned poll_ns, poll_max_ns;
+    uint64_t busy_poll_ns;         /* poll window while I/O is in flight */
     struct blk_queue_stats st;
 };
 
@@ -454,11 +455,13 @@ static bool adaptive_poll(struct blk_queue *q)
 
     if (!q->poll_max_ns)
         return false;
-    /* With I/O in flight a completion is coming: poll the full window
-     * (a qd=1 stream then never pays the sleep + wake-up), and a miss does
-     * not shrink the window that idle periods are measured with. */
+    /* With I/O in flight a completion is coming: poll the busy window
+     * (--busy-poll-us, longer than the device's latency at depth), so
+     * neither a qd=1 stream nor a deep queue pays a sleep + wake-up per
+     * completion and a refill is taken at once without a doorbell; a miss
+     * does not shrink the window that idle periods are measured with. */
     bool busy = q->inflight > 0;
-    end = now_ns() + (busy ? q->poll_max_ns : q->poll_ns);
+    end = now_ns() + (busy ? q->busy_poll_ns : q->poll_ns);
     do {
         if (blk_ring_has_requests(&q->ring) || tdm_uring_cq_ready(&q->uring)) {
             q->poll_ns = q->poll_ns * 2 + 1000 > q->poll_max_ns ? q->poll_max_ns
@@ -583,6 +586,7 @@ struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err,
     q->parked = -1;
     q->poll_max_ns = cfg->poll_us * 1000u;
     q->poll_ns = q->poll_max_ns / 2;
+    q->busy_poll_ns = (uint64_t)cfg->busy_poll_us * 1000u;
     if (setup(q, err, errlen) < 0) {
         free_queue(q);
         return NULL;

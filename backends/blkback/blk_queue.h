@@ -32,6 +32,7 @@ struct blk_queue_config {
     uint32_t evtchn;               /* the frontend's port */
     bool persistent;               /* both ends use persistent grants */
     unsigned poll_us;              /* adaptive poll ceiling; 0: never poll */
+    unsigned busy_poll_us;         /* poll window while I/O is in flight */
 };
 
 struct blk_queue_stats {

@@ -29,7 +29,7 @@ struct daemon {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tandem-blkback [--run-dir DIR] [--no-direct] [--poll-us N]\n"
-               "                      [--max-queues N] [--max-ring-order N]\n"
+               "                      [--busy-poll-us N] [--max-queues N] [--max-ring-order N]\n"
                "Serves /local/domain/0/backend/vbd (xenstored at $XENSTORED_PATH,\n"
                "VMM control sockets in DIR, default $TANDEM_RUNDIR or /run/tandem).\n");
 }
@@ -53,12 +53,14 @@ static int parse_args(int argc, char **argv, struct blk_options *o, const char *
     static const struct option opts[] = {
         { "run-dir", required_argument, NULL, 'r' }, { "no-direct", no_argument, NULL, 'n' },
         { "poll-us", required_argument, NULL, 'p' }, { "max-queues", required_argument, NULL, 'q' },
+        { "busy-poll-us", required_argument, NULL, 'b' },
         { "max-ring-order", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     int c;
 
-    *o = (struct blk_options){ .allow_direct = true, .poll_us = 50, .max_queues = 4,
+    *o = (struct blk_options){ .allow_direct = true, .poll_us = 50, .busy_poll_us = 1000,
+                               .max_queues = 4,
                                .max_ring_order = BLK_MAX_RING_ORDER };
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = 0;
@@ -67,6 +69,7 @@ static int parse_args(int argc, char **argv, struct blk_options *o, const char *
         case 'r': *run_dir = optarg; break;
         case 'n': o->allow_direct = false; break;
         case 'p': rc = opt_uint("poll-us", optarg, 0, 10000, &o->poll_us); break;
+        case 'b': rc = opt_uint("busy-poll-us", optarg, 0, 10000, &o->busy_poll_us); break;
         case 'q': rc = opt_uint("max-queues", optarg, 1, BLK_MAX_QUEUES, &o->max_queues); break;
         case 'o': rc = opt_uint("max-ring-order", optarg, 0, BLK_MAX_RING_ORDER, &o->max_ring_order); break;
         case 'h': usage(stdout); return 1;

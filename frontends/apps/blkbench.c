@@ -182,7 +182,7 @@ static int parse(const struct cmdline *cl, struct bench *b, struct blkfront_opts
         get(cl, "seconds", 10, 3600, &b->seconds) || get(cl, "size", 0, UINT64_MAX, &b->size_blocks) ||
         get(cl, "queues", 1, BLKFRONT_MAX_QUEUES, &queues) ||
         get(cl, "ring-order", 0, BLKFRONT_MAX_RING_ORDER, &order) ||
-        get(cl, "poll-us", 100, 100000, &poll_us) || get(cl, "verify", 0, 1, &verify) ||
+        get(cl, "poll-us", 1000, 100000, &poll_us) || get(cl, "verify", 0, 1, &verify) ||
         get(cl, "warmup-ms", 200, 10000, &warm))
         return -1;
     if (b->bs < 512 || b->bs % 512 || b->qd == 0 || (verify && b->bs % BLKPAT_BLOCK)) {

@@ -10,7 +10,8 @@
 # $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5),
 # BLK_BENCH_QUEUES blkfront queues (default 1), BLK_BENCH_CASES a regex
 # of the case names to run (default all), BLK_BENCH_NO_BATCH=1 skips the
-# lock-step reference (quicker runs while measuring one change).
+# lock-step reference (quicker runs while measuring one change),
+# BLK_BENCH_GUEST_ARGS extra blkbench options.
 set -u
 BUILD=${BUILD:-build}
 ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -21,6 +22,7 @@ QUEUES=${BLK_BENCH_QUEUES:-1}   # blkfront queues (rings) the guest asks for
 CHART=${BLK_CHART_OUT:-$ROOT/docs/benchmarks-blk.svg}
 CASES_RE=${BLK_BENCH_CASES:-.}
 NO_BATCH=${BLK_BENCH_NO_BATCH:-0}
+GUEST_ARGS=${BLK_BENCH_GUEST_ARGS:-}   # extra blkbench options, e.g. poll-us=500
 unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
 
 if [ ! -w /dev/kvm ]; then
@@ -79,7 +81,7 @@ guest_run() {
 name = "blkbench"
 kernel = "$KERNEL"
 memory = 256
-cmdline = "app=blkbench dev=xvda pattern=$1 bs=$2 qd=$3 seconds=$SECS warmup-ms=300 queues=$QUEUES"
+cmdline = "app=blkbench dev=xvda pattern=$1 bs=$2 qd=$3 seconds=$SECS warmup-ms=300 queues=$QUEUES $GUEST_ARGS"
 disk = [ 'target=$DISK, vdev=xvda, access=rw, format=raw' ]
 CFG
     timeout $((SECS + 60)) "$BIN/tandem" run "$cfg" 2> "$TANDEM_RUNDIR/guest.err" < /dev/null |
