@@ -204,9 +204,10 @@ static void disconnect(struct blk_device *d)
 
         blk_queue_stop(d->q[i], &st);
         fprintf(stderr, "tandem-blkback: %s queue %u: %llu requests (%llu refused), "
-                "%llu kicks, %llu notifications\n", d->name, i, (unsigned long long)st.requests,
-                (unsigned long long)st.refused, (unsigned long long)st.kicks,
-                (unsigned long long)st.notifies);
+                "%llu kicks, %llu notifications, %llu I/Os on fixed buffers, %llu vectored\n",
+                d->name, i, (unsigned long long)st.requests, (unsigned long long)st.refused,
+                (unsigned long long)st.kicks, (unsigned long long)st.notifies,
+                (unsigned long long)st.fixed, (unsigned long long)st.vectored);
         d->q[i] = NULL;
     }
     d->nq = 0;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blk_fixed.h"
 #include "blk_pcache.h"
 #include "blk_ring.h"
 #include "tdm_uring.h"
@@ -38,6 +39,7 @@ struct blk_queue {
     struct blk_pcache *pcache;     /* persistent grants, if agreed */
     int local_port, kick_fd, stop_fd;
     struct io_uring uring;
+    struct blk_fixed fixed;        /* guest memory as fixed buffers */
     pthread_t thread;
 
     struct inflight *slots;
@@ -161,6 +163,24 @@ static int submit_write_sync(struct blk_queue *q, unsigned i, off_t off)
     return 0;
 }
 
+/* One contiguous range inside a registered chunk: READ_FIXED/WRITE_FIXED
+ * (no page lookup and pinning per request). False: use vectored I/O. */
+static bool submit_fixed(struct blk_queue *q, struct inflight *f, struct io_uring_sqe *sqe,
+                         off_t off)
+{
+    const struct iovec *v = &f->iov[0];
+    void *rw;
+    int idx = blk_fixed_lookup(&q->fixed, &q->uring, v->iov_base, v->iov_len, &rw);
+
+    if (idx < 0)
+        return false;
+    if (f->req.kind == BLK_KIND_READ)
+        io_uring_prep_read_fixed(sqe, q->cfg.fd, rw, (unsigned)v->iov_len, off, idx);
+    else
+        io_uring_prep_write_fixed(sqe, q->cfg.fd, rw, (unsigned)v->iov_len, off, idx);
+    return true;
+}
+
 static int submit(struct blk_queue *q, unsigned i)
 {
     struct inflight *f = &q->slots[i];
@@ -175,6 +195,11 @@ static int submit(struct blk_queue *q, unsigned i)
     case BLK_KIND_WRITE:
         if (prep(q, i, PART_DATA, &sqe) < 0)
             return -1;
+        if (f->niov == 1 && submit_fixed(q, f, sqe, off)) {
+            q->st.fixed++;
+            return 0;
+        }
+        q->st.vectored++;
         if (r->kind == BLK_KIND_READ)
             io_uring_prep_readv(sqe, q->cfg.fd, f->iov, f->niov, off);
         else
@@ -597,9 +622,14 @@ struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err,
         free_queue(q);
         return NULL;
     }
+    const char *why;
+    blk_fixed_init(&q->fixed, &q->uring, q->cfg.gnt, q->cfg.domid, &why);
+    if (why)
+        qlog(q, "no fixed buffers (%s): vectored I/O", why);
     if (pthread_create(&q->thread, NULL, queue_main, q) != 0) {
         snprintf(err, errlen, "pthread_create failed");
         io_uring_queue_exit(&q->uring);
+        blk_fixed_free(&q->fixed);
         free_queue(q);
         return NULL;
     }
@@ -617,6 +647,7 @@ void blk_queue_stop(struct blk_queue *q, struct blk_queue_stats *stats)
     pthread_join(q->thread, NULL);
     if (stats)
         *stats = q->st;
-    io_uring_queue_exit(&q->uring);   /* cancels the doorbell reads */
+    io_uring_queue_exit(&q->uring);   /* cancels the doorbell reads, drops the buffers */
+    blk_fixed_free(&q->fixed);
     free_queue(q);
 }

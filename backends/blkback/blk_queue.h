@@ -37,6 +37,7 @@ struct blk_queue_config {
 
 struct blk_queue_stats {
     uint64_t requests, refused, kicks, notifies, batches;
+    uint64_t fixed, vectored;      /* data I/Os on fixed buffers / vectored */
 };
 
 struct blk_queue;

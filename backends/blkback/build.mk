@@ -9,7 +9,7 @@ BLKBACK_LIBS := $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libtdmxenbus.a $(BUILD
 BLKBACK_CORE_SRCS := backends/blkback/blk_request.c backends/blkback/blk_ring.c \
                      backends/blkback/blk_ringmap.c backends/blkback/blk_backing.c \
                      backends/blkback/blk_frontend.c backends/blkback/blk_pcache.c \
-                     backends/blkback/blk_queue.c \
+                     backends/blkback/blk_queue.c backends/blkback/blk_fixed.c \
                      backends/blkback/blk_device.c
 BLKBACK_CORE_OBJS := $(BLKBACK_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 BLKBACK_BIN := $(BUILD)/bin/tandem-blkback

@@ -1,7 +1,8 @@
 # dom0/gnttab: libtdmgnttab, the dom0 grant-table library (v1): the one
 # place in dom0 that turns a guest frame into a pointer. Uses the
 # control-socket client and error helper of dom0/evtchn.
-GNTTAB_SRCS := dom0/gnttab/gnttab_domain.c dom0/gnttab/gnttab.c dom0/gnttab/gnttab_copy.c
+GNTTAB_SRCS := dom0/gnttab/gnttab_domain.c dom0/gnttab/gnttab.c dom0/gnttab/gnttab_copy.c \
+              dom0/gnttab/gnttab_memory.c
 GNTTAB_OBJS := $(GNTTAB_SRCS:%.c=$(BUILD)/obj/%.o)
 GNTTAB_LIB  := $(BUILD)/lib/libtdmgnttab.a
 GNTTAB_INC  := -Idom0/gnttab -Idom0/evtchn

@@ -125,4 +125,23 @@ struct tdm_gnttab_copy_seg {
 unsigned tdm_gnttab_copy(struct tdm_gnttab *g, struct tdm_gnttab_copy_seg *segs,
                          unsigned count);
 
+/* A domain's memory as this handle maps it: read-write and read-only
+ * views of the same len bytes (guest RAM and the platform region). For
+ * registering it with the kernel once (io_uring fixed buffers); it grants
+ * nothing: every access must still come from a successful map, whose page
+ * tdm_gnttab_memory_offset turns into an offset. Valid until the domain is
+ * detached or the handle closed. */
+struct tdm_gnttab_memory {
+    uint8_t *rw, *ro;
+    uint64_t len;
+};
+
+/* Attaches the domain if needed (as a map does). 0, or -1 with
+ * tdm_last_error() set. */
+int tdm_gnttab_memory(struct tdm_gnttab *g, unsigned domid, struct tdm_gnttab_memory *out);
+
+/* Offset of addr (inside a page mapped through this handle, rw or ro)
+ * from the start of the domain's memory; -1 if it is not inside it. */
+int64_t tdm_gnttab_memory_offset(const struct tdm_gnttab_memory *m, const void *addr);
+
 #endif
