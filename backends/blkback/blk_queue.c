@@ -22,6 +22,15 @@
 enum { TAG_REQ = 1, TAG_KICK = 2, TAG_STOP = 3 };
 enum { PART_DATA = 0, PART_SYNC = 1 };
 
+/* Requests are handed to the kernel, and responses published, every
+ * BLK_PIPE_CHUNK rather than once per sweep: with a whole ring per sweep
+ * the device got all 32 requests in one submission, completed them
+ * together, and the queue moved in lock-step batches (guest refills 32,
+ * backend submits 32, device completes 32). Small chunks let the device
+ * start on the first requests while the rest are taken, and the guest
+ * refill the first answers while the rest are reaped: measured 4k qd32
+ * 77-93% -> 94-113% of the host's IOPS (docs/benchmarks-blk.md). */
+#define BLK_PIPE_CHUNK 4u
 /* A request between "taken from the ring" and "answered". */
 struct inflight {
     struct blk_req req;
@@ -390,6 +399,8 @@ static bool take_requests(struct blk_queue *q)
             break;
         }
         start_request(q, i);
+        if (io_uring_sq_ready(&q->uring) >= BLK_PIPE_CHUNK)
+            io_uring_submit(&q->uring);
     }
     return progress;
 }
@@ -442,6 +453,8 @@ static bool reap(struct blk_queue *q)
             switch (tdm_uring_tag_of(ud)) {
             case TAG_REQ:
                 complete_part(q, (unsigned)tdm_uring_index_of(ud), tdm_uring_part_of(ud), res);
+                if (q->pending_rsp >= BLK_PIPE_CHUNK)
+                    push_responses(q);
                 break;
             case TAG_KICK:
                 q->st.kicks++;

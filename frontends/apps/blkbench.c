@@ -206,13 +206,13 @@ static void report(struct bench *b, uint64_t ns)
     uint64_t iops = b->done * NSEC_PER_SEC / ns;
     uint64_t mbps_x100 = b->done * b->bs * 100000 / ns;   /* MB/s (10^6 bytes) x 100 */
     printk("blkbench: pattern=%s bs=%llu qd=%llu queues=%u ring_order=%u iops=%llu mbps=%llu.%02llu p50_us=%llu p99_us=%llu "
-           "submits=%llu doorbells=%llu upcalls=%llu polls_found=%llu sleeps=%llu responses=%llu "
+           "submits=%llu pushes=%llu doorbells=%llu upcalls=%llu polls_found=%llu sleeps=%llu responses=%llu "
            "errors=%llu reconnects=%llu resubmitted=%llu\n",
            b->pattern, (unsigned long long)b->bs, (unsigned long long)b->qd,
            blkfront_info(b->dev)->nr_queues, blkfront_info(b->dev)->ring_order,
            (unsigned long long)iops, (unsigned long long)(mbps_x100 / 100),
            (unsigned long long)(mbps_x100 % 100), (unsigned long long)percentile(b, 50),
-           (unsigned long long)percentile(b, 99), (unsigned long long)st.submits,
+           (unsigned long long)percentile(b, 99), (unsigned long long)st.submits, (unsigned long long)st.pushes,
            (unsigned long long)st.doorbells, (unsigned long long)st.upcalls,
            (unsigned long long)st.polls_found, (unsigned long long)st.sleeps,
            (unsigned long long)st.responses, (unsigned long long)b->errors,
