@@ -272,9 +272,8 @@ static void *persistent_page(struct blk_queue *q, uint32_t ref)
 /* Maps the data pages and builds the iovec. A read writes into the
  * guest's pages, so it needs a writable grant. f->maps[s].addr stays
  * NULL for pages of the persistent cache (not unmapped at the end).
- * TODO(dom0/gnttab): registering the domain's memory as one io_uring
- * fixed buffer (READ_FIXED/WRITE_FIXED) needs the library to expose its
- * mapping's base and length; until then I/O is vectored on the pages. */
+ * submit() then sends a single merged range as READ_FIXED/WRITE_FIXED
+ * when it lies in a registered chunk of guest memory (blk_fixed.h). */
 static int map_data(struct blk_queue *q, struct inflight *f, const char **why)
 {
     uint32_t refs[BLK_MAX_SEGS];
