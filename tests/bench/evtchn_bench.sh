@@ -90,7 +90,7 @@ echo "| path | median | p99 | vs bare |"
 echo "|---|---|---|---|"
 echo "| bare irqfd -> guest vector -> doorbell ioeventfd (bounce guest, dom0 -> guest -> dom0) | $(us "$bare_med") µs | $(us "$bare_p99") µs | 1.00x |"
 echo "| event channel dom0 -> guest -> dom0 (tdm_evtchn + guest kernel upcall; guest idle, no timer armed) | $(us "$ec_med") µs | $(us "$ec_p99") µs | $(ratio "$ec_med" "$bare_med") |"
-echo "| event channel dom0 -> guest -> dom0 (guest waiting with a deadline: kernel re-arms its timer per idle entry) | $(us "$et_med") µs | $(us "$et_p99") µs | $(ratio "$et_med" "$bare_med") |"
+echo "| event channel dom0 -> guest -> dom0 (guest waiting with a deadline: one-shot timer armed, re-armed only when due earlier) | $(us "$et_med") µs | $(us "$et_p99") µs | $(ratio "$et_med" "$bare_med") |"
 echo "| event channel guest -> dom0 -> guest, guest thread wakes per reply (mean, guest clock; no timer / timer) | $(us "$ec_g2") / $(us "$et_g2") µs | | |"
 echo
 echo "| one-way cost | ns |"
