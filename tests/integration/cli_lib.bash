@@ -76,8 +76,8 @@ need_tandem() {
 }
 
 need_kvm() {
-    [ -e /dev/kvm ] || skip_all "SKIP: /dev/kvm is missing: cannot boot guests here"
-    [ -w /dev/kvm ] || skip_all "SKIP: /dev/kvm is not writable by $(id -un)"
+    [ -c /dev/kvm ] || skip_all "SKIP: /dev/kvm is missing: cannot boot guests here"
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "SKIP: /dev/kvm is not writable by $(id -un)"
 }
 
 need_file() {
