@@ -104,6 +104,7 @@ static void print_config(const struct tandem_config *c, const char *kernel)
     printf("name = \"%s\"\ntype = \"%s\"\nkernel = \"%s\"\nmemory = %ld\nvcpus = %ld\n",
            c->name, c->type, kernel, c->memory_mib, c->vcpus);
     printf("cmdline = \"%s\"\n", config_cmdline(c));
+    printf("max_grant_frames = %ld\n", c->max_grant_frames);
     if (c->uuid)
         printf("uuid = \"%s\"\n", c->uuid);
     printf("cpu_mode = \"%s\"\non_poweroff = \"%s\"\non_reboot = \"%s\"\non_crash = \"%s\"\n",

@@ -37,6 +37,7 @@ static const struct key_desc keys[] = {
     { "on_crash",    KEY_ON_CRASH,    K_STRING },
     { "disk",        KEY_DISK,        K_LIST },
     { "vif",         KEY_VIF,         K_LIST },
+    { "max_grant_frames", KEY_MAX_GRANT_FRAMES, K_INT },
 };
 
 static const char *key_name(enum cfg_key k)
@@ -64,6 +65,7 @@ void config_init(struct tandem_config *c)
     memset(c, 0, sizeof(*c));
     c->memory_mib = 64;
     c->vcpus = 1;
+    c->max_grant_frames = CFG_GRANT_FRAMES_DEFAULT;
     c->cpu_mode = CPU_MODE_AUTO;
     c->on_poweroff = ACTION_DESTROY;
     c->on_reboot = ACTION_RESTART;    /* xl's defaults */
@@ -273,6 +275,13 @@ static int apply_int(struct tandem_config *c, enum cfg_key k, long long n,
             return fail(msg, len, "memory %lld MiB is above the limit of %d MiB",
                         n, CFG_MEMORY_MAX_MIB);
         c->memory_mib = (long)n;
+        return 0;
+    }
+    if (k == KEY_MAX_GRANT_FRAMES) {
+        if (n < 1 || n > CFG_GRANT_FRAMES_MAX)
+            return fail(msg, len, "max_grant_frames must be between 1 and %d, not %lld",
+                        CFG_GRANT_FRAMES_MAX, n);
+        c->max_grant_frames = (long)n;
         return 0;
     }
     if (n < 1 || n > CFG_VCPUS_MAX)

@@ -15,6 +15,8 @@
 #define CFG_FILE_MAX      (1 << 20) /* largest config file we read */
 #define CFG_MEMORY_MAX_MIB 3072     /* docs/abi.md: RAM ends below 3 GiB */
 #define CFG_VCPUS_MAX     1024      /* KVM's limit on these hosts */
+#define CFG_GRANT_FRAMES_MAX 64     /* tandem-vmm --grant-frames limit */
+#define CFG_GRANT_FRAMES_DEFAULT 32
 #define CFG_ERR_MAX       512
 
 enum cfg_action { ACTION_DESTROY, ACTION_RESTART };
@@ -34,7 +36,7 @@ struct cfg_strlist {
 enum cfg_key {
     KEY_NAME, KEY_TYPE, KEY_KERNEL, KEY_MEMORY, KEY_VCPUS, KEY_CMDLINE,
     KEY_EXTRA, KEY_UUID, KEY_CPU_MODE, KEY_ON_POWEROFF, KEY_ON_REBOOT,
-    KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_COUNT
+    KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_COUNT
 };
 
 struct tandem_config {
@@ -43,6 +45,7 @@ struct tandem_config {
     char *kernel;               /* as written; see config_kernel_path() */
     long memory_mib;
     long vcpus;
+    long max_grant_frames;      /* grant-table frames (xl's max_grant_frames) */
     char *cmdline;
     char *extra;
     char *uuid;                 /* NULL: run generates one */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define VMM_ARGS_MAX 32
+#define VMM_ARGS_MAX 40
 
 char **vmm_argv(const struct vmm_launch *l)
 {
@@ -25,6 +25,8 @@ char **vmm_argv(const struct vmm_launch *l)
     a[n++] = xasprintf("%ld", c->memory_mib);
     a[n++] = xasprintf("--vcpus");
     a[n++] = xasprintf("%ld", c->vcpus);
+    a[n++] = xasprintf("--grant-frames");
+    a[n++] = xasprintf("%ld", c->max_grant_frames);
     a[n++] = xasprintf("--cmdline");
     a[n++] = xasprintf("%s", config_cmdline(c));
     a[n++] = xasprintf("--name");

@@ -53,6 +53,7 @@ int boot_setup(struct vm *vm, uint32_t entry)
         .uuid = cfg->uuid,
         .cpu_mode = vm->pvm ? TANDEM_CPU_MODE_PVM : TANDEM_CPU_MODE_PLAIN,
         .tsc_khz = vm->tsc_khz,
+        .grant_frames = cfg->grant_frames,
     };
     void *fdt = vm->mem + TANDEM_FDT_GPA;
     int r = fdt_build(fdt, TANDEM_FDT_MAX, &p);

@@ -20,7 +20,7 @@ const char *config_usage(void)
     return "usage: tandem-vmm --kernel ELF [--memory MiB] [--vcpus N] [--cmdline STR]\n"
            "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
-           "         [--cpu-mode auto|pvm|plain] [--stats]\n";
+           "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--stats]\n";
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -76,7 +76,7 @@ static void default_uuid(struct vmm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
-       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_HELP };
+       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -91,6 +91,7 @@ static const struct option options[] = {
     { "run-dir", required_argument, 0, OPT_RUNDIR },
     { "cpu-mode", required_argument, 0, OPT_CPUMODE },
     { "stats", no_argument, 0, OPT_STATS },
+    { "grant-frames", required_argument, 0, OPT_GNTFRAMES },
     { "help", no_argument, 0, OPT_HELP },
     { 0, 0, 0, 0 },
 };
@@ -183,6 +184,12 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_STATS:
         cfg->stats = true;
         return 0;
+    case OPT_GNTFRAMES:
+        if (parse_uint(v, 1, TANDEM_MAX_GRANT_FRAMES, &n))
+            return fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
+                        TANDEM_MAX_GRANT_FRAMES);
+        cfg->grant_frames = (unsigned int)n;
+        return 0;
     }
     return fail(err, errlen, "unknown option");
 }
@@ -193,6 +200,7 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory_mib = 128;
     cfg->vcpus = 1;
+    cfg->grant_frames = TANDEM_DEFAULT_GRANT_FRAMES;
     cfg->cmdline = "";
     cfg->name = NULL;
     cfg->domid = 1;

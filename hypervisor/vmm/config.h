@@ -24,6 +24,7 @@ struct vmm_config {
     const char *run_dir;
     enum cpu_mode_req cpu_mode;
     bool stats;
+    unsigned int grant_frames; /* grant-table frames the guest may set up */
 };
 
 /*

@@ -48,7 +48,8 @@ static int hypervisor_node(void *fdt, const struct fdt_params *p)
     TRY(fdt_property_u32(fdt, TANDEM_FDT_PROP_HCALL_PORT, TANDEM_HYPERCALL_PORT));
     TRY(fdt_property_u32(fdt, TANDEM_FDT_PROP_DOORBELL, TANDEM_DOORBELL_PORT));
     TRY(prop_reg(fdt, TANDEM_FDT_PROP_PHYSMAP, TANDEM_PHYSMAP_GPA, TANDEM_PHYSMAP_SIZE));
-    TRY(fdt_property_u32(fdt, TANDEM_FDT_PROP_GNT_FRAMES, TANDEM_MAX_GRANT_FRAMES));
+    TRY(fdt_property_u32(fdt, TANDEM_FDT_PROP_GNT_FRAMES,
+                         p->grant_frames ? p->grant_frames : TANDEM_DEFAULT_GRANT_FRAMES));
     TRY(prop_u64(fdt, TANDEM_FDT_PROP_LAPIC, TANDEM_LAPIC_GPA));
     TRY(fdt_property_u32(fdt, TANDEM_FDT_PROP_UPCALL_VEC, TANDEM_UPCALL_VECTOR));
     TRY(ring_node(fdt, "xenstore", TANDEM_XENSTORE_RING_GPA, TANDEM_XENSTORE_PORT));

@@ -13,6 +13,7 @@ struct fdt_params {
     const char *uuid;
     const char *cpu_mode;  /* "pvm" | "plain" */
     uint32_t tsc_khz;
+    unsigned int grant_frames; /* 0: TANDEM_DEFAULT_GRANT_FRAMES */
 };
 
 /* Builds the tree of docs/abi.md into buf (size bytes). Returns 0 or a

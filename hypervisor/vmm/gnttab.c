@@ -24,7 +24,7 @@ static long query_size(struct vcpu *v, uint64_t arg)
         pthread_mutex_lock(&v->vm->lock);
         q.nr_frames = v->vm->gnttab_nr_frames;
         pthread_mutex_unlock(&v->vm->lock);
-        q.max_nr_frames = TANDEM_MAX_GRANT_FRAMES;
+        q.max_nr_frames = v->vm->cfg->grant_frames;
         q.status = GNTST_okay;
     }
     return copy_to_guest(v->vm, arg, &q, sizeof(q)) ? -EFAULT : 0;
@@ -33,7 +33,7 @@ static long query_size(struct vcpu *v, uint64_t arg)
 /* Frames not placed yet go to their default pages after shared_info. */
 static int16_t setup_frames(struct vm *vm, uint32_t n, xen_pfn_t *out)
 {
-    if (n > TANDEM_MAX_GRANT_FRAMES)
+    if (n > vm->cfg->grant_frames)
         return GNTST_general_error;
     pthread_mutex_lock(&vm->lock);
     int16_t st = GNTST_okay;

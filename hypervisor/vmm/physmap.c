@@ -67,7 +67,7 @@ static long place_shared_info(struct vm *vm, uint64_t gpa)
 /* Caller holds vm->lock. */
 long gnttab_place_frame(struct vm *vm, unsigned int idx, uint64_t gpa)
 {
-    if (idx >= TANDEM_MAX_GRANT_FRAMES)
+    if (idx >= vm->cfg->grant_frames)
         return -EINVAL;
     if (page_taken(vm, gpa, (int)idx, false))
         return -EBUSY;

@@ -36,6 +36,8 @@ case_ vmm_bad_memory_zero 'memory' --kernel "$GUEST" --memory 0
 case_ vmm_bad_memory_huge 'memory' --kernel "$GUEST" --memory 4096
 case_ vmm_bad_memory_junk 'memory' --kernel "$GUEST" --memory 12abc
 case_ vmm_bad_vcpus 'vcpus' --kernel "$GUEST" --vcpus 0
+case_ vmm_bad_grant_frames_zero 'grant-frames' --kernel "$GUEST" --grant-frames 0
+case_ vmm_bad_grant_frames_big 'grant-frames' --kernel "$GUEST" --grant-frames 65
 case_ vmm_bad_console 'console' --kernel "$GUEST" --console tty
 case_ vmm_bad_cpu_mode 'cpu-mode' --kernel "$GUEST" --cpu-mode fast
 case_ vmm_bad_uuid 'uuid' --kernel "$GUEST" --uuid not-a-uuid

@@ -65,6 +65,20 @@ START_TEST(test_full_example)
 }
 END_TEST
 
+START_TEST(test_max_grant_frames)
+{
+    ck_assert_int_eq(parse("name = 'a'\nmax_grant_frames = 8\n"), 0);
+    ck_assert_int_eq(cfg.max_grant_frames, 8);
+}
+END_TEST
+
+START_TEST(test_max_grant_frames_range)
+{
+    PARSE_FAILS("name = 'a'\nmax_grant_frames = 65\n",
+                "t.cfg:2: max_grant_frames must be between 1 and 64, not 65");
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
     ck_assert_int_eq(parse("name='a'\nkernel='k'\n"), 0);
@@ -72,6 +86,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg.type, "pvh");
     ck_assert_int_eq(cfg.memory_mib, 64);
     ck_assert_int_eq(cfg.vcpus, 1);
+    ck_assert_int_eq(cfg.max_grant_frames, 32);
     ck_assert_int_eq(cfg.cpu_mode, CPU_MODE_AUTO);
     ck_assert_int_eq(cfg.on_poweroff, ACTION_DESTROY);
     ck_assert_int_eq(cfg.on_reboot, ACTION_RESTART);
@@ -439,6 +454,8 @@ static Suite *config_suite(void)
     tcase_add_checked_fixture(syntax, setup, teardown);
     tcase_add_test(syntax, test_full_example);
     tcase_add_test(syntax, test_defaults);
+    tcase_add_test(syntax, test_max_grant_frames);
+    tcase_add_test(syntax, test_max_grant_frames_range);
     tcase_add_test(syntax, test_whitespace_semicolons_no_final_newline);
     tcase_add_test(syntax, test_empty_and_comments_only);
     tcase_add_test(syntax, test_string_escapes);

@@ -130,6 +130,15 @@ START_TEST(plain_mode_and_empty_cmdline)
 }
 END_TEST
 
+START_TEST(grant_frames_follow_the_option)
+{
+    struct fdt_params p = params;
+    p.grant_frames = 8;
+    ck_assert_int_eq(fdt_build(buf, sizeof(buf), &p), 0);
+    ck_assert_uint_eq(u32(node(TANDEM_FDT_HV_NODE), TANDEM_FDT_PROP_GNT_FRAMES), 8);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vmm_fdt");
@@ -139,6 +148,7 @@ int main(void)
     tcase_add_test(tc, cpus);
     tcase_add_test(tc, too_small_buffer);
     tcase_add_test(tc, plain_mode_and_empty_cmdline);
+    tcase_add_test(tc, grant_frames_follow_the_option);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

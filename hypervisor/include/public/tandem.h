@@ -43,7 +43,8 @@
 #define TANDEM_XENSTORE_PORT 1
 #define TANDEM_CONSOLE_PORT  2
 
-#define TANDEM_MAX_GRANT_FRAMES 32
+#define TANDEM_MAX_GRANT_FRAMES 64     /* upper bound of --grant-frames (Xen: 64) */
+#define TANDEM_DEFAULT_GRANT_FRAMES 32 /* default grant-table frames */
 #define TANDEM_UPCALL_VECTOR    0xf3 /* suggested upcall vector (FDT upcall-vector) */
 #define TANDEM_MAX_VCPUS        32   /* vcpu_info slots in shared_info */
 #define TANDEM_XEN_VERSION      0x00040011  /* interface of Xen 4.17 */
