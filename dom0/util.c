@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,4 +128,52 @@ long host_memory_mib(void)
             break;
     fclose(f);
     return kib / 1024;
+}
+
+/* In the grandchild: detach from our terminal and session, stderr to the
+ * log, exec the daemon in the foreground. */
+static void exec_detached(char *const argv[], const char *stderr_path)
+{
+    int null = open("/dev/null", O_RDWR);
+    int errfd = open(stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+    }
+    if (errfd >= 0)
+        dup2(errfd, 2);
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(argv[0], argv);
+    fprintf(stderr, "tandem: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+pid_t spawn_detached(char *const argv[], const char *stderr_path)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t mid = fork();
+    if (mid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (mid == 0) {
+        pid_t d = fork();
+        if (d == 0)
+            exec_detached(argv, stderr_path);
+        ssize_t w = write(p[1], &d, sizeof(d));
+        _exit(w == sizeof(d) && d > 0 ? 0 : 1);
+    }
+    close(p[1]);
+    pid_t pid = -1;
+    if (read(p[0], &pid, sizeof(pid)) != sizeof(pid))
+        pid = -1;
+    close(p[0]);
+    waitpid(mid, NULL, 0);
+    return pid;
 }

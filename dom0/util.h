@@ -36,4 +36,10 @@ int make_uuid(char out[37]);
 /* MemTotal of the host in MiB (0 if unknown). */
 long host_memory_mib(void);
 
+/* Starts argv[0] as a detached daemon (its own session, stdin/stdout on
+ * /dev/null, stderr appended to stderr_path, signals unblocked) that is
+ * not our child: a double fork whose middle process reports the daemon's
+ * pid through a pipe. Returns that pid, or -1. */
+pid_t spawn_detached(char *const argv[], const char *stderr_path);
+
 #endif

@@ -114,53 +114,10 @@ static pid_t read_pid_file(const char *pidf)
     return pid;
 }
 
-/* Grandchild: detached, stderr to the log, the daemon in the foreground. */
-static void exec_blkback(const char *bin, const char *logf)
-{
-    int null = open("/dev/null", O_RDWR);
-    int log = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (null >= 0) {
-        dup2(null, 0);
-        dup2(null, 1);
-    }
-    if (log >= 0)
-        dup2(log, 2);
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execl(bin, bin, "--run-dir", rundir(), (char *)NULL);
-    fprintf(stderr, "tandem: cannot run %s: %s\n", bin, strerror(errno));
-    _exit(127);
-}
-
-/* Double fork so that the daemon is not our child; the middle process
- * reports its pid through a pipe. */
 static pid_t spawn_blkback(const char *bin, const char *logf)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
-    pid_t mid = fork();
-    if (mid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (mid == 0) {
-        pid_t d = fork();
-        if (d == 0)
-            exec_blkback(bin, logf);
-        ssize_t w = write(p[1], &d, sizeof(d));
-        _exit(w == sizeof(d) && d > 0 ? 0 : 1);
-    }
-    close(p[1]);
-    pid_t pid = -1;
-    if (read(p[0], &pid, sizeof(pid)) != sizeof(pid))
-        pid = -1;
-    close(p[0]);
-    waitpid(mid, NULL, 0);
-    return pid;
+    char *argv[] = { (char *)bin, "--run-dir", (char *)rundir(), NULL };
+    return spawn_detached(argv, logf);
 }
 
 static int write_pid_file(const char *pidf, pid_t pid)

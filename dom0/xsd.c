@@ -47,59 +47,24 @@ bool xsd_available(void)
     return ok;
 }
 
-/* In the grandchild: detach from our terminal and session, log stderr to a
- * file in the run directory, exec the daemon in the foreground (we do the
- * detaching ourselves so that we learn its pid). */
-static void exec_daemon(const char *bin, const char *sock)
+/* xenstored in the foreground (we detach it ourselves, so that we learn
+ * its pid), stderr to a file in the run directory. */
+static pid_t spawn_daemon(const char *bin, const char *sock)
 {
     char *pidf = rundir_file("xenstored/pid");
     char *logf = rundir_file("xenstored/log");
     char *errf = rundir_file("xenstored/stderr");
-    int null = open("/dev/null", O_RDWR);
-    int errfd = open(errf, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (null >= 0) {
-        dup2(null, 0);
-        dup2(null, 1);
+    pid_t pid = -1;
+    if (pidf && logf && errf) {
+        char *argv[] = { (char *)bin, "--foreground", "--socket", (char *)sock,
+                         "--pid-file", pidf, "--log-file", logf,
+                         "--vmm-dir", (char *)rundir(), NULL };
+        pid = spawn_detached(argv, errf);
     }
-    if (errfd >= 0)
-        dup2(errfd, 2);
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execl(bin, bin, "--foreground", "--socket", sock, "--pid-file", pidf,
-          "--log-file", logf, "--vmm-dir", rundir(), (char *)NULL);
-    fprintf(stderr, "tandem: cannot run %s: %s\n", bin, strerror(errno));
-    _exit(127);
-}
-
-/* Double fork so the daemon is not our child; the middle process reports
- * the daemon's pid through a pipe. */
-static pid_t spawn_daemon(const char *bin, const char *sock)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
-    pid_t mid = fork();
-    if (mid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (mid == 0) {
-        pid_t d = fork();
-        if (d == 0)
-            exec_daemon(bin, sock);
-        ssize_t w = write(p[1], &d, sizeof(d));
-        _exit(w == sizeof(d) && d > 0 ? 0 : 1);
-    }
-    close(p[1]);
-    pid_t daemon = -1;
-    if (read(p[0], &daemon, sizeof(daemon)) != sizeof(daemon))
-        daemon = -1;
-    close(p[0]);
-    waitpid(mid, NULL, 0);
-    return daemon;
+    free(pidf);
+    free(logf);
+    free(errf);
+    return pid;
 }
 
 /* The daemon needs a moment to bind and listen; retry the connect with a
