@@ -10,7 +10,7 @@
 
 #include "public/event_channel.h"
 
-#define EVTCHN_MAX_PORTS 1024 /* ports this kernel can bind handlers to */
+#define EVTCHN_MAX_PORTS 4096 /* the 2-level limit on 64-bit: 64 words of 64 ports */
 
 typedef void (*evtchn_handler_t)(evtchn_port_t port, void *arg);
 
