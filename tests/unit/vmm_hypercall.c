@@ -33,6 +33,7 @@ static void setup(void)
     memset(&cfg, 0, sizeof(cfg));
     cfg.domid = 5;
     cfg.vcpus = 2;
+    cfg.grant_frames = TANDEM_DEFAULT_GRANT_FRAMES;
     strcpy(cfg.uuid, "12345678-1234-1234-1234-123456789abc");
     vm.cfg = &cfg;
     vm.ram_size = RAM;
