@@ -43,37 +43,46 @@ static unsigned int parse_uint(const char *s)
     return (unsigned int)strtoul(s, NULL, 10); /* Xen uses atoi() */
 }
 
-static int do_read(struct conn *c, struct transaction *t, const struct xsd_msg *m)
+/* The node named by arg, if the connection may read it: 0, or the error
+ * that the reply carries (canon's, or store_get's errno). */
+static int readable_node(struct conn *c, struct transaction *t, const char *arg,
+                         bool allow_special, struct node **out)
 {
     char path[PATH_BUF];
-    struct node *n;
-    int err = canon(c, wire_onearg(m), path, false);
+    int err = canon(c, arg, path, allow_special);
 
     if (err)
         return err;
-    if (!(n = store_get(c, t, path, XSC_PERM_READ)))
+    if (!(*out = store_get(c, t, path, XSC_PERM_READ)))
         return errno;
+    return 0;
+}
+
+static int do_read(struct conn *c, struct transaction *t, const struct xsd_msg *m)
+{
+    struct node *n;
+    int err = readable_node(c, t, wire_onearg(m), false, &n);
+
+    if (err)
+        return err;
     send_reply(c, m, XS_READ, n->value, n->vlen);
     return 0;
 }
 
 static int do_directory(struct conn *c, struct transaction *t, const struct xsd_msg *m)
 {
-    char path[PATH_BUF];
     struct node *n;
-    int err = canon(c, wire_onearg(m), path, false);
+    int err = readable_node(c, t, wire_onearg(m), false, &n);
 
     if (err)
         return err;
-    if (!(n = store_get(c, t, path, XSC_PERM_READ)))
-        return errno;
     send_reply(c, m, XS_DIRECTORY, n->children, n->childlen);
     return 0;
 }
 
 static int do_directory_part(struct conn *c, struct transaction *t, const struct xsd_msg *m)
 {
-    char path[PATH_BUF], data[XENSTORE_PAYLOAD_MAX];
+    char data[XENSTORE_PAYLOAD_MAX];
     const char *vec[2];
     struct node *n;
     unsigned int off;
@@ -82,10 +91,8 @@ static int do_directory_part(struct conn *c, struct transaction *t, const struct
 
     if (xsc_count_strings(m->body, m->hdr.len) != 2 || wire_strings(m, vec, 2) != 2)
         return EINVAL;
-    if ((err = canon(c, vec[0], path, false)) != 0)
+    if ((err = readable_node(c, t, vec[0], false, &n)) != 0)
         return err;
-    if (!(n = store_get(c, t, path, XSC_PERM_READ)))
-        return errno;
     off = (unsigned int)atoi(vec[1]);
     genlen = (size_t)snprintf(data, sizeof(data), "%" PRIu64, n->gen) + 1;
     if (off >= n->childlen) {
@@ -110,15 +117,13 @@ static int do_directory_part(struct conn *c, struct transaction *t, const struct
 
 static int do_get_perms(struct conn *c, struct transaction *t, const struct xsd_msg *m)
 {
-    char path[PATH_BUF], out[XENSTORE_PAYLOAD_MAX + XSC_PERM_STRLEN];
+    char out[XENSTORE_PAYLOAD_MAX + XSC_PERM_STRLEN];
     struct node *n;
     size_t len = 0;
-    int err = canon(c, wire_onearg(m), path, true);
+    int err = readable_node(c, t, wire_onearg(m), true, &n);
 
     if (err)
         return err;
-    if (!(n = store_get(c, t, path, XSC_PERM_READ)))
-        return errno;
     for (uint32_t i = 0; i < n->nperms && len < XENSTORE_PAYLOAD_MAX; i++) {
         int l = xsc_perm_format(&n->perms[i], out + len, XSC_PERM_STRLEN);
         if (l < 0)
