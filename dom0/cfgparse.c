@@ -279,6 +279,21 @@ static struct token lex_next_in_list(struct lexer *lx)
     return t;
 }
 
+/* After a token inside a list: 1 when it closed the list, 0 when it ended
+ * the input or was an error (reported), -1 when the list goes on. */
+static int list_end(struct lexer *lx, const struct token *t, int open_line)
+{
+    if (t->type == T_RBRACKET)
+        return 1;
+    if (t->type == T_ERROR)
+        return 0;
+    if (t->type == T_EOF) {
+        lex_error(lx, open_line, "unterminated list (missing ']')");
+        return 0;
+    }
+    return -1;
+}
+
 static bool parse_list(struct lexer *lx, int open_line, struct cfg_value *v)
 {
     memset(v, 0, sizeof(*v));
@@ -291,14 +306,9 @@ static bool parse_list(struct lexer *lx, int open_line, struct cfg_value *v)
     }
     for (;;) {
         struct token t = lex_next_in_list(lx);
-        if (t.type == T_RBRACKET)
-            return true;
-        if (t.type == T_ERROR)
-            return false;
-        if (t.type == T_EOF) {
-            lex_error(lx, open_line, "unterminated list (missing ']')");
-            return false;
-        }
+        int end = list_end(lx, &t, open_line);
+        if (end >= 0)
+            return end;
         if (t.type == T_LBRACKET) {
             lex_error(lx, t.line, "nested lists are not supported");
             return false;
@@ -315,14 +325,9 @@ static bool parse_list(struct lexer *lx, int open_line, struct cfg_value *v)
         }
         scalar_from_token(&t, &v->items[v->n++]);
         t = lex_next_in_list(lx);
-        if (t.type == T_RBRACKET)
-            return true;
-        if (t.type == T_ERROR)
-            return false;
-        if (t.type == T_EOF) {
-            lex_error(lx, open_line, "unterminated list (missing ']')");
-            return false;
-        }
+        end = list_end(lx, &t, open_line);
+        if (end >= 0)
+            return end;
         if (t.type != T_COMMA) {
             tok_free(&t);
             lex_error(lx, t.line, "expected ',' or ']' in the list");
