@@ -204,10 +204,12 @@ static void disconnect(struct blk_device *d)
 
         blk_queue_stop(d->q[i], &st);
         fprintf(stderr, "tandem-blkback: %s queue %u: %llu requests (%llu refused), "
-                "%llu kicks, %llu notifications, %llu I/Os on fixed buffers, %llu vectored\n",
+                "%llu kicks, %llu notifications, %llu I/Os on fixed buffers, %llu vectored, "
+                "%llu submissions cut between adjacent requests, %llu completion batches\n",
                 d->name, i, (unsigned long long)st.requests, (unsigned long long)st.refused,
                 (unsigned long long)st.kicks, (unsigned long long)st.notifies,
-                (unsigned long long)st.fixed, (unsigned long long)st.vectored);
+                (unsigned long long)st.fixed, (unsigned long long)st.vectored,
+                (unsigned long long)st.split_submits, (unsigned long long)st.batches);
         d->q[i] = NULL;
     }
     d->nq = 0;

@@ -63,6 +63,7 @@ struct blk_queue {
     uint64_t kick_buf, stop_buf;
     unsigned poll_ns, poll_max_ns;
     uint64_t busy_poll_ns;         /* poll window while I/O is in flight */
+    uint64_t sq_end;               /* byte after the last read/write in the unsubmitted SQEs */
     struct blk_queue_stats st;
 };
 
@@ -202,6 +203,18 @@ static int submit(struct blk_queue *q, unsigned i)
     switch (r->kind) {
     case BLK_KIND_READ:
     case BLK_KIND_WRITE:
+        /* A request that continues the previous one in the same submission
+         * would be merged with it by the block layer's plug (8 x 128 KiB
+         * sequential became 2 x 512 KiB at the device): fewer, larger
+         * requests in flight, measured 2.3 -> 1.5 GB/s read and 4.9 -> 3.8
+         * GB/s write with host fio on this disk. The guest chose its request
+         * size; hand it over as it is (as fio does, one submission each). */
+        if (io_uring_sq_ready(&q->uring) && off == (off_t)q->sq_end) {
+            q->st.split_submits++;
+            if (io_uring_submit(&q->uring) < 0)
+                return -1;
+        }
+        q->sq_end = (uint64_t)off + (uint64_t)r->nr_sectors * BLKIF_SECTOR_SIZE;
         if (prep(q, i, PART_DATA, &sqe) < 0)
             return -1;
         if (f->niov == 1 && submit_fixed(q, f, sqe, off)) {

@@ -38,6 +38,7 @@ struct blk_queue_config {
 struct blk_queue_stats {
     uint64_t requests, refused, kicks, notifies, batches;
     uint64_t fixed, vectored;      /* data I/Os on fixed buffers / vectored */
+    uint64_t split_submits;        /* submissions cut so adjacent requests stay apart */
 };
 
 struct blk_queue;
