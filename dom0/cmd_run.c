@@ -105,6 +105,8 @@ static void print_config(const struct tandem_config *c, const char *kernel)
            c->name, c->type, kernel, c->memory_mib, c->vcpus);
     printf("cmdline = \"%s\"\n", config_cmdline(c));
     printf("max_grant_frames = %ld\n", c->max_grant_frames);
+    if (c->mem_path)
+        printf("mem_path = \"%s\"\n", c->mem_path);
     if (c->uuid)
         printf("uuid = \"%s\"\n", c->uuid);
     printf("cpu_mode = \"%s\"\non_poweroff = \"%s\"\non_reboot = \"%s\"\non_crash = \"%s\"\n",

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 enum key_kind { K_STRING, K_INT, K_LIST };
@@ -38,6 +40,7 @@ static const struct key_desc keys[] = {
     { "disk",        KEY_DISK,        K_LIST },
     { "vif",         KEY_VIF,         K_LIST },
     { "max_grant_frames", KEY_MAX_GRANT_FRAMES, K_INT },
+    { "mem_path",    KEY_MEM_PATH,    K_STRING },
 };
 
 static const char *key_name(enum cfg_key k)
@@ -86,6 +89,7 @@ void config_free(struct tandem_config *c)
     free(c->name);
     free(c->type);
     free(c->kernel);
+    free(c->mem_path);
     free(c->cmdline);
     free(c->extra);
     free(c->uuid);
@@ -244,6 +248,10 @@ static int apply_string(struct tandem_config *c, enum cfg_key k, const char *s,
         if (!s[0])
             return fail(msg, len, "kernel must not be empty");
         return set_string(&c->kernel, s, msg, len);
+    case KEY_MEM_PATH:
+        if (s[0] != '/')
+            return fail(msg, len, "mem_path must be an absolute path (a tmpfs directory), not '%s'", s);
+        return set_string(&c->mem_path, s, msg, len);
     case KEY_CMDLINE:
         return set_string(&c->cmdline, s, msg, len);
     case KEY_EXTRA:
@@ -478,6 +486,23 @@ static int finish_disks(struct tandem_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Guest memory goes in an unlinked file there (tandem-vmm --mem-path):
+ * it must be a tmpfs, where huge=always|within_size gives 2 MiB pages. */
+static int check_mem_path(const char *dir, char *msg, size_t len)
+{
+    struct statfs sf;
+    struct stat st;
+
+    if (stat(dir, &st) < 0)
+        return fail(msg, len, "mem_path '%s': %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return fail(msg, len, "mem_path '%s' is not a directory", dir);
+    if (statfs(dir, &sf) < 0 || (unsigned long)sf.f_type != TMPFS_MAGIC)
+        return fail(msg, len, "mem_path '%s' is not on a tmpfs (mount one with "
+                    "-o huge=within_size for 2 MiB pages)", dir);
+    return 0;
+}
+
 int config_finish(struct tandem_config *c, char *err, size_t errlen)
 {
     char what[CFG_ERR_MAX];
@@ -493,6 +518,8 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
     }
     if (finish_disks(c, err, errlen) < 0)
         return -1;
+    if (c->mem_path && check_mem_path(c->mem_path, what, sizeof(what)) < 0)
+        return fail_at(c, KEY_MEM_PATH, err, errlen, what);
     if (c->vif.n) {
         snprintf(what, sizeof(what), "'%s': network devices are not supported yet", key_name(KEY_VIF));
         return fail_at(c, KEY_VIF, err, errlen, what);

@@ -36,7 +36,7 @@ struct cfg_strlist {
 enum cfg_key {
     KEY_NAME, KEY_TYPE, KEY_KERNEL, KEY_MEMORY, KEY_VCPUS, KEY_CMDLINE,
     KEY_EXTRA, KEY_UUID, KEY_CPU_MODE, KEY_ON_POWEROFF, KEY_ON_REBOOT,
-    KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_COUNT
+    KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_MEM_PATH, KEY_COUNT
 };
 
 struct tandem_config {
@@ -46,6 +46,7 @@ struct tandem_config {
     long memory_mib;
     long vcpus;
     long max_grant_frames;      /* grant-table frames (xl's max_grant_frames) */
+    char *mem_path;             /* guest memory in this tmpfs directory (QEMU's -mem-path) */
     char *cmdline;
     char *extra;
     char *uuid;                 /* NULL: run generates one */

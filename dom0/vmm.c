@@ -27,6 +27,10 @@ char **vmm_argv(const struct vmm_launch *l)
     a[n++] = xasprintf("%ld", c->vcpus);
     a[n++] = xasprintf("--grant-frames");
     a[n++] = xasprintf("%ld", c->max_grant_frames);
+    if (c->mem_path) {
+        a[n++] = xasprintf("--mem-path");
+        a[n++] = xasprintf("%s", c->mem_path);
+    }
     a[n++] = xasprintf("--cmdline");
     a[n++] = xasprintf("%s", config_cmdline(c));
     a[n++] = xasprintf("--name");

@@ -20,7 +20,8 @@ const char *config_usage(void)
     return "usage: tandem-vmm --kernel ELF [--memory MiB] [--vcpus N] [--cmdline STR]\n"
            "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
-           "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--stats]\n";
+           "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
+           "         [--stats]\n";
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -76,7 +77,7 @@ static void default_uuid(struct vmm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
-       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_HELP };
+       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -92,6 +93,7 @@ static const struct option options[] = {
     { "cpu-mode", required_argument, 0, OPT_CPUMODE },
     { "stats", no_argument, 0, OPT_STATS },
     { "grant-frames", required_argument, 0, OPT_GNTFRAMES },
+    { "mem-path", required_argument, 0, OPT_MEMPATH },
     { "help", no_argument, 0, OPT_HELP },
     { 0, 0, 0, 0 },
 };
@@ -189,6 +191,11 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
             return fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
                         TANDEM_MAX_GRANT_FRAMES);
         cfg->grant_frames = (unsigned int)n;
+        return 0;
+    case OPT_MEMPATH:
+        if (!*v)
+            return fail(err, errlen, "--mem-path: empty path");
+        cfg->mem_path = v;
         return 0;
     }
     return fail(err, errlen, "unknown option");

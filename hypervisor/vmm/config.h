@@ -25,6 +25,7 @@ struct vmm_config {
     enum cpu_mode_req cpu_mode;
     bool stats;
     unsigned int grant_frames; /* grant-table frames the guest may set up */
+    const char *mem_path;     /* guest memory in this tmpfs directory, NULL = memfd */
 };
 
 /*

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "config.h"
 
@@ -447,6 +450,113 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+/* mem_path: guest memory in an unlinked file in that tmpfs directory. */
+static int finish_mem_path(const char *dir)
+{
+    char text[512];
+    config_free(&cfg);
+    config_init(&cfg);
+    snprintf(text, sizeof(text), "name='a'\nkernel='k'\nmem_path = \"%s\"\n", dir);
+    ck_assert_int_eq(parse(text), 0);
+    ck_assert_str_eq(cfg.mem_path, dir);
+    return config_finish(&cfg, err, sizeof(err));
+}
+
+static int is_tmpfs(const char *dir)
+{
+    struct statfs sf;
+    return statfs(dir, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC;
+}
+
+START_TEST(test_mem_path_default)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_ptr_null(cfg.mem_path);
+}
+END_TEST
+
+START_TEST(test_mem_path_tmpfs)
+{
+    if (!is_tmpfs("/dev/shm")) {
+        fprintf(stderr, "test_mem_path_tmpfs: /dev/shm is not a tmpfs here; not checked\n");
+        return;
+    }
+    ck_assert_msg(finish_mem_path("/dev/shm") == 0, "refused: %s", err);
+    ck_assert_str_eq(cfg.mem_path, "/dev/shm");
+    ck_assert_int_eq(cfg.origin[KEY_MEM_PATH].line, 3);
+    /* As an override too. */
+    config_free(&cfg);
+    config_init(&cfg);
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\n"), 0);
+    ck_assert_int_eq(config_apply_override(&cfg, "mem_path='/dev/shm'", err, sizeof(err)), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.mem_path, "/dev/shm");
+}
+END_TEST
+
+START_TEST(test_mem_path_relative)
+{
+    PARSE_FAILS("name='a'\nmem_path = 'dev/shm'\n",
+                "t.cfg:2: mem_path must be an absolute path (a tmpfs directory), not 'dev/shm'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name='a'\nmem_path = ''\n",
+                "t.cfg:2: mem_path must be an absolute path (a tmpfs directory), not ''");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(config_apply_override(&cfg, "mem_path='.'", err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "mem_path must be an absolute path"), "%s", err);
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("name='a'\nmem_path = 5\n", "t.cfg:2: 'mem_path' must be a quoted string");
+}
+END_TEST
+
+START_TEST(test_mem_path_not_tmpfs)
+{
+    /* The current directory (the source tree) or /: a disk file system here. */
+    char cwd[256];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    const char *dirs[] = { cwd, "/" };
+    for (size_t i = 0; i < 2; i++) {
+        if (is_tmpfs(dirs[i]))
+            continue;
+        ck_assert_int_eq(finish_mem_path(dirs[i]), -1);
+        char want[512];
+        snprintf(want, sizeof(want), "t.cfg:3: mem_path '%s' is not on a tmpfs", dirs[i]);
+        ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "error '%s', want '%s...'", err, want);
+        ck_assert_msg(strstr(err, "huge=within_size"), "%s", err);
+    }
+}
+END_TEST
+
+START_TEST(test_mem_path_missing)
+{
+    ck_assert_int_eq(finish_mem_path("/nonexistent-tandem-dir"), -1);
+    ck_assert_str_eq(err, "t.cfg:3: mem_path '/nonexistent-tandem-dir': No such file or directory");
+}
+END_TEST
+
+START_TEST(test_mem_path_not_a_directory)
+{
+    char dir[] = "/tmp/dom0cfg.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/file", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    int r = finish_mem_path(path);
+    unlink(path);
+    rmdir(dir);
+    ck_assert_int_eq(r, -1);
+    char want[512];
+    snprintf(want, sizeof(want), "t.cfg:3: mem_path '%s' is not a directory", path);
+    ck_assert_str_eq(err, want);
+    /* A file on a tmpfs as well: /dev/null's directory is fine, the file is not. */
+    ck_assert_int_eq(finish_mem_path("/dev/null"), -1);
+    ck_assert_str_eq(err, "t.cfg:3: mem_path '/dev/null' is not a directory");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("dom0_config");
@@ -498,6 +608,12 @@ static Suite *config_suite(void)
     tcase_add_test(semantics, test_finish_devices_not_yet);
     tcase_add_test(semantics, test_overrides);
     tcase_add_test(semantics, test_kernel_path_relative_to_file);
+    tcase_add_test(semantics, test_mem_path_default);
+    tcase_add_test(semantics, test_mem_path_tmpfs);
+    tcase_add_test(semantics, test_mem_path_relative);
+    tcase_add_test(semantics, test_mem_path_not_tmpfs);
+    tcase_add_test(semantics, test_mem_path_missing);
+    tcase_add_test(semantics, test_mem_path_not_a_directory);
     suite_add_tcase(s, semantics);
     return s;
 }

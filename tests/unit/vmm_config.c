@@ -42,6 +42,7 @@ START_TEST(defaults)
     ck_assert_int_eq(cfg.cpu_mode, CPU_MODE_AUTO);
     ck_assert_str_eq(cfg.run_dir, "/run/tandem");
     ck_assert(!cfg.stats);
+    ck_assert_ptr_null(cfg.mem_path);
     setenv("TANDEM_RUNDIR", "/tmp/rd", 1);
     ck_assert_int_eq(PARSE("--kernel", "k.elf"), 0);
     ck_assert_str_eq(cfg.run_dir, "/tmp/rd");
@@ -71,6 +72,28 @@ START_TEST(all_options)
     ck_assert_int_eq(PARSE("--kernel", "k", "--console", "pty", "--cpu-mode", "pvm"), 0);
     ck_assert_int_eq(cfg.console, CONSOLE_PTY);
     ck_assert_int_eq(cfg.cpu_mode, CPU_MODE_PVM);
+    ck_assert_ptr_null(cfg.mem_path);
+}
+END_TEST
+
+START_TEST(mem_path)
+{
+    /* Kept as given; whether it is a tmpfs is checked when memory is made. */
+    ck_assert_int_eq(PARSE("--kernel", "k", "--mem-path", "/dev/shm/tandem"), 0);
+    ck_assert_str_eq(cfg.mem_path, "/dev/shm/tandem");
+    ck_assert_int_eq(PARSE("--kernel", "k", "--mem-path=/mnt/huge"), 0);
+    ck_assert_str_eq(cfg.mem_path, "/mnt/huge");
+    /* The last one wins, as for every other option. */
+    ck_assert_int_eq(PARSE("--kernel", "k", "--mem-path", "/a", "--mem-path", "/b"), 0);
+    ck_assert_str_eq(cfg.mem_path, "/b");
+    /* Not given: NULL (guest memory in a memfd). */
+    ck_assert_int_eq(PARSE("--kernel", "k"), 0);
+    ck_assert_ptr_null(cfg.mem_path);
+    refused(PARSE("--kernel", "k", "--mem-path", ""), "--mem-path");
+    ck_assert_str_eq(err, "--mem-path: empty path");
+    refused(PARSE("--kernel", "k", "--mem-path="), "--mem-path");
+    refused(PARSE("--kernel", "k", "--mem-path"), "bad option");
+    ck_assert_ptr_nonnull(strstr(config_usage(), "--mem-path DIR"));
 }
 END_TEST
 
@@ -130,6 +153,7 @@ int main(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, all_options);
     tcase_add_test(tc, refusals);
+    tcase_add_test(tc, mem_path);
     tcase_add_test(tc, host_memory_bound);
     tcase_add_test(tc, help);
     suite_add_tcase(s, tc);
