@@ -80,6 +80,17 @@ static int create_memory(struct vm *vm)
                 (unsigned long long)(vm->mem_size >> 20), strerror(errno));
         return -1;
     }
+    /* A tmpfs has a size limit: reserve every page now, so that running
+     * out is a clear error here and not a SIGBUS later in the VMM or in a
+     * dom0 service touching a guest page (QEMU's -mem-prealloc). */
+    if (vm->cfg->mem_path) {
+        int rc = posix_fallocate(vm->memfd, 0, (off_t)vm->mem_size);
+        if (rc) {
+            fprintf(stderr, "tandem-vmm: --mem-path %s: cannot reserve %llu MiB of guest memory: %s\n",
+                    vm->cfg->mem_path, (unsigned long long)(vm->mem_size >> 20), strerror(rc));
+            return -1;
+        }
+    }
     /* The size never changes: dom0 services map it without fearing SIGBUS. */
     if (!vm->cfg->mem_path &&
         fcntl(vm->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {

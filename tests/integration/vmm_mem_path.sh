@@ -171,6 +171,24 @@ else
     echo "SKIP: hugetlbfs_refused: cannot mount a hugetlbfs here"
 fi
 
+# A tmpfs too small for the guest: every page is reserved at start
+# (posix_fallocate), so it is a clear error there, not a SIGBUS later.
+SMALL=$WORK/small
+if mkdir -p "$SMALL" && mount -t tmpfs -o size=16M,mode=0700 tandem-memtest-small "$SMALL" 2>/dev/null; then
+    MOUNTED+=("$SMALL")
+    vmm_direct vmm_small "$SMALL"
+    if [ $RC != 0 ] && grep -qF "tandem-vmm: --mem-path $SMALL: cannot reserve 34 MiB of guest memory: No space left on device" \
+           "$WORK/vmm_small.err" && ! grep -q "^tandem guest:" "$WORK/vmm_small.out" &&
+       [ "$(used_kib "$SMALL")" = 0 ]; then
+        pass vmm_refuses_tmpfs_too_small
+    else
+        fail vmm_refuses_tmpfs_too_small "status $RC, $(used_kib "$SMALL") KiB left used: $(show vmm_small)"
+    fi
+    umount "$SMALL" && MOUNTED=("$MNT")
+else
+    echo "SKIP: vmm_refuses_tmpfs_too_small: cannot mount a small tmpfs here"
+fi
+
 [ -z "$(pgrep -f -- "--run-dir $TANDEM_RUNDIR( |\$)")" ] &&
     pass refusals_leave_no_process || fail refusals_leave_no_process "$(pgrep -af -- "--run-dir $TANDEM_RUNDIR( |\$)")"
 
