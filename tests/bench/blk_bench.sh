@@ -9,7 +9,9 @@
 # Prints markdown tables (figures, targets, per-request
 # breakdown from blkfront's counters) and writes the bar chart to
 # docs/benchmarks-blk.svg (BLK_CHART_OUT to change; the TSV stays in
-# $BUILD/bench/blk.tsv). BLK_BENCH_SECONDS per case (default 5),
+# $BUILD/bench/blk.tsv). Each case runs BLK_BENCH_ROUNDS (default 3)
+# interleaved host/guest pairs and shows each side's median sample.
+# BLK_BENCH_SECONDS per sample (default 5),
 # BLK_BENCH_QUEUES blkfront queues (default 1), BLK_BENCH_CASES a regex
 # of the case names to run (default all), BLK_BENCH_NO_4K=1 skips the
 # 4 KiB-page guest runs (quicker runs while measuring one change),
@@ -24,7 +26,8 @@ QUEUES=${BLK_BENCH_QUEUES:-1}   # blkfront queues (rings) the guest asks for
 CHART=${BLK_CHART_OUT:-$ROOT/docs/benchmarks-blk.svg}
 CASES_RE=${BLK_BENCH_CASES:-.}
 NO_4K=${BLK_BENCH_NO_4K:-${BLK_BENCH_NO_BATCH:-0}}
-GUEST_ARGS=${BLK_BENCH_GUEST_ARGS:-}   # extra blkbench options, e.g. poll-us=500
+GUEST_ARGS=${BLK_BENCH_GUEST_ARGS:-}
+ROUNDS=${BLK_BENCH_ROUNDS:-3}   # interleaved host/guest pairs per case; medians are shown   # extra blkbench options, e.g. poll-us=500
 unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
 
 if [ ! -w /dev/kvm ]; then
@@ -125,18 +128,51 @@ CFG
 
 field() { [[ $1 =~ (^| )$2=([0-9.]+) ]] && echo "${BASH_REMATCH[2]}"; }
 
+# median_host METRIC "iops mbps p50 p99"... -> the median sample by METRIC
+median_host() {
+    local m=$1; shift
+    printf '%s\n' "$@" | python3 -c '
+import sys
+col = {"iops": 0, "mbps": 1, "p50": 2}[sys.argv[1]]
+rows = [l.split() for l in sys.stdin if len(l.split()) == 4]
+rows.sort(key=lambda r: float(r[col]))
+print(" ".join(rows[len(rows) // 2]) if rows else "0 0 0 0")' "$m"
+}
+# median_guest METRIC blkbench-line... -> the median line by METRIC
+median_guest() {
+    local m=$1; shift
+    printf '%s\n' "$@" | python3 -c '
+import re, sys
+key = {"iops": "iops", "mbps": "mbps", "p50": "p50_us"}[sys.argv[1]]
+rows = [l.rstrip("\n") for l in sys.stdin if l.strip()]
+rows.sort(key=lambda l: float(re.search(r"(^| )" + key + r"=([0-9.]+)", l).group(2)))
+print(rows[len(rows) // 2])' "$m"
+}
+
 printf 'case\tmetric\thost\tguest\ttarget\n' > "$TSV"
 echo "## Block I/O: guest (blkfront + tandem-blkback) vs host fio"
 echo
-echo "One 512 MiB file on $(df -T "$DISK" | awk 'NR==2 {print $2}'), ${SECS} s per case, host fio (io_uring, O_DIRECT) then guest blkbench ($QUEUES queue(s); $MEMNOTE), $(nproc) host CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the start."
+echo "One 512 MiB file on $(df -T "$DISK" | awk 'NR==2 {print $2}'), ${ROUNDS} interleaved rounds of ${SECS} s per side and case (the median sample of each side is shown), host fio (io_uring, O_DIRECT) then guest blkbench ($QUEUES queue(s); $MEMNOTE), $(nproc) host CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the start."
 echo
 echo "| case | host IOPS | guest IOPS | host MB/s | guest MB/s | host p50/p99 µs | guest p50/p99 µs | guest/host | target | met | guest on 4 KiB pages: IOPS, MB/s |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 BREAKDOWN=()
 while read -r name pattern fio_rw bs qd metric target; do
     [[ $name =~ $CASES_RE ]] || continue
-    read -r hi hm hp50 hp99 <<< "$(host_run "$fio_rw" "$bs" "$qd")"
-    line=$(guest_run "$pattern" "$bs" "$qd" "$MEMDIR")
+    # ROUNDS interleaved pairs (host, guest, host, guest, ...) and the
+    # median sample of each side by the case's metric: drift between the
+    # host's seconds and the guest's hits both, and one odd sample does
+    # not decide the ratio.
+    hosts=() guests=()
+    for _ in $(seq "$ROUNDS"); do
+        hosts+=("$(host_run "$fio_rw" "$bs" "$qd")")
+        g=$(guest_run "$pattern" "$bs" "$qd" "$MEMDIR")
+        [ -n "$g" ] || { guests=(); break; }
+        guests+=("$g")
+    done
+    read -r hi hm hp50 hp99 <<< "$(median_host "$metric" "${hosts[@]}")"
+    line=
+    [ ${#guests[@]} -gt 0 ] && line=$(median_guest "$metric" "${guests[@]}")
     # The same guest on the memfd default (4 KiB pages), for comparison.
     bi=- bm=-
     if [ "$NO_4K" != 1 ] && [ -n "$MEMDIR" ]; then
