@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "errmsg.h"
 #include "public/tandem.h"
 #include "public/xen.h"
 
@@ -24,14 +25,6 @@ const char *config_usage(void)
            "         [--stats]\n";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Whole-string unsigned decimal in [min, max]. */
 static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -108,7 +101,7 @@ static int parse_console(struct vmm_config *cfg, const char *v, char *err, size_
         cfg->console = CONSOLE_FILE;
         cfg->console_path = v + 5;
     } else {
-        return fail(err, errlen, "--console '%s': expected stdio, pty or file:PATH", v);
+        return vmm_fail(err, errlen, "--console '%s': expected stdio, pty or file:PATH", v);
     }
     return 0;
 }
@@ -124,37 +117,37 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_MEMORY: {
         uint64_t max = TANDEM_MAX_MEMORY >> 20;
         if (parse_uint(v, 1, max, &n))
-            return fail(err, errlen, "--memory '%s': expected MiB in 1..%llu", v,
+            return vmm_fail(err, errlen, "--memory '%s': expected MiB in 1..%llu", v,
                         (unsigned long long)max);
         if (host_mem && (n << 20) > host_mem)
-            return fail(err, errlen, "--memory %llu MiB: larger than the host's %llu MiB",
+            return vmm_fail(err, errlen, "--memory %llu MiB: larger than the host's %llu MiB",
                         (unsigned long long)n, (unsigned long long)(host_mem >> 20));
         cfg->memory_mib = n;
         return 0;
     }
     case OPT_VCPUS:
         if (parse_uint(v, 1, TANDEM_MAX_VCPUS, &n))
-            return fail(err, errlen, "--vcpus '%s': expected 1..%d", v, TANDEM_MAX_VCPUS);
+            return vmm_fail(err, errlen, "--vcpus '%s': expected 1..%d", v, TANDEM_MAX_VCPUS);
         cfg->vcpus = (unsigned int)n;
         return 0;
     case OPT_CMDLINE:
         if (strlen(v) > MAX_CMDLINE)
-            return fail(err, errlen, "--cmdline: longer than %d bytes", MAX_CMDLINE);
+            return vmm_fail(err, errlen, "--cmdline: longer than %d bytes", MAX_CMDLINE);
         cfg->cmdline = v;
         return 0;
     case OPT_NAME:
         if (!valid_name(v))
-            return fail(err, errlen, "--name '%s': 1-64 printable characters, no '/' or space", v);
+            return vmm_fail(err, errlen, "--name '%s': 1-64 printable characters, no '/' or space", v);
         cfg->name = v;
         return 0;
     case OPT_DOMID:
         if (parse_uint(v, 1, DOMID_FIRST_RESERVED - 1, &n))
-            return fail(err, errlen, "--domid '%s': expected 1..%u", v, DOMID_FIRST_RESERVED - 1);
+            return vmm_fail(err, errlen, "--domid '%s': expected 1..%u", v, DOMID_FIRST_RESERVED - 1);
         cfg->domid = (unsigned int)n;
         return 0;
     case OPT_UUID:
         if (!valid_uuid(v))
-            return fail(err, errlen, "--uuid '%s': expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", v);
+            return vmm_fail(err, errlen, "--uuid '%s': expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", v);
         snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", v);
         for (char *p = cfg->uuid; *p; p++)
             if (*p >= 'A' && *p <= 'F')
@@ -163,14 +156,14 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
         return 0;
     case OPT_XENSTORE:
         if (!*v)
-            return fail(err, errlen, "--xenstore: empty socket path");
+            return vmm_fail(err, errlen, "--xenstore: empty socket path");
         cfg->xenstore = v;
         return 0;
     case OPT_CONSOLE:
         return parse_console(cfg, v, err, errlen);
     case OPT_RUNDIR:
         if (!*v)
-            return fail(err, errlen, "--run-dir: empty path");
+            return vmm_fail(err, errlen, "--run-dir: empty path");
         cfg->run_dir = v;
         return 0;
     case OPT_CPUMODE:
@@ -181,24 +174,24 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
         else if (!strcmp(v, "plain"))
             cfg->cpu_mode = CPU_MODE_PLAIN;
         else
-            return fail(err, errlen, "--cpu-mode '%s': expected auto, pvm or plain", v);
+            return vmm_fail(err, errlen, "--cpu-mode '%s': expected auto, pvm or plain", v);
         return 0;
     case OPT_STATS:
         cfg->stats = true;
         return 0;
     case OPT_GNTFRAMES:
         if (parse_uint(v, 1, TANDEM_MAX_GRANT_FRAMES, &n))
-            return fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
+            return vmm_fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
                         TANDEM_MAX_GRANT_FRAMES);
         cfg->grant_frames = (unsigned int)n;
         return 0;
     case OPT_MEMPATH:
         if (!*v)
-            return fail(err, errlen, "--mem-path: empty path");
+            return vmm_fail(err, errlen, "--mem-path: empty path");
         cfg->mem_path = v;
         return 0;
     }
-    return fail(err, errlen, "unknown option");
+    return vmm_fail(err, errlen, "unknown option");
 }
 
 int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_mem,
@@ -225,15 +218,15 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
             return 1;
         if (opt == '?' || opt == ':') {
             const char *bad = argv[optind - 1] ? argv[optind - 1] : "?";
-            return fail(err, errlen, "bad option '%s' (see --help)", bad);
+            return vmm_fail(err, errlen, "bad option '%s' (see --help)", bad);
         }
         if (parse_one(cfg, opt, optarg ? optarg : "", host_mem, &uuid_set, err, errlen))
             return -1;
     }
     if (optind < argc)
-        return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+        return vmm_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
     if (!cfg->kernel)
-        return fail(err, errlen, "missing --kernel");
+        return vmm_fail(err, errlen, "missing --kernel");
     if (!uuid_set)
         default_uuid(cfg);
     if (!cfg->name) {

@@ -8,17 +8,10 @@
 #include <string.h>
 
 #include "elf_load.h"
+#include "errmsg.h"
 #include "public/elfnote.h"
 #include "public/tandem.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* The program headers normalised to one shape for ELF32 and ELF64. */
 struct phdr {
@@ -35,46 +28,46 @@ struct ehdr_info {
 static int read_ehdr(const uint8_t *buf, size_t len, struct ehdr_info *e, char *err, size_t errlen)
 {
     if (len < EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG))
-        return fail(err, errlen, "not an ELF file");
+        return vmm_fail(err, errlen, "not an ELF file");
     if (buf[EI_DATA] != ELFDATA2LSB)
-        return fail(err, errlen, "ELF is not little-endian");
+        return vmm_fail(err, errlen, "ELF is not little-endian");
     if (buf[EI_CLASS] == ELFCLASS64) {
         Elf64_Ehdr h;
         if (len < sizeof(h))
-            return fail(err, errlen, "ELF header truncated");
+            return vmm_fail(err, errlen, "ELF header truncated");
         memcpy(&h, buf, sizeof(h));
         if (h.e_machine != EM_X86_64)
-            return fail(err, errlen, "ELF machine %u is not x86-64", h.e_machine);
+            return vmm_fail(err, errlen, "ELF machine %u is not x86-64", h.e_machine);
         if (h.e_type != ET_EXEC)
-            return fail(err, errlen, "ELF type %u is not an executable", h.e_type);
+            return vmm_fail(err, errlen, "ELF type %u is not an executable", h.e_type);
         e->is64 = 1;
         e->phoff = h.e_phoff;
         e->phnum = h.e_phnum;
         e->phentsize = h.e_phentsize;
         if (e->phentsize != sizeof(Elf64_Phdr))
-            return fail(err, errlen, "bad ELF program header size %u", e->phentsize);
+            return vmm_fail(err, errlen, "bad ELF program header size %u", e->phentsize);
     } else if (buf[EI_CLASS] == ELFCLASS32) {
         Elf32_Ehdr h;
         if (len < sizeof(h))
-            return fail(err, errlen, "ELF header truncated");
+            return vmm_fail(err, errlen, "ELF header truncated");
         memcpy(&h, buf, sizeof(h));
         if (h.e_machine != EM_386 && h.e_machine != EM_X86_64)
-            return fail(err, errlen, "ELF machine %u is not x86", h.e_machine);
+            return vmm_fail(err, errlen, "ELF machine %u is not x86", h.e_machine);
         if (h.e_type != ET_EXEC)
-            return fail(err, errlen, "ELF type %u is not an executable", h.e_type);
+            return vmm_fail(err, errlen, "ELF type %u is not an executable", h.e_type);
         e->is64 = 0;
         e->phoff = h.e_phoff;
         e->phnum = h.e_phnum;
         e->phentsize = h.e_phentsize;
         if (e->phentsize != sizeof(Elf32_Phdr))
-            return fail(err, errlen, "bad ELF program header size %u", e->phentsize);
+            return vmm_fail(err, errlen, "bad ELF program header size %u", e->phentsize);
     } else {
-        return fail(err, errlen, "unknown ELF class %u", buf[EI_CLASS]);
+        return vmm_fail(err, errlen, "unknown ELF class %u", buf[EI_CLASS]);
     }
     if (e->phnum == 0 || e->phnum > 64)
-        return fail(err, errlen, "ELF has %u program headers", e->phnum);
+        return vmm_fail(err, errlen, "ELF has %u program headers", e->phnum);
     if (e->phoff > len || (uint64_t)e->phnum * e->phentsize > len - e->phoff)
-        return fail(err, errlen, "ELF program headers lie outside the file");
+        return vmm_fail(err, errlen, "ELF program headers lie outside the file");
     return 0;
 }
 
@@ -122,16 +115,16 @@ static int add_load(struct elf_image *img, const struct phdr *p, size_t len, uin
     if (p->memsz == 0)
         return 0;
     if (img->nsegs == ELF_MAX_SEGMENTS)
-        return fail(err, errlen, "ELF has more than %d loadable segments", ELF_MAX_SEGMENTS);
+        return vmm_fail(err, errlen, "ELF has more than %d loadable segments", ELF_MAX_SEGMENTS);
     if (p->filesz > p->memsz)
-        return fail(err, errlen, "ELF segment file size exceeds its memory size");
+        return vmm_fail(err, errlen, "ELF segment file size exceeds its memory size");
     if (p->offset > len || p->filesz > len - p->offset)
-        return fail(err, errlen, "ELF segment lies outside the file");
+        return vmm_fail(err, errlen, "ELF segment lies outside the file");
     if (p->paddr < TANDEM_KERNEL_MIN_GPA)
-        return fail(err, errlen, "ELF segment at %#llx is below 1 MiB",
+        return vmm_fail(err, errlen, "ELF segment at %#llx is below 1 MiB",
                     (unsigned long long)p->paddr);
     if (p->paddr > ram_size || p->memsz > ram_size - p->paddr)
-        return fail(err, errlen, "ELF segment %#llx+%#llx does not fit in %llu MiB of RAM",
+        return vmm_fail(err, errlen, "ELF segment %#llx+%#llx does not fit in %llu MiB of RAM",
                     (unsigned long long)p->paddr, (unsigned long long)p->memsz,
                     (unsigned long long)(ram_size >> 20));
     img->segs[img->nsegs++] = (struct elf_segment){ p->paddr, p->offset, p->filesz, p->memsz };
@@ -158,16 +151,16 @@ int elf_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct elf_imag
                 return -1;
         } else if (p.type == PT_NOTE && !have_entry) {
             if (p.offset > len || p.filesz > len - p.offset)
-                return fail(err, errlen, "ELF note segment lies outside the file");
+                return vmm_fail(err, errlen, "ELF note segment lies outside the file");
             have_entry = find_entry_note(buf, &p, &img->entry);
         }
     }
     if (!have_entry)
-        return fail(err, errlen, "ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
+        return vmm_fail(err, errlen, "ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
     if (img->nsegs == 0)
-        return fail(err, errlen, "ELF has no loadable segment");
+        return vmm_fail(err, errlen, "ELF has no loadable segment");
     if (img->entry < img->low || img->entry >= img->high)
-        return fail(err, errlen, "PVH entry %#x lies outside the loaded image", img->entry);
+        return vmm_fail(err, errlen, "PVH entry %#x lies outside the loaded image", img->entry);
     return 0;
 }
 
