@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,6 @@ const char *config_usage(void)
            "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
            "         [--stats]\n";
 }
-
 
 /* Whole-string unsigned decimal in [min, max]. */
 static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -118,10 +116,10 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
         uint64_t max = TANDEM_MAX_MEMORY >> 20;
         if (parse_uint(v, 1, max, &n))
             return vmm_fail(err, errlen, "--memory '%s': expected MiB in 1..%llu", v,
-                        (unsigned long long)max);
+                            (unsigned long long)max);
         if (host_mem && (n << 20) > host_mem)
             return vmm_fail(err, errlen, "--memory %llu MiB: larger than the host's %llu MiB",
-                        (unsigned long long)n, (unsigned long long)(host_mem >> 20));
+                            (unsigned long long)n, (unsigned long long)(host_mem >> 20));
         cfg->memory_mib = n;
         return 0;
     }
@@ -182,7 +180,7 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_GNTFRAMES:
         if (parse_uint(v, 1, TANDEM_MAX_GRANT_FRAMES, &n))
             return vmm_fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
-                        TANDEM_MAX_GRANT_FRAMES);
+                            TANDEM_MAX_GRANT_FRAMES);
         cfg->grant_frames = (unsigned int)n;
         return 0;
     case OPT_MEMPATH:

@@ -3,7 +3,6 @@
  * every offset and size is checked against the file and guest RAM first.
  */
 #include <elf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +10,6 @@
 #include "errmsg.h"
 #include "public/elfnote.h"
 #include "public/tandem.h"
-
 
 /* The program headers normalised to one shape for ELF32 and ELF64. */
 struct phdr {
@@ -122,11 +120,11 @@ static int add_load(struct elf_image *img, const struct phdr *p, size_t len, uin
         return vmm_fail(err, errlen, "ELF segment lies outside the file");
     if (p->paddr < TANDEM_KERNEL_MIN_GPA)
         return vmm_fail(err, errlen, "ELF segment at %#llx is below 1 MiB",
-                    (unsigned long long)p->paddr);
+                        (unsigned long long)p->paddr);
     if (p->paddr > ram_size || p->memsz > ram_size - p->paddr)
         return vmm_fail(err, errlen, "ELF segment %#llx+%#llx does not fit in %llu MiB of RAM",
-                    (unsigned long long)p->paddr, (unsigned long long)p->memsz,
-                    (unsigned long long)(ram_size >> 20));
+                        (unsigned long long)p->paddr, (unsigned long long)p->memsz,
+                        (unsigned long long)(ram_size >> 20));
     img->segs[img->nsegs++] = (struct elf_segment){ p->paddr, p->offset, p->filesz, p->memsz };
     if (img->nsegs == 1 || p->paddr < img->low)
         img->low = p->paddr;

@@ -4,12 +4,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -47,7 +47,7 @@ static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, u
  * only one that can resize it and never does. */
 static int open_mem_path(const char *dir)
 {
-    struct statfs sf;
+    struct statfs sf = { 0 };     /* f_type 0 if fstatfs fails: "not a tmpfs" */
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
     if (fd < 0) {

@@ -26,8 +26,8 @@ QUEUES=${BLK_BENCH_QUEUES:-1}   # blkfront queues (rings) the guest asks for
 CHART=${BLK_CHART_OUT:-$ROOT/docs/benchmarks-blk.svg}
 CASES_RE=${BLK_BENCH_CASES:-.}
 NO_4K=${BLK_BENCH_NO_4K:-${BLK_BENCH_NO_BATCH:-0}}
-GUEST_ARGS=${BLK_BENCH_GUEST_ARGS:-}
-ROUNDS=${BLK_BENCH_ROUNDS:-3}   # interleaved host/guest pairs per case; medians are shown   # extra blkbench options, e.g. poll-us=500
+GUEST_ARGS=${BLK_BENCH_GUEST_ARGS:-}   # extra blkbench options, e.g. poll-us=500
+ROUNDS=${BLK_BENCH_ROUNDS:-3}   # interleaved host/guest pairs per case; medians are shown
 unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
 
 if [ ! -w /dev/kvm ]; then
@@ -58,8 +58,8 @@ stop_pidfile() {
 cleanup() {
     stop_pidfile "$TANDEM_RUNDIR/blkback/pid"
     stop_pidfile "$TANDEM_RUNDIR/xenstored/pid"
-    [ -n "$MEMDIR" ] && { umount "$MEMDIR" 2>/dev/null || umount -l "$MEMDIR" 2>/dev/null; }
-    [ -n "$HUGE_SAVED" ] && echo "$HUGE_SAVED" > /proc/sys/vm/nr_hugepages
+    [ -n "${MEMDIR:-}" ] && { umount "$MEMDIR" 2>/dev/null || umount -l "$MEMDIR" 2>/dev/null; }
+    [ -n "${HUGE_SAVED:-}" ] && echo "$HUGE_SAVED" > /proc/sys/vm/nr_hugepages
     rm -rf "$TANDEM_RUNDIR"
     rm -f "$DISK"
 }
@@ -99,7 +99,8 @@ fi
 fio --name=layout --filename="$DISK" --size=512M --rw=write --bs=1M --direct=1 \
     --ioengine=io_uring --iodepth=8 --output-format=terse > /dev/null || exit 1
 
-# host_run RW BS QD [fio options] -> "iops mbps p50_us p99_us"
+# host_run RW BS QD [fio options] -> "iops=N mbps=N p50_us=N p99_us=N"
+# (blkbench's keys, so that field() and median() read both sides)
 host_run() {
     fio --name=host --filename="$DISK" --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" --iomem="$HOST_IOMEM" \
         --iodepth="$3" "${@:4}" --runtime="$SECS" --time_based --randrepeat=0 --output-format=json 2>/dev/null |
@@ -108,7 +109,8 @@ import json, sys
 j = json.load(sys.stdin)["jobs"][0]
 d = j["read"] if j["read"]["io_bytes"] else j["write"]
 p = d["clat_ns"]["percentile"]
-print(int(d["iops"]), round(d["bw_bytes"] / 1e6, 1), p["50.000000"] // 1000, p["99.000000"] // 1000)'
+print("iops=%d mbps=%s p50_us=%d p99_us=%d" % (d["iops"], round(d["bw_bytes"] / 1e6, 1),
+      p["50.000000"] // 1000, p["99.000000"] // 1000))'
 }
 
 # guest_run PATTERN BS QD [MEMDIR] -> the blkbench line (empty on failure)
@@ -128,25 +130,15 @@ CFG
 
 field() { [[ $1 =~ (^| )$2=([0-9.]+) ]] && echo "${BASH_REMATCH[2]}"; }
 
-# median_host METRIC "iops mbps p50 p99"... -> the median sample by METRIC
-median_host() {
-    local m=$1; shift
-    printf '%s\n' "$@" | python3 -c '
-import sys
-col = {"iops": 0, "mbps": 1, "p50": 2}[sys.argv[1]]
-rows = [l.split() for l in sys.stdin if len(l.split()) == 4]
-rows.sort(key=lambda r: float(r[col]))
-print(" ".join(rows[len(rows) // 2]) if rows else "0 0 0 0")' "$m"
-}
-# median_guest METRIC blkbench-line... -> the median line by METRIC
-median_guest() {
-    local m=$1; shift
+# median KEY LINE... -> the line with the median value of KEY (iops, mbps,
+# p50_us) among the samples of one side
+median() {
+    local k=$1; shift
     printf '%s\n' "$@" | python3 -c '
 import re, sys
-key = {"iops": "iops", "mbps": "mbps", "p50": "p50_us"}[sys.argv[1]]
-rows = [l.rstrip("\n") for l in sys.stdin if l.strip()]
-rows.sort(key=lambda l: float(re.search(r"(^| )" + key + r"=([0-9.]+)", l).group(2)))
-print(rows[len(rows) // 2])' "$m"
+rows = [l.rstrip("\n") for l in sys.stdin if re.search(r"(^| )" + sys.argv[1] + "=", l)]
+rows.sort(key=lambda l: float(re.search(r"(^| )" + sys.argv[1] + r"=([0-9.]+)", l).group(2)))
+print(rows[len(rows) // 2] if rows else "")' "$k"
 }
 
 printf 'case\tmetric\thost\tguest\ttarget\n' > "$TSV"
@@ -170,9 +162,12 @@ while read -r name pattern fio_rw bs qd metric target; do
         [ -n "$g" ] || { guests=(); break; }
         guests+=("$g")
     done
-    read -r hi hm hp50 hp99 <<< "$(median_host "$metric" "${hosts[@]}")"
+    key=$metric
+    [ "$key" = p50 ] && key=p50_us
+    hline=$(median "$key" "${hosts[@]}")
+    hi=$(field "$hline" iops) hm=$(field "$hline" mbps) hp50=$(field "$hline" p50_us) hp99=$(field "$hline" p99_us)
     line=
-    [ ${#guests[@]} -gt 0 ] && line=$(median_guest "$metric" "${guests[@]}")
+    [ ${#guests[@]} -gt 0 ] && line=$(median "$key" "${guests[@]}")
     # The same guest on the memfd default (4 KiB pages), for comparison.
     bi=- bm=-
     if [ "$NO_4K" != 1 ] && [ -n "$MEMDIR" ]; then

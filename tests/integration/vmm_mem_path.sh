@@ -68,13 +68,19 @@ FAKE_VMM=$WORK/fake-vmm
 printf '#!/bin/sh\ntouch "%s"\nexit 1\n' "$WORK/fake-vmm.started" > "$FAKE_VMM"
 chmod +x "$FAKE_VMM"
 
-if [ -n "$OTHER" ]; then
-    write_cfg "$WORK/notmpfs.cfg" notmpfs "app=hello" "mem_path = \"$OTHER\""
-    TANDEM_VMM=$FAKE_VMM timeout 60 "$TANDEM" run "$WORK/notmpfs.cfg" \
-        > "$WORK/notmpfs.out" 2> "$WORK/notmpfs.err" < /dev/null
+# refused NAME MEM_PATH MESSAGE-REGEX: `tandem run` with that mem_path
+# exits non-zero with the message, before any VMM (or xenstored) starts.
+refused() {
+    write_cfg "$WORK/$1.cfg" "$1" "app=hello" "mem_path = \"$2\""
+    TANDEM_VMM=$FAKE_VMM timeout 60 "$TANDEM" run "$WORK/$1.cfg" \
+        > "$WORK/$1.out" 2> "$WORK/$1.err" < /dev/null
     RC=$?
-    if [ $RC != 0 ] && grep -q "mem_path '$OTHER' is not on a tmpfs" "$WORK/notmpfs.err" &&
-       [ ! -e "$WORK/fake-vmm.started" ] && [ ! -e "$TANDEM_RUNDIR/xenstored/pid" ]; then
+    [ $RC != 0 ] && grep -q "$3" "$WORK/$1.err" &&
+        [ ! -e "$WORK/fake-vmm.started" ] && [ ! -e "$TANDEM_RUNDIR/xenstored/pid" ]
+}
+
+if [ -n "$OTHER" ]; then
+    if refused notmpfs "$OTHER" "mem_path '$OTHER' is not on a tmpfs"; then
         pass run_refuses_mem_path_not_on_tmpfs
     else
         fail run_refuses_mem_path_not_on_tmpfs "status $RC on $OTHER ($(fstype "$OTHER")), vmm started: $([ -e "$WORK/fake-vmm.started" ] && echo yes || echo no): $(show notmpfs)"
@@ -82,28 +88,10 @@ if [ -n "$OTHER" ]; then
 else
     echo "SKIP: run_refuses_mem_path_not_on_tmpfs: neither $WORK nor / is off tmpfs here"
 fi
-
-write_cfg "$WORK/nodir.cfg" nodir "app=hello" "mem_path = \"$WORK/no-such-dir\""
-TANDEM_VMM=$FAKE_VMM timeout 60 "$TANDEM" run "$WORK/nodir.cfg" \
-    > "$WORK/nodir.out" 2> "$WORK/nodir.err" < /dev/null
-RC=$?
-if [ $RC != 0 ] && grep -q "mem_path '$WORK/no-such-dir': No such file or directory" "$WORK/nodir.err" &&
-   [ ! -e "$WORK/fake-vmm.started" ]; then
-    pass run_refuses_missing_mem_path
-else
-    fail run_refuses_missing_mem_path "status $RC: $(show nodir)"
-fi
-
-write_cfg "$WORK/relative.cfg" relative "app=hello" "mem_path = \"guestmem\""
-TANDEM_VMM=$FAKE_VMM timeout 60 "$TANDEM" run "$WORK/relative.cfg" \
-    > "$WORK/relative.out" 2> "$WORK/relative.err" < /dev/null
-RC=$?
-if [ $RC != 0 ] && grep -q "mem_path must be an absolute path" "$WORK/relative.err" &&
-   [ ! -e "$WORK/fake-vmm.started" ]; then
-    pass run_refuses_relative_mem_path
-else
-    fail run_refuses_relative_mem_path "status $RC: $(show relative)"
-fi
+refused nodir "$WORK/no-such-dir" "mem_path '$WORK/no-such-dir': No such file or directory" &&
+    pass run_refuses_missing_mem_path || fail run_refuses_missing_mem_path "status $RC: $(show nodir)"
+refused relative guestmem "mem_path must be an absolute path" &&
+    pass run_refuses_relative_mem_path || fail run_refuses_relative_mem_path "status $RC: $(show relative)"
 
 # The checked configuration shows it (`tandem run -n`).
 write_cfg "$WORK/dry.cfg" dry "app=hello" "mem_path = \"$MNT\""
