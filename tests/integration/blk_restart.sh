@@ -16,37 +16,44 @@ need_blk
 D=$WORK/r.img
 new_disk "$D" 32
 DISK="disk = [ $(disk_item "$D" xvda) ]"
+# ---- online=0 / online=1 under load (run last, and also when the kill
+# scenario below cannot run) ----
+# The toolstack sets online=0 (backend closes) then online=1 while a
+# guest writes: the guest reconnects and finishes without errors.
+online_scenario() {
+    BE=/local/domain/0/backend/vbd/1/51712
+    write_cfg "$WORK/off.cfg" off "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=16 seconds=4 verify=1 warmup-ms=0" "$DISK"
+    start_bg off "$WORK/off.cfg"
+    GUEST=$LAST_PID
+    be_state() { [ "$(xs read "$BE/state" 2>/dev/null)" = "$1" ]; }
+    if wait_for 300 be_state 4; then
+        xs write "$BE/online" 0
+        if wait_for 100 be_state 6; then
+            pass backend_closed_by_toolstack
+        else
+            fail backend_closed_by_toolstack "backend state $(xs read "$BE/state" 2>&1)"
+        fi
+        xs write "$BE/online" 1
+    else
+        fail backend_closed_by_toolstack "never connected: $(show off)"
+    fi
+    wait_rc "$GUEST" 600
+    line=$(grep "^blkbench:" "$WORK/off.out")
+    if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ]; then
+        pass guest_reconnects_after_online_1
+    else
+        fail guest_reconnects_after_online_1 "status $RC: $(show off)"
+    fi
+}
+
 write_cfg "$WORK/load.cfg" load "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=32 seconds=4 verify=1 warmup-ms=0" "$DISK"
 start_bg load "$WORK/load.cfg"
 GUEST=$LAST_PID
 
 if ! wait_for 300 grep -q "vbd 1/51712: connected" "$BLKBACK_LOG"; then
     fail kill_under_load "the device never connected: $(show load)"
-    # ---- online=0 / online=1 under load ----
-BE=/local/domain/0/backend/vbd/1/51712
-write_cfg "$WORK/off.cfg" off "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=16 seconds=4 verify=1 warmup-ms=0" "$DISK"
-start_bg off "$WORK/off.cfg"
-GUEST=$LAST_PID
-be_state() { [ "$(xs read "$BE/state" 2>/dev/null)" = "$1" ]; }
-if wait_for 300 be_state 4; then
-    xs write "$BE/online" 0
-    if wait_for 100 be_state 6; then
-        pass backend_closed_by_toolstack
-    else
-        fail backend_closed_by_toolstack "backend state $(xs read "$BE/state" 2>&1)"
-    fi
-    xs write "$BE/online" 1
-else
-    fail backend_closed_by_toolstack "never connected: $(show off)"
-fi
-wait_rc "$GUEST" 600
-line=$(grep "^blkbench:" "$WORK/off.out")
-if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ]; then
-    pass guest_reconnects_after_online_1
-else
-    fail guest_reconnects_after_online_1 "status $RC: $(show off)"
-fi
-finish
+    online_scenario
+    finish
 fi
 # Requests must be flowing: the file grows allocated blocks.
 wait_for 100 test "$(du -k "$D" | cut -f1)" -gt 64
@@ -77,28 +84,5 @@ if [ $RC = 0 ] && [[ $(grep "^blkverify: dev=xvda ok" "$WORK/check.out") =~ unwr
 else
     fail every_block_intact_after_restart "status $RC: $(show check)"
 fi
-# ---- online=0 / online=1 under load ----
-BE=/local/domain/0/backend/vbd/1/51712
-write_cfg "$WORK/off.cfg" off "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=16 seconds=4 verify=1 warmup-ms=0" "$DISK"
-start_bg off "$WORK/off.cfg"
-GUEST=$LAST_PID
-be_state() { [ "$(xs read "$BE/state" 2>/dev/null)" = "$1" ]; }
-if wait_for 300 be_state 4; then
-    xs write "$BE/online" 0
-    if wait_for 100 be_state 6; then
-        pass backend_closed_by_toolstack
-    else
-        fail backend_closed_by_toolstack "backend state $(xs read "$BE/state" 2>&1)"
-    fi
-    xs write "$BE/online" 1
-else
-    fail backend_closed_by_toolstack "never connected: $(show off)"
-fi
-wait_rc "$GUEST" 600
-line=$(grep "^blkbench:" "$WORK/off.out")
-if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ]; then
-    pass guest_reconnects_after_online_1
-else
-    fail guest_reconnects_after_online_1 "status $RC: $(show off)"
-fi
+online_scenario
 finish
