@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -216,6 +217,27 @@ static int resolve_bind_port(struct vm *vm, struct ctl_client *c, char **argv, i
     return 0;
 }
 
+/* A connection that has hung up but whose EOF the loop has not reached
+ * yet still owns its bindings; a bind that collides with one would see
+ * EBUSY although the client already closed (a service restarting, or one
+ * that closes and re-binds). Releases the bindings of every such
+ * connection; the connection itself is dropped when its EOF comes round,
+ * so no handler of this loop pass goes away under it. */
+static void release_hung_up(struct vm *vm, const struct ctl_client *self)
+{
+    for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+        struct ctl_client *o = &clients[i];
+        /* POLLHUP: the peer closed (a half-close with SHUT_WR only gives
+         * POLLRDHUP, and such a client may still be waiting for replies). */
+        struct pollfd p = { .fd = o->h.fd, .events = 0 };
+
+        if (!o->used || o == self)
+            continue;
+        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+            evtchn_ctl_drop_owner(vm, o);
+    }
+}
+
 static void op_evtchn_bind(struct vm *vm, struct ctl_client *c, char **argv, int argc)
 {
     uint32_t port;
@@ -225,6 +247,10 @@ static void op_evtchn_bind(struct vm *vm, struct ctl_client *c, char **argv, int
     int fds[3];
     const char *why;
     int r = evtchn_ctl_bind(vm, c, port, fds, line, sizeof(line) - 1, &why);
+    if (r == -EBUSY) {
+        release_hung_up(vm, c);
+        r = evtchn_ctl_bind(vm, c, port, fds, line, sizeof(line) - 1, &why);
+    }
     if (r) {
         char msg[128];
         snprintf(msg, sizeof(msg), "port %u: %s", port, why);
