@@ -80,25 +80,6 @@ if need_file vmm_evtchn_e2e "$SCHED"; then
         fail vmm_evtchn_e2e "guest printed no port: $(tail -n 2 "$TMP/e2e.err")"
     fi
 fi
-# A dom0 service's port end to end: the guest allocates a port for dom0,
-# the service binds it, raises it through its irqfd, and gets the guest's
-# doorbell back on its kick eventfd.
-SCHED=$GUESTDIR/vmm-ctest-sched.elf
-if need_file vmm_evtchn_e2e "$SCHED"; then
-    "$VMM" --kernel "$SCHED" --cmdline e2e --domid 10 --run-dir "$RUN" \
-        --console "file:$TMP/e2e.con" > "$TMP/e2e.out" 2> "$TMP/e2e.err" < /dev/null &
-    PID=$!
-    PIDS+=("$PID")
-    if wait_for "$TMP/e2e.con" '^e2e: port [0-9]+' 20; then
-        port=$(sed -n 's/^e2e: port \([0-9]*\).*/\1/p' "$TMP/e2e.con" | head -n 1)
-        python3 "$ROOT/hypervisor/tests/evtchn_e2e.py" "$RUN/dom10.ctl" "$port"
-        wait_exit "$PID" 20
-        [ "$RC" = 0 ] && pass vmm_evtchn_e2e_guest ||
-            fail vmm_evtchn_e2e_guest "exit $RC: $(tail -n 2 "$TMP/e2e.con")"
-    else
-        fail vmm_evtchn_e2e "guest printed no port: $(tail -n 2 "$TMP/e2e.err")"
-    fi
-fi
 # stdin -> the guest's console input ring (seen through the memfd).
 mkfifo "$TMP/stdin"
 "$VMM" --kernel "$GUEST" --cmdline app=idle --domid 11 --run-dir "$RUN" \
