@@ -8,7 +8,7 @@
 #include "public/sched.h"
 #include "vmm.h"
 
-static void wake_main(struct vm *vm)
+void vm_wake_main(struct vm *vm)
 {
     uint64_t one = 1;
     if (write(vm->wake_fd, &one, sizeof(one)) < 0) {
@@ -31,7 +31,7 @@ void vm_stop(struct vm *vm, int status, const char *why)
     pthread_mutex_unlock(&vm->lock);
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
         vcpu_kick(&vm->vcpus[i]);
-    wake_main(vm);
+    vm_wake_main(vm);
 }
 
 void vm_guest_shutdown(struct vm *vm, unsigned int reason)

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm.h"
@@ -183,11 +184,35 @@ int loop_init(struct vm *vm)
     return 0;
 }
 
+/* How long a stopped VM keeps answering its control socket for xenstored's
+ * INTRODUCE callback (xenstored itself gives up after 2 s). */
+#define LOOP_REGISTRATION_GRACE_MS 3000
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool loop_should_run(struct vm *vm, int64_t *deadline_ms)
+{
+    if (atomic_load(&vm->state) != VM_STOPPING)
+        return true;
+    if (!xs_domain_registering())
+        return false;
+    int64_t now = monotonic_ms();
+    if (*deadline_ms == 0)
+        *deadline_ms = now + LOOP_REGISTRATION_GRACE_MS;
+    return now < *deadline_ms;
+}
+
 int loop_run(struct vm *vm)
 {
     struct epoll_event evs[16];
-    while (atomic_load(&vm->state) != VM_STOPPING) {
-        int n = epoll_wait(epfd, evs, 16, -1);
+    int64_t deadline_ms = 0;
+    while (loop_should_run(vm, &deadline_ms)) {
+        int n = epoll_wait(epfd, evs, 16, deadline_ms ? 100 : -1);
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "tandem-vmm: epoll_wait: %s\n", strerror(errno));
             vm_stop(vm, TANDEM_EXIT_ERROR, "event loop failure");

@@ -217,6 +217,9 @@ int control_open(struct vm *vm);
 void control_close(struct vm *vm);
 int xs_domain_register(struct vm *vm);
 void xs_domain_unregister(struct vm *vm);
+/* True while the registration thread may still need the control socket. */
+bool xs_domain_registering(void);
+void vm_wake_main(struct vm *vm);
 void stats_print(struct vm *vm);
 int loop_run(struct vm *vm);
 

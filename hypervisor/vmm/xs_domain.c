@@ -23,6 +23,7 @@ struct xs_state {
     struct xs_handle *h;
     pthread_t thread;
     bool thread_started;
+    atomic_bool registering;
     bool introduced;
     char dom_path[64];
     char vm_path[64];
@@ -124,6 +125,12 @@ static bool write_all(struct vm *vm)
     return false;
 }
 
+static void registration_done(struct vm *vm)
+{
+    atomic_store(&xs.registering, false);
+    vm_wake_main(vm); /* a stopped main loop may be waiting for us */
+}
+
 static void *register_thread(void *arg)
 {
     struct vm *vm = arg;
@@ -136,14 +143,17 @@ static void *register_thread(void *arg)
             xs.introduced = xs_introduce_domain(xs.h, vm->cfg->domid,
                                                 TANDEM_XENSTORE_RING_GPA >> XEN_PAGE_SHIFT,
                                                 TANDEM_XENSTORE_PORT);
-            if (xs.introduced)
+            if (xs.introduced) {
+                registration_done(vm);
                 return NULL;
+            }
         }
     }
     char why[160];
     snprintf(why, sizeof(why), "xenstore %s: cannot %s: %s", vm->cfg->xenstore, step,
              strerror(errno));
     vm_stop(vm, TANDEM_EXIT_ERROR, why);
+    registration_done(vm);
     return NULL;
 }
 
@@ -156,13 +166,26 @@ int xs_domain_register(struct vm *vm)
     /* libxenstore finds the daemon through XENSTORED_PATH */
     if (setenv("XENSTORED_PATH", vm->cfg->xenstore, 1))
         return -1;
+    atomic_store(&xs.registering, true);
     int e = pthread_create(&xs.thread, NULL, register_thread, vm);
     if (e) {
+        atomic_store(&xs.registering, false);
         fprintf(stderr, "tandem-vmm: xenstore thread: %s\n", strerror(e));
         return -1;
     }
     xs.thread_started = true;
     return 0;
+}
+
+/*
+ * While introducing, xenstored calls back on our control socket; a guest
+ * that stops meanwhile must not leave that call unanswered (xenstored, which
+ * serves every domain, would wait for its timeout), so the main loop keeps
+ * serving until this turns false.
+ */
+bool xs_domain_registering(void)
+{
+    return atomic_load(&xs.registering);
 }
 
 void xs_domain_unregister(struct vm *vm)
