@@ -45,22 +45,24 @@ static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, u
  * refused: its mappings must be 2 MiB-aligned and dom0 services map
  * single pages. Unlike a memfd the file cannot be sealed; the VMM is the
  * only one that can resize it and never does. */
+/* The file system is checked before anything is created in it, so that a
+ * directory that is not a tmpfs is reported as such (not as EROFS, say). */
 static int open_mem_path(const char *dir)
 {
-    struct statfs sf = { 0 };     /* f_type 0 if fstatfs fails: "not a tmpfs" */
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-    if (fd < 0) {
+    struct statfs sf = { 0 };
+    if (statfs(dir, &sf) < 0) {
         fprintf(stderr, "tandem-vmm: --mem-path %s: %s\n", dir, strerror(errno));
         return -1;
     }
-    if (fstatfs(fd, &sf) < 0 || (unsigned long)sf.f_type != TMPFS_MAGIC) {
+    if ((unsigned long)sf.f_type != TMPFS_MAGIC) {
         fprintf(stderr, "tandem-vmm: --mem-path %s: not a tmpfs%s (guest memory must be shared "
                 "memory; mount one with -o huge=within_size for 2 MiB pages)\n", dir,
                 (unsigned long)sf.f_type == HUGETLBFS_MAGIC ? " but hugetlbfs" : "");
-        close(fd);
         return -1;
     }
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fprintf(stderr, "tandem-vmm: --mem-path %s: %s\n", dir, strerror(errno));
     return fd;
 }
 
