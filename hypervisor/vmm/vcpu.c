@@ -210,6 +210,9 @@ void vcpu_dump(struct vcpu *v, const char *why)
             s.ss.selector, s.ds.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base,
             s.gdt.limit, s.idt.base, s.idt.limit);
     dump_code(v, s.cs.base + r.rip);
+    if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
+        fprintf(stderr, "  note: these are the vCPU's reset registers, not its state at the failure: "
+                "KVM on AMD (SVM) puts a vCPU through INIT before it reports a shutdown\n");
 }
 
 static void guest_failure(struct vcpu *v, const char *why)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Guest failures: a guest that triple-faults and one that hits an
 # instruction KVM's emulator cannot run. tandem-vmm prints the vCPU
 # registers (and the code at rip) and a clear message and exits with
@@ -14,10 +15,17 @@ elif [ "$RC" != 7 ]; then
     fail vmm_triple "exit status $RC, expected 7"
 elif ! grep -q 'triple fault' "$TMP/vmm_triple.err"; then
     fail vmm_triple "no 'triple fault' message"
-elif ! grep -qE 'rax 0000000000007e57' "$TMP/vmm_triple.err"; then
-    fail vmm_triple "registers not printed (rax marker missing)"
-else
+elif grep -qE 'rax 0000000000007e57' "$TMP/vmm_triple.err"; then
     pass vmm_triple
+elif grep -q AuthenticAMD /proc/cpuinfo && grep -q "reset registers, not its state" "$TMP/vmm_triple.err"; then
+    # KVM's SVM code INITs the vCPU before KVM_EXIT_SHUTDOWN: the state at
+    # the fault is gone, and the dump must say so rather than mislead.
+    echo "# AMD SVM: registers reset by KVM before the exit; the dump says so"
+    pass vmm_triple
+elif ! grep -q 'rip ' "$TMP/vmm_triple.err"; then
+    fail vmm_triple "registers not printed"
+else
+    fail vmm_triple "registers printed without the rax marker (and no reset note on AMD)"
 fi
 E=$GUESTDIR/vmm-test-emufail.elf
 need_file vmm_emulation_failure "$E" || exit 0
