@@ -1,10 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages the build, the tests and the benchmarks use,
-# only those missing. (qemu-system-x86, busybox-static and the Debian kernel
-# image join this list with the tests that use them: the unmodified-OS path.)
+# only those missing. The second line is the test machine's (tests/vm: QEMU,
+# debootstrap for its root, busybox for its initramfs, the tools that make
+# its image); Debian's kernel for it is fetched with `apt-get download` by
+# tests/vm/image.sh, never installed.
 set -e
+if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
+    exit 0 # inside the test machine: its packages come with its image
+fi
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check liburing-dev libfdt-dev
-      xenstore-utils xen-utils-4.17 python3-pyxs fio iproute2 procps"
+      xenstore-utils xen-utils-4.17 python3-pyxs fio iproute2 procps
+      qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
