@@ -10,6 +10,12 @@
 # - Fuzz targets: every executable in $BUILD/fuzz, run for $FUZZ_SECONDS
 #   (default 60) each under ASan/libFuzzer (skipped when NO_FUZZ=1).
 # TEST_FILTER=regex runs only the tests whose path matches.
+#
+# Guest tests (files with a '# tandem-test: guest' line) boot guests under
+# /dev/kvm. Where the host has no usable /dev/kvm they run inside the test
+# machine (tests/vm/run: QEMU TCG with nested SVM), all in one boot, and
+# count as passed or failed like the rest; TANDEM_VM=0 skips them instead.
+# A line before the closing one says where guests ran.
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -57,6 +63,7 @@ run_one() { # name, command...
 }
 
 for t in "$BUILD"/tests/unit/*; do
+    [ "${TANDEM_TEST_GUEST_ONLY:-0}" = 1 ] && break
     [ -x "$t" ] && [ -f "$t" ] || continue
     echo "$t" | grep -qE "$FILTER" || continue
     run_one "unit/$(basename "$t")" env CK_FORK=yes CK_DEFAULT_TIMEOUT=60 "$t"
@@ -73,14 +80,64 @@ for t in "$BUILD"/tests/unit/*; do
     fi
 done
 
+kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+is_guest_test() { grep -q '^# tandem-test: guest' "$1"; }
+
+# GUEST_ONLY=1 (the inner run inside the test machine): only guest tests,
+# counts left in $TANDEM_TEST_RESULTS for the outer run.
+GUEST_ONLY=${TANDEM_TEST_GUEST_ONLY:-0}
+if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
+    where="guests: ran in the test machine (QEMU TCG, nested KVM: timings are not the product's)"
+    guests=here
+elif kvm_usable; then
+    where="guests: ran on this host's /dev/kvm"
+    guests=here
+elif [ "${TANDEM_VM:-1}" = 0 ]; then
+    where="guests: skipped (no /dev/kvm here and TANDEM_VM=0)"
+    guests=skip
+else
+    where="guests: ran in the test machine (tests/vm: QEMU TCG, nested KVM), this host has no /dev/kvm"
+    guests=vm
+fi
+guest_files=()
 for t in tests/integration/*.sh tests/compat/*.sh; do
     [ -f "$t" ] || continue
     echo "$t" | grep -qE "$FILTER" || continue
+    if is_guest_test "$t"; then
+        case $guests in
+            here) ;;
+            vm) guest_files+=("$t"); continue;;
+            skip) skip=$((skip + 1)); echo "  SKIP ${t#tests/}: no /dev/kvm and TANDEM_VM=0"; continue;;
+        esac
+    elif [ "$GUEST_ONLY" = 1 ]; then
+        continue
+    fi
     run_one "${t#tests/}" bash "$t"
     count_lines "$LOG" "${t#tests/}" "$RC"
 done
 
-if [ "${NO_FUZZ:-0}" != 1 ]; then
+# Every guest file in one boot of the test machine; its counts join ours.
+if [ ${#guest_files[@]} -gt 0 ]; then
+    mkdir -p "$BUILD"
+    results=$(mktemp "$ROOT/$BUILD/.vm-results.XXXXXX")
+    filter="^($(printf '%s|' "${guest_files[@]}" | sed 's/|$//; s/\./\\./g'))\$"
+    echo "[guest tests: ${#guest_files[@]} files in the test machine]"
+    t0=$SECONDS
+    TANDEM_TEST_GUEST_ONLY=1 TANDEM_TEST_RESULTS=$results TEST_FILTER=$filter NO_FUZZ=1 \
+        tests/vm/run bash tests/run.sh 2>&1 | sed -u 's/^/  vm| /'
+    vrc=${PIPESTATUS[0]}
+    echo "[guest tests: test machine status $vrc, $((SECONDS - t0))s]"
+    if read -r _ p f s < <(grep '^counts ' "$results"); then
+        pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+        while read -r _ n; do failed_names+=("vm: $n"); done < <(grep '^failed ' "$results")
+    else
+        fail=$((fail + ${#guest_files[@]}))
+        failed_names+=("the test machine (status $vrc): ${#guest_files[@]} guest test files did not run")
+    fi
+    rm -f "$results"
+fi
+
+if [ "${NO_FUZZ:-0}" != 1 ] && [ "$GUEST_ONLY" != 1 ]; then
     for t in "$BUILD"/fuzz/*; do
         [ -x "$t" ] && [ -f "$t" ] || continue
         echo "$t" | grep -qE "$FILTER" || continue
@@ -99,6 +156,11 @@ if [ ${#failed_names[@]} -gt 0 ]; then
 else
     rm -rf "$LOGDIR"
 fi
+if [ -n "${TANDEM_TEST_RESULTS:-}" ]; then
+    { echo "counts $pass $fail $skip"
+      [ ${#failed_names[@]} -gt 0 ] && printf 'failed %s\n' "${failed_names[@]}"; } > "$TANDEM_TEST_RESULTS"
+fi
+echo "$where"
 line="$pass passed, $fail failed"
 [ $skip -gt 0 ] && line="$line, $skip skipped"
 echo "$line"

@@ -26,6 +26,11 @@ need_kvm() {
     fi
 }
 
+# True inside the test machine (tests/vm), where guests run on KVM nested
+# in QEMU's emulator: durations there are the emulator's, not the product's.
+emulated() { [ "${TANDEM_TEST_VM:-0}" = 1 ]; }
+skip_timing() { skip "$1" "timing not meaningful under emulation${2:+ ($2)}"; }
+
 need_file() { # name file
     if [ ! -e "$2" ]; then
         fail "$1" "$2 not built"

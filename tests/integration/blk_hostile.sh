@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # A hostile frontend (app=blkhostile): 12 malformed requests on the ring
 # (bad operations, 0/12/255 segments, sectors beyond the disk or
 # overflowing, a grant never given, a read-only grant for a READ,

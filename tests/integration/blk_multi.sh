@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # A guest with 4 disks (xvda..xvdd, each its own file, the key=value and
 # the positional xl forms mixed): blkverify writes disk i with generation
 # 10+i; a second boot checks every disk has its own generation (no

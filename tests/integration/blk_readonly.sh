@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # access=r: the backend says read-only (info = VDISK_READONLY), blkfront
 # refuses writes itself, a write put on the ring anyway is answered with
 # an error, reads work, and the file is unchanged.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # tandem-blkback killed (SIGKILL, by pid) and restarted under load: a
 # guest runs blkbench randwrite qd=32 writing self-checking blocks; the
 # daemon is killed while requests are in flight and a new one started. The

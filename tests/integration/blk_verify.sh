@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Block devices end to end: app=blkverify writes self-checking blocks
 # through blkfront + tandem-blkback, reads them back; a second boot
 # (mode=check) finds exactly what the first wrote (right generation, every

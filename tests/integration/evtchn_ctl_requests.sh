@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # The control socket's evtchn-alloc / evtchn-bind dom0_port= requests on a
 # real tandem-vmm (docs/control-socket.md): replies for good and malformed
 # input, ownership per connection, a closed connection frees its ports.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Event-channel ping-pong between a real guest (app=pingpong) and a dom0
 # program using tdm_evtchn (drivers/evtchn_pingpong): N round trips led by
 # dom0 on a guest-allocated port, a mask/unmask step (pending, no upcall,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # A guest that floods xenstore or doorbells (app=flood) must not slow dom0's
 # other clients beyond a bound: drivers/flood_probe measures, idle and then
 # while the guest runs, a dom0 xenstore client's read latency, an unrelated

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Grants end to end with a real guest: app=granttest grants pages and
 # publishes the refs under its data/granttest/; drivers/grant_check (dom0,
 # tdm_gnttab) maps, reads and writes through them, is refused a ref never

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # The guest kernel's apps booted through `tandem run` on the real
 # tandem-vmm: hello (line + status 0), crash (status 5 + register dump),
 # timer (passes), idle + `tandem shutdown` (0) / `tandem reboot` (3), and no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Kernels the VMM must refuse, through `tandem run`: not an ELF, an ELF
 # without the PVH note. One line on stderr, status 2, no VM left behind.
 # (Config-level bad input — memory 0 or too large, missing kernel, unknown

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Two guests at once on the real VMM: different domids, both in xenstore
 # (Debian's xenstore-ls, our xenstore CLI and `tandem list`), pause shows in
 # the list, and after shutdown nothing is left.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # The control socket (docs/control-socket.md): mode 0600, info, memory and
 # xenstore-ring fds, errors, pause/unpause, destroy (exit 8); SIGTERM
 # (exit 8), a forced shutdown (exit 3) and a second VMM with the same id.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # Guest memory on a tmpfs (tandem-vmm --mem-path, config key mem_path): on
 # a tmpfs mounted huge=within_size in this test's work dir, app=blkverify
 # passes (xenstore ring, event channels, grants and blkback all work on

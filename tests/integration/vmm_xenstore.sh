@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # tandem-vmm registers the domain in xenstore as libxl does, introduces it
 # to xenstored (the guest's xenstore ring works), follows the guest's
 # shutdown (control/shutdown, Xen's protocol) and removes everything.
@@ -69,5 +70,35 @@ if "$BIN/xenstore-exists" $D 2>/dev/null || "$BIN/xenstore-exists" /vm/$UUID 2>/
     fail vmm_xenstore_cleanup "domain nodes left behind"
 else
     pass vmm_xenstore_cleanup
+fi
+
+# A domain that powers off at its first instruction stops while its VMM is
+# still introducing it: xenstored's INTRODUCE calls back on the VMM's
+# control socket, which must still be answered (else xenstored, serving
+# every domain, waits its 2 s timeout and the introduction fails).
+PO=$GUESTDIR/vmm-test-poweroff.elf
+if need_file vmm_xenstore_early_poweroff "$PO"; then
+    XS2=$TMP/xs2/socket
+    mkdir -p "$TMP/xs2"
+    "$XSD" -N -s "$XS2" --vmm-dir "$TMP/run2" --log-file "$TMP/xsd2.log" > /dev/null 2>&1 &
+    PIDS+=($!)
+    wait_sock "$XS2" 10 || fail vmm_xenstore_early_poweroff "xenstored did not start"
+    bad=
+    for d in 21 22 23; do
+        timeout -k 5 30 "$VMM" --kernel "$PO" --domid $d --memory 32 --run-dir "$TMP/run2" \
+            --xenstore "$XS2" --console "file:$TMP/po$d.con" > /dev/null 2> "$TMP/po$d.err" < /dev/null
+        rc=$?
+        [ $rc = 0 ] || bad="$bad dom$d:exit$rc($(tr '\n' '|' < "$TMP/po$d.err"))"
+        grep -q "domain $d introduced" "$TMP/xsd2.log" || bad="$bad dom$d:not-introduced"
+        grep -q "domain $d released" "$TMP/xsd2.log" || bad="$bad dom$d:not-released"
+    done
+    if [ -z "$bad" ]; then
+        pass vmm_xenstore_early_poweroff
+    else
+        fail vmm_xenstore_early_poweroff "$bad; xenstored: $(grep -E 'domain 2[123]' "$TMP/xsd2.log" | tr '\n' '|')"
+    fi
+    [ -n "$(XENSTORED_PATH=$XS2 "$BIN/xenstore-list" /local/domain 2> /dev/null)" ] &&
+        fail vmm_xenstore_early_poweroff_cleanup "nodes left: $(XENSTORED_PATH=$XS2 "$BIN/xenstore-list" /local/domain)" ||
+        pass vmm_xenstore_early_poweroff_cleanup
 fi
 exit 0

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # app=xenbus-selftest against the real xenstored, this script playing dom0:
 # the guest announces each step in /local/domain/<id>/data/xbst/step and
 # waits for the answer node this script writes (a watched node, a
