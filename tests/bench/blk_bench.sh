@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-bench: guest (boots guests; in the test machine where the host has no /dev/kvm)
 # Block I/O: the host's limit (fio, io_uring, O_DIRECT) against a guest
 # (app=blkbench over blkfront + tandem-blkback) on the same backing file,
 # in one run, case by case (host then guest, so drift hits both): 4k

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-bench: guest (boots guests; in the test machine where the host has no /dev/kvm)
 # Boot benchmarks (run by `make bench`), each the median of $BOOT_RUNS (10):
 #  - time from `tandem run` start to the guest's hello line (and the same
 #    for tandem-vmm alone, to show what the toolstack adds);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-bench: guest (boots guests; in the test machine where the host has no /dev/kvm)
 # Event-channel benchmark (run by tests/bench/run.sh), all in one run:
 #  - raw: the bounce test guest (hypervisor/testguest/bounce_main.c) and
 #    drivers/evtchn_bench: write(irqfd) -> vector -> doorbell -> ioeventfd

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tandem-bench: guest (boots guests; in the test machine where the host has no /dev/kvm)
 # Grant benchmark (run by tests/bench/run.sh): a real guest (app=granttest)
 # grants a page; drivers/grant_check --bench maps and unmaps it
 # GRANT_BENCH_N times through tdm_gnttab, and measures in the same run the

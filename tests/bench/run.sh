@@ -2,29 +2,92 @@
 # `make bench`: runs every tests/bench/*.sh in turn (each prints a markdown
 # table of figures it measured in this run) and collects the output in
 # $BUILD/bench/results.md. BENCH_FILTER=regex runs a subset.
+#
+# Benches with a '# tandem-bench: guest' line boot guests. Where the host
+# has no usable /dev/kvm they run inside the test machine (tests/vm/run),
+# whose guests run on KVM nested in QEMU's emulator: the header says so and
+# every row they print is marked "not comparable: emulated". The host-only
+# benches run here as usual.
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 export BUILD TANDEM_ROOT=$ROOT TANDEM_BIN=$ROOT/$BUILD/bin
 mkdir -p "$BUILD/bench"
-out=$BUILD/bench/results.md
-{
-    echo "# Tandem benchmark results"
-    echo
-    echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r)."
-    echo "Command: \`make bench\`"
-    echo
-} > "$out"
+out=${BENCH_OUT:-$BUILD/bench/results.md}
+GUEST_ONLY=${BENCH_GUEST_ONLY:-0}
+
+kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+is_guest_bench() { grep -q '^# tandem-bench: guest' "$1"; }
+
+if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
+    guests=here emulated=1
+elif kvm_usable; then
+    guests=here emulated=0
+else
+    guests=vm emulated=0
+fi
+
+# Marks every table row but headers and separators (inside the machine).
+mark_emulated() {
+    awk '{ line[NR] = $0 }
+         END { sep = "^\\|[ :|-]+$"
+               for (i = 1; i <= NR; i++) {
+                   l = line[i]
+                   if (l ~ /^\|/ && l !~ sep && !(i < NR && line[i + 1] ~ sep))
+                       sub(/^\| */, "| not comparable: emulated — ", l)
+                   print l } }'
+}
+
+if [ "$GUEST_ONLY" != 1 ]; then
+    {
+        echo "# Tandem benchmark results"
+        echo
+        echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r)."
+        echo "Command: \`make bench\`"
+        if [ $guests = vm ]; then
+            echo
+            echo "**This host has no /dev/kvm: the guest benchmarks ran in the test machine (tests/vm: QEMU TCG"
+            echo "with nested KVM). Their figures are the emulator's, not the product's: not comparable: emulated.**"
+            echo "Host-only benchmarks (no guest) ran on the host and are comparable."
+        fi
+        echo
+    } > "$out"
+fi
 rc=0
+guest_benches=()
 for b in tests/bench/*.sh; do
     [ "$b" = tests/bench/run.sh ] && continue
     echo "$b" | grep -qE "${BENCH_FILTER:-.}" || continue
-    echo "== $b"
-    if ! bash "$b" | tee -a "$out"; then
-        echo "bench $b failed" | tee -a "$out"; rc=1
+    if is_guest_bench "$b"; then
+        [ $guests = vm ] && { guest_benches+=("$b"); continue; }
+    elif [ "$GUEST_ONLY" = 1 ]; then
+        continue
     fi
+    echo "== $b"
+    if [ "$emulated" = 1 ] && is_guest_bench "$b"; then
+        bash "$b" | mark_emulated | tee -a "$out"
+    else
+        bash "$b" | tee -a "$out"
+    fi
+    [ "${PIPESTATUS[0]}" = 0 ] || { echo "bench $b failed" | tee -a "$out"; rc=1; }
     echo >> "$out"
 done
+
+if [ ${#guest_benches[@]} -gt 0 ]; then
+    echo "== guest benchmarks in the test machine: ${guest_benches[*]}"
+    vm_out=$BUILD/bench/results-vm.md
+    rm -f "$vm_out"
+    filter="^($(printf '%s|' "${guest_benches[@]}" | sed 's/|$//; s/\./\\./g'))\$"
+    BENCH_GUEST_ONLY=1 BENCH_OUT=$vm_out BENCH_FILTER=$filter tests/vm/run bash tests/bench/run.sh
+    vrc=$?
+    {
+        echo "## Guest benchmarks (in the test machine: not comparable: emulated)"
+        echo
+        [ -f "$vm_out" ] && cat "$vm_out"
+    } >> "$out"
+    [ $vrc = 0 ] || { echo "guest benchmarks in the test machine failed (status $vrc)" | tee -a "$out"; rc=1; }
+    rm -f "$vm_out"
+fi
 echo "results in $out"
 exit $rc
