@@ -84,14 +84,16 @@ static void mask(evtchn_port_t p, int on)
         __atomic_fetch_and(&si->evtchn_mask[p / 64], ~(1UL << (p % 64)), __ATOMIC_SEQ_CST);
 }
 
+/* Xen's pattern: check with events disabled, then SCHEDOP_block, which
+ * enables them and blocks in one step (an event consumed between an
+ * enabled check and the call would leave the vCPU halted for good). */
 static void test_block(evtchn_port_t timer)
 {
     unsigned int before = hits[timer];
     uint64_t t0 = now_ns();
     HYPERVISOR_set_timer_op(t0 + 5000000);
     while (hits[timer] == before && now_ns() - t0 < 2000000000ULL) {
-        arch_irq_enable();
-        HYPERVISOR_sched_op(SCHEDOP_block, 0); /* with events enabled, as on Xen */
+        HYPERVISOR_sched_op(SCHEDOP_block, 0);
         arch_irq_disable();
     }
     uint64_t dt = now_ns() - t0;
@@ -122,9 +124,9 @@ static void test_poll(evtchn_port_t timer)
     check(hits[timer] > before, "EVTCHNOP_unmask did not redeliver a pending port");
     /* a port nobody raises: the timeout ends the poll */
     evtchn_port_t quiet[1] = { NPORTS - 1 };
+    t0 = now_ns(); /* before the deadline is computed: it must not end early */
     sp = (struct sched_poll){ .ports = (uint64_t)(uintptr_t)quiet, .nr_ports = 1,
-                              .timeout = now_ns() + 10000000 };
-    t0 = now_ns();
+                              .timeout = t0 + 10000000 };
     check(HYPERVISOR_sched_op(SCHEDOP_poll, &sp) == 0, "SCHEDOP_poll with timeout failed");
     check(now_ns() - t0 >= 10000000, "SCHEDOP_poll: timeout ended early");
 }

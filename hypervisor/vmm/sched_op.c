@@ -58,8 +58,16 @@ static long do_poll(struct vcpu *v, uint64_t arg)
     return ret;
 }
 
+/*
+ * Xen's SCHEDOP_block enables event delivery and blocks, as one step: the
+ * guest calls it with events disabled (here RFLAGS.IF, the upcall vector's
+ * gate), having found nothing to do, and no event can slip in between its
+ * check and the halt. So the hypercall returns with IF set, halted unless
+ * an upcall is already pending; either way the event is delivered at once.
+ */
 static long do_block(struct vcpu *v)
 {
+    v->enable_events_next = true;
     pthread_mutex_lock(&v->vm->lock);
     struct vcpu_info *vi = vcpu_info_ptr(v->vm, v);
     bool pending = vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);

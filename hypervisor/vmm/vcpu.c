@@ -247,6 +247,10 @@ static void do_hypercall(struct vcpu *v, uint32_t nr)
     }
     uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
     r->rax = (uint64_t)hypercall_dispatch(v, nr, args);
+    if (v->enable_events_next) {
+        v->enable_events_next = false;
+        r->rflags |= 0x200; /* X86_EFLAGS_IF */
+    }
     put_regs(v, r);
 }
 

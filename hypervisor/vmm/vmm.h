@@ -40,6 +40,7 @@ struct vcpu {
     int virq_port[NR_VIRQS];
 
     bool halt_next;            /* SCHEDOP_block: enter KVM_RUN halted */
+    bool enable_events_next;   /* SCHEDOP_block: return with RFLAGS.IF set */
     int timer_fd;              /* singleshot timer (timerfd) */
     int periodic_fd;           /* periodic timer (timerfd) */
 
