@@ -203,8 +203,10 @@ VMM_PID= VMM_ARGS= MAX_USED=0 MAX_PMD=0 MAX_SHP=0 SEEN_FILES= SAW_MAPPING=
 # sample: true once the VMM maps the file PMD-wise and the mount is in use.
 sample() {
     local u pmd shp
-    if [ -z "$VMM_PID" ]; then
-        VMM_PID=$(pgrep -f -- "tandem-vmm .*--run-dir $TANDEM_RUNDIR( |\$)" | head -n 1)
+    # The newest match, found again if it went away (a process that was
+    # on its way out when first seen, as under emulation).
+    if [ -z "$VMM_PID" ] || ! kill -0 "$VMM_PID" 2> /dev/null; then
+        VMM_PID=$(pgrep -n -f -- "tandem-vmm .*--run-dir $TANDEM_RUNDIR( |\$)")
         [ -n "$VMM_PID" ] && VMM_ARGS=$(tr '\0' ' ' < "/proc/$VMM_PID/cmdline" 2>/dev/null)
     fi
     u=$(used_kib "$MNT")
