@@ -10,7 +10,8 @@
  *  - kicks only when the backend asked (req_event), and while it polls
  *    leaves rsp_event behind, so the backend has no reason to notify; it
  *    arms rsp_event only just before it sleeps on its event channel;
- *  - polls the ring for --poll-us before sleeping;
+ *  - polls the ring for --poll-us (default 100, as Tandem's blkfront) before
+ *    sleeping;
  *  - grants every buffer page (and, above 11 segments, one indirect page
  *    per slot) once and reuses it: persistent grants when the backend
  *    offers them, as Linux's blkfront does; each slot's buffer is
@@ -24,9 +25,10 @@
  *
  * usage: blkback_fake_bench --file PATH --rw randread|randwrite|read|write
  *            --bs BYTES --qd N [--seconds S] [--warmup-ms N] [--poll-us N]
- *            [--mem-dir DIR] [--log PATH]
+ *            [--mem-dir DIR] [--log PATH] [--blkback-arg ARG]...
  * --mem-dir: the fake guest's memory is a file in DIR (e.g. a tmpfs mounted
- * huge=always, for 2 MiB pages) instead of a memfd.
+ * huge=always, for 2 MiB pages) instead of a memfd. --blkback-arg: one
+ * more argument for the daemon (e.g. --busy-poll-us=0), repeatable.
  * Every process it starts it stops by pid (and the daemon dies with it);
  * the fake VMM's run directory and the daemon's log (unless --log) are
  * removed, and so are the device's xenstore directories.
@@ -55,6 +57,7 @@
 #define MAX_SEGS 256                /* 1 MiB requests (one indirect page) */
 #define WAIT_MS 5000
 #define STALL_MS 5000               /* no response for this long: the backend is stuck */
+#define MAX_DAEMON_ARGS 8
 
 enum pattern { PAT_RANDREAD, PAT_RANDWRITE, PAT_READ, PAT_WRITE };
 
@@ -63,6 +66,8 @@ struct opts {
     enum pattern pat;
     unsigned bs, qd, warmup_ms, poll_us;
     double seconds;
+    char *daemon_args[MAX_DAEMON_ARGS];
+    unsigned ndaemon_args;
 };
 
 struct slot {
@@ -173,13 +178,14 @@ static unsigned parse_uint(const char *opt, const char *v, unsigned lo, unsigned
 static void usage(void)
 {
     fprintf(stderr, "usage: " PROG " --file PATH --rw randread|randwrite|read|write --bs BYTES "
-                    "--qd N [--seconds S] [--warmup-ms N] [--poll-us N] [--mem-dir DIR] [--log PATH]\n");
+                    "--qd N [--seconds S] [--warmup-ms N] [--poll-us N] [--mem-dir DIR] [--log PATH] "
+                    "[--blkback-arg ARG]...\n");
     exit(2);
 }
 
 static struct opts parse_args(int argc, char **argv)
 {
-    struct opts o = { .bs = 0, .qd = 0, .warmup_ms = 300, .poll_us = 1000, .seconds = 5 };
+    struct opts o = { .bs = 0, .qd = 0, .warmup_ms = 300, .poll_us = 100, .seconds = 5 };
     static const char *const pats[] = { "randread", "randwrite", "read", "write" };
     bool have_rw = false;
 
@@ -191,6 +197,10 @@ static struct opts parse_args(int argc, char **argv)
         i++;
         if (strcmp(a, "--file") == 0) {
             o.file = v;
+        } else if (strcmp(a, "--blkback-arg") == 0) {
+            if (o.ndaemon_args == MAX_DAEMON_ARGS)
+                die("--blkback-arg: at most %d", MAX_DAEMON_ARGS);
+            o.daemon_args[o.ndaemon_args++] = (char *)v;
         } else if (strcmp(a, "--mem-dir") == 0) {
             o.mem_dir = v;
         } else if (strcmp(a, "--log") == 0) {
@@ -238,12 +248,13 @@ static const char *bin_dir(void)
     return b ? b : "build/bin";
 }
 
-static void start_blkback(void)
+static void start_blkback(const struct opts *o)
 {
     char exe[PATH_MAX];
-    char *argv[] = { exe, NULL };
+    char *argv[MAX_DAEMON_ARGS + 2] = { exe };
 
     snprintf(exe, sizeof(exe), "%s/tandem-blkback", bin_dir());
+    memcpy(argv + 1, o->daemon_args, o->ndaemon_args * sizeof(argv[0]));
     if (access(exe, X_OK) != 0)
         die("no %s (build it first)", exe);
     setenv("TANDEM_RUNDIR", fake_vmm_run_dir(vmm), 1);
@@ -515,7 +526,7 @@ int main(int argc, char **argv)
     if (!xs)
         die("xs_open(%s): %s", getenv("XENSTORED_PATH"), strerror(errno));
     vmm = fake_vmm_start(&cfg);
-    start_blkback();
+    start_blkback(&o);
 
     r.segs = o.bs / 4096;
     r.rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 20 ^ now_ns();

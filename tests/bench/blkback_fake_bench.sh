@@ -15,7 +15,7 @@
 # BLKFAKE_BENCH_SECONDS per sample (default 5), BLKFAKE_BENCH_ROUNDS pairs
 # per case (default 3), BLKFAKE_BENCH_CASES a regex of case names (default
 # all), BLKFAKE_BENCH_POLL_US the fake frontend's poll before it sleeps
-# (default 1000); BENCH_QUICK=1 is a smoke run (1 s, one pair, 64 MiB file).
+# (default 100, as Tandem's blkfront); BENCH_QUICK=1 is a smoke run (1 s, one pair, 64 MiB file).
 set -u
 BUILD=${BUILD:-build}
 ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -24,7 +24,7 @@ DRIVER=$ROOT/$BUILD/tests/bench/blkback_fake_bench
 SECS=${BLKFAKE_BENCH_SECONDS:-5}
 ROUNDS=${BLKFAKE_BENCH_ROUNDS:-3}
 CASES_RE=${BLKFAKE_BENCH_CASES:-.}
-POLL_US=${BLKFAKE_BENCH_POLL_US:-1000}
+POLL_US=${BLKFAKE_BENCH_POLL_US:-100}
 SIZE=512M WARMUP_MS=300
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     SECS=1 ROUNDS=1 SIZE=64M WARMUP_MS=100
