@@ -25,10 +25,11 @@
  *
  * usage: blkback_fake_bench --file PATH --rw randread|randwrite|read|write
  *            --bs BYTES --qd N [--seconds S] [--warmup-ms N] [--poll-us N]
- *            [--mem-dir DIR] [--log PATH] [--blkback-arg ARG]...
+ *            [--mem-dir DIR] [--log PATH] [--blkback-arg ARG]... [--cpus FE,BE]
  * --mem-dir: the fake guest's memory is a file in DIR (e.g. a tmpfs mounted
  * huge=always, for 2 MiB pages) instead of a memfd. --blkback-arg: one
  * more argument for the daemon (e.g. --busy-poll-us=0), repeatable.
+ * --cpus: pins the fake frontend and the daemon to one CPU each.
  * Every process it starts it stops by pid (and the daemon dies with it);
  * the fake VMM's run directory and the daemon's log (unless --log) are
  * removed, and so are the device's xenstore directories.
@@ -36,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +70,7 @@ struct opts {
     double seconds;
     char *daemon_args[MAX_DAEMON_ARGS];
     unsigned ndaemon_args;
+    int fe_cpu, be_cpu;             /* --cpus FE,BE; -1: not pinned */
 };
 
 struct slot {
@@ -179,13 +182,14 @@ static void usage(void)
 {
     fprintf(stderr, "usage: " PROG " --file PATH --rw randread|randwrite|read|write --bs BYTES "
                     "--qd N [--seconds S] [--warmup-ms N] [--poll-us N] [--mem-dir DIR] [--log PATH] "
-                    "[--blkback-arg ARG]...\n");
+                    "[--blkback-arg ARG]... [--cpus FE,BE]\n");
     exit(2);
 }
 
 static struct opts parse_args(int argc, char **argv)
 {
-    struct opts o = { .bs = 0, .qd = 0, .warmup_ms = 300, .poll_us = 100, .seconds = 5 };
+    struct opts o = { .bs = 0, .qd = 0, .warmup_ms = 300, .poll_us = 100, .seconds = 5,
+                      .fe_cpu = -1, .be_cpu = -1 };
     static const char *const pats[] = { "randread", "randwrite", "read", "write" };
     bool have_rw = false;
 
@@ -201,6 +205,13 @@ static struct opts parse_args(int argc, char **argv)
             if (o.ndaemon_args == MAX_DAEMON_ARGS)
                 die("--blkback-arg: at most %d", MAX_DAEMON_ARGS);
             o.daemon_args[o.ndaemon_args++] = (char *)v;
+        } else if (strcmp(a, "--cpus") == 0) {
+            char fe[16], be[16];
+
+            if (sscanf(v, "%15[0-9],%15[0-9]", fe, be) != 2)
+                die("--cpus: '%s' is not FE,BE (two CPU numbers)", v);
+            o.fe_cpu = (int)parse_uint(a, fe, 0, CPU_SETSIZE - 1);
+            o.be_cpu = (int)parse_uint(a, be, 0, CPU_SETSIZE - 1);
         } else if (strcmp(a, "--mem-dir") == 0) {
             o.mem_dir = v;
         } else if (strcmp(a, "--log") == 0) {
@@ -241,6 +252,18 @@ static struct opts parse_args(int argc, char **argv)
 
 /* ---- the daemon ---- */
 
+static void pin(int cpu, const char *who)
+{
+    cpu_set_t set;
+
+    if (cpu < 0)
+        return;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) < 0)
+        fprintf(stderr, PROG ": pinning %s to CPU %d: %s\n", who, cpu, strerror(errno));
+}
+
 static const char *bin_dir(void)
 {
     const char *b = getenv("TANDEM_BIN");
@@ -265,6 +288,7 @@ static void start_blkback(const struct opts *o)
         int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);   /* no orphan if we die */
+        pin(o->be_cpu, "tandem-blkback");
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
@@ -272,6 +296,7 @@ static void start_blkback(const struct opts *o)
         execv(exe, argv);
         _exit(127);
     }
+    pin(o->fe_cpu, "the fake frontend");
 }
 
 /* The backend's own counts, from its queue's closing log line. */
