@@ -21,7 +21,11 @@
  * side): iops= mbps= p50_us= p99_us= (per-request latency, push to
  * response), then the counts behind them (requests, the frontend's kicks
  * and sleeps, the backend's kicks and notifications from its queue's
- * closing log line) and what was agreed (direct I/O, persistent grants).
+ * closing log line), CPU time per request (fe_cpu_us: the frontend's
+ * thread while measuring; be_cpu_us: the whole daemon, user + system,
+ * over every request it served, warm-up included — spinning counts, so
+ * it is the work per request only with the daemon's polling off) and
+ * what was agreed (direct I/O, persistent grants).
  *
  * usage: blkback_fake_bench --file PATH --rw randread|randwrite|read|write
  *            --bs BYTES --qd N [--seconds S] [--warmup-ms N] [--poll-us N]
@@ -44,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -498,6 +503,21 @@ static void drain(struct run *r, const struct opts *o)
             wait_responses(r, o);
 }
 
+/* CPU time (user + system) in µs. */
+static double ru_us(const struct rusage *ru)
+{
+    return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e6 +
+           (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+}
+
+static double thread_cpu_us(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru_us(&ru);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -535,6 +555,8 @@ int main(int argc, char **argv)
     unsigned long long be_reqs, be_kicks, be_notifies;
     bool direct, persistent;
     int status;
+    struct rusage be_ru;
+    double fe_cpu0, fe_cpu1;
 
     if (!getenv("XENSTORED_PATH"))
         die("XENSTORED_PATH is not set (the xenstored to use)");
@@ -581,15 +603,17 @@ int main(int argc, char **argv)
 
     drive(&r, &o, now_ns() + (uint64_t)o.warmup_ms * 1000000u);
     r.recording = true;
+    fe_cpu0 = thread_cpu_us();
     t0 = now_ns();
     drive(&r, &o, t0 + (uint64_t)(o.seconds * 1e9));
     t1 = now_ns();
+    fe_cpu1 = thread_cpu_us();
     drain(&r, &o);
 
     if (!ff_close(&r.f))
         die("closing: %s", ff_error());
     kill(blk_pid, SIGTERM);
-    if (waitpid(blk_pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (wait4(blk_pid, &status, 0, &be_ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         blk_pid = 0;
         die("tandem-blkback stopped with status 0x%x", status);
     }
@@ -602,10 +626,13 @@ int main(int argc, char **argv)
         double secs = (double)(t1 - t0) / 1e9, iops = (double)r.requests / secs;
 
         printf("iops=%.0f mbps=%.1f p50_us=%.1f p99_us=%.1f requests=%llu kicks=%llu sleeps=%llu "
-               "be_requests=%llu be_kicks=%llu be_notifies=%llu direct=%d persistent=%d\n",
+               "be_requests=%llu be_kicks=%llu be_notifies=%llu fe_cpu_us=%.2f be_cpu_us=%.2f "
+               "direct=%d persistent=%d\n",
                iops, iops * o.bs / 1e6, pct_us(&r, 0.50), pct_us(&r, 0.99),
                (unsigned long long)r.requests, (unsigned long long)r.kicks,
-               (unsigned long long)r.sleeps, be_reqs, be_kicks, be_notifies, direct, persistent);
+               (unsigned long long)r.sleeps, be_reqs, be_kicks, be_notifies,
+               (fe_cpu1 - fe_cpu0) / (double)(r.requests ? r.requests : 1),
+               ru_us(&be_ru) / (double)(be_reqs ? be_reqs : 1), direct, persistent);
     }
     free(r.lat);
     return 0;

@@ -16,6 +16,8 @@
 # per case (default 3), BLKFAKE_BENCH_CASES a regex of case names (default
 # all), BLKFAKE_BENCH_POLL_US the fake frontend's poll before it sleeps
 # (default 100, as Tandem's blkfront); BENCH_QUICK=1 is a smoke run (1 s, one pair, 64 MiB file).
+# Each case also gets one sample with polling off on both ends, for CPU
+# time per request that is work rather than spinning.
 set -u
 BUILD=${BUILD:-build}
 ROOT=${TANDEM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -64,11 +66,14 @@ fio --name=layout --filename="$DISK" --size="$SIZE" --rw=write --bs=1M --direct=
     --ioengine=io_uring --iodepth=8 --output-format=terse > /dev/null || exit 1
 xsd_start > /dev/null || exit 1
 
-# fake_run RW BS QD -> the driver's line (empty on failure; why on stderr)
+# fake_run RW BS QD [driver options] -> the driver's line (empty on
+# failure; why on stderr)
 fake_run() {
     "$DRIVER" --file "$DISK" --rw "$1" --bs "$2" --qd "$3" --seconds "$SECS" \
-        --warmup-ms "$WARMUP_MS" --poll-us "$POLL_US" ${FAKE_MEM[@]+"${FAKE_MEM[@]}"}
+        --warmup-ms "$WARMUP_MS" --poll-us "$POLL_US" ${FAKE_MEM[@]+"${FAKE_MEM[@]}"} "${@:4}"
 }
+# Nobody polls: CPU time per request is then the work, not the spinning.
+NOPOLL=(--poll-us 0 --blkback-arg --busy-poll-us=0 --blkback-arg --poll-us=0)
 
 echo "## tandem-blkback without a guest: fake blkfront vs host fio"
 echo
@@ -78,7 +83,7 @@ echo "µs/request is the median latency at qd=1 and 1e6/IOPS at depth; \"added\"
 echo
 echo "| case | fio IOPS | blkback IOPS | fio MB/s | blkback MB/s | fio p50/p99 µs | blkback p50/p99 µs | fio µs/req | blkback µs/req | added µs/req | blkback/fio |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-BREAKDOWN=()
+BREAKDOWN=() CPU=()
 rc=0
 while read -r name rw bs qd metric; do
     [[ $name =~ $CASES_RE ]] || continue
@@ -97,6 +102,7 @@ while read -r name rw bs qd metric; do
         continue
     fi
     fline=$(median "$key" "${fakes[@]}")
+    nline=$(fake_run "$rw" "$bs" "$qd" "${NOPOLL[@]}") || rc=1
     python3 - "$name" "$metric" "$qd" "$hline" "$fline" <<'PY'
 import sys
 name, metric, qd, h, f = sys.argv[1:6]
@@ -121,6 +127,17 @@ print(f"| {name} | {s['requests']:.0f} | {s['kicks'] / n:.3f} | {s['sleeps'] / n
       f"| {'yes' if s['persistent'] else 'NO'} |")
 PY
 )")
+    CPU+=("$(python3 - "$name" "$hline" "$fline" "$nline" <<'PY'
+import sys
+name, h, f, n = sys.argv[1:5]
+kv = lambda l: {k: float(v) for k, v in (x.split("=") for x in l.split())}
+h, f = kv(h), kv(f)
+n = kv(n) if n else None
+np = (f"{n['be_cpu_us']:.1f} | {n['fe_cpu_us']:.1f} | {n['iops']:.0f} ({n['iops'] / h['iops'] * 100:.0f}%) "
+      f"| {n['p50_us']:.1f}/{n['p99_us']:.1f}") if n else "FAILED | | |"
+print(f"| {name} | {h['cpu_us']:.1f} | {f['be_cpu_us']:.1f} | {np} |")
+PY
+)")
 done <<'CASES'
 4k-randread-qd1 randread 4096 1 p50
 4k-randread-qd32 randread 4096 32 iops
@@ -135,4 +152,14 @@ echo
 echo "| case | requests | fe kicks/req | fe sleeps/req | be kicks/req | be notifications/req | O_DIRECT | persistent |"
 echo "|---|---|---|---|---|---|---|---|"
 for b in ${BREAKDOWN[@]+"${BREAKDOWN[@]}"}; do echo "$b"; done
+echo
+echo "CPU time (user + system) per request: fio's (the median sample); the daemon's, whole life"
+echo "over every request it served, with its default polling (it spins while I/O is in flight) and"
+echo "in one more sample with polling off on both ends (the daemon's --busy-poll-us=0 --poll-us=0,"
+echo "the fake's --poll-us 0: every wait sleeps, so CPU time is work), with that sample's frontend"
+echo "thread, IOPS (vs fio's) and latency."
+echo
+echo "| case | fio CPU µs/req | blkback CPU µs/req, polling | blkback CPU µs/req, no polling | fake frontend CPU µs/req, no polling | IOPS, no polling | p50/p99 µs, no polling |"
+echo "|---|---|---|---|---|---|---|"
+for b in ${CPU[@]+"${CPU[@]}"}; do echo "$b"; done
 exit $rc
