@@ -408,17 +408,17 @@ static void put_request(struct run *r, const struct opts *o, unsigned i)
 /* Fills every free slot and pushes (the kick only if the backend asked). */
 static void refill(struct run *r, const struct opts *o)
 {
-    unsigned n = r->nfree;
     uint64_t t;
 
-    if (!n)
+    if (!r->nfree)
         return;
-    while (r->nfree)
-        put_request(r, o, r->free_list[--r->nfree]);
     t = now_ns();
-    for (unsigned k = 0; k < o->qd; k++)
-        if (r->slots[k].busy && !r->slots[k].t_push)
-            r->slots[k].t_push = t;
+    while (r->nfree) {
+        unsigned i = r->free_list[--r->nfree];
+
+        put_request(r, o, i);
+        r->slots[i].t_push = t;
+    }
     if (ff_push(&r->f, 0) && r->recording)
         r->kicks++;
 }
@@ -461,7 +461,6 @@ static unsigned take(struct run *r, const struct opts *o)
             r->requests++;
         }
         s->busy = false;
-        s->t_push = 0;
         r->free_list[r->nfree++] = (unsigned)rsp[k].id;
     }
     return n;
