@@ -30,6 +30,7 @@ NO_4K=${BLK_BENCH_NO_4K:-${BLK_BENCH_NO_BATCH:-0}}
 GUEST_ARGS=${BLK_BENCH_GUEST_ARGS:-}   # extra blkbench options, e.g. poll-us=500
 ROUNDS=${BLK_BENCH_ROUNDS:-3}   # interleaved host/guest pairs per case; medians are shown
 unset XENSTORED_PATH TANDEM_VMM TANDEM_XENSTORED TANDEM_BLKBACK
+. "$ROOT/tests/bench/fio_host.inc"
 
 if [ ! -w /dev/kvm ]; then
     echo "SKIP: block benchmark: /dev/kvm is missing or not writable"
@@ -102,17 +103,7 @@ fio --name=layout --filename="$DISK" --size=512M --rw=write --bs=1M --direct=1 \
 
 # host_run RW BS QD [fio options] -> "iops=N mbps=N p50_us=N p99_us=N"
 # (blkbench's keys, so that field() and median() read both sides)
-host_run() {
-    fio --name=host --filename="$DISK" --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" --iomem="$HOST_IOMEM" \
-        --iodepth="$3" "${@:4}" --runtime="$SECS" --time_based --randrepeat=0 --output-format=json 2>/dev/null |
-        python3 -c '
-import json, sys
-j = json.load(sys.stdin)["jobs"][0]
-d = j["read"] if j["read"]["io_bytes"] else j["write"]
-p = d["clat_ns"]["percentile"]
-print("iops=%d mbps=%s p50_us=%d p99_us=%d" % (d["iops"], round(d["bw_bytes"] / 1e6, 1),
-      p["50.000000"] // 1000, p["99.000000"] // 1000))'
-}
+host_run() { fio_run "$DISK" "$HOST_IOMEM" "$SECS" "$@"; }
 
 # guest_run PATTERN BS QD [MEMDIR] -> the blkbench line (empty on failure)
 guest_run() {
@@ -127,19 +118,6 @@ disk = [ 'target=$DISK, vdev=xvda, access=rw, format=raw' ]
 CFG
     timeout $((SECS + 60)) "$BIN/tandem" run "$cfg" 2> "$TANDEM_RUNDIR/guest.err" < /dev/null |
         grep "^blkbench: pattern="
-}
-
-field() { [[ $1 =~ (^| )$2=([0-9.]+) ]] && echo "${BASH_REMATCH[2]}"; }
-
-# median KEY LINE... -> the line with the median value of KEY (iops, mbps,
-# p50_us) among the samples of one side
-median() {
-    local k=$1; shift
-    printf '%s\n' "$@" | python3 -c '
-import re, sys
-rows = [l.rstrip("\n") for l in sys.stdin if re.search(r"(^| )" + sys.argv[1] + "=", l)]
-rows.sort(key=lambda l: float(re.search(r"(^| )" + sys.argv[1] + r"=([0-9.]+)", l).group(2)))
-print(rows[len(rows) // 2] if rows else "")' "$k"
 }
 
 printf 'case\tmetric\thost\tguest\ttarget\n' > "$TSV"

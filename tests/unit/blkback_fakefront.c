@@ -279,7 +279,7 @@ void ff_put(struct ff *f, unsigned qi, const void *req, size_t len)
     r->req_prod_pvt++;
 }
 
-void ff_push(struct ff *f, unsigned qi)
+bool ff_push(struct ff *f, unsigned qi)
 {
     const uint64_t one = 1;
     int notify;
@@ -287,6 +287,7 @@ void ff_push(struct ff *f, unsigned qi)
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->q[qi].ring, notify);
     if (notify && write(fake_vmm_kick_fd(f->vmm, f->q[qi].port), &one, sizeof(one)) < 0)
         fail("kick: %s", strerror(errno));
+    return notify;
 }
 
 /* What a guest's upcall handler does: take every pending port. */
@@ -317,6 +318,33 @@ static void wait_irq(struct ff *f, long left)
     poll(p, f->nq, (int)left);
 }
 
+unsigned ff_take(struct ff *f, unsigned qi, struct blkif_response *out, unsigned max)
+{
+    blkif_front_ring_t *r = &f->q[qi].ring;
+    unsigned got = 0;
+
+    while (got < max && RING_HAS_UNCONSUMED_RESPONSES(r)) {
+        RING_COPY_RESPONSE(r, r->rsp_cons, &out[got]);
+        r->rsp_cons++;
+        got++;
+    }
+    return got;
+}
+
+bool ff_wait_responses(struct ff *f, unsigned qi, int timeout_ms)
+{
+    blkif_front_ring_t *r = &f->q[qi].ring;
+    struct pollfd p = { .fd = fake_vmm_irq_fd(f->vmm, f->q[qi].port), .events = POLLIN };
+    int more;
+
+    RING_FINAL_CHECK_FOR_RESPONSES(r, more);
+    if (!more) {
+        poll(&p, 1, timeout_ms);
+        ack_events(f);
+    }
+    return RING_HAS_UNCONSUMED_RESPONSES(r);
+}
+
 unsigned ff_collect(struct ff *f, unsigned qi, struct blkif_response *out, unsigned n,
                     int timeout_ms)
 {
@@ -329,11 +357,7 @@ unsigned ff_collect(struct ff *f, unsigned qi, struct blkif_response *out, unsig
         long left;
 
         ack_events(f);
-        while (got < n && RING_HAS_UNCONSUMED_RESPONSES(r)) {
-            RING_COPY_RESPONSE(r, r->rsp_cons, &out[got]);
-            r->rsp_cons++;
-            got++;
-        }
+        got += ff_take(f, qi, out + got, n - got);
         if (got == n)
             return got;
         RING_FINAL_CHECK_FOR_RESPONSES(r, more);

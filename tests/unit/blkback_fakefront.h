@@ -63,14 +63,23 @@ bool ff_connect(struct ff *f, unsigned nq, unsigned order, unsigned first_port);
 bool ff_publish(struct ff *f, unsigned nq, unsigned order, unsigned first_port);
 
 /* Puts a request (any layout, copied) on queue qi and pushes; kicks
- * the backend only if it asked. */
+ * the backend only if it asked (ff_push returns whether it did). */
 void ff_put(struct ff *f, unsigned qi, const void *req, size_t len);
-void ff_push(struct ff *f, unsigned qi);
+bool ff_push(struct ff *f, unsigned qi);
 
 /* Collects responses on queue qi until `n` arrived (or timeout); returns
  * how many were stored in out. */
 unsigned ff_collect(struct ff *f, unsigned qi, struct blkif_response *out, unsigned n,
                     int timeout_ms);
+
+/* For a frontend that polls: takes up to `max` responses already on
+ * queue qi's ring — no syscall, and rsp_event is left where it is, so
+ * while the frontend keeps polling the backend has no reason to notify. */
+unsigned ff_take(struct ff *f, unsigned qi, struct blkif_response *out, unsigned max);
+/* Before sleeping: arms rsp_event (RING_FINAL_CHECK_FOR_RESPONSES); if
+ * nothing arrived meanwhile, sleeps on queue qi's event channel for up
+ * to timeout_ms and takes the upcall. True if responses are waiting. */
+bool ff_wait_responses(struct ff *f, unsigned qi, int timeout_ms);
 
 /* Frontend-initiated close: Closing, wait, Closed, wait. */
 bool ff_close(struct ff *f);

@@ -2,6 +2,7 @@
 #include "evtchn_fake_vmm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -284,7 +285,20 @@ struct fake_vmm *fake_vmm_start(const struct fake_vmm_config *cfg)
         f->kick[i] = f->irq[i] = -1;
     pthread_mutex_init(&f->lock, NULL);
     f->mem_len = f->cfg.ram_size + FAKE_REGION_SIZE;
-    f->memfd = memfd_create("fake-guest", MFD_CLOEXEC);
+    if (cfg->mem_dir) {
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/fake-guest.XXXXXX", cfg->mem_dir);
+        f->memfd = mkostemp(path, O_CLOEXEC);
+        if (f->memfd >= 0)
+            unlink(path);
+        /* Allocated up front: a huge tmpfs then backs it with 2 MiB pages
+         * (pages faulted in one by one through a mapping may be small). */
+        if (f->memfd >= 0 && fallocate(f->memfd, 0, 0, (off_t)f->mem_len) < 0)
+            die("fallocate");
+    } else {
+        f->memfd = memfd_create("fake-guest", MFD_CLOEXEC);
+    }
     if (f->memfd < 0 || ftruncate(f->memfd, (off_t)f->mem_len) < 0)
         die("memfd");
     f->mem = mmap(NULL, f->mem_len, PROT_READ | PROT_WRITE, MAP_SHARED, f->memfd, 0);

@@ -20,6 +20,9 @@ struct fake_vmm_config {
     unsigned domid;
     uint64_t ram_size;          /* default 16 MiB */
     unsigned nr_grant_frames;   /* placed at FAKE_GNT_GPA(i) */
+    const char *mem_dir;        /* NULL: memory is a memfd; else a file made (and
+                                   unlinked) there and allocated, e.g. on a tmpfs
+                                   mounted huge=always for 2 MiB pages */
 };
 
 struct fake_vmm *fake_vmm_start(const struct fake_vmm_config *cfg);
