@@ -31,6 +31,15 @@ check vmm_hello 0 '^hello from tandem guest$'
 run_vmm vmm_hello_plain 60 --kernel "$GUEST" --cmdline app=hello --cpu-mode=plain
 check vmm_hello_plain 0 '^hello from tandem guest$'
 grep -q 'cpu-mode=plain' "$TMP/vmm_hello_plain.out" || fail vmm_hello_plain_mode "guest did not see cpu-mode=plain"
+# PVM mode: boots on PVM hosts; elsewhere tandem-vmm must refuse it clearly.
+run_vmm vmm_hello_pvm 60 --kernel "$GUEST" --cmdline app=hello --cpu-mode=pvm
+if [ "$RC" = 2 ] && grep -q "cpu-mode=pvm: this host's KVM is not PVM" "$TMP/vmm_hello_pvm.err"; then
+    pass vmm_pvm_refused_without_pvm
+    skip vmm_hello_pvm "not a PVM host"
+else
+    check vmm_hello_pvm 0 '^hello from tandem guest$'
+    grep -q 'cpu-mode=pvm' "$TMP/vmm_hello_pvm.out" || fail vmm_hello_pvm_mode "guest did not see cpu-mode=pvm"
+fi
 
 # Under emulation the sleeps must still fire and not end early; how late
 # they are is reported, not checked.
