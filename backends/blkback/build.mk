@@ -32,7 +32,7 @@ $(BLKBACK_TEST_OBJS): | $(BUILD)/include/xenstore.h
 
 $(BUILD)/tests/unit/blkback_request: $(BUILD)/obj/tests/unit/blkback_request.o \
         $(BUILD)/obj/backends/blkback/blk_request.o $(BUILD)/obj/backends/blkback/blk_frontend.o \
-        $(BUILD)/lib/libxenstore.a
+        $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libxenstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 

@@ -1,0 +1,114 @@
+/* The xenbus backend framework every Tandem backend daemon runs on, after
+ * Linux's xenbus_driver: a driver names its device type and gives
+ * per-device callbacks (probe, otherend_changed, remove, and connect /
+ * disconnect for the common handshake); the framework owns the device
+ * table, the watch on /local/domain/0/backend/<type>, the watches on each
+ * frontend's state and the device's `online` node, the `error` node, and
+ * the per-domain bookkeeping of the grant library's memory mappings.
+ *
+ * Everything here runs on the daemon's one xenstore thread. */
+#ifndef TANDEM_BACKENDS_TDM_XBBACK_H
+#define TANDEM_BACKENDS_TDM_XBBACK_H
+
+#include <stdbool.h>
+#include <xenstore.h>
+#include "tdm_evtchn.h"
+#include "tdm_gnttab.h"
+#include "tdm_xenbus.h"
+
+#define TDM_XBBACK_MAX_DEVICES 1024
+
+struct tdm_xbback;
+
+/* One device: /local/domain/0/backend/<type>/<fe>/<devid>. */
+struct tdm_xbdev {
+    struct tdm_xbback *bus;
+    char dir[96];                  /* the backend directory */
+    char token[120];               /* watch token: "<type>:<dir>" */
+    char name[48];                 /* "vbd 3/768", for messages */
+    char *fe_path;                 /* the frontend directory (checked) */
+    unsigned fe_id, devid;
+    int state;                     /* what we last wrote; UNKNOWN = fresh */
+    bool usable;                   /* probe succeeded, watches set */
+    bool counted;                  /* counted as connected for its domain */
+    void *priv;                    /* the driver's */
+    char fe_state[192], online[128];
+};
+
+struct tdm_xbdrv {
+    const char *type;              /* "vbd", "vif" */
+    const char *daemon;            /* "tandem-blkback", for messages */
+    /* After the framework checked the frontend path and id: the driver
+     * sets d->priv, opens what it serves and publishes its keys. 0, or -1
+     * after tdm_xbdev_error (the device goes to Closing). */
+    int (*probe)(struct tdm_xbdev *d);
+    /* The frontend's state (or `online`) changed; fe = its state now.
+     * Drivers with the usual handshake use tdm_xbdev_otherend_changed. */
+    void (*otherend_changed)(struct tdm_xbdev *d, int fe);
+    /* The handshake's halves (used by tdm_xbdev_otherend_changed):
+     * connect reads the frontend's keys and starts serving (0, or -1 after
+     * tdm_xbdev_error); disconnect stops (idempotent). */
+    int (*connect)(struct tdm_xbdev *d);
+    void (*disconnect)(struct tdm_xbdev *d);
+    /* The device is going (directory removed, or the daemon stops; the
+     * framework called disconnect first): free d->priv. */
+    void (*remove)(struct tdm_xbdev *d);
+};
+
+/* The daemon-wide handles, shared by every device. */
+struct tdm_xbback {
+    const struct tdm_xbdrv *drv;
+    struct xs_handle *xs;
+    struct tdm_gnttab *gnt;
+    struct tdm_evtchn *evh;
+    void *priv;                    /* the driver's options */
+    struct tdm_xenbus_watch *watch;
+    struct tdm_xbdev *dev[TDM_XBBACK_MAX_DEVICES];
+    unsigned ndev;
+};
+
+/* Opens xenstore, the grant and event-channel libraries (run_dir as for
+ * tdm_evtchn_open) and the device watch. 0, or -1 with a message printed. */
+int tdm_xbback_open(struct tdm_xbback *b, const struct tdm_xbdrv *drv, const char *run_dir,
+                    void *priv);
+
+/* A signalfd for SIGTERM, SIGINT and SIGHUP (blocked in every thread
+ * created after it); SIGPIPE ignored. -1 on error. */
+int tdm_xbback_signal_fd(void);
+
+/* Serves devices until a signal arrives on sfd (0) or xenstored goes away
+ * (-1). Prints "<daemon>: ready" once the existing devices are probed. */
+int tdm_xbback_serve(struct tdm_xbback *b, int sfd);
+
+/* Switches every device to Closed, removes them and closes the handles. */
+void tdm_xbback_close(struct tdm_xbback *b);
+
+/* ---- for the drivers ---- */
+
+/* Logs "<daemon>: <name>: msg" and writes it to the device's `error` node. */
+void tdm_xbdev_error(struct tdm_xbdev *d, const char *msg);
+
+/* Writes our state, unless the device directory is gone (then nothing is
+ * written: a late event must not re-create a removed directory). */
+void tdm_xbdev_switch_state(struct tdm_xbdev *d, int state);
+
+/* <dir>/<key> (malloc'd), NULL if absent. */
+char *tdm_xbdev_read(struct tdm_xbdev *d, const char *key);
+
+/* The toolstack asked for a detach (online = 0, as libxl writes). */
+bool tdm_xbdev_offline(struct tdm_xbdev *d);
+
+/* The usual backend half of the XenbusState handshake (level triggered:
+ * coalesced or repeated events are harmless): frontend Initialised or
+ * Connected while we wait in InitWait -> connect -> Connected; a frontend
+ * that is connected to a ring from before we started -> Closed (it must
+ * start over); Closing/Closed follow the frontend; online = 0 closes. */
+void tdm_xbdev_otherend_changed(struct tdm_xbdev *d, int fe);
+
+/* Around a connect: the first device of a domain to connect drops the
+ * grant library's mapping of that domain (a domain destroyed and started
+ * again under the same domid has a new VMM and new memory). */
+void tdm_xbdev_connecting(struct tdm_xbdev *d);
+void tdm_xbdev_mark_connected(struct tdm_xbdev *d, bool connected);
+
+#endif
