@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 
 #include "public/xen.h"
 
@@ -341,6 +342,14 @@ int tdm_xbback_open(struct tdm_xbback *b, const struct tdm_xbdrv *drv, const cha
     return 0;
 }
 
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 int tdm_xbback_serve(struct tdm_xbback *b, int sfd)
 {
     struct pollfd p[3] = {
@@ -349,10 +358,20 @@ int tdm_xbback_serve(struct tdm_xbback *b, int sfd)
         { .fd = xs_fileno(b->xs), .events = POLLIN },
     };
 
+    int timeout = b->drv->tick ? TDM_XBBACK_TICK_MS : -1;
+    struct timespec last;
+
+    clock_gettime(CLOCK_MONOTONIC, &last);
     device_events(b);
     fprintf(stderr, "%s: ready\n", b->drv->daemon);
     for (;;) {
-        if (poll(p, 3, -1) < 0) {
+        if (b->drv->tick && elapsed_ms(&last) >= TDM_XBBACK_TICK_MS) {
+            clock_gettime(CLOCK_MONOTONIC, &last);
+            for (unsigned i = 0; i < b->ndev; i++)
+                if (b->dev[i]->usable)
+                    b->drv->tick(b->dev[i]);
+        }
+        if (poll(p, 3, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "%s: poll: %s\n", b->drv->daemon, strerror(errno));

@@ -53,7 +53,12 @@ struct tdm_xbdrv {
     /* The device is going (directory removed, or the daemon stops; the
      * framework called disconnect first): free d->priv. */
     void (*remove)(struct tdm_xbdev *d);
+    /* Optional: called about once a second for every usable device (e.g.
+     * to publish counters, or report what a queue thread found). */
+    void (*tick)(struct tdm_xbdev *d);
 };
+
+#define TDM_XBBACK_TICK_MS 1000
 
 /* The daemon-wide handles, shared by every device. */
 struct tdm_xbback {
