@@ -42,3 +42,16 @@ $(BUILD)/tests/unit/netback_e2e: $(NETBACK_E2E_OBJS) $(BUILD)/lib/libxenstore.a 
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CHECK_LIBS)
 
 UNIT_TESTS += $(BUILD)/tests/unit/netback_e2e
+
+# A fake guest with one vif as a process (tests/integration/net_*.sh,
+# tests/bench/net_bench.sh): the fake VMM and fake netfront above.
+NET_FAKEGUEST := $(BUILD)/tests/drivers/net_fakeguest
+$(BUILD)/obj/tests/integration/drivers/net_fakeguest.o: CFLAGS += $(BLKBACK_INC) -Itests/unit
+$(BUILD)/obj/tests/integration/drivers/net_fakeguest.o: | $(BUILD)/include/xenstore.h
+$(NET_FAKEGUEST): $(BUILD)/obj/tests/integration/drivers/net_fakeguest.o \
+        $(addprefix $(BUILD)/obj/tests/unit/,netback_fakefront.o blkback_fakefront.o evtchn_fake_vmm.o) \
+        $(BUILD)/lib/libxenstore.a $(BUILD)/lib/libtdmevtchn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+ALL_BINS += $(NET_FAKEGUEST)
