@@ -17,7 +17,7 @@
 
 enum { TAG_WRITE = 1, TAG_READ = 2, TAG_KICK = 3, TAG_STOP = 4 };
 
-#define NET_READS 8                    /* tap reads in flight */
+#define NET_READS 32                   /* tap reads in flight */
 #define NET_WRITES 64                  /* TX packets in flight */
 #define NET_WRITE_BATCH 16             /* writes per submission at most */
 #define NET_VNET_HDR sizeof(struct virtio_net_hdr)

@@ -344,12 +344,12 @@ static bool next_rx(struct nf *n, unsigned qi, struct netif_rx_response *rsp, lo
     for (;;) {
         int more;
 
-        ack_events(n);
         if (RING_HAS_UNCONSUMED_RESPONSES(r)) {
             RING_COPY_RESPONSE(r, r->rsp_cons, rsp);
             r->rsp_cons++;
             return true;
         }
+        ack_events(n);              /* only when idle, as a guest's handler batches */
         RING_FINAL_CHECK_FOR_RESPONSES(r, more);
         if (more)
             continue;

@@ -7,13 +7,15 @@
  *       answers ARP for its address, ICMP echo, and UDP on port 7 (echoed
  *       to the sender); reconnects when the backend goes away and comes
  *       back. Runs until SIGTERM.
- *   net_fakeguest bench-tx|bench-rx --tap NAME --size N --seconds S [...]
- *       guest->tap or tap->guest at full speed for S seconds: the guest
- *       side sends (receives) frames of N bytes on the vif; the host side
- *       is a tap NAME on the same bridge that this program reads (writes).
- *       Prints "pps=... mbit=... frames=..." of what arrived.
- *   net_fakeguest floor --tap A --tap2 B --size N --seconds S
- *       the same between two taps on one bridge, no netback.
+ *   net_fakeguest bench --bridge BR --tap T --floor-bridge FB --tap2 A [...]
+ *       for each round and each frame size (64 and 1514 bytes, or --size):
+ *       the floor (a thread writes frames into tap A, another reads them
+ *       from tap A2, both on bridge FB), then guest->tap (the fake guest
+ *       sends on the vif, a thread reads tap T on bridge BR) and tap->guest
+ *       (a thread writes into tap T, the guest receives), each at full
+ *       speed for --seconds. Prints one line per measurement:
+ *       "case=floor|tx|rx size=N pps=... mbit=... frames=...", counting
+ *       what arrived.
  *
  * The first line on stdout is "rundir DIR": the fake VMM's control socket
  * directory, for tandem-netback --run-dir. With --wait-backend the program
@@ -43,9 +45,9 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 struct opts {
-    const char *mode, *vifname, *bridge, *tap, *tap2;
+    const char *mode, *vifname, *bridge, *tap, *tap2, *floor_bridge;
     uint8_t ip[4];
-    unsigned size, seconds;
+    unsigned size, seconds, rounds;
 };
 
 static double now_s(void)
@@ -67,7 +69,7 @@ static int die(const char *what)
 static int open_tap(const char *name, const char *bridge)
 {
     struct ifreq ifr = { 0 };
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), s;
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK), s;
 
     if (fd < 0)
         return -1;
@@ -107,25 +109,25 @@ static void bench_frame(uint8_t *f, size_t len)
 struct counter {
     int fd;
     unsigned size;
+    volatile int *running;
     uint64_t frames;
-    double t0, t1;
 };
 
-/* Reads frames of the bench's size until stop. */
+/* Reads frames of the bench's size while running. */
 static void *tap_reader(void *arg)
 {
     struct counter *c = arg;
     uint8_t buf[2048];
 
-    while (!stop) {
+    while (*c->running && !stop) {
         struct pollfd p = { .fd = c->fd, .events = POLLIN };
         ssize_t n;
 
-        if (poll(&p, 1, 100) <= 0)
+        if (poll(&p, 1, 20) <= 0)
             continue;
-        n = read(c->fd, buf, sizeof(buf));
-        if (n == (ssize_t)c->size && buf[12] == 0x88 && buf[13] == 0xb5)
-            c->frames++;
+        while ((n = read(c->fd, buf, sizeof(buf))) > 0)
+            if (n == (ssize_t)c->size && buf[12] == 0x88 && buf[13] == 0xb5)
+                __atomic_fetch_add(&c->frames, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }
@@ -136,52 +138,54 @@ static void *tap_writer(void *arg)
     uint8_t f[2048];
 
     bench_frame(f, c->size);
-    while (!stop)
-        if (write(c->fd, f, c->size) < 0 && errno != EAGAIN && errno != ENOBUFS)
+    while (*c->running && !stop) {
+        if (write(c->fd, f, c->size) < 0 && errno != EAGAIN && errno != ENOBUFS) {
+            fprintf(stderr, "net_fakeguest: tap write: %s\n", strerror(errno));
             break;
+        }
+    }
     return NULL;
 }
 
-static void report(uint64_t frames, double secs, unsigned size)
+static void report(const char *name, uint64_t frames, double secs, unsigned size)
 {
-    printf("pps=%.0f mbit=%.1f frames=%llu seconds=%.2f size=%u\n", frames / secs,
-           frames * (double)size * 8 / secs / 1e6, (unsigned long long)frames, secs, size);
+    printf("case=%s size=%u pps=%.0f mbit=%.1f frames=%llu seconds=%.2f\n", name, size,
+           frames / secs, frames * (double)size * 8 / secs / 1e6, (unsigned long long)frames,
+           secs);
+    fflush(stdout);
 }
 
-static void run_for(unsigned seconds)
+/* A measurement window: counts what `c` saw (or *own) over `seconds`. */
+static void window(unsigned seconds, double *t0, double *t1)
 {
-    double end = now_s() + seconds;
+    double end;
 
+    *t0 = now_s();
+    end = *t0 + seconds;
     while (!stop && now_s() < end)
         poll(NULL, 0, 20);          /* the measurement window */
+    *t1 = now_s();
 }
 
-static int floor_bench(const struct opts *o)
+static void floor_run(int wfd, int rfd, unsigned size, unsigned seconds)
 {
-    struct counter rd = { .size = o->size }, wr = { .size = o->size };
+    volatile int running = 1;
+    struct counter rd = { .fd = rfd, .size = size, .running = &running };
+    struct counter wr = { .fd = wfd, .size = size, .running = &running };
     pthread_t tr, tw;
-    double t0;
+    uint64_t before, after;
+    double t0, t1;
 
-    wr.fd = open_tap(o->tap, o->bridge);
-    rd.fd = open_tap(o->tap2, o->bridge);
-    if (wr.fd < 0 || rd.fd < 0) {
-        fprintf(stderr, "net_fakeguest: taps: %s\n", strerror(errno));
-        return 1;
-    }
     pthread_create(&tr, NULL, tap_reader, &rd);
     pthread_create(&tw, NULL, tap_writer, &wr);
-    t0 = now_s();
-    run_for(o->seconds);
-    {
-        uint64_t frames = rd.frames;
-        double secs = now_s() - t0;
-
-        stop = 1;
-        pthread_join(tw, NULL);
-        pthread_join(tr, NULL);
-        report(frames, secs, o->size);
-    }
-    return 0;
+    poll(NULL, 0, 200);             /* warm-up */
+    before = __atomic_load_n(&rd.frames, __ATOMIC_RELAXED);
+    window(seconds, &t0, &t1);
+    after = __atomic_load_n(&rd.frames, __ATOMIC_RELAXED);
+    running = 0;
+    pthread_join(tw, NULL);
+    pthread_join(tr, NULL);
+    report("floor", after - before, t1 - t0, size);
 }
 
 /* ---- the guest ---- */
@@ -195,57 +199,107 @@ static int backend_state(struct nf *n)
     return s;
 }
 
-static int bench_guest(struct nf *n, const struct opts *o, bool tx)
+/* Guest -> tap: the guest fills the TX ring as fast as responses free it. */
+static void tx_run(struct nf *n, int tapfd, unsigned size, unsigned seconds)
 {
-    struct counter host = { .size = o->size };
-    pthread_t th;
+    volatile int running = 1;
+    struct counter host = { .fd = tapfd, .size = size, .running = &running };
     uint8_t f[2048];
-    uint64_t frames = 0;
-    double t0, end;
+    pthread_t th;
+    uint64_t before = 0, after;
+    double t0 = 0, t1, end, warm;
 
-    host.fd = open_tap(o->tap, o->bridge);
-    if (host.fd < 0) {
-        fprintf(stderr, "net_fakeguest: tap %s: %s\n", o->tap, strerror(errno));
+    bench_frame(f, size);
+    pthread_create(&th, NULL, tap_reader, &host);
+    warm = now_s() + 0.2;
+    end = warm + seconds;
+    while (!stop && (t1 = now_s()) < end) {
+        unsigned put = 0;
+
+        if (t0 == 0 && t1 >= warm) {
+            t0 = t1;
+            before = __atomic_load_n(&host.frames, __ATOMIC_RELAXED);
+        }
+        while (nf_tx_frame(n, 0, f, size, 1, 0))
+            put++;
+        if (put)
+            nf_tx_push(n, 0);
+        if (nf_tx_reap(n, 0) == 0 && put == 0) {
+            struct netif_tx_response rsp;
+
+            if (nf_tx_collect(n, 0, &rsp, 1, 100) == 1)   /* ring full: wait for one */
+                continue;
+        }
+    }
+    after = __atomic_load_n(&host.frames, __ATOMIC_RELAXED);
+    t1 = now_s();
+    running = 0;
+    pthread_join(th, NULL);
+    while (nf_tx_reap(n, 0) || n->q[0].tx.rsp_cons != n->q[0].tx.req_prod_pvt) {
+        struct netif_tx_response rsp;
+
+        nf_tx_collect(n, 0, &rsp, 1, 100);              /* drain before the next case */
+    }
+    report("tx", after - before, t1 - t0, size);
+}
+
+/* Tap -> guest: a thread floods the tap; the guest takes and reposts. */
+static void rx_run(struct nf *n, int tapfd, unsigned size, unsigned seconds)
+{
+    volatile int running = 1;
+    struct counter host = { .fd = tapfd, .size = size, .running = &running };
+    static uint8_t got[65536];
+    uint64_t frames = 0;
+    pthread_t th;
+    double t0, t1, end;
+    uint16_t flags;
+    int16_t st;
+
+    nf_rx_post(n, 0, NF_SLOTS);
+    pthread_create(&th, NULL, tap_writer, &host);
+    t0 = now_s() + 0.2;
+    end = t0 + seconds;
+    while (!stop && now_s() < t0)
+        if (nf_rx_recv(n, 0, got, sizeof(got), &flags, &st, 20) >= 0)
+            nf_rx_post(n, 0, NF_SLOTS);               /* warm-up */
+    while (!stop && now_s() < end) {
+        if (nf_rx_recv(n, 0, got, sizeof(got), &flags, &st, 20) == (int)size)
+            frames++;
+        if ((frames & 15) == 0)
+            nf_rx_post(n, 0, NF_SLOTS);
+    }
+    t1 = now_s();
+    running = 0;
+    pthread_join(th, NULL);
+    while (nf_rx_recv(n, 0, got, sizeof(got), &flags, &st, 50) >= 0)
+        nf_rx_post(n, 0, NF_SLOTS);                   /* drain before the next case */
+    report("rx", frames, t1 - t0, size);
+}
+
+static int bench(struct nf *n, const struct opts *o)
+{
+    static const unsigned sizes[] = { 64, 1514 };
+    int tapfd = open_tap(o->tap, o->bridge);
+    int fa = open_tap(o->tap2, o->floor_bridge), fb;
+    char name2[IFNAMSIZ];
+
+    snprintf(name2, sizeof(name2), "%.13s-b", o->tap2);
+    fb = open_tap(name2, o->floor_bridge);
+    if (tapfd < 0 || fa < 0 || fb < 0) {
+        fprintf(stderr, "net_fakeguest: taps: %s\n", strerror(errno));
         return 1;
     }
-    bench_frame(f, o->size);
-    pthread_create(&th, NULL, tx ? tap_reader : tap_writer, &host);
-    t0 = now_s();
-    end = t0 + o->seconds;
-    if (tx) {
-        while (!stop && now_s() < end) {
-            unsigned put = 0;
+    for (unsigned r = 0; r < o->rounds && !stop; r++)
+        for (unsigned k = 0; k < 2 && !stop; k++) {
+            unsigned size = o->size ? o->size : sizes[k];
 
-            while (nf_tx_frame(n, 0, f, o->size, 1, 0))
-                put++;
-            nf_tx_push(n, 0);
-            if (nf_tx_reap(n, 0) == 0 && put == 0) {
-                struct netif_tx_response rsp;
-
-                nf_tx_collect(n, 0, &rsp, 1, 100);   /* ring full: wait for a response */
-            }
+            floor_run(fa, fb, size, o->seconds);
+            tx_run(n, tapfd, size, o->seconds);
+            rx_run(n, tapfd, size, o->seconds);
         }
-        frames = host.frames;
-    } else {
-        uint8_t got[2048];
-        uint16_t flags;
-        int16_t st;
-
-        nf_rx_post(n, 0, NF_SLOTS);
-        while (!stop && now_s() < end) {
-            if (nf_rx_recv(n, 0, got, sizeof(got), &flags, &st, 100) == (int)o->size)
-                frames++;
-            if ((frames & 31) == 0)
-                nf_rx_post(n, 0, NF_SLOTS);
-        }
-    }
-    {
-        double secs = now_s() - t0;
-
-        stop = 1;
-        pthread_join(th, NULL);
-        report(frames, secs, o->size);
-    }
+    close(tapfd);
+    close(fa);
+    close(fb);
     return 0;
 }
 
@@ -359,7 +413,8 @@ static int parse(int argc, char **argv, struct opts *o)
         { "ip", required_argument, NULL, 'i' }, { "vifname", required_argument, NULL, 'v' },
         { "bridge", required_argument, NULL, 'b' }, { "tap", required_argument, NULL, 't' },
         { "tap2", required_argument, NULL, 'T' }, { "size", required_argument, NULL, 's' },
-        { "seconds", required_argument, NULL, 'S' }, { 0 },
+        { "seconds", required_argument, NULL, 'S' }, { "rounds", required_argument, NULL, 'R' },
+        { "floor-bridge", required_argument, NULL, 'F' }, { 0 },
     };
     int c;
 
@@ -367,8 +422,8 @@ static int parse(int argc, char **argv, struct opts *o)
         return -1;
     memset(o, 0, sizeof(*o));
     o->mode = argv[1];
-    o->size = 64;
     o->seconds = 3;
+    o->rounds = 1;
     optind = 2;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -382,10 +437,13 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'T': o->tap2 = optarg; break;
         case 's': o->size = (unsigned)atoi(optarg); break;
         case 'S': o->seconds = (unsigned)atoi(optarg); break;
+        case 'R': o->rounds = (unsigned)atoi(optarg); break;
+        case 'F': o->floor_bridge = optarg; break;
         default: return -1;
         }
     }
-    if (o->size < 60 || o->size > 1514 || o->seconds == 0 || o->seconds > 600)
+    if ((o->size && (o->size < 60 || o->size > 1514)) || o->seconds == 0 || o->seconds > 600 ||
+        o->rounds == 0 || o->rounds > 20)
         return -1;
     return 0;
 }
@@ -398,22 +456,19 @@ int main(int argc, char **argv)
     struct xs_handle *xs;
     static struct nf n;
     struct opts o;
-    bool tx;
     int rc;
 
     if (parse(argc, argv, &o) < 0) {
-        fprintf(stderr, "usage: net_fakeguest echo|bench-tx|bench-rx|floor [--ip A.B.C.D] "
-                        "[--vifname N] [--bridge BR] [--tap T] [--tap2 T] [--size N] "
-                        "[--seconds S]\n");
+        fprintf(stderr, "usage: net_fakeguest echo --ip A.B.C.D [--vifname N] [--bridge BR]\n"
+                        "       net_fakeguest bench --bridge BR --tap T --floor-bridge FB "
+                        "--tap2 A [--size N] [--seconds S] [--rounds R]\n");
         return 2;
     }
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (strcmp(o.mode, "floor") == 0)
-        return o.tap && o.tap2 ? floor_bench(&o) : 2;
-    tx = strcmp(o.mode, "bench-tx") == 0;
-    if (strcmp(o.mode, "echo") != 0 && !tx && strcmp(o.mode, "bench-rx") != 0)
+    if (strcmp(o.mode, "echo") != 0 &&
+        (strcmp(o.mode, "bench") != 0 || !o.tap || !o.tap2 || !o.bridge || !o.floor_bridge))
         return 2;
     vmm = fake_vmm_start(&cfg);
     xs = xs_open(0);
@@ -434,7 +489,7 @@ int main(int argc, char **argv)
     if (strcmp(o.mode, "echo") == 0)
         rc = echo(&n, &o);
     else
-        rc = o.tap ? bench_guest(&n, &o, tx) : 2;
+        rc = bench(&n, &o);
     xs_close(xs);
     fake_vmm_stop(vmm);
     return rc;
