@@ -16,8 +16,7 @@
 #define XENBUS_CLOSING 5
 #define XENBUS_CLOSED 6
 
-/* vif joins with the vif config key (issue 11, section 3). */
-static const struct devtype *const types[] = { &vbd_devtype };
+static const struct devtype *const types[] = { &vbd_devtype, &vif_devtype };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
 bool devtype_put(struct devtype_tx *x, const char *dir, const char *key, const char *val)

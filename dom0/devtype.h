@@ -38,6 +38,9 @@ struct devtype {
     bool (*write)(struct devtype_tx *x, const struct tandem_config *c, size_t i);
 };
 
+/* The entries (vbd.c, vifdev.c). */
+extern const struct devtype vbd_devtype, vif_devtype;
+
 /* Starts the backend daemon of every type the config uses. 0 or -1. */
 int devtype_backends_ensure(const struct tandem_config *c);
 

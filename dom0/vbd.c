@@ -1,6 +1,7 @@
 /* The toolstack's part of virtual block devices (vbd.h). */
 #include "vbd.h"
 #include "config.h"
+#include "devtype.h"
 #include "util.h"
 
 #include <errno.h>

@@ -9,8 +9,6 @@
 
 #include <stddef.h>
 
-#include "devtype.h"
-
 struct tandem_config;
 
 #define VBD_MIN_BYTES 4096   /* a disk smaller than one 4 KiB block is refused */
@@ -20,9 +18,5 @@ struct tandem_config;
  * target by its absolute path (the daemon has another working directory).
  * 0, or -1 with a message naming the config line. */
 int vbd_check_disks(struct tandem_config *c);
-
-/* The vbd entry of the device-type table: the keys of a phy disk, served
- * by tandem-blkback (rundir/blkback/{pid,log}). */
-extern const struct devtype vbd_devtype;
 
 #endif
