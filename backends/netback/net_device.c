@@ -269,6 +269,9 @@ static int net_probe(struct tdm_xbdev *xb)
     }
     d->fd[0] = net_tap_open(d->ifname, err, sizeof(err));
     rc = d->fd[0] < 0 ? -1 : net_tap_up(d->ifname, bridge, err, sizeof(err));
+    if (rc == 0)
+        fprintf(stderr, "tandem-netback: %s: tap %s%s%s\n", xb->name, d->ifname,
+                bridge ? " on bridge " : " (no bridge)", bridge ? bridge : "");
     free(bridge);
     if (rc < 0) {
         tdm_xbdev_error(xb, err);
@@ -288,6 +291,8 @@ static void net_remove(struct tdm_xbdev *xb)
 
     if (!d)
         return;
+    if (d->fd[0] >= 0)
+        fprintf(stderr, "tandem-netback: %s: tap %s removed\n", xb->name, d->ifname);
     for (unsigned i = 0; i < NET_MAX_QUEUES; i++)
         if (d->fd[i] >= 0)
             close(d->fd[i]);          /* the last one removes the tap */
