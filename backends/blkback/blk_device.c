@@ -25,57 +25,35 @@ static const struct blk_options *options(const struct tdm_xbdev *xb)
     return xb->bus->priv;
 }
 
-static bool tx_put(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
-                   const char *fmt, unsigned long long v)
+/* Everything a frontend reads, in one transaction. */
+static bool put_keys(struct tdm_xbdev *xb, xs_transaction_t t, void *ctx)
 {
-    char path[128], val[32];
+    const struct blk_device *d = ctx;
+    const struct blk_options *o = options(xb);
+    struct xs_handle *xs = xb->bus->xs;
+    const char *dir = xb->dir;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    snprintf(val, sizeof(val), fmt, v);
-    return xs_write(xs, t, path, val, (unsigned)strlen(val));
+    return tdm_xs_put_uint(xs, t, dir, "sectors", d->lim.sectors) &&
+           tdm_xs_put_uint(xs, t, dir, "sector-size", BLKIF_SECTOR_SIZE) &&
+           tdm_xs_put_uint(xs, t, dir, "physical-sector-size", d->back.physical_sector_size) &&
+           tdm_xs_put_uint(xs, t, dir, "info", d->lim.readonly ? VDISK_READONLY : 0) &&
+           tdm_xs_put_uint(xs, t, dir, "feature-flush-cache", 1) &&
+           tdm_xs_put_uint(xs, t, dir, "feature-barrier", 1) &&
+           tdm_xs_put_uint(xs, t, dir, "feature-discard", d->lim.discard) &&
+           tdm_xs_put_uint(xs, t, dir, "discard-granularity", d->back.discard_granularity) &&
+           tdm_xs_put_uint(xs, t, dir, "discard-alignment", 0) &&
+           tdm_xs_put_uint(xs, t, dir, "discard-secure", 0) &&
+           tdm_xs_put_uint(xs, t, dir, "feature-persistent", 1) &&
+           tdm_xs_put_uint(xs, t, dir, "feature-max-indirect-segments",
+                           d->lim.max_indirect_segs) &&
+           tdm_xs_put_uint(xs, t, dir, "multi-queue-max-queues", o->max_queues) &&
+           tdm_xs_put_uint(xs, t, dir, "max-ring-page-order", o->max_ring_order) &&
+           tdm_xs_put_uint(xs, t, dir, "direct-io", d->back.direct);
 }
 
-/* Everything a frontend reads, in one transaction (retried on EAGAIN). */
 static int publish(struct blk_device *d)
 {
-    const struct blk_options *o = options(d->xb);
-    struct xs_handle *xs = d->xb->bus->xs;
-    const char *dir = d->xb->dir;
-
-    for (int attempt = 0; attempt < 16; attempt++) {
-        xs_transaction_t t = xs_transaction_start(xs);
-        bool ok = t != XBT_NULL;
-
-        ok = ok && tx_put(xs, t, dir, "sectors", "%llu", d->lim.sectors);
-        ok = ok && tx_put(xs, t, dir, "sector-size", "%llu", BLKIF_SECTOR_SIZE);
-        ok = ok && tx_put(xs, t, dir, "physical-sector-size", "%llu",
-                          d->back.physical_sector_size);
-        ok = ok && tx_put(xs, t, dir, "info", "%llu", d->lim.readonly ? VDISK_READONLY : 0);
-        ok = ok && tx_put(xs, t, dir, "feature-flush-cache", "%llu", 1);
-        ok = ok && tx_put(xs, t, dir, "feature-barrier", "%llu", 1);
-        ok = ok && tx_put(xs, t, dir, "feature-discard", "%llu", d->lim.discard);
-        ok = ok && tx_put(xs, t, dir, "discard-granularity", "%llu",
-                          d->back.discard_granularity);
-        ok = ok && tx_put(xs, t, dir, "discard-alignment", "%llu", 0);
-        ok = ok && tx_put(xs, t, dir, "discard-secure", "%llu", 0);
-        ok = ok && tx_put(xs, t, dir, "feature-persistent", "%llu", 1);
-        ok = ok && tx_put(xs, t, dir, "feature-max-indirect-segments", "%llu",
-                          d->lim.max_indirect_segs);
-        ok = ok && tx_put(xs, t, dir, "multi-queue-max-queues", "%llu", o->max_queues);
-        ok = ok && tx_put(xs, t, dir, "max-ring-page-order", "%llu", o->max_ring_order);
-        ok = ok && tx_put(xs, t, dir, "direct-io", "%llu", d->back.direct);
-        if (t == XBT_NULL)
-            return -1;
-        if (!ok) {
-            xs_transaction_end(xs, t, true);
-            return -1;
-        }
-        if (xs_transaction_end(xs, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return -1;
-    }
-    return -1;
+    return tdm_xbdev_transact(d->xb, put_keys, d);
 }
 
 /* Opens the store named by `params` with `mode` ("r" or "w"). */

@@ -21,17 +21,9 @@ static void usage(FILE *f)
                "VMM control sockets in DIR, default $TANDEM_RUNDIR or /run/tandem).\n");
 }
 
-static int opt_uint(const char *name, const char *arg, unsigned min, unsigned max, unsigned *out)
+static int opt(const char *name, const char *arg, unsigned min, unsigned max, unsigned *out)
 {
-    uint64_t v;
-
-    if (tdm_parse_uint(arg, strlen(arg), max, &v) < 0 || v < min) {
-        fprintf(stderr, "tandem-blkback: --%s: \"%s\" is not a number in %u..%u\n", name, arg,
-                min, max);
-        return -1;
-    }
-    *out = (unsigned)v;
-    return 0;
+    return tdm_opt_uint("tandem-blkback", name, arg, min, max, out);
 }
 
 /* Command line: the one place it is parsed. 0 ok, 1 help, -1 bad. */
@@ -55,10 +47,10 @@ static int parse_args(int argc, char **argv, struct blk_options *o, const char *
         switch (c) {
         case 'r': *run_dir = optarg; break;
         case 'n': o->allow_direct = false; break;
-        case 'p': rc = opt_uint("poll-us", optarg, 0, 10000, &o->poll_us); break;
-        case 'b': rc = opt_uint("busy-poll-us", optarg, 0, 10000, &o->busy_poll_us); break;
-        case 'q': rc = opt_uint("max-queues", optarg, 1, BLK_MAX_QUEUES, &o->max_queues); break;
-        case 'o': rc = opt_uint("max-ring-order", optarg, 0, BLK_MAX_RING_ORDER, &o->max_ring_order); break;
+        case 'p': rc = opt("poll-us", optarg, 0, 10000, &o->poll_us); break;
+        case 'b': rc = opt("busy-poll-us", optarg, 0, 10000, &o->busy_poll_us); break;
+        case 'q': rc = opt("max-queues", optarg, 1, BLK_MAX_QUEUES, &o->max_queues); break;
+        case 'o': rc = opt("max-ring-order", optarg, 0, BLK_MAX_RING_ORDER, &o->max_ring_order); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }

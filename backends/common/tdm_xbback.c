@@ -80,6 +80,38 @@ char *tdm_xbdev_read(struct tdm_xbdev *d, const char *key)
     return xs_read(d->bus->xs, XBT_NULL, path, &len);
 }
 
+bool tdm_xs_put_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
+                     unsigned long long v)
+{
+    char path[160], val[24];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    snprintf(val, sizeof(val), "%llu", v);
+    return xs_write(xs, t, path, val, (unsigned)strlen(val));
+}
+
+int tdm_xbdev_transact(struct tdm_xbdev *d,
+                       bool (*put)(struct tdm_xbdev *d, xs_transaction_t t, void *ctx), void *ctx)
+{
+    struct xs_handle *xs = d->bus->xs;
+
+    for (int attempt = 0; attempt < 16; attempt++) {
+        xs_transaction_t t = xs_transaction_start(xs);
+
+        if (t == XBT_NULL)
+            return -1;
+        if (!put(d, t, ctx)) {
+            xs_transaction_end(xs, t, true);
+            return -1;
+        }
+        if (xs_transaction_end(xs, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -1;
+    }
+    return -1;
+}
+
 bool tdm_xbdev_offline(struct tdm_xbdev *d)
 {
     char *v = tdm_xbdev_read(d, "online");

@@ -100,6 +100,16 @@ void tdm_xbdev_switch_state(struct tdm_xbdev *d, int state);
 /* <dir>/<key> (malloc'd), NULL if absent. */
 char *tdm_xbdev_read(struct tdm_xbdev *d, const char *key);
 
+/* <dir>/<key> = v in decimal, in transaction t. */
+bool tdm_xs_put_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
+                     unsigned long long v);
+
+/* Runs put(d, t, ctx) in a transaction of its own, started again on
+ * EAGAIN (up to 16 times): the way to publish several keys at once. 0,
+ * or -1 (put failed, or xenstore did). */
+int tdm_xbdev_transact(struct tdm_xbdev *d,
+                       bool (*put)(struct tdm_xbdev *d, xs_transaction_t t, void *ctx), void *ctx);
+
 /* The toolstack asked for a detach (online = 0, as libxl writes). */
 bool tdm_xbdev_offline(struct tdm_xbdev *d);
 

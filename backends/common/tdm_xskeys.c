@@ -23,6 +23,20 @@ int tdm_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int tdm_opt_uint(const char *daemon, const char *name, const char *arg, unsigned min,
+                 unsigned max, unsigned *out)
+{
+    uint64_t v;
+
+    if (tdm_parse_uint(arg, strlen(arg), max, &v) < 0 || v < min) {
+        fprintf(stderr, "%s: --%s: \"%s\" is not a number in %u..%u\n", daemon, name, arg, min,
+                max);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
 int tdm_xs_read_uint(struct xs_handle *xs, const char *dir, const char *key, uint64_t max,
                      uint64_t dflt, uint64_t *out, char *err, size_t errlen)
 {

@@ -11,6 +11,11 @@
 /* Strict unsigned decimal ("0", "17"). 0 ok, -1 not. */
 int tdm_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
 
+/* A daemon's numeric option: "<daemon>: --<name>: "x" is not a number in
+ * min..max" on stderr if it is not one. 0 or -1. */
+int tdm_opt_uint(const char *daemon, const char *name, const char *arg, unsigned min,
+                 unsigned max, unsigned *out);
+
 /* dir/key as a number up to max: 1 read, 0 absent (*out = dflt), -1 bad or
  * unreadable, with a message naming the path in err. */
 int tdm_xs_read_uint(struct xs_handle *xs, const char *dir, const char *key, uint64_t max,

@@ -23,17 +23,9 @@ static void usage(FILE *f)
                "per-vif counters in --stats-dir, default DIR/netback).\n");
 }
 
-static int opt_uint(const char *name, const char *arg, unsigned min, unsigned max, unsigned *out)
+static int opt(const char *name, const char *arg, unsigned min, unsigned max, unsigned *out)
 {
-    uint64_t v;
-
-    if (tdm_parse_uint(arg, strlen(arg), max, &v) < 0 || v < min) {
-        fprintf(stderr, "tandem-netback: --%s: \"%s\" is not a number in %u..%u\n", name, arg,
-                min, max);
-        return -1;
-    }
-    *out = (unsigned)v;
-    return 0;
+    return tdm_opt_uint("tandem-netback", name, arg, min, max, out);
 }
 
 /* Command line: the one place it is parsed. 0 ok, 1 help, -1 bad. */
@@ -53,8 +45,8 @@ static int parse_args(int argc, char **argv, struct net_options *o, const char *
         switch (c) {
         case 'r': *run_dir = optarg; break;
         case 's': o->stats_dir = optarg; break;
-        case 'p': rc = opt_uint("poll-us", optarg, 0, 10000, &o->poll_us); break;
-        case 'q': rc = opt_uint("max-queues", optarg, 1, NET_MAX_QUEUES, &o->max_queues); break;
+        case 'p': rc = opt("poll-us", optarg, 0, 10000, &o->poll_us); break;
+        case 'q': rc = opt("max-queues", optarg, 1, NET_MAX_QUEUES, &o->max_queues); break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }

@@ -175,45 +175,20 @@ static int net_connect(struct tdm_xbdev *xb)
 
 /* ---- probe / remove ---- */
 
-static bool tx_put(struct xs_handle *xs, xs_transaction_t t, const char *dir, const char *key,
-                   unsigned v)
-{
-    char path[160], val[16];
-
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    snprintf(val, sizeof(val), "%u", v);
-    return xs_write(xs, t, path, val, (unsigned)strlen(val));
-}
-
 /* Everything a netfront reads before it connects, in one transaction. */
-static int publish(struct tdm_xbdev *xb)
+static bool put_keys(struct tdm_xbdev *xb, xs_transaction_t t, void *ctx)
 {
     struct xs_handle *xs = xb->bus->xs;
 
-    for (int attempt = 0; attempt < 16; attempt++) {
-        xs_transaction_t t = xs_transaction_start(xs);
-        bool ok = t != XBT_NULL;
-
-        ok = ok && tx_put(xs, t, xb->dir, "feature-sg", 1);
-        ok = ok && tx_put(xs, t, xb->dir, "feature-gso-tcpv4", 1);
-        ok = ok && tx_put(xs, t, xb->dir, "feature-gso-tcpv6", 1);
-        ok = ok && tx_put(xs, t, xb->dir, "feature-ipv6-csum-offload", 1);
-        ok = ok && tx_put(xs, t, xb->dir, "feature-rx-copy", 1);
-        ok = ok && tx_put(xs, t, xb->dir, "feature-rx-flip", 0);
-        ok = ok && tx_put(xs, t, xb->dir, "feature-split-event-channels", 1);
-        ok = ok && tx_put(xs, t, xb->dir, "multi-queue-max-queues", options(xb)->max_queues);
-        if (t == XBT_NULL)
-            return -1;
-        if (!ok) {
-            xs_transaction_end(xs, t, true);
-            return -1;
-        }
-        if (xs_transaction_end(xs, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return -1;
-    }
-    return -1;
+    (void)ctx;
+    return tdm_xs_put_uint(xs, t, xb->dir, "feature-sg", 1) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "feature-gso-tcpv4", 1) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "feature-gso-tcpv6", 1) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "feature-ipv6-csum-offload", 1) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "feature-rx-copy", 1) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "feature-rx-flip", 0) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "feature-split-event-channels", 1) &&
+           tdm_xs_put_uint(xs, t, xb->dir, "multi-queue-max-queues", options(xb)->max_queues);
 }
 
 /* The tap's name: the toolstack's vifname, else vif<domid>.<devid>. */
@@ -277,7 +252,7 @@ static int net_probe(struct tdm_xbdev *xb)
         tdm_xbdev_error(xb, err);
         return -1;
     }
-    if (publish(xb) < 0) {
+    if (tdm_xbdev_transact(xb, put_keys, NULL) < 0) {
         tdm_xbdev_error(xb, "cannot publish the device's keys");
         return -1;
     }

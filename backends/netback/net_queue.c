@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "net_tx.h"
+#include "tdm_poll.h"
 #include "tdm_uring.h"
 
 enum { TAG_WRITE = 1, TAG_READ = 2, TAG_KICK = 3, TAG_STOP = 4 };
@@ -58,7 +58,7 @@ struct net_queue {
 
     bool stopping, fatal;
     bool tx_pending_rsp, rx_pending_rsp;
-    unsigned poll_ns, poll_max_ns;
+    struct tdm_poll poll;
     unsigned logged;
 };
 
@@ -470,43 +470,17 @@ static bool reap(struct net_queue *q)
 
 /* ---- the loop ---- */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static bool rx_room(const struct net_queue *q)
 {
     return q->nready &&
            __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE) != q->rx.req_cons;
 }
 
-/* Spins on both rings and the CQ for up to poll_ns; the window doubles
- * when polling found work and halves when it did not, so an idle queue
- * sleeps at once and a busy one skips the doorbell round trip. */
-static bool adaptive_poll(struct net_queue *q)
+static bool has_work(void *ctx)
 {
-    uint64_t end;
+    struct net_queue *q = ctx;
 
-    if (!q->poll_max_ns || q->fatal)
-        return false;
-    end = now_ns() + q->poll_ns;
-    do {
-        if (RING_HAS_UNCONSUMED_REQUESTS(&q->tx) || rx_room(q) ||
-            tdm_uring_cq_ready(&q->uring)) {
-            q->poll_ns = q->poll_ns * 2 + 1000 > q->poll_max_ns ? q->poll_max_ns
-                                                                : q->poll_ns * 2 + 1000;
-            return true;
-        }
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    } while (now_ns() < end);
-    q->poll_ns /= 2;
-    return false;
+    return RING_HAS_UNCONSUMED_REQUESTS(&q->tx) || rx_room(q) || tdm_uring_cq_ready(&q->uring);
 }
 
 static bool done(const struct net_queue *q)
@@ -525,8 +499,13 @@ static void *queue_main(void *arg)
     for (unsigned i = 0; i < NET_READS; i++)
         arm_tap_read(q, i);
     while (!done(q)) {
-        bool progress = tx_take(q);
+        bool progress;
         int more = 0;
+
+        /* A fatal error on any queue disables the whole vif. */
+        if (!q->fatal && __atomic_load_n(&q->st->fatal, __ATOMIC_ACQUIRE))
+            q->fatal = true;
+        progress = tx_take(q);
 
         progress |= rx_deliver(q);
         if (io_uring_sq_ready(&q->uring)) {
@@ -537,7 +516,7 @@ static void *queue_main(void *arg)
         push(q);
         if (progress || done(q))
             continue;
-        if (!q->stopping && adaptive_poll(q))
+        if (!q->stopping && !q->fatal && tdm_poll_spin(&q->poll, NULL, has_work, q))
             continue;
         if (!q->stopping && !q->fatal && q->nwfree) {
             RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, more);
@@ -642,8 +621,7 @@ struct net_queue *net_queue_start(const struct net_queue_config *cfg, char *err,
     q->cfg = *cfg;
     q->st = cfg->stats;
     q->stop_fd = -1;
-    q->poll_max_ns = cfg->poll_us * 1000u;
-    q->poll_ns = q->poll_max_ns / 2;
+    tdm_poll_init(&q->poll, cfg->poll_us);
     if (setup(q, err, errlen) < 0) {
         free_queue(q);
         return NULL;
