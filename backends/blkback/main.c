@@ -67,23 +67,11 @@ static int parse_args(int argc, char **argv, struct blk_options *o, const char *
 int main(int argc, char **argv)
 {
     struct blk_options opt;
-    struct tdm_xbback bus;
     const char *run_dir = NULL;
-    int sfd, rc;
+    int rc;
 
     rc = parse_args(argc, argv, &opt, &run_dir);
     if (rc)
         return rc > 0 ? 0 : 2;
-    sfd = tdm_xbback_signal_fd();
-    if (sfd < 0) {
-        perror("tandem-blkback: signalfd");
-        return 1;
-    }
-    if (tdm_xbback_open(&bus, &blk_driver, run_dir, &opt) < 0) {
-        tdm_xbback_close(&bus);
-        return 1;
-    }
-    rc = tdm_xbback_serve(&bus, sfd);
-    tdm_xbback_close(&bus);
-    return rc < 0 ? 1 : 0;
+    return tdm_xbback_run(&blk_driver, run_dir, &opt);
 }

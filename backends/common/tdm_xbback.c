@@ -435,3 +435,21 @@ void tdm_xbback_close(struct tdm_xbback *b)
         xs_close(b->xs);
     memset(b, 0, sizeof(*b));
 }
+
+int tdm_xbback_run(const struct tdm_xbdrv *drv, const char *run_dir, void *priv)
+{
+    struct tdm_xbback bus;
+    int sfd = tdm_xbback_signal_fd(), rc;
+
+    if (sfd < 0) {
+        fprintf(stderr, "%s: signalfd: %s\n", drv->daemon, strerror(errno));
+        return 1;
+    }
+    if (tdm_xbback_open(&bus, drv, run_dir, priv) < 0) {
+        tdm_xbback_close(&bus);
+        return 1;
+    }
+    rc = tdm_xbback_serve(&bus, sfd);
+    tdm_xbback_close(&bus);
+    return rc < 0 ? 1 : 0;
+}

@@ -88,6 +88,11 @@ int tdm_xbback_serve(struct tdm_xbback *b, int sfd);
 /* Switches every device to Closed, removes them and closes the handles. */
 void tdm_xbback_close(struct tdm_xbback *b);
 
+/* A backend daemon's main after its command line: signals, open, serve
+ * until SIGTERM/SIGINT/SIGHUP, close. The exit status: 0 after a signal,
+ * 1 if it could not start or lost xenstored. */
+int tdm_xbback_run(const struct tdm_xbdrv *drv, const char *run_dir, void *priv);
+
 /* ---- for the drivers ---- */
 
 /* Logs "<daemon>: <name>: msg" and writes it to the device's `error` node. */

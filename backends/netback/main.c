@@ -63,10 +63,9 @@ static int parse_args(int argc, char **argv, struct net_options *o, const char *
 int main(int argc, char **argv)
 {
     struct net_options opt;
-    struct tdm_xbback bus;
     const char *run_dir = NULL;
     char stats[4096];
-    int sfd, rc;
+    int rc;
 
     rc = parse_args(argc, argv, &opt, &run_dir);
     if (rc)
@@ -81,16 +80,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "tandem-netback: %s: %s\n", opt.stats_dir, strerror(errno));
         return 1;
     }
-    sfd = tdm_xbback_signal_fd();
-    if (sfd < 0) {
-        perror("tandem-netback: signalfd");
-        return 1;
-    }
-    if (tdm_xbback_open(&bus, &net_driver, run_dir, &opt) < 0) {
-        tdm_xbback_close(&bus);
-        return 1;
-    }
-    rc = tdm_xbback_serve(&bus, sfd);
-    tdm_xbback_close(&bus);
-    return rc < 0 ? 1 : 0;
+    return tdm_xbback_run(&net_driver, run_dir, &opt);
 }

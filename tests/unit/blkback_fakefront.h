@@ -72,6 +72,10 @@ void ff_push(struct ff *f, unsigned qi);
 unsigned ff_collect(struct ff *f, unsigned qi, struct blkif_response *out, unsigned n,
                     int timeout_ms);
 
+/* What a guest's upcall handler does: clears every pending bit and
+ * drains the upcall eventfds of `ports`. */
+void ff_ack_ports(struct fake_vmm *vmm, const unsigned *ports, unsigned n);
+
 /* Frontend-initiated close: Closing, wait, Closed, wait. */
 bool ff_close(struct ff *f);
 

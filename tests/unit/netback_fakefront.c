@@ -184,25 +184,15 @@ bool nf_reconnect(struct nf *n, unsigned first_port)
 
 /* ---- events ---- */
 
-/* What a guest's upcall handler does: take every pending port. */
 static void ack_events(struct nf *n)
 {
-    struct shared_info *s = (struct shared_info *)fake_vmm_gpa(n->ff.vmm, FAKE_SHINFO_GPA);
-    uint64_t junk;
+    unsigned ports[2 * NF_MAX_QUEUES];
 
-    __atomic_store_n(&s->vcpu_info[0].evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-    __atomic_exchange_n(&s->vcpu_info[0].evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    for (unsigned w = 0; w < sizeof(s->evtchn_pending) / sizeof(s->evtchn_pending[0]); w++)
-        __atomic_exchange_n(&s->evtchn_pending[w], 0, __ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < n->nq; i++) {
-        int fds[2] = { fake_vmm_irq_fd(n->ff.vmm, n->q[i].port_tx),
-                       fake_vmm_irq_fd(n->ff.vmm, n->q[i].port_rx) };
-
-        for (unsigned k = 0; k < 2; k++)
-            if (fds[k] >= 0)
-                while (read(fds[k], &junk, sizeof(junk)) > 0)
-                    ;
+        ports[2 * i] = n->q[i].port_tx;
+        ports[2 * i + 1] = n->q[i].port_rx;
     }
+    ff_ack_ports(n->ff.vmm, ports, 2 * n->nq);
 }
 
 static void wait_irq(struct nf *n, unsigned port, long left)
