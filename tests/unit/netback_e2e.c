@@ -299,6 +299,7 @@ static void host_to_guest(struct nf *n, int fd, unsigned qi, size_t len, unsigne
     ck_assert_msg(r == (int)len, "received %d of %zu bytes (status %d): %s", r, len, status,
                   nf_error());
     ck_assert_msg(memcmp(f, got, len) == 0, "frame of %zu bytes differs", len);
+    ck_assert_uint_eq(n->misplaced, 0);
 }
 
 static char *stats_of(unsigned devid)
@@ -432,6 +433,73 @@ static union netif_tx_slot req(uint32_t gref, uint16_t off, uint16_t size, uint1
 
     return s;
 }
+
+/* A TCP/IPv4 segment of 3000 bytes with a GSO extra (MSS 1400): the host
+ * kernel gets it as one GSO packet with a partial checksum. */
+START_TEST(gso_reaches_the_kernel)
+{
+    static uint8_t f[3000], got[4096];
+    struct netif_tx_response rsp[4];
+    union netif_tx_slot s[4] = { 0 };
+    struct nf_queue *q;
+    bool partial = false;
+    unsigned slot;
+
+    connect_vif(1, false);
+    set_mtu(VIF, 1500);
+    memset(f, 0xab, sizeof(f));
+    memset(f, 0xff, 6);
+    memcpy(f + 6, "\x00\x16\x3e\x00\x00\x00", 6);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    f[14] = 0x45;
+    f[16] = (sizeof(f) - 14) >> 8;
+    f[17] = (sizeof(f) - 14) & 0xff;
+    f[20] = 0x40;                   /* DF */
+    f[22] = 64;
+    f[23] = 6;                      /* TCP */
+    f[24] = f[25] = 0;
+    memcpy(f + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+    memset(f + 34, 0, 20);
+    f[35] = 80;
+    f[37] = 81;
+    f[46] = 0x50;                   /* data offset 5 */
+    f[47] = 0x18;                   /* PSH ACK */
+    f[48] = 0xff;
+    /* the IPv4 header checksum */
+    {
+        uint32_t sum = 0;
+
+        for (unsigned i = 14; i < 34; i += 2)
+            sum += (uint32_t)(f[i] << 8 | f[i + 1]);
+        while (sum >> 16)
+            sum = (sum & 0xffff) + (sum >> 16);
+        f[24] = (uint8_t)(~sum >> 8);
+        f[25] = (uint8_t)~sum;
+    }
+    q = &N.q[0];
+    slot = q->tx.req_prod_pvt % NF_SLOTS;
+    memcpy(ff_addr(&N.ff, q->tx_frame[slot]), f, 1500);
+    memcpy(ff_addr(&N.ff, q->tx_frame[(slot + 2) % NF_SLOTS]), f + 1500, 1500);
+    s[0] = req(q->tx_gref[slot], 0, sizeof(f),
+               XEN_NETTXF_csum_blank | XEN_NETTXF_extra_info | XEN_NETTXF_more_data, 0);
+    s[1].extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
+    s[1].extra.u.gso.size = 1400;
+    s[1].extra.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+    s[2] = req(q->tx_gref[(slot + 2) % NF_SLOTS], 0, 1500, 0, 2);
+    for (unsigned i = 0; i < 3; i++)
+        nf_tx_raw(&N, 0, &s[i]);
+    nf_tx_push(&N, 0);
+    ck_assert_msg(nf_tx_collect(&N, 0, rsp, 3, WAIT_MS) == 3, "%s", nf_error());
+    ck_assert_int_eq(rsp[0].status, XEN_NETIF_RSP_OKAY);
+    ck_assert_int_eq(rsp[1].status, XEN_NETIF_RSP_NULL);
+    ck_assert_int_eq(rsp[2].status, XEN_NETIF_RSP_OKAY);
+    /* larger than the MTU: it reached the stack as one GSO packet */
+    ck_assert_int_eq(host_recv(pkt_fd, got, sizeof(got), &partial, WAIT_MS), (int)sizeof(f));
+    ck_assert(partial);
+    ck_assert(memcmp(got + 54, f + 54, sizeof(f) - 54) == 0);
+}
+END_TEST
 
 /* Puts n raw slots, pushes, expects n responses all `status`. */
 static void expect_answer(union netif_tx_slot *s, unsigned n, int16_t status)
@@ -670,6 +738,7 @@ int main(void)
     tcase_add_test(tc, frames_guest_to_host);
     tcase_add_test(tc, frames_host_to_guest);
     tcase_add_test(tc, checksum_offload_reaches_the_kernel);
+    tcase_add_test(tc, gso_reaches_the_kernel);
     tcase_add_test(tc, nonfatal_requests_are_answered_error);
     tcase_add_test(tc, fatal_requests_disable_only_their_vif);
     tcase_add_test(tc, split_events_two_queues);

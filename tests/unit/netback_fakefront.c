@@ -373,6 +373,10 @@ int nf_rx_recv(struct nf *n, unsigned qi, uint8_t *buf, size_t cap, uint16_t *fl
             first = false;
         }
         more = rsp.flags & XEN_NETRXF_more_data;
+        /* netif.h: each response in the slot of its request (whose id is
+         * its slot here) */
+        if (rsp.id != (q->rx.rsp_cons - 1) % NF_SLOTS)
+            n->misplaced++;
         if (rsp.status < 0) {
             *status = rsp.status;
             err = true;

@@ -35,6 +35,7 @@ struct nf {
     bool split;
     /* what the frontend publishes (set before nf_connect) */
     bool sg, gso, no_rx_notify, flip;
+    unsigned misplaced;              /* RX responses not in their request's slot */
     struct nf_queue q[NF_MAX_QUEUES];
 };
 
