@@ -4,13 +4,13 @@
 #   every control-socket request through the tdm_ctl client (dom0/evtchn/ctl_client.c,
 #   in libtdmevtchn.a; named by path here because dom0/evtchn/build.mk is read later).
 
-DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/disk.c
+DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/disk.c dom0/vif.c
 DOM0_CONFIG_OBJS := $(DOM0_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
 DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
 
 DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/xsd.c dom0/store.c dom0/vmm.c dom0/domain.c \
-                  dom0/cmd_run.c dom0/vbd.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
+                  dom0/cmd_run.c dom0/vbd.c dom0/devtype.c dom0/vifdev.c dom0/daemon.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a
@@ -69,3 +69,11 @@ endif
 # reports -Wformat-truncation, which broke `make asan`. Remove once disk.c
 # copies with the checked length.
 $(BUILD)/obj/dom0/disk.o: CFLAGS += -Wno-format-truncation
+
+# vif[] items (dom0/vif.c, in the config library).
+$(BUILD)/tests/unit/dom0_vif: $(BUILD)/obj/tests/unit/dom0_vif.o $(DOM0_CONFIG_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/obj/tests/unit/dom0_vif.o: CFLAGS += -Idom0
+UNIT_TESTS += $(BUILD)/tests/unit/dom0_vif

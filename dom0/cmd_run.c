@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "ctl_client.h"
+#include "devtype.h"
 #include "domain.h"
 #include "domid.h"
 #include "rundir.h"
@@ -141,7 +142,7 @@ static int prepare_domain(struct run *r)
         msg("a domain named '%s' already exists (domid %u)", r->cfg.name, other);
         return -1;
     }
-    if (r->cfg.ndisks && vbd_backend_ensure() < 0)
+    if (devtype_backends_ensure(&r->cfg) < 0)
         return -1;
     if (domid_acquire(r->cfg.name, domid_taken, r, &r->lease, err, sizeof(err)) < 0) {
         msg("%s", err);
@@ -213,7 +214,7 @@ static int wait_domain(struct run *r, pid_t pid)
 static void clean_after(struct run *r)
 {
     if (r->xs) {
-        vbd_remove_all(r->xs, r->lease.domid);
+        devtype_remove_all(r->xs, r->lease.domid);
         store_forget_domain(r->xs, r->lease.domid, r->uuid);
     }
     if (!domain_ctl_alive(r->lease.domid)) {
@@ -265,7 +266,7 @@ static int supervise(struct run *r)
             break;
         }
         fflush(stdout);
-        if (vbd_add_all(r->xs, r->lease.domid, &r->cfg) < 0) {
+        if (devtype_add_all(r->xs, r->lease.domid, &r->cfg) < 0) {
             clean_after(r);
             status = VMM_FAILED;
             break;

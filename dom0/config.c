@@ -43,14 +43,6 @@ static const struct key_desc keys[] = {
     { "mem_path",    KEY_MEM_PATH,    K_STRING },
 };
 
-static const char *key_name(enum cfg_key k)
-{
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (keys[i].key == k)
-            return keys[i].name;
-    return "?";
-}
-
 static int fail(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -101,6 +93,7 @@ void config_free(struct tandem_config *c)
     c->disks = NULL;
     c->ndisks = 0;
     strlist_free(&c->vif);
+    vif_free_all(c);
     memset(c, 0, sizeof(*c));
 }
 
@@ -520,11 +513,7 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
         return -1;
     if (c->mem_path && check_mem_path(c->mem_path, what, sizeof(what)) < 0)
         return fail_at(c, KEY_MEM_PATH, err, errlen, what);
-    if (c->vif.n) {
-        snprintf(what, sizeof(what), "'%s': network devices are not supported yet", key_name(KEY_VIF));
-        return fail_at(c, KEY_VIF, err, errlen, what);
-    }
-    return 0;
+    return vif_finish(c, err, errlen);
 }
 
 char *config_kernel_path(const struct tandem_config *c)

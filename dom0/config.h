@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "disk.h"
+#include "vif.h"
 
 #define CFG_NAME_MAX      64
 #define CFG_STRING_MAX    4095      /* longest string value (the cmdline page is 4 KiB) */
@@ -52,9 +53,11 @@ struct tandem_config {
     char *uuid;                 /* NULL: run generates one */
     enum cfg_cpu_mode cpu_mode;
     enum cfg_action on_poweroff, on_reboot, on_crash;
-    struct cfg_strlist disk, vif; /* as written; vif devices arrive with a later issue */
+    struct cfg_strlist disk, vif; /* as written */
     struct disk_spec *disks;    /* disk[] parsed by config_finish (disk.h) */
     size_t ndisks;
+    struct vif_spec *vifs;      /* vif[] parsed by config_finish (vif.h) */
+    size_t nvifs;
 
     struct cfg_origin origin[KEY_COUNT];
     char *file;                 /* the config file path (owned), NULL if none */

@@ -1,4 +1,5 @@
 #include "xsd.h"
+#include "daemon.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -47,84 +48,72 @@ bool xsd_available(void)
     return ok;
 }
 
-/* xenstored in the foreground (we detach it ourselves, so that we learn
- * its pid), stderr to a file in the run directory. */
-static pid_t spawn_daemon(const char *bin, const char *sock)
-{
-    char *pidf = rundir_file("xenstored/pid");
-    char *logf = rundir_file("xenstored/log");
-    char *errf = rundir_file("xenstored/stderr");
-    pid_t pid = -1;
-    if (pidf && logf && errf) {
-        char *argv[] = { (char *)bin, "--foreground", "--socket", (char *)sock,
-                         "--pid-file", pidf, "--log-file", logf,
-                         "--vmm-dir", (char *)rundir(), NULL };
-        pid = spawn_detached(argv, errf);
-    }
-    free(pidf);
-    free(logf);
-    free(errf);
-    return pid;
-}
-
 /* The daemon needs a moment to bind and listen; retry the connect with a
  * short back-off, and give up early if it died. */
-static int wait_ready(const char *sock, pid_t pid)
+static int wait_ready(const struct daemon_spec *s, pid_t pid)
 {
+    char *sock = xsd_socket_path();
     int64_t deadline = now_ms() + XSD_START_TIMEOUT_MS;
     long delay_us = 200;
-    while (now_ms() < deadline) {
-        if (socket_answers(sock))
-            return 0;
+    int rc = -1;
+    (void)s;
+    while (sock && now_ms() < deadline) {
+        if (socket_answers(sock)) {
+            rc = 0;
+            break;
+        }
         if (kill(pid, 0) < 0 && errno == ESRCH)
-            return -1;
+            break;
         struct timespec ts = { 0, delay_us * 1000 };
         nanosleep(&ts, NULL);
         if (delay_us < 20000)
             delay_us *= 2;
     }
-    return -1;
+    free(sock);
+    return rc;
 }
 
-/* If the daemon did not write its pid file, write it: tests and users stop
- * the daemon by the pid in that file. */
-static void ensure_pid_file(pid_t pid)
+static bool answers(const struct daemon_spec *s)
 {
-    char *pidf = rundir_file("xenstored/pid");
-    if (access(pidf, F_OK) < 0) {
-        FILE *f = fopen(pidf, "we");
-        if (f) {
-            fprintf(f, "%d\n", (int)pid);
-            fclose(f);
-        }
-    }
-    free(pidf);
+    char *sock = xsd_socket_path();
+    bool ok = sock && socket_answers(sock);
+    (void)s;
+    free(sock);
+    return ok;
 }
 
+static void remove_stale_socket(const struct daemon_spec *s)
+{
+    char *sock = xsd_socket_path();
+    (void)s;
+    if (sock)
+        unlink(sock);
+    free(sock);
+}
+
+static const struct daemon_spec xenstored_daemon = {
+    .dir = "xenstored", .env = "TANDEM_XENSTORED", .bin = "xenstored", .comm = "xenstored",
+    .log = "stderr", .lock = "start.lock", .running = answers,
+    .before_start = remove_stale_socket, .ready = wait_ready,
+};
+
+/* xenstored in the foreground (we detach it ourselves, so that we learn
+ * its pid); it writes its pid file too. */
 int xsd_ensure(void)
 {
     if (xsd_available())
         return 0;
-    int lock = rundir_lock("xenstored/start.lock");
-    if (lock < 0)
-        return -1;
     char *sock = xsd_socket_path();
-    int rc = 0;
-    if (!socket_answers(sock)) {   /* another run may have started it meanwhile */
-        char *bin = helper_path("TANDEM_XENSTORED", "xenstored");
-        unlink(sock);
-        pid_t pid = spawn_daemon(bin, sock);
-        if (pid <= 0 || wait_ready(sock, pid) < 0) {
-            char *errf = rundir_file("xenstored/stderr");
-            msg("could not start %s (socket %s); see %s", bin, sock, errf);
-            free(errf);
-            rc = -1;
-        } else {
-            ensure_pid_file(pid);
-        }
-        free(bin);
+    char *pidf = daemon_file(&xenstored_daemon, "pid");
+    char *logf = daemon_file(&xenstored_daemon, "log");
+    int rc = -1;
+    if (sock && pidf && logf) {
+        char *args[] = { "--foreground", "--socket", sock, "--pid-file", pidf,
+                         "--log-file", logf, "--vmm-dir", (char *)rundir(), NULL };
+        rc = daemon_ensure(&xenstored_daemon, args);
     }
     free(sock);
-    close(lock);
+    free(pidf);
+    free(logf);
     return rc;
 }

@@ -6,59 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int blk_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned d = (unsigned char)s[i] - '0';
-
-        if (d > 9 || d > max || v > (max - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* dir/key as a number: 1 read, 0 absent (*out = dflt), -1 bad. */
-static int read_num(struct xs_handle *xs, const char *dir, const char *key, uint64_t max,
-                    uint64_t dflt, uint64_t *out, char *err, size_t errlen)
-{
-    char path[256];
-    unsigned len;
-    char *v;
-    int rc;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    v = xs_read(xs, XBT_NULL, path, &len);
-    if (!v) {
-        if (errno != ENOENT) {
-            snprintf(err, errlen, "reading %s: %s", path, strerror(errno));
-            return -1;
-        }
-        *out = dflt;
-        return 0;
-    }
-    rc = blk_parse_uint(v, len, max, out);
-    if (rc < 0)
-        snprintf(err, errlen, "%s: \"%.32s\" is not a number up to %llu", path, v,
-                 (unsigned long long)max);
-    free(v);
-    return rc < 0 ? -1 : 1;
-}
+#include "tdm_xskeys.h"
 
 static int need_num(struct xs_handle *xs, const char *dir, const char *key, uint64_t max,
                     uint32_t *out, char *err, size_t errlen)
 {
     uint64_t v;
-    int rc = read_num(xs, dir, key, max, 0, &v, err, errlen);
 
-    if (rc == 0)
-        snprintf(err, errlen, "%s/%s missing", dir, key);
-    if (rc <= 0)
+    if (tdm_xs_need_uint(xs, dir, key, max, &v, err, errlen) < 0)
         return -1;
     *out = (uint32_t)v;
     return 0;
@@ -108,17 +63,17 @@ int blk_frontend_read(struct xs_handle *xs, const char *fe, unsigned max_queues,
     memset(cfg, 0, sizeof(*cfg));
     if (check_protocol(xs, fe, err, errlen) < 0)
         return -1;
-    if (read_num(xs, fe, "multi-queue-num-queues", max_queues, 1, &v, err, errlen) < 0)
+    if (tdm_xs_read_uint(xs, fe, "multi-queue-num-queues", max_queues, 1, &v, err, errlen) < 0)
         return -1;
     if (v == 0) {
         snprintf(err, errlen, "%s/multi-queue-num-queues is 0", fe);
         return -1;
     }
     cfg->nr_queues = (unsigned)v;
-    if (read_num(xs, fe, "ring-page-order", max_order, 0, &v, err, errlen) < 0)
+    if (tdm_xs_read_uint(xs, fe, "ring-page-order", max_order, 0, &v, err, errlen) < 0)
         return -1;
     cfg->ring_order = (unsigned)v;
-    if (read_num(xs, fe, "feature-persistent", 1, 0, &v, err, errlen) < 0)
+    if (tdm_xs_read_uint(xs, fe, "feature-persistent", 1, 0, &v, err, errlen) < 0)
         return -1;
     cfg->persistent = v == 1;
     if (cfg->nr_queues == 1)

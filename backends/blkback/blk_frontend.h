@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <xenstore.h>
 #include "blk_ringmap.h"
+#include "tdm_xskeys.h"
 
 #define BLK_MAX_QUEUES 16
 
@@ -25,8 +26,11 @@ struct blk_fe_cfg {
 };
 
 /* Strict unsigned decimal ("0", "17"; no sign, spaces, leading zeros,
- * or values above max). 0 ok, -1 not. */
-int blk_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);
+ * or values above max). 0 ok, -1 not. (The backends' one parser.) */
+static inline int blk_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+    return tdm_parse_uint(s, len, max, out);
+}
 
 /* Reads fe_path's connection keys. max_queues/max_order: what we offer.
  * 0, or -1 with a message in err naming the key. */

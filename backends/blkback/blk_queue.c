@@ -17,6 +17,7 @@
 #include "blk_fixed.h"
 #include "blk_pcache.h"
 #include "blk_ring.h"
+#include "tdm_poll.h"
 #include "tdm_uring.h"
 
 enum { TAG_REQ = 1, TAG_KICK = 2, TAG_STOP = 3 };
@@ -61,7 +62,7 @@ struct blk_queue {
     bool grant_detail;             /* the last refusal came from the grant library */
 
     uint64_t kick_buf, stop_buf;
-    unsigned poll_ns, poll_max_ns;
+    struct tdm_poll poll;
     uint64_t busy_poll_ns;         /* poll window while I/O is in flight */
     uint64_t sq_end;               /* byte after the last read/write in the unsubmitted SQEs */
     struct blk_queue_stats st;
@@ -488,43 +489,21 @@ static bool reap(struct blk_queue *q)
 
 /* ---- the loop ---- */
 
-static uint64_t now_ns(void)
+static bool has_work(void *ctx)
 {
-    struct timespec ts;
+    struct blk_queue *q = ctx;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return blk_ring_has_requests(&q->ring) || tdm_uring_cq_ready(&q->uring);
 }
 
-/* Spins on the ring and the CQ for up to poll_ns. The window doubles when
- * polling found work and halves when it did not, so an idle queue sleeps
- * at once and a busy one avoids the doorbell round trip. */
+/* With I/O in flight a completion is coming: poll the busy window
+ * (--busy-poll-us, longer than the device's latency at depth), so neither
+ * a qd=1 stream nor a deep queue pays a sleep + wake-up per completion
+ * and a refill is taken at once without a doorbell; a miss does not
+ * shrink the window that idle periods are measured with. */
 static bool adaptive_poll(struct blk_queue *q)
 {
-    uint64_t end;
-
-    if (!q->poll_max_ns)
-        return false;
-    /* With I/O in flight a completion is coming: poll the busy window
-     * (--busy-poll-us, longer than the device's latency at depth), so
-     * neither a qd=1 stream nor a deep queue pays a sleep + wake-up per
-     * completion and a refill is taken at once without a doorbell; a miss
-     * does not shrink the window that idle periods are measured with. */
-    bool busy = q->inflight > 0;
-    end = now_ns() + (busy ? q->busy_poll_ns : q->poll_ns);
-    do {
-        if (blk_ring_has_requests(&q->ring) || tdm_uring_cq_ready(&q->uring)) {
-            q->poll_ns = q->poll_ns * 2 + 1000 > q->poll_max_ns ? q->poll_max_ns
-                                                                : q->poll_ns * 2 + 1000;
-            return true;
-        }
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();     /* be kind to the sibling hyperthread */
-#endif
-    } while (now_ns() < end);
-    if (!busy)
-        q->poll_ns /= 2;
-    return false;
+    return tdm_poll_spin(&q->poll, q->inflight > 0 ? &q->busy_poll_ns : NULL, has_work, q);
 }
 
 static bool done(const struct blk_queue *q)
@@ -634,8 +613,7 @@ struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err,
     q->cfg = *cfg;
     q->stop_fd = -1;
     q->parked = -1;
-    q->poll_max_ns = cfg->poll_us * 1000u;
-    q->poll_ns = q->poll_max_ns / 2;
+    tdm_poll_init(&q->poll, cfg->poll_us);
     q->busy_poll_ns = (uint64_t)cfg->busy_poll_us * 1000u;
     if (setup(q, err, errlen) < 0) {
         free_queue(q);

@@ -32,7 +32,7 @@ $(BLKBACK_TEST_OBJS): | $(BUILD)/include/xenstore.h
 
 $(BUILD)/tests/unit/blkback_request: $(BUILD)/obj/tests/unit/blkback_request.o \
         $(BUILD)/obj/backends/blkback/blk_request.o $(BUILD)/obj/backends/blkback/blk_frontend.o \
-        $(BUILD)/lib/libxenstore.a
+        $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libxenstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
@@ -44,7 +44,7 @@ $(BUILD)/tests/unit/blkback_ring: $(BUILD)/obj/tests/unit/blkback_ring.o \
 # End to end: the daemon against a fake frontend, a fake VMM control
 # socket (tests/unit/evtchn_fake_vmm.c) and a real xenstored.
 BLKBACK_E2E_OBJS := $(BUILD)/obj/tests/unit/blkback_e2e.o $(BUILD)/obj/tests/unit/blkback_fakefront.o \
-                    $(BUILD)/obj/tests/unit/evtchn_fake_vmm.o
+                    $(BUILD)/obj/tests/unit/evtchn_fake_vmm.o $(BUILD)/obj/tests/unit/daemon_harness.o
 $(BUILD)/tests/unit/blkback_e2e: $(BLKBACK_E2E_OBJS) $(BUILD)/lib/libxenstore.a $(BUILD)/lib/libtdmevtchn.a \
         | $(BLKBACK_BIN)
 	@mkdir -p $(dir $@)

@@ -1,8 +1,14 @@
-# backends/common: io_uring helpers shared by the backends (libtdmbackend.a).
-BACKEND_COMMON_SRCS := backends/common/tdm_uring.c
+# backends/common: what every backend daemon shares (libtdmbackend.a): the
+# xenbus backend framework (tdm_xbback), xenstore number parsing
+# (tdm_xskeys), io_uring helpers (tdm_uring), the adaptive poll (tdm_poll). Objects here are built with
+# the backends' include paths (backends/blkback/build.mk sets them for
+# every $(BUILD)/obj/backends/%.o).
+BACKEND_COMMON_SRCS := backends/common/tdm_uring.c backends/common/tdm_xskeys.c \
+                       backends/common/tdm_xbback.c backends/common/tdm_poll.c
 BACKEND_COMMON_OBJS := $(BACKEND_COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 BACKEND_COMMON_LIB  := $(BUILD)/lib/libtdmbackend.a
 
+$(BACKEND_COMMON_OBJS): | $(BUILD)/include/xenstore.h
 $(BACKEND_COMMON_LIB): $(BACKEND_COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^

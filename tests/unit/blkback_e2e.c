@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "blkback_fakefront.h"
+#include "daemon_harness.h"
 
 #define DISK_SECTORS 8192u          /* 4 MiB backing file */
 #define WAIT_MS 5000
@@ -35,77 +36,13 @@ static struct xs_handle *xs;
 static int disk_fd;
 static struct ff F;
 
-/* ---- processes ---- */
+/* ---- processes (tests/unit/daemon_harness.c) ---- */
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Starts `exe args` with stdout+stderr to dir/<log>; it dies with us. */
-static pid_t spawn(const char *log, char *const argv[])
-{
-    char path[160];
-    pid_t pid;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, log);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* no orphan if the test dies */
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static bool can_connect(void)
-{
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok;
-
-    snprintf(a.sun_path, sizeof(a.sun_path), "%.100s", sock);
-    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-static const char *bin_dir(void)
-{
-    const char *b = getenv("TANDEM_BIN");
-
-    return b ? b : "build/bin";
-}
+static long now_ms(void) { return th_now_ms(); }
 
 static void start_xenstored(void)
 {
-    char exe[256];
-    char *argv[] = { exe, "--foreground", "--socket", sock, NULL };
-    long deadline = now_ms() + WAIT_MS;
-
-    snprintf(exe, sizeof(exe), "%s/xenstored", bin_dir());
-    ck_assert_msg(access(exe, X_OK) == 0, "no %s (build it first)", exe);
-    xsd_pid = spawn("xenstored.log", argv);
-    while (!can_connect()) {
-        struct pollfd none;
-        int st;
-
-        ck_assert_msg(waitpid(xsd_pid, &st, WNOHANG) == 0, "xenstored exited");
-        ck_assert_msg(now_ms() < deadline, "xenstored not listening on %s", sock);
-        poll(&none, 0, 5);          /* interval between connection attempts */
-    }
-    setenv("XENSTORED_PATH", sock, 1);
+    xsd_pid = th_start_xenstored(dir, sock, WAIT_MS);
 }
 
 static void start_blkback(void)
@@ -114,24 +51,13 @@ static void start_blkback(void)
     /* BLKBACK_TEST_NO_DIRECT=1: measure the buffered path (docs/blkback.md). */
     char *argv[] = { exe, getenv("BLKBACK_TEST_NO_DIRECT") ? "--no-direct" : NULL, NULL };
 
-    snprintf(exe, sizeof(exe), "%s/tandem-blkback", bin_dir());
-    ck_assert_msg(access(exe, X_OK) == 0, "no %s (build it first)", exe);
+    snprintf(exe, sizeof(exe), "%s/tandem-blkback", th_bin_dir());
     setenv("TANDEM_RUNDIR", fake_vmm_run_dir(vmm), 1);
-    blk_pid = spawn("blkback.log", argv);
+    blk_pid = th_spawn(dir, "blkback.log", argv);
 }
 
 /* Stops a child by pid; returns its wait status. */
-static int stop(pid_t *pid, int sig)
-{
-    int st = -1;
-
-    if (*pid > 0) {
-        kill(*pid, sig);
-        waitpid(*pid, &st, 0);
-        *pid = 0;
-    }
-    return st;
-}
+static int stop(pid_t *pid, int sig) { return th_stop(pid, sig); }
 
 static void cleanup(void)
 {

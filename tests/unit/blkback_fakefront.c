@@ -290,23 +290,31 @@ bool ff_push(struct ff *f, unsigned qi)
     return notify;
 }
 
-/* What a guest's upcall handler does: take every pending port. */
-static void ack_events(struct ff *f)
+void ff_ack_ports(struct fake_vmm *vmm, const unsigned *ports, unsigned n)
 {
-    struct shared_info *s = (struct shared_info *)fake_vmm_gpa(f->vmm, FAKE_SHINFO_GPA);
+    struct shared_info *s = (struct shared_info *)fake_vmm_gpa(vmm, FAKE_SHINFO_GPA);
     uint64_t junk;
 
     __atomic_store_n(&s->vcpu_info[0].evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
     __atomic_exchange_n(&s->vcpu_info[0].evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
     for (unsigned w = 0; w < sizeof(s->evtchn_pending) / sizeof(s->evtchn_pending[0]); w++)
         __atomic_exchange_n(&s->evtchn_pending[w], 0, __ATOMIC_SEQ_CST);
-    for (unsigned i = 0; i < f->nq; i++) {
-        int fd = fake_vmm_irq_fd(f->vmm, f->q[i].port);
+    for (unsigned i = 0; i < n; i++) {
+        int fd = fake_vmm_irq_fd(vmm, ports[i]);
 
         if (fd >= 0)
             while (read(fd, &junk, sizeof(junk)) > 0)
                 ;
     }
+}
+
+static void ack_events(struct ff *f)
+{
+    unsigned ports[FF_MAX_QUEUES];
+
+    for (unsigned i = 0; i < f->nq; i++)
+        ports[i] = f->q[i].port;
+    ff_ack_ports(f->vmm, ports, f->nq);
 }
 
 static void wait_irq(struct ff *f, long left)

@@ -80,6 +80,9 @@ unsigned ff_take(struct ff *f, unsigned qi, struct blkif_response *out, unsigned
  * nothing arrived meanwhile, sleeps on queue qi's event channel for up
  * to timeout_ms and takes the upcall. True if responses are waiting. */
 bool ff_wait_responses(struct ff *f, unsigned qi, int timeout_ms);
+/* What a guest's upcall handler does: clears every pending bit and
+ * drains the upcall eventfds of `ports`. */
+void ff_ack_ports(struct fake_vmm *vmm, const unsigned *ports, unsigned n);
 
 /* Frontend-initiated close: Closing, wait, Closed, wait. */
 bool ff_close(struct ff *f);

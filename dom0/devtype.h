@@ -1,0 +1,56 @@
+/* The device types of a domain, after libxl's device_type table: for each
+ * one the xenstore kind ("vbd", "vif"), how many devices a config has,
+ * the keys of one device's backend and frontend directories, and the
+ * backend daemon that serves the kind. The toolstack writes every device
+ * through this table (as libxl__device_generic_add does), starts the
+ * daemons it names, waits for each backend, and removes them all. */
+#ifndef TANDEM_DOM0_DEVTYPE_H
+#define TANDEM_DOM0_DEVTYPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xenstore.h>
+
+#include "daemon.h"
+
+struct tandem_config;
+
+/* One transaction's writes for one device. */
+struct devtype_tx {
+    struct xs_handle *h;
+    xs_transaction_t t;
+    unsigned domid;
+    const char *be, *fe;            /* the two directories */
+};
+
+/* <dir>/<key> = val in the transaction. */
+bool devtype_put(struct devtype_tx *x, const char *dir, const char *key, const char *val);
+
+struct devtype {
+    const char *kind;               /* xenstore name: backend/<kind>, device/<kind> */
+    const char *what;               /* in messages: "disk", "network device" */
+    const struct daemon_spec *backend;
+    size_t (*count)(const struct tandem_config *c);
+    unsigned (*devid)(const struct tandem_config *c, size_t i);
+    const char *(*label)(const struct tandem_config *c, size_t i);  /* "xvda", "vif 0" */
+    /* The type's own keys (frontend/backend links, state and permissions
+     * are written by the table's code). */
+    bool (*write)(struct devtype_tx *x, const struct tandem_config *c, size_t i);
+};
+
+/* The entries (vbd.c, vifdev.c). */
+extern const struct devtype vbd_devtype, vif_devtype;
+
+/* Starts the backend daemon of every type the config uses. 0 or -1. */
+int devtype_backends_ensure(const struct tandem_config *c);
+
+/* Writes the directories of every device (one transaction), then waits
+ * until each backend left Initialising; a backend that reports an error
+ * fails the call with its message. 0 or -1 (message printed). */
+int devtype_add_all(struct xs_handle *h, unsigned domid, const struct tandem_config *c);
+
+/* Removes the backend directories of domid (the frontend ones go with
+ * /local/domain/N). */
+void devtype_remove_all(struct xs_handle *h, unsigned domid);
+
+#endif
