@@ -9,6 +9,8 @@ SAN      ?= 0
 CC       ?= gcc
 FUZZ_CC  ?= clang
 PKG_CONFIG ?= pkg-config
+# Parallel sub-builds of `make test`, `asan`, `bench` and `demo` (one job a CPU).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 WARN     := -Wall -Wextra -Werror
 CSTD     := -std=gnu11
@@ -49,7 +51,7 @@ deps:
 	@scripts/deps.sh
 
 test: deps
-	$(MAKE) all fuzz
+	$(MAKE) -j$(JOBS) all fuzz
 	@BUILD=$(BUILD) tests/run.sh
 
 # Runs the tests without the package check (used by `make test` and `make asan`).
@@ -57,17 +59,17 @@ test-run: all fuzz
 	@BUILD=$(BUILD) tests/run.sh
 
 asan: deps
-	$(MAKE) BUILD=build-asan SAN=1 all
+	$(MAKE) -j$(JOBS) BUILD=build-asan SAN=1 all
 	@BUILD=build-asan SAN=1 NO_FUZZ=1 tests/run.sh
 
 fuzz: $(FUZZ_TARGETS)
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	@BUILD=$(BUILD) scripts/demo.sh
 
 clean:
