@@ -91,6 +91,32 @@ START_TEST(node_size_counts_child_names)
 }
 END_TEST
 
+/* A parent created on the way holds its child's name: the quota counts
+ * it like any other node (24 + 8 + 2041 bytes would be over 2048). */
+START_TEST(node_size_counts_implicit_parents)
+{
+    char path[2100];
+
+    memcpy(path, "ip/", 3);
+    memset(path + 3, 'l', 2040);
+    path[3 + 2040] = '\0';
+    xt_err(xt_write(d5, 0, path, "v"), "ENOSPC");
+    xt_err(xt_read(d5, 0, "ip"), "ENOENT"); /* nothing half made */
+    memcpy(path, "a/b/", 4);
+    memset(path + 4, 'l', 2040);
+    path[4 + 2040] = '\0';
+    xt_err(xt_write(d5, 0, path, "v"), "ENOSPC"); /* a/b, two levels down */
+    xt_err(xt_read(d5, 0, "a"), "ENOENT");
+    path[4 + 2000] = '\0';
+    xt_ok(xt_write(d5, 0, path, "v")); /* 24 + 8 + 2001 fits */
+    memcpy(path, "ip/", 3);
+    memset(path + 3, 'l', 2040);
+    path[3 + 2040] = '\0';
+    xt_ok(xt_write(c0, 0, path, "v")); /* dom0 is exempt */
+    xt_store_ok();
+}
+END_TEST
+
 START_TEST(perms_quota)
 {
     xt_ok(xt_write(d5, 0, "p", "x"));
@@ -253,6 +279,7 @@ static Suite *suite(void)
     tcase_add_test(tc, nodes_quota);
     tcase_add_test(tc, node_size_quota);
     tcase_add_test(tc, node_size_counts_child_names);
+    tcase_add_test(tc, node_size_counts_implicit_parents);
     tcase_add_test(tc, perms_quota);
     tcase_add_test(tc, watch_quota);
     tcase_add_test(tc, path_quota);
