@@ -228,11 +228,18 @@ static void remove_owned(unsigned int domid)
     free(ol.paths);
 }
 
-/* RELEASE, or the domain died: drop its connection and nodes, tell the
- * @releaseDomain watchers. */
+/* RELEASE, or the domain died: drop its connection and nodes, forget it as
+ * anyone's SET_TARGET (a later domain of the same id is not theirs), tell
+ * the @releaseDomain watchers. */
 static void domain_gone(struct xsd_domain *d)
 {
     unsigned int domid = d->domid;
+
+    for (struct conn *c = xsd_conns; c; c = c->next)
+        if (c->has_target && c->target == domid) {
+            c->has_target = false;
+            xsd_log(XSD_LOG_INFO, "domain %u: target %u released", c->id, domid);
+        }
 
     if (d->conn) {
         conn_close(d->conn, "domain released"); /* no events for it any more */
