@@ -75,6 +75,7 @@ static void domain_free(struct xsd_domain *d)
         d->conn = NULL;
     }
     transport->detach(transport, &d->ra);
+    socket_resume_accept(); /* its descriptors are free again */
     domains[d->domid] = NULL;
     ndomains--;
     free(d);

@@ -75,6 +75,8 @@ int ev_run_once(int timeout_ms)
 
     for (struct conn *c = xsd_conns; c && !pending; c = c->next)
         pending = c->out_head != NULL;
+    if (socket_accept_paused(xsd_now_ms()))
+        pending = true; /* to retry accepting */
     if (pending && (timeout_ms < 0 || timeout_ms > 1000))
         timeout_ms = 1000; /* to notice stalled clients */
     n = epoll_wait(epfd, evs, 64, timeout_ms);

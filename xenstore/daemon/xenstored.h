@@ -340,6 +340,10 @@ extern volatile int xsd_stop;
 /* ---- socket.c --------------------------------------------------------- */
 int socket_listen(const char *path); /* fd or -errno */
 void socket_close_listener(void);
+/* Accepting stops while descriptors are short: a freed one resumes it, and
+ * so does a retry a second later (socket_accept_paused, once a round). */
+void socket_resume_accept(void);
+bool socket_accept_paused(uint64_t now_ms);
 extern const struct conn_ops socket_conn_ops;
 
 /* ---- ops.c / control.c ----------------------------------------------- */
