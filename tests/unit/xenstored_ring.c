@@ -469,6 +469,59 @@ START_TEST(set_target_dropped_on_release)
 }
 END_TEST
 
+/* Takes every complete reply off g's response ring; returns how many. */
+static unsigned int take_replies(struct guest *g)
+{
+    struct xenstore_domain_interface *i = g->intf;
+    unsigned int n = 0;
+    struct xsd_sockmsg h;
+
+    while (i->rsp_cons != i->rsp_prod) {
+        g->buf[g->len++] = i->rsp[MASK_XENSTORE_IDX(i->rsp_cons)];
+        i->rsp_cons++;
+    }
+    while (g->len >= sizeof(h)) {
+        memcpy(&h, g->buf, sizeof(h));
+        if (g->len < sizeof(h) + h.len)
+            break;
+        ck_assert(h.type == XS_READ || h.type == XS_ERROR);
+        memmove(g->buf, g->buf + sizeof(h) + h.len, g->len - sizeof(h) - h.len);
+        g->len -= sizeof(h) + h.len;
+        n++;
+    }
+    return n;
+}
+
+/* A guest filling its ring with requests gets one batch a kick; the rest
+ * is served in the following rounds without another kick. */
+START_TEST(spinning_guest_gets_batches)
+{
+    struct guest *g = guest_of(3);
+    struct xenstore_domain_interface *i;
+    unsigned int n = 0, replies, rounds = 0;
+
+    introduce(3);
+    i = g->intf;
+    while (i->req_prod - i->req_cons + 18 <= XENSTORE_RING_SIZE) {
+        struct xsd_sockmsg h = { XS_READ, ++n, 0, 2 };
+        put(g, &h, sizeof(h));
+        put(g, "/", 2);
+    }
+    ck_assert_uint_gt(n, 2 * XSD_BATCH);
+    kick(g); /* one round */
+    replies = take_replies(g);
+    ck_assert_uint_le(replies, XSD_BATCH);
+    ck_assert(conn_backlogged());
+    while (replies < n && rounds++ < 200) {
+        ev_run_once(0); /* no kick */
+        replies += take_replies(g);
+    }
+    ck_assert_uint_eq(replies, n);
+    ev_run_once(0); /* finds nothing left */
+    ck_assert(!conn_backlogged());
+}
+END_TEST
+
 START_TEST(stalled_guest_keeps_connection)
 {
     struct guest *g = guest_of(3);
@@ -708,6 +761,7 @@ static Suite *suite(void)
     tcase_add_test(tc, release_keep_orphans);
     tcase_add_test(tc, set_target);
     tcase_add_test(tc, set_target_dropped_on_release);
+    tcase_add_test(tc, spinning_guest_gets_batches);
     tcase_add_test(tc, stalled_guest_keeps_connection);
     tcase_add_test(tc, dropped_ring_connection_reintroduced);
     tcase_add_test(tc, resume);

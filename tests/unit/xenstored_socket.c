@@ -123,6 +123,64 @@ START_TEST(out_of_descriptors_does_not_spin)
 }
 END_TEST
 
+/* Replies waiting on a client socket (reads them all). */
+static unsigned int drain_replies(int fd, char *buf, size_t *have, size_t size)
+{
+    unsigned int n = 0;
+    ssize_t r;
+
+    while ((r = recv(fd, buf + *have, size - *have, MSG_DONTWAIT)) > 0)
+        *have += (size_t)r;
+    while (*have >= sizeof(struct xsd_sockmsg)) {
+        struct xsd_sockmsg h;
+        memcpy(&h, buf, sizeof(h));
+        if (*have < sizeof(h) + h.len)
+            break;
+        memmove(buf, buf + sizeof(h) + h.len, *have - sizeof(h) - h.len);
+        *have -= sizeof(h) + h.len;
+        n++;
+    }
+    return n;
+}
+
+/* A client pipelining 300 requests gets one batch a round; another
+ * client's request is answered in the first round all the same. */
+START_TEST(pipelining_client_shares_the_loop)
+{
+    int flood = client(), other = client();
+    char req[300 * 18], buf[1 << 16];
+    size_t len = 0, have = 0, ohave = 0;
+    unsigned int got = 0, rounds = 0, most = 0;
+
+    ck_assert(run_until(nconns() == 2, 100));
+    for (int i = 0; i < 300; i++) {
+        struct xsd_sockmsg h = { XS_READ, (uint32_t)i, 0, 2 };
+        memcpy(req + len, &h, sizeof(h));
+        memcpy(req + len + sizeof(h), "/", 2);
+        len += sizeof(h) + 2;
+    }
+    ck_assert_int_eq(send(flood, req, len, 0), (ssize_t)len);
+    send_read(other, "/");
+    ev_run_once(0);
+    ck_assert_msg(drain_replies(other, buf, &ohave, sizeof(buf)) == 1, "other client not served");
+    got = drain_replies(flood, buf, &have, sizeof(buf));
+    ck_assert_uint_le(got, XSD_BATCH);
+    while (got < 300 && rounds++ < 1000) {
+        unsigned int n;
+        ev_run_once(0);
+        n = drain_replies(flood, buf, &have, sizeof(buf));
+        most = n > most ? n : most;
+        got += n;
+    }
+    ck_assert_uint_eq(got, 300);   /* the backlog was served without a new event */
+    ck_assert_uint_le(most, XSD_BATCH);
+    ev_run_once(0); /* finds nothing left */
+    ck_assert(!conn_backlogged());
+    close(flood);
+    close(other);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("xenstored_socket");
@@ -130,6 +188,7 @@ static Suite *suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, out_of_descriptors_does_not_spin);
+    tcase_add_test(tc, pipelining_client_shares_the_loop);
     suite_add_tcase(s, tc);
     return s;
 }

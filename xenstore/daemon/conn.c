@@ -3,6 +3,12 @@
  * for tests): input framing buffer, per-connection output queue written
  * through when possible, the outstanding-requests limit (stop reading, as
  * Xen), and dropping of clients that stall or overflow their queue.
+ *
+ * Fairness: a connection is served at most XSD_BATCH requests per round of
+ * the event loop (ev_run_once).  One that had more is put on the backlog;
+ * the loop then polls without sleeping and serves the backlog after the
+ * ready descriptors, so a client pipelining requests (or a guest spinning
+ * on its ring) shares the loop with everybody else.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +18,39 @@
 #include "xenstored.h"
 
 struct conn *xsd_conns;
+static uint64_t round_no = 1;
+static unsigned int nbacklog;
+
+void conn_next_round(void)
+{
+    round_no++;
+}
+
+bool conn_backlogged(void)
+{
+    return nbacklog != 0;
+}
+
+static void set_backlog(struct conn *c, bool on)
+{
+    if (c->backlog == on)
+        return;
+    c->backlog = on;
+    if (on)
+        nbacklog++;
+    else
+        nbacklog--;
+}
+
+/* Requests this connection may still be served in this round. */
+static bool budget_left(struct conn *c)
+{
+    if (c->batch_round != round_no) {
+        c->batch_round = round_no;
+        c->batch = 0;
+    }
+    return c->batch < XSD_BATCH;
+}
 
 uint64_t xsd_now_ms(void)
 {
@@ -142,13 +181,20 @@ void conn_process(struct conn *c)
     while (!c->dead && !c->ignored && c->out_replies < (unsigned int)xsd_quota[Q_OUTSTANDING]) {
         struct xsd_msg m;
         size_t used;
-        int r = wire_parse(c->inbuf + off, c->inlen - off, &m, &used);
+        int r;
+
+        if (!budget_left(c)) {
+            set_backlog(c, true); /* the rest in a later round */
+            break;
+        }
+        r = wire_parse(c->inbuf + off, c->inlen - off, &m, &used);
         if (r == 0)
             break;
         if (r < 0) {
             bad_client(c, "message payload over 4096 bytes");
             return;
         }
+        c->batch++;
         ops_dispatch(c, &m);
         off += used;
     }
@@ -168,8 +214,12 @@ bool conn_wants_read(const struct conn *c)
 
 void conn_input(struct conn *c)
 {
-    while (conn_wants_read(c)) {
-        ssize_t n = c->ops->read(c, c->inbuf + c->inlen, sizeof(c->inbuf) - c->inlen);
+    set_backlog(c, false);
+    if (c->inlen)
+        conn_process(c); /* what an earlier round left */
+    while (conn_wants_read(c) && budget_left(c)) {
+        size_t room = sizeof(c->inbuf) - c->inlen;
+        ssize_t n = c->ops->read(c, c->inbuf + c->inlen, room);
         if (n < 0) {
             conn_close(c, "closed by peer");
             return;
@@ -178,6 +228,29 @@ void conn_input(struct conn *c)
             break;
         c->inlen += (size_t)n;
         conn_process(c);
+        if ((size_t)n < room)
+            break; /* drained: the next readiness event (or kick) says more */
+    }
+    if (!c->dead && !c->ignored && !budget_left(c))
+        set_backlog(c, true);
+}
+
+void conn_serve_backlog(void)
+{
+    struct conn *c, *next;
+
+    for (c = xsd_conns; c && nbacklog; c = next) {
+        next = c->next;
+        if (!c->backlog || c->batch_round == round_no)
+            continue; /* none, or already served in this round */
+        if (c->dead || c->ignored) {
+            set_backlog(c, false);
+            continue;
+        }
+        if (c->domain)
+            ring_event(c);
+        else
+            conn_input(c);
     }
 }
 
@@ -215,6 +288,7 @@ void conn_reset(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
+    set_backlog(c, false);
     conn_reset(c);
     if (c->prev)
         c->prev->next = c->next;
@@ -323,6 +397,7 @@ void conn_mem_feed(struct conn *c, const void *data, size_t len)
 {
     const char *p = data;
 
+    /* The caller is the scheduler here: each chunk gets a fresh round. */
     while (len && conn_wants_read(c)) {
         size_t n = sizeof(c->inbuf) - c->inlen;
         if (n > len)
@@ -331,6 +406,10 @@ void conn_mem_feed(struct conn *c, const void *data, size_t len)
         c->inlen += n;
         p += n;
         len -= n;
-        conn_process(c);
+        do {
+            conn_next_round();
+            set_backlog(c, false);
+            conn_process(c);
+        } while (c->backlog && !c->dead);
     }
 }

@@ -79,6 +79,9 @@ int ev_run_once(int timeout_ms)
         pending = true; /* to retry accepting */
     if (pending && (timeout_ms < 0 || timeout_ms > 1000))
         timeout_ms = 1000; /* to notice stalled clients */
+    if (conn_backlogged())
+        timeout_ms = 0; /* requests wait: look for others, then serve them */
+    conn_next_round();
     n = epoll_wait(epfd, evs, 64, timeout_ms);
     if (n < 0)
         n = 0;
@@ -86,6 +89,7 @@ int ev_run_once(int timeout_ms)
         struct evsrc *s = evs[i].data.ptr;
         s->cb(s, evs[i].events);
     }
+    conn_serve_backlog();
     bury();
     conn_check_stalls(xsd_now_ms());
     conn_reap();

@@ -147,6 +147,7 @@ struct outmsg {
 #define XSD_INBUF (2 * XSD_MSG_MAX)
 #define XSD_OUTQ_MAX (4u << 20)        /* queued bytes before a drop */
 #define XSD_STALL_MS 20000             /* Xen's watch-event timeout */
+#define XSD_BATCH 8                    /* requests per connection per round */
 
 struct conn {
     const struct conn_ops *ops;
@@ -169,6 +170,9 @@ struct conn {
     struct transaction *txs;
     unsigned int ntx;
     uint32_t next_txid;
+    unsigned int batch;      /* requests served in round batch_round */
+    uint64_t batch_round;
+    bool backlog;            /* input left over when its batch ran out */
     struct conn *next, *prev;
     /* CONN_MEM capture (tests, fuzzing) */
     char *cap;
@@ -181,7 +185,10 @@ bool conn_privileged(const struct conn *c);
 /* Queues a complete message; writes through when the queue is empty. */
 void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply);
 void conn_flush(struct conn *c);                /* retry queued output */
-void conn_input(struct conn *c);                /* read and dispatch */
+void conn_input(struct conn *c);                /* read and dispatch a batch */
+void conn_next_round(void);                     /* new batch for everyone */
+bool conn_backlogged(void);                     /* anyone left input over */
+void conn_serve_backlog(void);                  /* a batch for each of them */
 void conn_process(struct conn *c);              /* dispatch buffered input */
 void conn_close(struct conn *c, const char *why); /* deferred free */
 void conn_reset(struct conn *c);                /* drop watches, txs, queues */
