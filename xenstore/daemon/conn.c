@@ -52,11 +52,32 @@ static bool budget_left(struct conn *c)
     return c->batch < XSD_BATCH;
 }
 
-uint64_t xsd_now_ms(void)
+uint64_t xsd_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t xsd_now_ms(void)
+{
+    return xsd_now_ns() / 1000000u;
+}
+
+/* When a header came without its payload (Xen's library writes the two
+ * with separate system calls), the payload is a system call away: the
+ * loop polls for a moment instead of sleeping (see ev_run_once). */
+uint64_t xsd_half_message_ns;
+
+static void note_half_message(struct conn *c)
+{
+    struct xsd_sockmsg h;
+
+    if (c->inlen < XSD_HDR_LEN)
+        return;
+    memcpy(&h, c->inbuf, sizeof(h));
+    if (h.len <= XENSTORE_PAYLOAD_MAX && c->inlen < XSD_HDR_LEN + h.len)
+        xsd_half_message_ns = xsd_now_ns();
 }
 
 struct conn *conn_new(const struct conn_ops *ops, void *priv, int fd, unsigned int domid)
@@ -228,8 +249,11 @@ void conn_input(struct conn *c)
             break;
         c->inlen += (size_t)n;
         conn_process(c);
-        if ((size_t)n < room)
+        if ((size_t)n < room) {
+            if (!c->dead && !c->ignored)
+                note_half_message(c);
             break; /* drained: the next readiness event (or kick) says more */
+        }
     }
     if (!c->dead && !c->ignored && !budget_left(c))
         set_backlog(c, true);

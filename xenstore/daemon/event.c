@@ -52,13 +52,24 @@ void ev_fini(void)
 int ev_add(struct evsrc *s, uint32_t events)
 {
     struct epoll_event ev = { .events = events, .data.ptr = s };
-    return epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) == 0 ? 0 : -1;
+
+    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0)
+        return -1;
+    s->events = events;
+    return 0;
 }
 
+/* Connections re-arm after every request: only a change costs a call. */
 int ev_mod(struct evsrc *s, uint32_t events)
 {
     struct epoll_event ev = { .events = events, .data.ptr = s };
-    return epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) == 0 ? 0 : -1;
+
+    if (events == s->events)
+        return 0;
+    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) != 0)
+        return -1;
+    s->events = events;
+    return 0;
 }
 
 void ev_del(struct evsrc *s)
@@ -82,7 +93,17 @@ int ev_run_once(int timeout_ms)
     if (conn_backlogged())
         timeout_ms = 0; /* requests wait: look for others, then serve them */
     conn_next_round();
-    n = epoll_wait(epfd, evs, 64, timeout_ms);
+    n = 0;
+    if (timeout_ms != 0 && xsd_now_ns() - xsd_half_message_ns < XSD_SPIN_NS) {
+        /* A payload is on its way: going to sleep would cost a wake-up
+         * (tens of microseconds) for a system call's worth of waiting.
+         * Poll everybody without sleeping for a moment instead. */
+        while ((n = epoll_wait(epfd, evs, 64, 0)) == 0 &&
+               xsd_now_ns() - xsd_half_message_ns < XSD_SPIN_NS)
+            ;
+    }
+    if (n == 0)
+        n = epoll_wait(epfd, evs, 64, timeout_ms);
     if (n < 0)
         n = 0;
     for (int i = 0; i < n; i++) {

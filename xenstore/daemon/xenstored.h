@@ -197,6 +197,9 @@ void conn_check_stalls(uint64_t now_ms);
 bool conn_wants_read(const struct conn *c);
 void conn_close_all(void);
 uint64_t xsd_now_ms(void);
+uint64_t xsd_now_ns(void);
+extern uint64_t xsd_half_message_ns; /* last header seen without its payload */
+#define XSD_SPIN_NS 25000u           /* how long the loop polls for the rest */
 /* In-memory connection for tests and the fuzzer: replies are captured. */
 struct conn *conn_new_mem(unsigned int domid);
 void conn_mem_feed(struct conn *c, const void *data, size_t len);
@@ -328,6 +331,7 @@ void ring_reset(struct conn *c);  /* reconnect handshake */
 /* ---- event.c: the epoll loop ------------------------------------------ */
 struct evsrc {
     int fd;
+    uint32_t events;  /* what epoll watches for now (ev_add/ev_mod) */
     void (*cb)(struct evsrc *s, uint32_t events);
     void *arg;
     struct evsrc *dead_next;
