@@ -522,6 +522,42 @@ START_TEST(spinning_guest_gets_batches)
 }
 END_TEST
 
+/* A guest that does not read its ring is the slowest reader: at the
+ * daemon's output bound it loses its unsent watch events, not its
+ * connection, and gets events again once it reads. */
+START_TEST(stalled_guest_loses_events_at_global_bound)
+{
+    struct guest *g = guest_of(3);
+    char ev[600];
+    struct xt_msg m;
+    struct conn *dc;
+
+    introduce(3);
+    dc = domain_find(3)->conn;
+    memset(ev, 'e', sizeof(ev) - 1);
+    ev[sizeof(ev) - 1] = '\0';
+    memcpy(ev, "/g/", 3);
+    xt_ok(xt_write(c0, 0, "/g", ""));
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, "/g", "r3"));
+    xt_ok(guest_call(g, XS_WATCH, "/g\0t", 5));
+    xsd_outq_total_max = 64u << 10;
+    for (int i = 0; i < 500; i++) {
+        watch_fire(NULL, NULL, ev, false, NULL, 0);
+        ck_assert_uint_le(conn_out_total(), xsd_outq_total_max);
+    }
+    ck_assert(!dc->dead && !dc->ignored);
+    ck_assert_uint_lt(dc->out_bytes, 500 * 600);
+    xsd_outq_total_max = XSD_OUTQ_TOTAL_MAX;
+    /* It reads: what is left comes, and so do new events. */
+    while (recv_msg(g, &m))
+        ck_assert_uint_eq(m.hdr.type, XS_WATCH_EVENT);
+    ck_assert_ptr_null(dc->out_head);
+    xt_ok(xt_write(c0, 0, "/g/new", "1"));
+    ck_assert(recv_msg(g, &m));
+    ck_assert_str_eq(m.body, "/g/new");
+}
+END_TEST
+
 START_TEST(stalled_guest_keeps_connection)
 {
     struct guest *g = guest_of(3);
@@ -762,6 +798,7 @@ static Suite *suite(void)
     tcase_add_test(tc, set_target);
     tcase_add_test(tc, set_target_dropped_on_release);
     tcase_add_test(tc, spinning_guest_gets_batches);
+    tcase_add_test(tc, stalled_guest_loses_events_at_global_bound);
     tcase_add_test(tc, stalled_guest_keeps_connection);
     tcase_add_test(tc, dropped_ring_connection_reintroduced);
     tcase_add_test(tc, resume);

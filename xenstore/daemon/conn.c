@@ -4,6 +4,12 @@
  * through when possible, the outstanding-requests limit (stop reading, as
  * Xen), and dropping of clients that stall or overflow their queue.
  *
+ * Memory: besides each connection's XSD_OUTQ_MAX, all queued output
+ * together is bounded by xsd_outq_total_max.  Past it the slowest reader
+ * (the connection with the most queued) pays: a domain's ring loses its
+ * unsent watch events, as Xen drops a guest's events past its memory
+ * quota; a socket client is closed.  Logged either way.
+ *
  * Fairness: a connection is served at most XSD_BATCH requests per round of
  * the event loop (ev_run_once).  One that had more is put on the backlog;
  * the loop then polls without sleeping and serves the backlog after the
@@ -18,6 +24,29 @@
 #include "xenstored.h"
 
 struct conn *xsd_conns;
+size_t xsd_outq_total_max = XSD_OUTQ_TOTAL_MAX;
+static size_t out_total; /* queued bytes of every connection */
+
+size_t conn_out_total(void)
+{
+    return out_total;
+}
+
+static void out_add(struct conn *c, size_t n)
+{
+    c->out_bytes += n;
+    out_total += n;
+}
+
+static void out_sub(struct conn *c, size_t n)
+{
+    c->out_bytes -= n;
+    out_total -= n;
+}
+
+static void drop_events(struct conn *c, bool (*which)(const struct outmsg *o, uint64_t now_ms),
+                        uint64_t now_ms);
+static bool any_event(const struct outmsg *o, uint64_t now_ms);
 static uint64_t round_no = 1;
 static unsigned int nbacklog;
 
@@ -104,6 +133,83 @@ static void update(struct conn *c)
         c->ops->update(c);
 }
 
+static void drop_output(struct conn *c)
+{
+    while (c->out_head) {
+        struct outmsg *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    c->out_tail = NULL;
+    out_sub(c, c->out_bytes);
+    c->out_replies = 0;
+    c->stall_since_ms = 0;
+}
+
+/* What freeing room may take from c: a socket client's whole queue (it is
+ * closed), a ring's unsent watch events; 0 if nothing. */
+static size_t reclaimable(const struct conn *c)
+{
+    size_t n = 0;
+
+    if (c->dead || !c->out_bytes)
+        return 0;
+    if (!c->domain)
+        return c->out_bytes;
+    for (const struct outmsg *o = c->out_head; o; o = o->next)
+        if (!o->is_reply && o->off == 0)
+            n += o->len;
+    return n;
+}
+
+/* Frees queued output until need more bytes fit under the global bound,
+ * taking from the slowest reader (the most queued) first.  False: the
+ * message for c is to be dropped (c may have been closed). */
+static bool make_room(struct conn *c, size_t need, bool is_reply)
+{
+    while (out_total + need > xsd_outq_total_max) {
+        struct conn *v = NULL;
+        size_t most = 0;
+
+        for (struct conn *x = xsd_conns; x; x = x->next) {
+            size_t r = reclaimable(x);
+            if (r && (!v || x->out_bytes > v->out_bytes)) {
+                v = x;
+                most = r;
+            }
+        }
+        if (!v) {
+            static uint64_t logged_ms;
+            uint64_t now = xsd_now_ms();
+
+            if (is_reply)
+                return true; /* replies are bounded by `outstanding` */
+            if (now - logged_ms >= 1000) { /* at most once a second */
+                xsd_log(XSD_LOG_ERR, "%s connection (domain %u): watch event dropped, queued "
+                        "output at the daemon's %zu-byte bound", c->ops->kind, c->id,
+                        xsd_outq_total_max);
+                logged_ms = now;
+            }
+            return false;
+        }
+        if (v->domain) {
+            drop_events(v, any_event, 0);
+            xsd_log(XSD_LOG_ERR, "domain %u: slowest reader at the daemon's %zu-byte output "
+                    "bound: %zu bytes of unsent watch events dropped", v->id,
+                    xsd_outq_total_max, most);
+            continue;
+        }
+        xsd_log(XSD_LOG_ERR, "%s connection (domain %u): slowest reader at the daemon's "
+                "%zu-byte output bound (%zu bytes queued): closed", v->ops->kind, v->id,
+                xsd_outq_total_max, v->out_bytes);
+        conn_close(v, "slowest reader past the global output bound");
+        drop_output(v); /* its memory goes now, not at reaping */
+        if (v == c)
+            return false;
+    }
+    return true;
+}
+
 void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
 {
     struct outmsg *o;
@@ -124,6 +230,8 @@ void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
         conn_close(c, "output queue overflow");
         return;
     }
+    if (out_total + len - (size_t)n > xsd_outq_total_max && !make_room(c, len - (size_t)n, is_reply))
+        return;
     o = malloc(sizeof(*o) + len);
     if (!o) {
         conn_close(c, "out of memory");
@@ -140,7 +248,7 @@ void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
     else
         c->out_head = o;
     c->out_tail = o;
-    c->out_bytes += len - (size_t)n;
+    out_add(c, len - (size_t)n);
     if (is_reply)
         c->out_replies++;
     if (!c->stall_since_ms)
@@ -163,7 +271,7 @@ void conn_flush(struct conn *c)
             break;
         c->stall_since_ms = xsd_now_ms();
         o->off += (size_t)n;
-        c->out_bytes -= (size_t)n;
+        out_sub(c, (size_t)n);
         if (o->off < o->len)
             continue;
         c->out_head = o->next;
@@ -298,15 +406,7 @@ void conn_reset(struct conn *c)
         tx_unlink(c, t);
         tx_free(t);
     }
-    while (c->out_head) {
-        struct outmsg *o = c->out_head;
-        c->out_head = o->next;
-        free(o);
-    }
-    c->out_tail = NULL;
-    c->out_bytes = 0;
-    c->out_replies = 0;
-    c->stall_since_ms = 0;
+    drop_output(c);
     c->inlen = 0;
 }
 
@@ -344,18 +444,29 @@ void conn_close_all(void)
     conn_reap();
 }
 
-/* A guest's ring is not dropped (a paused domain must survive): its watch
- * events that waited 20 s are discarded instead, as Xen discards expired
- * watch events.  Replies are kept. */
-static void drop_stale_events(struct conn *c, uint64_t now_ms)
+static bool stale_event(const struct outmsg *o, uint64_t now_ms)
+{
+    return now_ms - o->queued_ms > XSD_STALL_MS;
+}
+
+static bool any_event(const struct outmsg *o, uint64_t now_ms)
+{
+    (void)o; (void)now_ms;
+    return true;
+}
+
+/* Discards queued watch events (not begun, chosen by which); replies are
+ * kept. */
+static void drop_events(struct conn *c, bool (*which)(const struct outmsg *o, uint64_t now_ms),
+                        uint64_t now_ms)
 {
     struct outmsg **pp = &c->out_head, *last = NULL;
 
     while (*pp) {
         struct outmsg *o = *pp;
-        if (!o->is_reply && o->off == 0 && now_ms - o->queued_ms > XSD_STALL_MS) {
+        if (!o->is_reply && o->off == 0 && which(o, now_ms)) {
             *pp = o->next;
-            c->out_bytes -= o->len;
+            out_sub(c, o->len);
             free(o);
             continue;
         }
@@ -363,6 +474,16 @@ static void drop_stale_events(struct conn *c, uint64_t now_ms)
         pp = &o->next;
     }
     c->out_tail = last;
+    if (!c->out_head)
+        c->stall_since_ms = 0;
+}
+
+/* A guest's ring is not dropped (a paused domain must survive): its watch
+ * events that waited 20 s are discarded instead, as Xen discards expired
+ * watch events.  Replies are kept. */
+static void drop_stale_events(struct conn *c, uint64_t now_ms)
+{
+    drop_events(c, stale_event, now_ms);
     c->stall_since_ms = c->out_head ? now_ms : 0;
 }
 

@@ -146,6 +146,7 @@ struct outmsg {
 #define XSD_MSG_MAX (XSD_HDR_LEN + XENSTORE_PAYLOAD_MAX)
 #define XSD_INBUF (2 * XSD_MSG_MAX)
 #define XSD_OUTQ_MAX (4u << 20)        /* queued bytes before a drop */
+#define XSD_OUTQ_TOTAL_MAX (64u << 20) /* all connections' queued bytes */
 #define XSD_STALL_MS 20000             /* Xen's watch-event timeout */
 #define XSD_BATCH 8                    /* requests per connection per round */
 
@@ -180,6 +181,8 @@ struct conn {
 };
 
 extern struct conn *xsd_conns;
+extern size_t xsd_outq_total_max;  /* XSD_OUTQ_TOTAL_MAX; tests lower it */
+size_t conn_out_total(void);
 struct conn *conn_new(const struct conn_ops *ops, void *priv, int fd, unsigned int domid);
 bool conn_privileged(const struct conn *c);
 /* Queues a complete message; writes through when the queue is empty. */
