@@ -111,6 +111,7 @@ int ev_run_once(int timeout_ms)
         s->cb(s, evs[i].events);
     }
     conn_serve_backlog();
+    domain_check_faults();
     bury();
     conn_check_stalls(xsd_now_ms());
     conn_reap();

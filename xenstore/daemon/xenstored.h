@@ -8,6 +8,7 @@
 #ifndef TANDEM_XENSTORED_H
 #define TANDEM_XENSTORED_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -294,7 +295,13 @@ struct ring_attach {
     int notify_fd;       /* write 1 to notify the guest */
     int ctl_fd;          /* -1, or a connection whose hang-up means the
                           * domain is gone (its VMM exited) */
+    int guard_slot;      /* -1, or the mapping is under the SIGBUS guard */
+    volatile sig_atomic_t faulted; /* the guard caught a fault in it */
 };
+/* Set by the SIGBUS guard (vmm_transport.c); the loop then releases the
+ * domains whose ring faulted (domain_check_faults). */
+extern volatile sig_atomic_t xsd_ring_faults;
+void domain_check_faults(void);
 /* Where a domain's ring page and event channel come from. */
 struct domain_transport {
     const char *name;
