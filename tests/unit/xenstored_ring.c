@@ -676,35 +676,58 @@ static void *vmm_thread(void *arg)
     return NULL;
 }
 
-static int run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
+/* INTRODUCE of domain 6 through a fake VMM handing out memfd with reply
+ * (by default the ring at offset 8192); returns the errno of INTRODUCE.
+ * v->kick, v->notify and v->conn_fd stay open for the caller. */
+static int introduce_with_memfd(struct fake_vmm *v, int memfd, const char *reply)
 {
     char dir[] = "/tmp/xsd-vmm-XXXXXX", sock[128];
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct fake_vmm v = { .reply = reply };
     pthread_t th;
     struct xt_msg *m;
+    int err;
 
+    memset(v, 0, sizeof(*v));
+    v->reply = reply ? reply : "OK gpa=0x103000 offset=8192 port=9\n";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(sock, sizeof(sock), "%s/dom6.ctl", dir);
     strcpy(sa.sun_path, sock);
-    v.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    ck_assert_int_eq(bind(v.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(v.listen_fd, 1), 0);
-    v.memfd = memfd_create("guestram", 0);
-    ck_assert_int_eq(ftruncate(v.memfd, 3 * 4096), 0);
-    v.kick = eventfd(0, EFD_NONBLOCK);
-    v.notify = eventfd(0, EFD_NONBLOCK);
-    *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v.memfd, 2 * 4096);
-    pthread_create(&th, NULL, vmm_thread, &v);
+    v->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(v->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(v->listen_fd, 1), 0);
+    v->memfd = memfd;
+    v->kick = eventfd(0, EFD_NONBLOCK);
+    v->notify = eventfd(0, EFD_NONBLOCK);
+    pthread_create(&th, NULL, vmm_thread, v);
     domain_set_transport(NULL);
     xsd_vmm_dir = dir;
     m = xt_calls(c0, XS_INTRODUCE, 0, 3, "6", "259", "9");
-    *err_out = m->hdr.type == XS_ERROR ? xsc_error_from_name(m->body) : 0;
+    err = m->hdr.type == XS_ERROR ? xsc_error_from_name(m->body) : 0;
     pthread_join(th, NULL);
-    close(v.listen_fd);
-    close(v.memfd);
+    close(v->listen_fd);
     unlink(sock);
     rmdir(dir);
+    return err;
+}
+
+static void vmm_done(struct fake_vmm *v)
+{
+    close(v->kick);
+    close(v->notify);
+    if (v->conn_fd >= 0)
+        close(v->conn_fd);
+}
+
+static int run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
+{
+    struct fake_vmm v;
+    struct xt_msg *m;
+    int memfd = memfd_create("guestram", 0);
+
+    ck_assert_int_eq(ftruncate(memfd, 3 * 4096), 0);
+    *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 2 * 4096);
+    *err_out = introduce_with_memfd(&v, memfd, reply);
+    close(memfd);
     if (!*err_out) {
         uint64_t val = 0;
         /* The daemon said "connected" through the page and notified. */
@@ -778,48 +801,6 @@ START_TEST(vmm_exit_releases_domain)
 }
 END_TEST
 
-/* INTRODUCE of domain 6 through a fake VMM handing out memfd (the ring at
- * offset 8192); returns the errno of INTRODUCE.  v->kick and v->notify
- * stay open for the caller. */
-static int introduce_with_memfd(struct fake_vmm *v, int memfd)
-{
-    char dir[] = "/tmp/xsd-vmm-XXXXXX", sock[128];
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    pthread_t th;
-    struct xt_msg *m;
-    int err;
-
-    memset(v, 0, sizeof(*v));
-    v->reply = "OK gpa=0x103000 offset=8192 port=9\n";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(sock, sizeof(sock), "%s/dom6.ctl", dir);
-    strcpy(sa.sun_path, sock);
-    v->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    ck_assert_int_eq(bind(v->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(v->listen_fd, 1), 0);
-    v->memfd = memfd;
-    v->kick = eventfd(0, EFD_NONBLOCK);
-    v->notify = eventfd(0, EFD_NONBLOCK);
-    pthread_create(&th, NULL, vmm_thread, v);
-    domain_set_transport(NULL);
-    xsd_vmm_dir = dir;
-    m = xt_calls(c0, XS_INTRODUCE, 0, 3, "6", "259", "9");
-    err = m->hdr.type == XS_ERROR ? xsc_error_from_name(m->body) : 0;
-    pthread_join(th, NULL);
-    close(v->listen_fd);
-    unlink(sock);
-    rmdir(dir);
-    return err;
-}
-
-static void vmm_done(struct fake_vmm *v)
-{
-    close(v->kick);
-    close(v->notify);
-    if (v->conn_fd >= 0)
-        close(v->conn_fd);
-}
-
 /* A memfd too short for the ring offset the VMM names: INTRODUCE fails,
  * nothing is mapped past the end (whose first touch was a SIGBUS). */
 START_TEST(vmm_memfd_too_short)
@@ -828,11 +809,11 @@ START_TEST(vmm_memfd_too_short)
     int mfd = memfd_create("guestram", 0);
 
     ck_assert_int_eq(ftruncate(mfd, 4096), 0); /* the ring would be at 8192 */
-    ck_assert_int_eq(introduce_with_memfd(&v, mfd), EINVAL);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), EINVAL);
     ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "F");
     ck_assert_int_eq(ftruncate(mfd, 3 * 4096 - 1), 0); /* a page that ends short */
     vmm_done(&v);
-    ck_assert_int_eq(introduce_with_memfd(&v, mfd), EINVAL);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), EINVAL);
     vmm_done(&v);
     xt_ok(xt_write(c0, 0, "/still", "fine"));
     close(mfd);
@@ -846,10 +827,10 @@ START_TEST(vmm_memfd_seals)
     int mfd = memfd_create("guestram", MFD_ALLOW_SEALING);
 
     ck_assert_int_eq(ftruncate(mfd, 3 * 4096), 0);
-    ck_assert_int_eq(introduce_with_memfd(&v, mfd), EINVAL);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), EINVAL);
     vmm_done(&v);
     ck_assert_int_eq(fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
-    ck_assert_int_eq(introduce_with_memfd(&v, mfd), 0);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), 0);
     ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "T");
     ck_assert_int_ne(ftruncate(mfd, 0), 0); /* the seal holds */
     xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "6"));
@@ -872,7 +853,7 @@ START_TEST(vmm_memfd_shrunk_after_introduce)
     ck_assert_int_eq(ftruncate(mfd, 3 * 4096), 0);
     xt_ok(xt_calls(other, XS_WATCH, 0, 2, "@releaseDomain", "rel"));
     ck_assert(xt_event(other, path, token));
-    ck_assert_int_eq(introduce_with_memfd(&v, mfd), 0);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), 0);
     xt_ok(xt_write(c0, 0, "/local/domain/6/x", "1"));
     ck_assert_int_eq(ftruncate(mfd, 4096), 0); /* the ring page is gone */
     ck_assert_int_eq(write(v.kick, &one, 8), 8);
