@@ -102,11 +102,13 @@ static void note_half_message(struct conn *c)
 {
     struct xsd_sockmsg h;
 
-    if (c->inlen < XSD_HDR_LEN)
-        return;
+    if (c->half_noted || c->inlen < XSD_HDR_LEN)
+        return; /* once a message: a client dripping bytes gets no more */
     memcpy(&h, c->inbuf, sizeof(h));
-    if (h.len <= XENSTORE_PAYLOAD_MAX && c->inlen < XSD_HDR_LEN + h.len)
+    if (h.len <= XENSTORE_PAYLOAD_MAX && c->inlen < XSD_HDR_LEN + h.len) {
         xsd_half_message_ns = xsd_now_ns();
+        c->half_noted = true;
+    }
 }
 
 struct conn *conn_new(const struct conn_ops *ops, void *priv, int fd, unsigned int domid)
@@ -324,6 +326,7 @@ void conn_process(struct conn *c)
             return;
         }
         c->batch++;
+        c->half_noted = false;
         ops_dispatch(c, &m);
         off += used;
     }

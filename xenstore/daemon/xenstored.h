@@ -175,6 +175,7 @@ struct conn {
     unsigned int batch;      /* requests served in round batch_round */
     uint64_t batch_round;
     bool backlog;            /* input left over when its batch ran out */
+    bool half_noted;         /* its partial message made the loop poll */
     struct conn *next, *prev;
     /* CONN_MEM capture (tests, fuzzing) */
     char *cap;
