@@ -48,6 +48,7 @@ static void drop_events(struct conn *c, bool (*which)(const struct outmsg *o, ui
                         uint64_t now_ms);
 static bool any_event(const struct outmsg *o, uint64_t now_ms);
 static uint64_t round_no = 1;
+static unsigned int ndead; /* closed, not yet freed */
 static unsigned int nbacklog;
 
 void conn_next_round(void)
@@ -397,6 +398,7 @@ void conn_close(struct conn *c, const char *why)
     xsd_log(strcmp(why, "closed by peer") == 0 ? XSD_LOG_DEBUG : XSD_LOG_INFO,
             "%s connection (domain %u) closed: %s", c->ops->kind, c->id, why);
     c->dead = true;
+    ndead++;
     if (c->ops->close)
         c->ops->close(c);
 }
@@ -433,6 +435,9 @@ void conn_reap(void)
 {
     struct conn *c = xsd_conns, *next;
 
+    if (!ndead)
+        return;
+    ndead = 0;
     for (; c; c = next) {
         next = c->next;
         if (c->dead)
