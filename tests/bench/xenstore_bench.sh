@@ -19,6 +19,12 @@ if [ "$ncpu" -ge 2 ] && command -v taskset > /dev/null; then
     XSD_WRAP=(taskset -c $((ncpu - 1)))
     pin=(--server-cpu $((ncpu - 1)) --client-cpus "0-$((ncpu - 2))")
 fi
+# Xen's own library (Debian's libxenstore4, pulled in by xen-utils-4.17)
+# gets a row of its own when it is installed.
+xen=()
+for so in /usr/lib/*/libxenstore.so.4 /usr/lib/libxenstore.so.4; do
+    [ -e "$so" ] && { xen=(--xen-lib "$so"); break; }
+done
 xsd_start > /dev/null || exit 1
 "$BENCH" --socket "$XENSTORED_PATH" --seconds "${XS_BENCH_SECONDS:-0.5}" \
-    --rounds "${XS_BENCH_ROUNDS:-3}" "${pin[@]+"${pin[@]}"}"
+    --rounds "${XS_BENCH_ROUNDS:-3}" "${pin[@]+"${pin[@]}"}" "${xen[@]+"${xen[@]}"}"

@@ -91,6 +91,32 @@ START_TEST(node_size_counts_child_names)
 }
 END_TEST
 
+/* A parent created on the way holds its child's name: the quota counts
+ * it like any other node (24 + 8 + 2041 bytes would be over 2048). */
+START_TEST(node_size_counts_implicit_parents)
+{
+    char path[2100];
+
+    memcpy(path, "ip/", 3);
+    memset(path + 3, 'l', 2040);
+    path[3 + 2040] = '\0';
+    xt_err(xt_write(d5, 0, path, "v"), "ENOSPC");
+    xt_err(xt_read(d5, 0, "ip"), "ENOENT"); /* nothing half made */
+    memcpy(path, "a/b/", 4);
+    memset(path + 4, 'l', 2040);
+    path[4 + 2040] = '\0';
+    xt_err(xt_write(d5, 0, path, "v"), "ENOSPC"); /* a/b, two levels down */
+    xt_err(xt_read(d5, 0, "a"), "ENOENT");
+    path[4 + 2000] = '\0';
+    xt_ok(xt_write(d5, 0, path, "v")); /* 24 + 8 + 2001 fits */
+    memcpy(path, "ip/", 3);
+    memset(path + 3, 'l', 2040);
+    path[3 + 2040] = '\0';
+    xt_ok(xt_write(c0, 0, path, "v")); /* dom0 is exempt */
+    xt_store_ok();
+}
+END_TEST
+
 START_TEST(perms_quota)
 {
     xt_ok(xt_write(d5, 0, "p", "x"));
@@ -194,8 +220,10 @@ START_TEST(outstanding_requests_stop_reading)
     ck_assert_uint_eq(s->out_replies, 20);  /* stopped at Xen's 20 */
     ck_assert_uint_gt(s->inlen, 0);
     blocked = false;
-    conn_flush(s);
-    ck_assert_uint_eq(s->inlen, 0);         /* the rest went through */
+    conn_flush(s);                          /* one batch now, */
+    for (int i = 0; i < 10 && s->inlen; i++)
+        ev_run_once(0);                     /* the rest in the next rounds */
+    ck_assert_uint_eq(s->inlen, 0);
     ck_assert_uint_eq(s->out_replies, 0);
     ck_assert_uint_eq(s->caplen, 30 * (sizeof(struct xsd_sockmsg) + 0));
 }
@@ -243,6 +271,53 @@ START_TEST(output_queue_bounded)
 }
 END_TEST
 
+static ssize_t stuck_write(struct conn *c, const void *buf, size_t len)
+{
+    (void)c; (void)buf; (void)len;
+    return 0;
+}
+static const struct conn_ops stuck_ops = { .read = blk_read, .write = stuck_write, .kind = "test" };
+
+/* Stalled watchers next to ones that read: the daemon's queued output
+ * stays under its global bound, the slowest (stalled) socket clients are
+ * closed, the readers get every event. */
+START_TEST(output_bounded_globally)
+{
+    struct conn *stuck[10], *reader[3];
+    char ev[600];
+    unsigned int closed = 0;
+
+    memset(ev, 'e', sizeof(ev) - 1);
+    ev[sizeof(ev) - 1] = '\0';
+    memcpy(ev, "/g/", 3);
+    xsd_outq_total_max = 256u << 10;
+    for (int i = 0; i < 10; i++) {
+        stuck[i] = conn_new(&stuck_ops, NULL, -1, 0);
+        xt_send_raw(stuck[i], XS_WATCH, 0, "/g\0t", 5);
+    }
+    for (int i = 0; i < 3; i++) {
+        reader[i] = conn_new_mem(0);
+        xt_ok(xt_calls(reader[i], XS_WATCH, 0, 2, "/g", "r"));
+        xt_collect(reader[i]); /* the initial event */
+    }
+    for (int i = 0; i < 1000; i++) {
+        watch_fire(NULL, NULL, ev, false, NULL, 0);
+        ck_assert_uint_le(conn_out_total(), xsd_outq_total_max);
+    }
+    for (int i = 0; i < 10; i++)
+        closed += stuck[i]->dead;
+    ck_assert_uint_gt(closed, 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(!reader[i]->dead);
+        /* Every event arrived: 16-byte header, the path, "r". */
+        ck_assert_uint_eq(reader[i]->caplen, 1000 * (16 + sizeof(ev) + 2));
+    }
+    xt_ok(xt_write(c0, 0, "/g/x", "y")); /* the daemon carries on */
+    conn_reap();
+    xsd_outq_total_max = XSD_OUTQ_TOTAL_MAX;
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("xenstored_quota");
@@ -253,11 +328,13 @@ static Suite *suite(void)
     tcase_add_test(tc, nodes_quota);
     tcase_add_test(tc, node_size_quota);
     tcase_add_test(tc, node_size_counts_child_names);
+    tcase_add_test(tc, node_size_counts_implicit_parents);
     tcase_add_test(tc, perms_quota);
     tcase_add_test(tc, watch_quota);
     tcase_add_test(tc, path_quota);
     tcase_add_test(tc, tx_nodes_quota);
     tcase_add_test(tc, outstanding_requests_stop_reading);
+    tcase_add_test(tc, output_bounded_globally);
     tcase_add_test(tc, stalled_client_dropped);
     tcase_add_test(tc, output_queue_bounded);
     suite_add_tcase(s, tc);

@@ -6,6 +6,7 @@
  * transport is tested against a fake VMM thread on a unix socket.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -450,6 +451,114 @@ START_TEST(set_target)
 }
 END_TEST
 
+/* The target goes with its domain: a new domain of the same id is not the
+ * device model's to read (Xen 4.17 keeps it; see docs/xenstore.md). */
+START_TEST(set_target_dropped_on_release)
+{
+    introduce(3);
+    introduce(4);
+    xt_ok(xt_calls(c0, XS_SET_TARGET, 0, 2, "4", "3"));
+    xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "3"));
+    introduce(3);
+    xt_ok(xt_write(c0, 0, "/local/domain/3/secret", "s3"));
+    xt_err(guest_call(guest_of(4), XS_READ, "/local/domain/3/secret", 23), "EACCES");
+    xt_err(guest_call(guest_of(4), XS_WRITE, "/local/domain/3/secret\0x", 24), "EACCES");
+    xt_read_eq(c0, 0, "/local/domain/3/secret", "s3");
+    /* SET_TARGET again works as before. */
+    xt_ok(xt_calls(c0, XS_SET_TARGET, 0, 2, "4", "3"));
+    ck_assert_str_eq(guest_call(guest_of(4), XS_READ, "/local/domain/3/secret", 23)->body, "s3");
+}
+END_TEST
+
+/* Takes every complete reply off g's response ring; returns how many. */
+static unsigned int take_replies(struct guest *g)
+{
+    struct xenstore_domain_interface *i = g->intf;
+    unsigned int n = 0;
+    struct xsd_sockmsg h;
+
+    while (i->rsp_cons != i->rsp_prod) {
+        g->buf[g->len++] = i->rsp[MASK_XENSTORE_IDX(i->rsp_cons)];
+        i->rsp_cons++;
+    }
+    while (g->len >= sizeof(h)) {
+        memcpy(&h, g->buf, sizeof(h));
+        if (g->len < sizeof(h) + h.len)
+            break;
+        ck_assert(h.type == XS_READ || h.type == XS_ERROR);
+        memmove(g->buf, g->buf + sizeof(h) + h.len, g->len - sizeof(h) - h.len);
+        g->len -= sizeof(h) + h.len;
+        n++;
+    }
+    return n;
+}
+
+/* A guest filling its ring with requests gets one batch a kick; the rest
+ * is served in the following rounds without another kick. */
+START_TEST(spinning_guest_gets_batches)
+{
+    struct guest *g = guest_of(3);
+    struct xenstore_domain_interface *i;
+    unsigned int n = 0, replies, rounds = 0;
+
+    introduce(3);
+    i = g->intf;
+    while (i->req_prod - i->req_cons + 18 <= XENSTORE_RING_SIZE) {
+        struct xsd_sockmsg h = { XS_READ, ++n, 0, 2 };
+        put(g, &h, sizeof(h));
+        put(g, "/", 2);
+    }
+    ck_assert_uint_gt(n, 2 * XSD_BATCH);
+    kick(g); /* one round */
+    replies = take_replies(g);
+    ck_assert_uint_le(replies, XSD_BATCH);
+    ck_assert(conn_backlogged());
+    while (replies < n && rounds++ < 200) {
+        ev_run_once(0); /* no kick */
+        replies += take_replies(g);
+    }
+    ck_assert_uint_eq(replies, n);
+    ev_run_once(0); /* finds nothing left */
+    ck_assert(!conn_backlogged());
+}
+END_TEST
+
+/* A guest that does not read its ring is the slowest reader: at the
+ * daemon's output bound it loses its unsent watch events, not its
+ * connection, and gets events again once it reads. */
+START_TEST(stalled_guest_loses_events_at_global_bound)
+{
+    struct guest *g = guest_of(3);
+    char ev[600];
+    struct xt_msg m;
+    struct conn *dc;
+
+    introduce(3);
+    dc = domain_find(3)->conn;
+    memset(ev, 'e', sizeof(ev) - 1);
+    ev[sizeof(ev) - 1] = '\0';
+    memcpy(ev, "/g/", 3);
+    xt_ok(xt_write(c0, 0, "/g", ""));
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, "/g", "r3"));
+    xt_ok(guest_call(g, XS_WATCH, "/g\0t", 5));
+    xsd_outq_total_max = 64u << 10;
+    for (int i = 0; i < 500; i++) {
+        watch_fire(NULL, NULL, ev, false, NULL, 0);
+        ck_assert_uint_le(conn_out_total(), xsd_outq_total_max);
+    }
+    ck_assert(!dc->dead && !dc->ignored);
+    ck_assert_uint_lt(dc->out_bytes, 500 * 600);
+    xsd_outq_total_max = XSD_OUTQ_TOTAL_MAX;
+    /* It reads: what is left comes, and so do new events. */
+    while (recv_msg(g, &m))
+        ck_assert_uint_eq(m.hdr.type, XS_WATCH_EVENT);
+    ck_assert_ptr_null(dc->out_head);
+    xt_ok(xt_write(c0, 0, "/g/new", "1"));
+    ck_assert(recv_msg(g, &m));
+    ck_assert_str_eq(m.body, "/g/new");
+}
+END_TEST
+
 START_TEST(stalled_guest_keeps_connection)
 {
     struct guest *g = guest_of(3);
@@ -567,35 +676,58 @@ static void *vmm_thread(void *arg)
     return NULL;
 }
 
-static int run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
+/* INTRODUCE of domain 6 through a fake VMM handing out memfd with reply
+ * (by default the ring at offset 8192); returns the errno of INTRODUCE.
+ * v->kick, v->notify and v->conn_fd stay open for the caller. */
+static int introduce_with_memfd(struct fake_vmm *v, int memfd, const char *reply)
 {
     char dir[] = "/tmp/xsd-vmm-XXXXXX", sock[128];
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct fake_vmm v = { .reply = reply };
     pthread_t th;
     struct xt_msg *m;
+    int err;
 
+    memset(v, 0, sizeof(*v));
+    v->reply = reply ? reply : "OK gpa=0x103000 offset=8192 port=9\n";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(sock, sizeof(sock), "%s/dom6.ctl", dir);
     strcpy(sa.sun_path, sock);
-    v.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    ck_assert_int_eq(bind(v.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(v.listen_fd, 1), 0);
-    v.memfd = memfd_create("guestram", 0);
-    ck_assert_int_eq(ftruncate(v.memfd, 3 * 4096), 0);
-    v.kick = eventfd(0, EFD_NONBLOCK);
-    v.notify = eventfd(0, EFD_NONBLOCK);
-    *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v.memfd, 2 * 4096);
-    pthread_create(&th, NULL, vmm_thread, &v);
+    v->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(v->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(v->listen_fd, 1), 0);
+    v->memfd = memfd;
+    v->kick = eventfd(0, EFD_NONBLOCK);
+    v->notify = eventfd(0, EFD_NONBLOCK);
+    pthread_create(&th, NULL, vmm_thread, v);
     domain_set_transport(NULL);
     xsd_vmm_dir = dir;
     m = xt_calls(c0, XS_INTRODUCE, 0, 3, "6", "259", "9");
-    *err_out = m->hdr.type == XS_ERROR ? xsc_error_from_name(m->body) : 0;
+    err = m->hdr.type == XS_ERROR ? xsc_error_from_name(m->body) : 0;
     pthread_join(th, NULL);
-    close(v.listen_fd);
-    close(v.memfd);
+    close(v->listen_fd);
     unlink(sock);
     rmdir(dir);
+    return err;
+}
+
+static void vmm_done(struct fake_vmm *v)
+{
+    close(v->kick);
+    close(v->notify);
+    if (v->conn_fd >= 0)
+        close(v->conn_fd);
+}
+
+static int run_vmm(const char *reply, int *err_out, struct xenstore_domain_interface **page)
+{
+    struct fake_vmm v;
+    struct xt_msg *m;
+    int memfd = memfd_create("guestram", 0);
+
+    ck_assert_int_eq(ftruncate(memfd, 3 * 4096), 0);
+    *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 2 * 4096);
+    *err_out = introduce_with_memfd(&v, memfd, reply);
+    close(memfd);
     if (!*err_out) {
         uint64_t val = 0;
         /* The daemon said "connected" through the page and notified. */
@@ -669,6 +801,74 @@ START_TEST(vmm_exit_releases_domain)
 }
 END_TEST
 
+/* A memfd too short for the ring offset the VMM names: INTRODUCE fails,
+ * nothing is mapped past the end (whose first touch was a SIGBUS). */
+START_TEST(vmm_memfd_too_short)
+{
+    struct fake_vmm v;
+    int mfd = memfd_create("guestram", 0);
+
+    ck_assert_int_eq(ftruncate(mfd, 4096), 0); /* the ring would be at 8192 */
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), EINVAL);
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "F");
+    ck_assert_int_eq(ftruncate(mfd, 3 * 4096 - 1), 0); /* a page that ends short */
+    vmm_done(&v);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), EINVAL);
+    vmm_done(&v);
+    xt_ok(xt_write(c0, 0, "/still", "fine"));
+    close(mfd);
+}
+END_TEST
+
+/* A memfd that could be sealed must be sealed against shrinking. */
+START_TEST(vmm_memfd_seals)
+{
+    struct fake_vmm v;
+    int mfd = memfd_create("guestram", MFD_ALLOW_SEALING);
+
+    ck_assert_int_eq(ftruncate(mfd, 3 * 4096), 0);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), EINVAL);
+    vmm_done(&v);
+    ck_assert_int_eq(fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), 0);
+    ck_assert_str_eq(xt_calls(c0, XS_IS_DOMAIN_INTRODUCED, 0, 1, "6")->body, "T");
+    ck_assert_int_ne(ftruncate(mfd, 0), 0); /* the seal holds */
+    xt_ok(xt_calls(c0, XS_RELEASE, 0, 1, "6"));
+    vmm_done(&v);
+    close(mfd);
+}
+END_TEST
+
+/* A memfd that cannot be sealed (as a tmpfs file for mem_path) shrunk
+ * after INTRODUCE: the daemon survives its next touch of the ring, the
+ * domain is released, everybody else carries on. */
+START_TEST(vmm_memfd_shrunk_after_introduce)
+{
+    struct fake_vmm v;
+    struct conn *other = conn_new_mem(0);
+    char path[256], token[64];
+    int mfd = memfd_create("guestram", 0);
+    uint64_t one = 1;
+
+    ck_assert_int_eq(ftruncate(mfd, 3 * 4096), 0);
+    xt_ok(xt_calls(other, XS_WATCH, 0, 2, "@releaseDomain", "rel"));
+    ck_assert(xt_event(other, path, token));
+    ck_assert_int_eq(introduce_with_memfd(&v, mfd, NULL), 0);
+    xt_ok(xt_write(c0, 0, "/local/domain/6/x", "1"));
+    ck_assert_int_eq(ftruncate(mfd, 4096), 0); /* the ring page is gone */
+    ck_assert_int_eq(write(v.kick, &one, 8), 8);
+    for (int i = 0; i < 100 && domain_find(6); i++)
+        ev_run_once(10);
+    ck_assert_ptr_null(domain_find(6));
+    ck_assert(xt_event(other, path, token));
+    ck_assert_str_eq(path, "@releaseDomain");
+    xt_ok(xt_write(other, 0, "/still", "fine"));
+    xt_store_ok();
+    vmm_done(&v);
+    close(mfd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("xenstored_ring");
@@ -688,6 +888,9 @@ static Suite *suite(void)
     tcase_add_test(tc, release);
     tcase_add_test(tc, release_keep_orphans);
     tcase_add_test(tc, set_target);
+    tcase_add_test(tc, set_target_dropped_on_release);
+    tcase_add_test(tc, spinning_guest_gets_batches);
+    tcase_add_test(tc, stalled_guest_loses_events_at_global_bound);
     tcase_add_test(tc, stalled_guest_keeps_connection);
     tcase_add_test(tc, dropped_ring_connection_reintroduced);
     tcase_add_test(tc, resume);
@@ -695,6 +898,9 @@ static Suite *suite(void)
     tcase_add_test(tc, vmm_transport_ok);
     tcase_add_test(tc, vmm_transport_bad_reply);
     tcase_add_test(tc, vmm_exit_releases_domain);
+    tcase_add_test(tc, vmm_memfd_too_short);
+    tcase_add_test(tc, vmm_memfd_seals);
+    tcase_add_test(tc, vmm_memfd_shrunk_after_introduce);
     suite_add_tcase(s, tc);
     return s;
 }

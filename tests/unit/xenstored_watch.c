@@ -147,6 +147,29 @@ START_TEST(no_events_without_read_access)
 }
 END_TEST
 
+/* A special node's events follow its own permissions only: a readable
+ * "/" (the parent of nothing that starts with '@') lets nothing through. */
+START_TEST(special_events_ignore_root_perms)
+{
+    struct conn *d5 = conn_new_mem(5);
+
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 2, "/", "r0"));
+    xt_ok(xt_calls(d5, XS_WATCH, 0, 2, "@introduceDomain", "i"));
+    xt_ok(xt_calls(d5, XS_WATCH, 0, 2, "@releaseDomain", "r"));
+    expect_event(d5, "@introduceDomain", "i");
+    expect_event(d5, "@releaseDomain", "r");
+    watch_fire_special("@introduceDomain");
+    watch_fire_special("@releaseDomain");
+    ck_assert_int_eq(xt_count_events(d5), 0);
+    /* Granted on the node itself, the event goes out. */
+    xt_ok(xt_calls(c0, XS_SET_PERMS, 0, 3, "@introduceDomain", "n0", "r5"));
+    watch_fire_special("@introduceDomain");
+    expect_event(d5, "@introduceDomain", "i");
+    watch_fire_special("@releaseDomain");
+    ck_assert_int_eq(xt_count_events(d5), 0);
+}
+END_TEST
+
 START_TEST(many_watches_indexed)
 {
     char p[64];
@@ -191,6 +214,7 @@ static Suite *suite(void)
     tcase_add_test(tc, event_precedes_ack_of_write);
     tcase_add_test(tc, relative_watch_domain);
     tcase_add_test(tc, no_events_without_read_access);
+    tcase_add_test(tc, special_events_ignore_root_perms);
     tcase_add_test(tc, many_watches_indexed);
     tcase_add_test(tc, closed_watcher_is_skipped);
     suite_add_tcase(s, tc);

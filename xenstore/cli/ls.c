@@ -14,6 +14,8 @@
 
 /* Room for the longest valid path plus slack, as Xen sizes it. */
 #define LS_PATH_MAX (XENSTORE_ABS_PATH_MAX + 1024)
+/* No valid node is deeper: every level adds at least "/x". */
+#define LS_DEPTH_MAX (XENSTORE_ABS_PATH_MAX / 2)
 /* What a cut value ends with: ` = "...\..."`. */
 #define LS_TAG_LEN ((int)sizeof(" = \"...\"") - 1)
 
@@ -62,6 +64,35 @@ static int print_value(const char *val, unsigned int len, int linewid,
     return linewid;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A daemon's DIRECTORY reply is checked before we recurse into it: an
+ * empty name, one with a '/', or a name given twice would make us walk the
+ * same node again (forever, against a daemon that lies). */
+static void check_names(const char *path, char **names, unsigned int num)
+{
+    char **sorted;
+
+    for (unsigned int i = 0; i < num; i++)
+        if (!names[i][0] || strchr(names[i], '/'))
+            errx(1, "xs_directory (%s): the daemon sent an invalid child name \"%s\"", path,
+                 names[i]);
+    if (num < 2)
+        return;
+    sorted = malloc(num * sizeof(*sorted));
+    if (!sorted)
+        err(1, "malloc in do_ls");
+    memcpy(sorted, names, num * sizeof(*sorted));
+    qsort(sorted, num, sizeof(*sorted), cmp_name);
+    for (unsigned int i = 1; i < num; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            errx(1, "xs_directory (%s): the daemon sent child \"%s\" twice", path, sorted[i]);
+    free(sorted);
+}
+
 static void ls_node(struct xs_handle *h, const char *path, int depth,
                     const struct cli_opts *o, char *newpath)
 {
@@ -76,6 +107,10 @@ static void ls_node(struct xs_handle *h, const char *path, int depth,
             return;
         err(1, "xs_directory (%s)", path);
     }
+    check_names(path, names, num);
+    if (num && (depth >= LS_DEPTH_MAX || strlen(path) + 2 > XENSTORE_ABS_PATH_MAX))
+        errx(1, "xs_directory (%s): the daemon lists children deeper than any valid path "
+             "(%d levels)", path, depth);
     for (unsigned int i = 0; i < num; i++) {
         int n = snprintf(newpath, LS_PATH_MAX, "%s%s%s", path, sep, names[i]);
         int linewid = 0;

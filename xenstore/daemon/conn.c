@@ -3,6 +3,18 @@
  * for tests): input framing buffer, per-connection output queue written
  * through when possible, the outstanding-requests limit (stop reading, as
  * Xen), and dropping of clients that stall or overflow their queue.
+ *
+ * Memory: besides each connection's XSD_OUTQ_MAX, all queued output
+ * together is bounded by xsd_outq_total_max.  Past it the slowest reader
+ * (the connection with the most queued) pays: a domain's ring loses its
+ * unsent watch events, as Xen drops a guest's events past its memory
+ * quota; a socket client is closed.  Logged either way.
+ *
+ * Fairness: a connection is served at most XSD_BATCH requests per round of
+ * the event loop (ev_run_once).  One that had more is put on the backlog;
+ * the loop then polls without sleeping and serves the backlog after the
+ * ready descriptors, so a client pipelining requests (or a guest spinning
+ * on its ring) shares the loop with everybody else.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,12 +24,92 @@
 #include "xenstored.h"
 
 struct conn *xsd_conns;
+size_t xsd_outq_total_max = XSD_OUTQ_TOTAL_MAX;
+static size_t out_total; /* queued bytes of every connection */
 
-uint64_t xsd_now_ms(void)
+size_t conn_out_total(void)
+{
+    return out_total;
+}
+
+static void out_add(struct conn *c, size_t n)
+{
+    c->out_bytes += n;
+    out_total += n;
+}
+
+static void out_sub(struct conn *c, size_t n)
+{
+    c->out_bytes -= n;
+    out_total -= n;
+}
+
+static void drop_events(struct conn *c, bool (*which)(const struct outmsg *o, uint64_t now_ms),
+                        uint64_t now_ms);
+static bool any_event(const struct outmsg *o, uint64_t now_ms);
+static uint64_t round_no = 1;
+static unsigned int ndead; /* closed, not yet freed */
+static unsigned int nbacklog;
+
+void conn_next_round(void)
+{
+    round_no++;
+}
+
+bool conn_backlogged(void)
+{
+    return nbacklog != 0;
+}
+
+static void set_backlog(struct conn *c, bool on)
+{
+    if (c->backlog == on)
+        return;
+    c->backlog = on;
+    if (on)
+        nbacklog++;
+    else
+        nbacklog--;
+}
+
+/* Requests this connection may still be served in this round. */
+static bool budget_left(struct conn *c)
+{
+    if (c->batch_round != round_no) {
+        c->batch_round = round_no;
+        c->batch = 0;
+    }
+    return c->batch < XSD_BATCH;
+}
+
+uint64_t xsd_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t xsd_now_ms(void)
+{
+    return xsd_now_ns() / 1000000u;
+}
+
+/* When a header came without its payload (Xen's library writes the two
+ * with separate system calls), the payload is a system call away: the
+ * loop polls for a moment instead of sleeping (see ev_run_once). */
+uint64_t xsd_half_message_ns;
+
+static void note_half_message(struct conn *c)
+{
+    struct xsd_sockmsg h;
+
+    if (c->half_noted || c->inlen < XSD_HDR_LEN)
+        return; /* once a message: a client dripping bytes gets no more */
+    memcpy(&h, c->inbuf, sizeof(h));
+    if (h.len <= XENSTORE_PAYLOAD_MAX && c->inlen < XSD_HDR_LEN + h.len) {
+        xsd_half_message_ns = xsd_now_ns();
+        c->half_noted = true;
+    }
 }
 
 struct conn *conn_new(const struct conn_ops *ops, void *priv, int fd, unsigned int domid)
@@ -44,6 +136,83 @@ static void update(struct conn *c)
         c->ops->update(c);
 }
 
+static void drop_output(struct conn *c)
+{
+    while (c->out_head) {
+        struct outmsg *o = c->out_head;
+        c->out_head = o->next;
+        free(o);
+    }
+    c->out_tail = NULL;
+    out_sub(c, c->out_bytes);
+    c->out_replies = 0;
+    c->stall_since_ms = 0;
+}
+
+/* What freeing room may take from c: a socket client's whole queue (it is
+ * closed), a ring's unsent watch events; 0 if nothing. */
+static size_t reclaimable(const struct conn *c)
+{
+    size_t n = 0;
+
+    if (c->dead || !c->out_bytes)
+        return 0;
+    if (!c->domain)
+        return c->out_bytes;
+    for (const struct outmsg *o = c->out_head; o; o = o->next)
+        if (!o->is_reply && o->off == 0)
+            n += o->len;
+    return n;
+}
+
+/* Frees queued output until need more bytes fit under the global bound,
+ * taking from the slowest reader (the most queued) first.  False: the
+ * message for c is to be dropped (c may have been closed). */
+static bool make_room(struct conn *c, size_t need, bool is_reply)
+{
+    while (out_total + need > xsd_outq_total_max) {
+        struct conn *v = NULL;
+        size_t most = 0;
+
+        for (struct conn *x = xsd_conns; x; x = x->next) {
+            size_t r = reclaimable(x);
+            if (r && (!v || x->out_bytes > v->out_bytes)) {
+                v = x;
+                most = r;
+            }
+        }
+        if (!v) {
+            static uint64_t logged_ms;
+            uint64_t now = xsd_now_ms();
+
+            if (is_reply)
+                return true; /* replies are bounded by `outstanding` */
+            if (now - logged_ms >= 1000) { /* at most once a second */
+                xsd_log(XSD_LOG_ERR, "%s connection (domain %u): watch event dropped, queued "
+                        "output at the daemon's %zu-byte bound", c->ops->kind, c->id,
+                        xsd_outq_total_max);
+                logged_ms = now;
+            }
+            return false;
+        }
+        if (v->domain) {
+            drop_events(v, any_event, 0);
+            xsd_log(XSD_LOG_ERR, "domain %u: slowest reader at the daemon's %zu-byte output "
+                    "bound: %zu bytes of unsent watch events dropped", v->id,
+                    xsd_outq_total_max, most);
+            continue;
+        }
+        xsd_log(XSD_LOG_ERR, "%s connection (domain %u): slowest reader at the daemon's "
+                "%zu-byte output bound (%zu bytes queued): closed", v->ops->kind, v->id,
+                xsd_outq_total_max, v->out_bytes);
+        conn_close(v, "slowest reader past the global output bound");
+        drop_output(v); /* its memory goes now, not at reaping */
+        if (v == c)
+            return false;
+    }
+    return true;
+}
+
 void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
 {
     struct outmsg *o;
@@ -64,6 +233,8 @@ void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
         conn_close(c, "output queue overflow");
         return;
     }
+    if (out_total + len - (size_t)n > xsd_outq_total_max && !make_room(c, len - (size_t)n, is_reply))
+        return;
     o = malloc(sizeof(*o) + len);
     if (!o) {
         conn_close(c, "out of memory");
@@ -80,7 +251,7 @@ void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply)
     else
         c->out_head = o;
     c->out_tail = o;
-    c->out_bytes += len - (size_t)n;
+    out_add(c, len - (size_t)n);
     if (is_reply)
         c->out_replies++;
     if (!c->stall_since_ms)
@@ -103,7 +274,7 @@ void conn_flush(struct conn *c)
             break;
         c->stall_since_ms = xsd_now_ms();
         o->off += (size_t)n;
-        c->out_bytes -= (size_t)n;
+        out_sub(c, (size_t)n);
         if (o->off < o->len)
             continue;
         c->out_head = o->next;
@@ -142,13 +313,21 @@ void conn_process(struct conn *c)
     while (!c->dead && !c->ignored && c->out_replies < (unsigned int)xsd_quota[Q_OUTSTANDING]) {
         struct xsd_msg m;
         size_t used;
-        int r = wire_parse(c->inbuf + off, c->inlen - off, &m, &used);
+        int r;
+
+        if (!budget_left(c)) {
+            set_backlog(c, true); /* the rest in a later round */
+            break;
+        }
+        r = wire_parse(c->inbuf + off, c->inlen - off, &m, &used);
         if (r == 0)
             break;
         if (r < 0) {
             bad_client(c, "message payload over 4096 bytes");
             return;
         }
+        c->batch++;
+        c->half_noted = false;
         ops_dispatch(c, &m);
         off += used;
     }
@@ -168,8 +347,12 @@ bool conn_wants_read(const struct conn *c)
 
 void conn_input(struct conn *c)
 {
-    while (conn_wants_read(c)) {
-        ssize_t n = c->ops->read(c, c->inbuf + c->inlen, sizeof(c->inbuf) - c->inlen);
+    set_backlog(c, false);
+    if (c->inlen)
+        conn_process(c); /* what an earlier round left */
+    while (conn_wants_read(c) && budget_left(c)) {
+        size_t room = sizeof(c->inbuf) - c->inlen;
+        ssize_t n = c->ops->read(c, c->inbuf + c->inlen, room);
         if (n < 0) {
             conn_close(c, "closed by peer");
             return;
@@ -178,6 +361,32 @@ void conn_input(struct conn *c)
             break;
         c->inlen += (size_t)n;
         conn_process(c);
+        if ((size_t)n < room) {
+            if (!c->dead && !c->ignored)
+                note_half_message(c);
+            break; /* drained: the next readiness event (or kick) says more */
+        }
+    }
+    if (!c->dead && !c->ignored && !budget_left(c))
+        set_backlog(c, true);
+}
+
+void conn_serve_backlog(void)
+{
+    struct conn *c, *next;
+
+    for (c = xsd_conns; c && nbacklog; c = next) {
+        next = c->next;
+        if (!c->backlog || c->batch_round == round_no)
+            continue; /* none, or already served in this round */
+        if (c->dead || c->ignored) {
+            set_backlog(c, false);
+            continue;
+        }
+        if (c->domain)
+            ring_event(c);
+        else
+            conn_input(c);
     }
 }
 
@@ -189,6 +398,7 @@ void conn_close(struct conn *c, const char *why)
     xsd_log(strcmp(why, "closed by peer") == 0 ? XSD_LOG_DEBUG : XSD_LOG_INFO,
             "%s connection (domain %u) closed: %s", c->ops->kind, c->id, why);
     c->dead = true;
+    ndead++;
     if (c->ops->close)
         c->ops->close(c);
 }
@@ -201,20 +411,13 @@ void conn_reset(struct conn *c)
         tx_unlink(c, t);
         tx_free(t);
     }
-    while (c->out_head) {
-        struct outmsg *o = c->out_head;
-        c->out_head = o->next;
-        free(o);
-    }
-    c->out_tail = NULL;
-    c->out_bytes = 0;
-    c->out_replies = 0;
-    c->stall_since_ms = 0;
+    drop_output(c);
     c->inlen = 0;
 }
 
 static void conn_free(struct conn *c)
 {
+    set_backlog(c, false);
     conn_reset(c);
     if (c->prev)
         c->prev->next = c->next;
@@ -232,6 +435,9 @@ void conn_reap(void)
 {
     struct conn *c = xsd_conns, *next;
 
+    if (!ndead)
+        return;
+    ndead = 0;
     for (; c; c = next) {
         next = c->next;
         if (c->dead)
@@ -246,18 +452,29 @@ void conn_close_all(void)
     conn_reap();
 }
 
-/* A guest's ring is not dropped (a paused domain must survive): its watch
- * events that waited 20 s are discarded instead, as Xen discards expired
- * watch events.  Replies are kept. */
-static void drop_stale_events(struct conn *c, uint64_t now_ms)
+static bool stale_event(const struct outmsg *o, uint64_t now_ms)
+{
+    return now_ms - o->queued_ms > XSD_STALL_MS;
+}
+
+static bool any_event(const struct outmsg *o, uint64_t now_ms)
+{
+    (void)o; (void)now_ms;
+    return true;
+}
+
+/* Discards queued watch events (not begun, chosen by which); replies are
+ * kept. */
+static void drop_events(struct conn *c, bool (*which)(const struct outmsg *o, uint64_t now_ms),
+                        uint64_t now_ms)
 {
     struct outmsg **pp = &c->out_head, *last = NULL;
 
     while (*pp) {
         struct outmsg *o = *pp;
-        if (!o->is_reply && o->off == 0 && now_ms - o->queued_ms > XSD_STALL_MS) {
+        if (!o->is_reply && o->off == 0 && which(o, now_ms)) {
             *pp = o->next;
-            c->out_bytes -= o->len;
+            out_sub(c, o->len);
             free(o);
             continue;
         }
@@ -265,6 +482,16 @@ static void drop_stale_events(struct conn *c, uint64_t now_ms)
         pp = &o->next;
     }
     c->out_tail = last;
+    if (!c->out_head)
+        c->stall_since_ms = 0;
+}
+
+/* A guest's ring is not dropped (a paused domain must survive): its watch
+ * events that waited 20 s are discarded instead, as Xen discards expired
+ * watch events.  Replies are kept. */
+static void drop_stale_events(struct conn *c, uint64_t now_ms)
+{
+    drop_events(c, stale_event, now_ms);
     c->stall_since_ms = c->out_head ? now_ms : 0;
 }
 
@@ -323,6 +550,7 @@ void conn_mem_feed(struct conn *c, const void *data, size_t len)
 {
     const char *p = data;
 
+    /* The caller is the scheduler here: each chunk gets a fresh round. */
     while (len && conn_wants_read(c)) {
         size_t n = sizeof(c->inbuf) - c->inlen;
         if (n > len)
@@ -331,6 +559,10 @@ void conn_mem_feed(struct conn *c, const void *data, size_t len)
         c->inlen += n;
         p += n;
         len -= n;
-        conn_process(c);
+        do {
+            conn_next_round();
+            set_backlog(c, false);
+            conn_process(c);
+        } while (c->backlog && !c->dead);
     }
 }

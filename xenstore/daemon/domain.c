@@ -75,6 +75,7 @@ static void domain_free(struct xsd_domain *d)
         d->conn = NULL;
     }
     transport->detach(transport, &d->ra);
+    socket_resume_accept(); /* its descriptors are free again */
     domains[d->domid] = NULL;
     ndomains--;
     free(d);
@@ -113,7 +114,7 @@ int domain_introduce(unsigned int domid, uint64_t gfn, unsigned int port)
         free(src);
         return ENOMEM;
     }
-    d->ra.kick_fd = d->ra.notify_fd = d->ra.ctl_fd = -1;
+    d->ra.kick_fd = d->ra.notify_fd = d->ra.ctl_fd = d->ra.guard_slot = -1;
     err = transport->attach(transport, domid, gfn, port, &d->ra);
     if (err) {
         free(d);
@@ -228,11 +229,18 @@ static void remove_owned(unsigned int domid)
     free(ol.paths);
 }
 
-/* RELEASE, or the domain died: drop its connection and nodes, tell the
- * @releaseDomain watchers. */
+/* RELEASE, or the domain died: drop its connection and nodes, forget it as
+ * anyone's SET_TARGET (a later domain of the same id is not theirs), tell
+ * the @releaseDomain watchers. */
 static void domain_gone(struct xsd_domain *d)
 {
     unsigned int domid = d->domid;
+
+    for (struct conn *c = xsd_conns; c; c = c->next)
+        if (c->has_target && c->target == domid) {
+            c->has_target = false;
+            xsd_log(XSD_LOG_INFO, "domain %u: target %u released", c->id, domid);
+        }
 
     if (d->conn) {
         conn_close(d->conn, "domain released"); /* no events for it any more */
@@ -256,6 +264,23 @@ int domain_release(unsigned int domid)
         return ENOENT;
     domain_gone(d);
     return 0;
+}
+
+/* Domains whose ring memory went away under us (the SIGBUS guard): the
+ * ring is now private memory, the guest's memory gone; release them. */
+void domain_check_faults(void)
+{
+    if (!xsd_ring_faults || !domains)
+        return;
+    xsd_ring_faults = 0;
+    for (unsigned int i = 0; i < XSD_DOMID_FIRST_RESERVED; i++) {
+        struct xsd_domain *d = domains[i];
+        if (d && d->ra.faulted) {
+            xsd_log(XSD_LOG_ERR, "domain %u: its ring memory went away (the VMM's guest "
+                    "memory shrank); releasing it", d->domid);
+            domain_gone(d);
+        }
+    }
 }
 
 void domain_fini(void)

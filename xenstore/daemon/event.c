@@ -52,13 +52,24 @@ void ev_fini(void)
 int ev_add(struct evsrc *s, uint32_t events)
 {
     struct epoll_event ev = { .events = events, .data.ptr = s };
-    return epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) == 0 ? 0 : -1;
+
+    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0)
+        return -1;
+    s->events = events;
+    return 0;
 }
 
+/* Connections re-arm after every request: only a change costs a call. */
 int ev_mod(struct evsrc *s, uint32_t events)
 {
     struct epoll_event ev = { .events = events, .data.ptr = s };
-    return epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) == 0 ? 0 : -1;
+
+    if (events == s->events)
+        return 0;
+    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) != 0)
+        return -1;
+    s->events = events;
+    return 0;
 }
 
 void ev_del(struct evsrc *s)
@@ -69,23 +80,46 @@ void ev_del(struct evsrc *s)
 
 int ev_run_once(int timeout_ms)
 {
+    static uint64_t stalls_checked_ms;
     struct epoll_event evs[64];
+    uint64_t now_ms;
     int n;
-    bool pending = false;
+    /* Nothing here walks every connection unless it has to: with
+     * thousands of idle clients a walk costs more than a request. */
+    bool pending = conn_out_total() != 0;
 
-    for (struct conn *c = xsd_conns; c && !pending; c = c->next)
-        pending = c->out_head != NULL;
+    if (socket_accept_paused(xsd_now_ms()))
+        pending = true; /* to retry accepting */
     if (pending && (timeout_ms < 0 || timeout_ms > 1000))
         timeout_ms = 1000; /* to notice stalled clients */
-    n = epoll_wait(epfd, evs, 64, timeout_ms);
+    if (conn_backlogged())
+        timeout_ms = 0; /* requests wait: look for others, then serve them */
+    conn_next_round();
+    n = 0;
+    if (timeout_ms != 0 && xsd_now_ns() - xsd_half_message_ns < XSD_SPIN_NS) {
+        /* A payload is on its way: going to sleep would cost a wake-up
+         * (tens of microseconds) for a system call's worth of waiting.
+         * Poll everybody without sleeping for a moment instead. */
+        while ((n = epoll_wait(epfd, evs, 64, 0)) == 0 &&
+               xsd_now_ns() - xsd_half_message_ns < XSD_SPIN_NS)
+            ;
+    }
+    if (n == 0)
+        n = epoll_wait(epfd, evs, 64, timeout_ms);
     if (n < 0)
         n = 0;
     for (int i = 0; i < n; i++) {
         struct evsrc *s = evs[i].data.ptr;
         s->cb(s, evs[i].events);
     }
+    conn_serve_backlog();
+    domain_check_faults();
     bury();
-    conn_check_stalls(xsd_now_ms());
+    now_ms = xsd_now_ms();
+    if (pending && now_ms - stalls_checked_ms >= 1000) { /* 20 s matter, not 1 */
+        conn_check_stalls(now_ms);
+        stalls_checked_ms = now_ms;
+    }
     conn_reap();
     return n;
 }

@@ -1,5 +1,8 @@
 /* Unix-socket clients: non-blocking, each with its own output queue, so a
- * client that does not read never holds up another. */
+ * client that does not read never holds up another.  When accept fails for
+ * want of descriptors or memory the listener is taken out of the epoll set
+ * (it stays readable, and level-triggered epoll would spin on it) until a
+ * descriptor is freed, or a second has passed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,6 +16,10 @@
 #include "xenstored.h"
 
 static struct evsrc listener = { .fd = -1 };
+static bool accept_paused, accept_logged;
+static uint64_t paused_ms;
+
+#define ACCEPT_RETRY_MS 1000
 
 static ssize_t sock_read(struct conn *c, void *buf, size_t len)
 {
@@ -54,6 +61,7 @@ static void sock_close(struct conn *c)
     close(c->fd);
     c->priv = NULL;
     c->fd = -1;
+    socket_resume_accept();
 }
 
 const struct conn_ops socket_conn_ops = {
@@ -73,6 +81,32 @@ static void client_cb(struct evsrc *s, uint32_t events)
         conn_close(c, "hang-up");
 }
 
+static void pause_accept(int err)
+{
+    if (!accept_logged)
+        xsd_log(XSD_LOG_ERR, "cannot accept clients: %s; waiting for a free descriptor",
+                strerror(err));
+    accept_logged = true;
+    accept_paused = true;
+    paused_ms = xsd_now_ms();
+    ev_mod(&listener, 0);
+}
+
+void socket_resume_accept(void)
+{
+    if (!accept_paused || listener.fd < 0)
+        return;
+    accept_paused = false;
+    ev_mod(&listener, EPOLLIN);
+}
+
+bool socket_accept_paused(uint64_t now_ms)
+{
+    if (accept_paused && now_ms - paused_ms >= ACCEPT_RETRY_MS)
+        socket_resume_accept(); /* a descriptor may have been freed elsewhere */
+    return accept_paused;
+}
+
 static void accept_cb(struct evsrc *l, uint32_t events)
 {
     (void)events;
@@ -81,14 +115,22 @@ static void accept_cb(struct evsrc *l, uint32_t events)
         struct evsrc *s;
         struct conn *c;
 
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+                continue;
+            pause_accept(errno); /* EMFILE, ENFILE, ENOBUFS, ENOMEM... */
             return;
+        }
+        accept_logged = false;
         s = calloc(1, sizeof(*s));
         c = s ? conn_new(&socket_conn_ops, s, fd, 0) : NULL;
         if (!c) {
             free(s);
             close(fd);
-            continue;
+            pause_accept(ENOMEM);
+            return;
         }
         s->fd = fd;
         s->cb = client_cb;
@@ -144,4 +186,5 @@ void socket_close_listener(void)
     ev_del(&listener);
     close(listener.fd);
     listener.fd = -1;
+    accept_paused = accept_logged = false;
 }

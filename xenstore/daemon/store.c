@@ -210,13 +210,24 @@ struct node *store_create(struct conn *c, struct transaction *t, const char *pat
     if (quota)
         perms[0].id = c->id; /* unprivileged domains own what they create */
     if (quota) {
-        /* The ancestor grown by its new child's name, and the new leaf, as
-         * Xen's write_node checks them. */
-        const char *first = path + strlen(parent->name) + (parent->name[1] ? 1 : 0);
-        if (node_size(parent) + strcspn(first, "/") + 1 >= (size_t)xsd_quota[Q_NODE_SIZE] ||
-            24 + nperms * sizeof(*perms) + vlen >= (size_t)xsd_quota[Q_NODE_SIZE]) {
+        /* Every node written, as Xen's write_node checks them: the ancestor
+         * grown by its new child's name, each parent created on the way
+         * (holding its one child's name) and the new leaf. */
+        const size_t max = (size_t)xsd_quota[Q_NODE_SIZE], bare = 24 + nperms * sizeof(*perms);
+        const char *comp = path + strlen(parent->name) + (parent->name[1] ? 1 : 0);
+        size_t clen = strcspn(comp, "/");
+
+        if (node_size(parent) + clen + 1 >= max || bare + vlen >= max) {
             err = ENOSPC;
             goto out;
+        }
+        while (comp[clen] == '/') {
+            comp += clen + 1;
+            clen = strcspn(comp, "/");
+            if (bare + clen + 1 >= max) {
+                err = ENOSPC;
+                goto out;
+            }
         }
     }
     /* Walk down creating each missing level. */

@@ -2,7 +2,8 @@
  * Watches: an index from watched path to the watches on it, so a change at
  * /a/b/c looks up "/", "/a", "/a/b" and "/a/b/c" instead of scanning every
  * watch.  Events go to a connection only if it may read the node or its
- * parent (Xen's watch_permitted; the parent of an @special is "/").
+ * parent (Xen's watch_permitted); for an @special node, only if its own
+ * permissions let the connection read (Xen's check_perms_special).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -162,7 +163,8 @@ void watch_event(struct watch *w, const char *path)
 
 /* Xen's watch_permitted: the permissions given (the old ones for a
  * SET_PERMS, the removed node's for a removal), the node's current ones, or
- * its parent's must let the watcher read. */
+ * its parent's must let the watcher read.  A special node has no parent:
+ * only the permissions given (its own) count. */
 static bool permitted(struct conn *c, const char *path, const struct xsc_perm *perms,
                       uint32_t nperms)
 {
@@ -174,6 +176,8 @@ static bool permitted(struct conn *c, const char *path, const struct xsc_perm *p
         return true;
     if (perms && (perm_for_conn(c, perms, nperms) & XSC_PERM_READ))
         return true;
+    if (path[0] == '@')
+        return false;
     n = tree_lookup(path);
     if (n && n->perms != perms && (perm_for_conn(c, n->perms, n->nperms) & XSC_PERM_READ))
         return true;

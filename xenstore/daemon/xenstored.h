@@ -8,6 +8,7 @@
 #ifndef TANDEM_XENSTORED_H
 #define TANDEM_XENSTORED_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -146,7 +147,9 @@ struct outmsg {
 #define XSD_MSG_MAX (XSD_HDR_LEN + XENSTORE_PAYLOAD_MAX)
 #define XSD_INBUF (2 * XSD_MSG_MAX)
 #define XSD_OUTQ_MAX (4u << 20)        /* queued bytes before a drop */
+#define XSD_OUTQ_TOTAL_MAX (64u << 20) /* all connections' queued bytes */
 #define XSD_STALL_MS 20000             /* Xen's watch-event timeout */
+#define XSD_BATCH 8                    /* requests per connection per round */
 
 struct conn {
     const struct conn_ops *ops;
@@ -169,6 +172,10 @@ struct conn {
     struct transaction *txs;
     unsigned int ntx;
     uint32_t next_txid;
+    unsigned int batch;      /* requests served in round batch_round */
+    uint64_t batch_round;
+    bool backlog;            /* input left over when its batch ran out */
+    bool half_noted;         /* its partial message made the loop poll */
     struct conn *next, *prev;
     /* CONN_MEM capture (tests, fuzzing) */
     char *cap;
@@ -176,12 +183,17 @@ struct conn {
 };
 
 extern struct conn *xsd_conns;
+extern size_t xsd_outq_total_max;  /* XSD_OUTQ_TOTAL_MAX; tests lower it */
+size_t conn_out_total(void);
 struct conn *conn_new(const struct conn_ops *ops, void *priv, int fd, unsigned int domid);
 bool conn_privileged(const struct conn *c);
 /* Queues a complete message; writes through when the queue is empty. */
 void conn_queue(struct conn *c, const void *msg, size_t len, bool is_reply);
 void conn_flush(struct conn *c);                /* retry queued output */
-void conn_input(struct conn *c);                /* read and dispatch */
+void conn_input(struct conn *c);                /* read and dispatch a batch */
+void conn_next_round(void);                     /* new batch for everyone */
+bool conn_backlogged(void);                     /* anyone left input over */
+void conn_serve_backlog(void);                  /* a batch for each of them */
 void conn_process(struct conn *c);              /* dispatch buffered input */
 void conn_close(struct conn *c, const char *why); /* deferred free */
 void conn_reset(struct conn *c);                /* drop watches, txs, queues */
@@ -190,6 +202,9 @@ void conn_check_stalls(uint64_t now_ms);
 bool conn_wants_read(const struct conn *c);
 void conn_close_all(void);
 uint64_t xsd_now_ms(void);
+uint64_t xsd_now_ns(void);
+extern uint64_t xsd_half_message_ns; /* last header seen without its payload */
+#define XSD_SPIN_NS 25000u           /* how long the loop polls for the rest */
 /* In-memory connection for tests and the fuzzer: replies are captured. */
 struct conn *conn_new_mem(unsigned int domid);
 void conn_mem_feed(struct conn *c, const void *data, size_t len);
@@ -281,7 +296,13 @@ struct ring_attach {
     int notify_fd;       /* write 1 to notify the guest */
     int ctl_fd;          /* -1, or a connection whose hang-up means the
                           * domain is gone (its VMM exited) */
+    int guard_slot;      /* -1, or the mapping is under the SIGBUS guard */
+    volatile sig_atomic_t faulted; /* the guard caught a fault in it */
 };
+/* Set by the SIGBUS guard (vmm_transport.c); the loop then releases the
+ * domains whose ring faulted (domain_check_faults). */
+extern volatile sig_atomic_t xsd_ring_faults;
+void domain_check_faults(void);
 /* Where a domain's ring page and event channel come from. */
 struct domain_transport {
     const char *name;
@@ -321,6 +342,7 @@ void ring_reset(struct conn *c);  /* reconnect handshake */
 /* ---- event.c: the epoll loop ------------------------------------------ */
 struct evsrc {
     int fd;
+    uint32_t events;  /* what epoll watches for now (ev_add/ev_mod) */
     void (*cb)(struct evsrc *s, uint32_t events);
     void *arg;
     struct evsrc *dead_next;
@@ -340,6 +362,10 @@ extern volatile int xsd_stop;
 /* ---- socket.c --------------------------------------------------------- */
 int socket_listen(const char *path); /* fd or -errno */
 void socket_close_listener(void);
+/* Accepting stops while descriptors are short: a freed one resumes it, and
+ * so does a retry a second later (socket_accept_paused, once a round). */
+void socket_resume_accept(void);
+bool socket_accept_paused(uint64_t now_ms);
 extern const struct conn_ops socket_conn_ops;
 
 /* ---- ops.c / control.c ----------------------------------------------- */

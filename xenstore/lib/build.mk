@@ -76,7 +76,7 @@ $(BUILD)/obj/tests/bench/xenstore_bench.o: CFLAGS += $(XSLIB_CFLAGS)
 $(BUILD)/obj/tests/bench/xenstore_bench.o: | $(XSLIB_HDRS)
 $(XSLIB_BENCH): $(BUILD)/obj/tests/bench/xenstore_bench.o $(XSLIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDFLAGS)
+	$(CC) -o $@ $^ $(LDFLAGS) -ldl
 BENCHES  += $(XSLIB_BENCH)
 ALL_BINS += $(XSLIB_BENCH)
 
