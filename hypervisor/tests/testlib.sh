@@ -26,10 +26,7 @@ need_kvm() {
     fi
 }
 
-# True inside the test machine (tests/vm), where guests run on KVM nested
-# in QEMU's emulator: durations there are the emulator's, not the product's.
-emulated() { [ "${TANDEM_TEST_VM:-0}" = 1 ]; }
-skip_timing() { skip "$1" "timing not meaningful under emulation${2:+ ($2)}"; }
+. "$ROOT/hypervisor/tests/emulation.sh"
 
 need_file() { # name file
     if [ ! -e "$2" ]; then

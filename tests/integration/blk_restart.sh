@@ -17,13 +17,17 @@ need_blk
 D=$WORK/r.img
 new_disk "$D" 32
 DISK="disk = [ $(disk_item "$D" xvda) ]"
+# Both scenarios act while the load runs: under emulation the device takes
+# seconds to connect and a 4 s load can end before the test sees it flow.
+LOAD_S=4
+emulated && LOAD_S=15
 # ---- online=0 / online=1 under load (run last, and also when the kill
 # scenario below cannot run) ----
 # The toolstack sets online=0 (backend closes) then online=1 while a
 # guest writes: the guest reconnects and finishes without errors.
 online_scenario() {
     BE=/local/domain/0/backend/vbd/1/51712
-    write_cfg "$WORK/off.cfg" off "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=16 seconds=4 verify=1 warmup-ms=0" "$DISK"
+    write_cfg "$WORK/off.cfg" off "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=16 seconds=$LOAD_S verify=1 warmup-ms=0" "$DISK"
     start_bg off "$WORK/off.cfg"
     GUEST=$LAST_PID
     be_state() { [ "$(xs read "$BE/state" 2>/dev/null)" = "$1" ]; }
@@ -38,7 +42,7 @@ online_scenario() {
     else
         fail backend_closed_by_toolstack "never connected: $(show off)"
     fi
-    wait_rc "$GUEST" 600
+    wait_rc "$GUEST" $((600 + LOAD_S * 20))
     line=$(grep "^blkbench:" "$WORK/off.out")
     if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ]; then
         pass guest_reconnects_after_online_1
@@ -47,7 +51,7 @@ online_scenario() {
     fi
 }
 
-write_cfg "$WORK/load.cfg" load "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=32 seconds=4 verify=1 warmup-ms=0" "$DISK"
+write_cfg "$WORK/load.cfg" load "app=blkbench dev=xvda pattern=randwrite bs=4096 qd=32 seconds=$LOAD_S verify=1 warmup-ms=0" "$DISK"
 start_bg load "$WORK/load.cfg"
 GUEST=$LAST_PID
 
@@ -66,7 +70,7 @@ XENSTORED_PATH=$TANDEM_RUNDIR/xenstored/socket "$TANDEM_BIN/tandem-blkback" --ru
     2>> "$BLKBACK_LOG" < /dev/null &
 echo $! > "$BLKBACK_PIDF"
 
-wait_rc "$GUEST" 600
+wait_rc "$GUEST" $((600 + LOAD_S * 20))
 line=$(grep "^blkbench:" "$WORK/load.out")
 if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+)\ resubmitted=([0-9]+) ]] &&
     [ "${BASH_REMATCH[1]}" -ge 1 ]; then

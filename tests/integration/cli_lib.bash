@@ -20,6 +20,7 @@ FAILS=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; FAILS=$((FAILS + 1)); }
 skip_all() { echo "$1"; exit 77; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../hypervisor/tests/emulation.sh"
 
 cleanup() {
     local p

@@ -42,7 +42,7 @@ else
 fi
 why=$(nothing_left 1 "${UUID}2") && pass crash_nothing_left || fail crash_nothing_left "$why"
 
-boot timer "app=timer"
+boot timer "$(timer_app_args)"
 if [ $RC = 0 ] && grep -q "timer: ok" "$WORK/timer.out"; then
     pass timer
 else

@@ -43,8 +43,7 @@ fi
 
 # Under emulation the sleeps must still fire and not end early; how late
 # they are is reported, not checked.
-TIMER_ARGS=app=timer
-emulated && TIMER_ARGS="app=timer late=unchecked"
+TIMER_ARGS=$(timer_app_args)
 run_vmm vmm_timer 60 --kernel "$GUEST" --cmdline "$TIMER_ARGS"
 check vmm_timer 0 '^timer: ok'
 # Plain mode runs every guest instruction in KVM's emulator (~1 M/s): the

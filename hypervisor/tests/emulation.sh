@@ -1,0 +1,9 @@
+# Sourced by the guest test libraries (hypervisor/tests/testlib.sh,
+# tests/integration/cli_lib.bash). True inside the test machine (tests/vm),
+# where guests run on KVM nested in QEMU's emulator: durations there are
+# the emulator's, not the product's (docs/testing.md).
+emulated() { [ "${TANDEM_TEST_VM:-0}" = 1 ]; }
+skip_timing() { echo "SKIP: $1: timing not meaningful under emulation${2:+ ($2)}"; }
+# The timer app's arguments: under emulation a sleep must still fire and
+# never end early, but how late it is is reported, not checked.
+timer_app_args() { emulated && echo "app=timer late=unchecked" || echo "app=timer"; }
