@@ -4,7 +4,7 @@
 #   every control-socket request through the tdm_ctl client (dom0/evtchn/ctl_client.c,
 #   in libtdmevtchn.a; named by path here because dom0/evtchn/build.mk is read later).
 
-DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/disk.c
+DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/cfgprint.c dom0/disk.c
 DOM0_CONFIG_OBJS := $(DOM0_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
 DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
 

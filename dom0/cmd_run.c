@@ -64,24 +64,37 @@ bad:
 }
 
 /* The VMM checks the ELF itself; here only what needs the config's file and
- * line to be understood: the kernel must be a readable regular file. */
-static int check_kernel(struct run *r)
+ * line to be understood: kernel (and ramdisk) must be readable regular files. */
+static int check_files(struct run *r)
 {
-    char where[512];
-    struct stat st;
-    config_where(&r->cfg, KEY_KERNEL, where, sizeof(where));
-    r->kernel = config_kernel_path(&r->cfg);
+    char err[CFG_ERR_MAX + 256];
+    if (config_check_files(&r->cfg, err, sizeof(err)) < 0) {
+        msg("%s", err);
+        return -1;
+    }
+    r->kernel = strdup(r->cfg.kernel);
     if (!r->kernel) {
         msg("out of memory");
         return -1;
     }
-    if (stat(r->kernel, &st) < 0 || access(r->kernel, R_OK) < 0) {
-        msg("%skernel '%s': %s", where, r->kernel, strerror(errno));
+    return 0;
+}
+
+/* Keys the configuration holds but this tandem-vmm cannot honour yet: an
+ * error before anything starts (ramdisk) or a note (vif, whose devices
+ * dom0/vif.c will create). Not for -n, which only prints. */
+static int check_supported(struct run *r)
+{
+    char where[512];
+    if (r->cfg.ramdisk) {
+        config_where(&r->cfg, KEY_RAMDISK, where, sizeof(where));
+        msg("%sramdisk: tandem-vmm cannot load an initial ramdisk yet", where);
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
-        msg("%skernel '%s': not a regular file", where, r->kernel);
-        return -1;
+    if (r->cfg.vif.n) {
+        config_where(&r->cfg, KEY_VIF, where, sizeof(where));
+        msg("%snote: %zu vif item(s) kept, but network devices are not created yet",
+            where, r->cfg.vif.n);
     }
     return 0;
 }
@@ -97,24 +110,6 @@ static int check_memory(struct run *r)
         return -1;
     }
     return 0;
-}
-
-static void print_config(const struct tandem_config *c, const char *kernel)
-{
-    printf("name = \"%s\"\ntype = \"%s\"\nkernel = \"%s\"\nmemory = %ld\nvcpus = %ld\n",
-           c->name, c->type, kernel, c->memory_mib, c->vcpus);
-    printf("cmdline = \"%s\"\n", config_cmdline(c));
-    printf("max_grant_frames = %ld\n", c->max_grant_frames);
-    if (c->mem_path)
-        printf("mem_path = \"%s\"\n", c->mem_path);
-    if (c->uuid)
-        printf("uuid = \"%s\"\n", c->uuid);
-    printf("cpu_mode = \"%s\"\non_poweroff = \"%s\"\non_reboot = \"%s\"\non_crash = \"%s\"\n",
-           config_cpu_mode_name(c->cpu_mode), config_action_name(c->on_poweroff),
-           config_action_name(c->on_reboot), config_action_name(c->on_crash));
-    for (size_t i = 0; i < c->ndisks; i++)
-        printf("disk = [ 'target=%s, vdev=%s, access=%s, format=raw' ]\n", c->disks[i].target,
-               c->disks[i].vdev, c->disks[i].readonly ? "r" : "rw");
 }
 
 /* ---- starting ---- */
@@ -329,12 +324,13 @@ int cmd_run(int argc, char **argv)
      * in a clean destroy rather than a half-started domain. */
     block_signals(&r);
     if (load_config(&r, argv[optind], argc - optind - 1, argv + optind + 1) < 0 ||
-        check_kernel(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0) {
+        check_files(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0 ||
+        (!dry && check_supported(&r) < 0)) {
         run_free(&r);
         return EXIT_BADINPUT;
     }
     if (dry) {
-        print_config(&r.cfg, r.kernel);
+        config_print(stdout, &r.cfg);
         run_free(&r);
         return 0;
     }
