@@ -9,5 +9,6 @@ int cmd_destroy(int argc, char **argv);
 int cmd_pause(int argc, char **argv);      /* also `unpause` (argv[0]) */
 int cmd_domid(int argc, char **argv);
 int cmd_domname(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct verb verbs[] = {
     { "shutdown", cmd_shutdown, "[-w] [-F] DOM | -a", "ask a domain to power off" },
     { "reboot",   cmd_shutdown, "[-w] [-F] DOM | -a", "ask a domain to reboot" },
     { "destroy",  cmd_destroy,  "DOM", "end a domain at once" },
+    { "console",  cmd_console,  "[-t pv] DOM", "attach to a domain's console (Ctrl-] detaches)" },
     { "pause",    cmd_pause,    "DOM", "stop a domain's vCPUs" },
     { "unpause",  cmd_pause,    "DOM", "let a paused domain run again" },
     { "domid",    cmd_domid,    "NAME", "print the domid of a domain" },

@@ -35,6 +35,13 @@ cleanup() {
         kill -TERM "$p" 2>/dev/null
         wait_gone "$p" 30 || kill -KILL "$p" 2>/dev/null
     done
+    # A created domain's supervisor (a detached `tandem create`), by the
+    # pid that holds its lock file.
+    for p in $(fuser "$TANDEM_RUNDIR"/dom*.lock 2>/dev/null); do
+        kill -TERM "$p" 2>/dev/null
+        wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
+    done
+    stop_service consoled
     stop_xenstored
     rm -rf "$TANDEM_RUNDIR" "$WORK"
 }
@@ -42,6 +49,16 @@ trap cleanup EXIT
 
 stop_xenstored() {
     local pidf=$TANDEM_RUNDIR/xenstored/pid p
+    [ -s "$pidf" ] || return 0
+    p=$(cat "$pidf")
+    kill -TERM "$p" 2>/dev/null && { wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null; }
+    rm -f "$pidf"
+}
+
+# stop_service NAME: a host service the test's `tandem` started, by the pid
+# in RUNDIR/NAME/pid.
+stop_service() {
+    local pidf=$TANDEM_RUNDIR/$1/pid p
     [ -s "$pidf" ] || return 0
     p=$(cat "$pidf")
     kill -TERM "$p" 2>/dev/null && { wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null; }
