@@ -11,7 +11,8 @@ DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
 DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/xsd.c dom0/store.c dom0/vmm.c dom0/domain.c \
                   dom0/cmd_run.c dom0/vbd.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c \
-                  dom0/console.c dom0/services.c dom0/cmd_console.c
+                  dom0/console.c dom0/services.c dom0/cmd_console.c \
+                  dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a

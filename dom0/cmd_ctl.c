@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "ctl_client.h"
 #include "domain.h"
+#include "domid.h"
 #include "store.h"
 #include "tdm_error.h"
 #include "util.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DESTROY_TIMEOUT_MS 5000
@@ -170,6 +172,16 @@ int cmd_destroy(int argc, char **argv)
             kill(pid, SIGKILL);
             wait_pid_gone(pid, DESTROY_TIMEOUT_MS);
         }
+    }
+    /* Its supervisor (tandem run / create) cleans up after the VMM: done
+     * when it lets go of the domid. */
+    int64_t deadline = now_ms() + DESTROY_TIMEOUT_MS;
+    long delay_us = 200;
+    while (domid_held(domid) && now_ms() < deadline) {
+        struct timespec ts = { 0, delay_us * 1000 };
+        nanosleep(&ts, NULL);
+        if (delay_us < 20000)
+            delay_us *= 2;
     }
     store_close(xs);
     return rc;

@@ -379,6 +379,15 @@ static int supervise(struct run *r)
         }
         if (act != ACTION_RESTART)
             break;
+        char now_named[CFG_NAME_MAX + 2];   /* `tandem rename` while it ran */
+        if (domid_lease_name(&r->lease, now_named, sizeof(now_named)) == 0 &&
+            strcmp(now_named, r->cfg.name)) {
+            char *n = strdup(now_named);
+            if (n) {
+                free(r->cfg.name);
+                r->cfg.name = n;
+            }
+        }
         msg("domain '%s' (domid %u): %s; restarting", r->cfg.name, r->lease.domid,
             vmm_status_name(status));
     }
@@ -392,12 +401,12 @@ static int supervise(struct run *r)
 
 static void run_free(struct run *r);
 
-/* The log of a created domain: RUNDIR/log/NAME.log, appended, a header
- * per start. */
+/* The log of a created domain: RUNDIR/log/domN.log, started afresh by
+ * each create (restarts append): the VMM's output and ours. */
 static int open_log(struct run *r)
 {
     char *dir = rundir_file("log");
-    char *name = xasprintf("log/%s.log", r->cfg.name);
+    char *name = xasprintf("log/dom%u.log", r->lease.domid);
     r->log_path = name ? rundir_file(name) : NULL;
     free(name);
     if (!dir || !r->log_path || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
@@ -406,7 +415,7 @@ static int open_log(struct run *r)
         return -1;
     }
     free(dir);
-    int fd = open(r->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
         msg("%s: %s", r->log_path, strerror(errno));
         return -1;

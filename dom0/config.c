@@ -736,6 +736,11 @@ const char *config_cmdline(const struct tandem_config *c)
     return c->extra ? c->extra : "";
 }
 
+int config_check_name(const char *name, char *msg, size_t len)
+{
+    return check_name(name, msg, len) < 0 ? shown_escaped(msg, len) : 0;
+}
+
 const char *config_action_name(enum cfg_action a)
 {
     if ((size_t)a < sizeof(action_names) / sizeof(action_names[0]))

@@ -120,6 +120,9 @@ char *cfg_escape(const char *s, bool in_string, char *buf, size_t len);
 void config_where(const struct tandem_config *c, enum cfg_key k,
                   char *buf, size_t len);
 
+/* The rules for `name` (also for `tandem rename`). 0, or -1 with msg. */
+int config_check_name(const char *name, char *msg, size_t len);
+
 const char *config_action_name(enum cfg_action a);
 const char *config_cpu_mode_name(enum cfg_cpu_mode m);
 

@@ -41,6 +41,34 @@ static double process_cpu_seconds(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Seconds since the process started (/proc/PID/stat field 22, in clock
+ * ticks after boot, against /proc/uptime). */
+static double process_age(pid_t pid)
+{
+    char path[64], buf[1024];
+    double up = 0;
+    unsigned long long start = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                            "%*d %*d %*d %llu", &start) != 1)
+        return 0;
+    f = fopen("/proc/uptime", "re");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lf", &up) != 1)
+        up = 0;
+    fclose(f);
+    double age = up - (double)start / (double)sysconf(_SC_CLK_TCK);
+    return age > 0 ? age : 0;
+}
+
 /* Copies the reply's `key` into out (truncated to fit), if present. */
 static void copy_value(const struct tdm_ctl_reply *r, const char *key, char *out, size_t len)
 {
@@ -61,14 +89,17 @@ static void query_ctl(unsigned domid, struct domain_info *d, bool *found)
         *found = true;
         copy_value(&r, "name", d->name, sizeof(d->name));
         copy_value(&r, "state", d->state, sizeof(d->state));
+        copy_value(&r, "uuid", d->uuid, sizeof(d->uuid));
         if (tdm_ctl_get_u64(&r, "vcpus", LONG_MAX, &v) == 0)
             d->vcpus = (long)v;
         if (tdm_ctl_get_u64(&r, "memory_kib", LONG_MAX, &v) == 0)
             d->mem_mib = (long)(v / 1024);
     }
     tdm_ctl_close(c);
-    if (d->pid > 0)
+    if (d->pid > 0) {
         d->cpu_seconds = process_cpu_seconds(d->pid);
+        d->uptime = process_age(d->pid);
+    }
 }
 
 static long count_vcpus(struct xs_handle *h, unsigned domid)
@@ -89,9 +120,24 @@ static void query_store(struct xs_handle *h, unsigned domid, struct domain_info 
     if (!name && !store_exists(h, "/local/domain/%u", domid))
         return;
     *found = true;
-    if (name && !d->name[0])
+    /* xenstore is the registry (`tandem rename` writes it), as libxl's. */
+    if (name)
         snprintf(d->name, sizeof(d->name), "%s", name);
     free(name);
+    char *pres = store_read(h, "/local/domain/%u/tandem/preserved", domid);
+    if (pres) {
+        snprintf(d->preserved, sizeof(d->preserved), "%s", pres);
+        if (!strcmp(d->state, "?"))   /* no VMM: the dead, preserved domain */
+            snprintf(d->state, sizeof(d->state), "%s",
+                     !strcmp(pres, "crash") || !strcmp(pres, "watchdog") ? "crashed" : "shutdown");
+    }
+    free(pres);
+    if (!d->uuid[0]) {
+        char *vm = store_read(h, "/local/domain/%u/vm", domid);
+        if (vm && !strncmp(vm, "/vm/", 4))
+            snprintf(d->uuid, sizeof(d->uuid), "%s", vm + 4);
+        free(vm);
+    }
     if (d->mem_mib == 0) {
         char *t = store_read(h, "/local/domain/%u/memory/target", domid);
         if (t)
@@ -176,7 +222,11 @@ int domain_resolve(struct xs_handle *h, const char *dom, unsigned *domid)
     }
     if (h && store_find_name(h, dom, domid) == 0)
         return 0;
-    /* xenstored may be down: ask every VMM. */
+    if (h) {   /* xenstore is the registry (a renamed VMM still says its old name) */
+        msg("no domain named '%s'", dom);
+        return -1;
+    }
+    /* xenstored is down: ask every VMM. */
     static struct domain_info all[DOMAINS_MAX];
     size_t n = domain_list(NULL, all, DOMAINS_MAX);
     for (size_t i = 0; i < n; i++) {

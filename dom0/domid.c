@@ -142,3 +142,59 @@ void domid_release(struct domid_lease *lease)
     if (cl >= 0)
         close(cl);
 }
+
+int domid_rename(unsigned domid, const char *name, char *err, size_t errlen)
+{
+    int cl = rundir_lock("create.lock");
+    if (cl < 0) {
+        snprintf(err, errlen, "cannot lock the run directory %s", rundir());
+        return -1;
+    }
+    bool *live = calloc(DOMID_MAX_GUEST + 1, sizeof(bool));
+    int rc = -1;
+    if (!live) {
+        snprintf(err, errlen, "out of memory");
+    } else if (scan_locks(name, live, err, errlen) == 0) {
+        char *path = rundir_lock_path(domid);
+        int fd = live[domid] ? open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) : -1;
+        if (fd >= 0) {
+            rc = dprintf(fd, "%s\n", name) > 0 ? 0 : -1;
+            close(fd);
+        }
+        if (rc < 0 && live[domid])
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        else if (rc < 0)
+            rc = 0;   /* not ours to rename (a VMM started by hand): xenstore is enough */
+        free(path);
+    }
+    free(live);
+    close(cl);
+    return rc;
+}
+
+int domid_lease_name(const struct domid_lease *lease, char *buf, size_t len)
+{
+    char *path = rundir_lock_path(lease->domid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0 || len == 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf[0] ? 0 : -1;
+}
+
+bool domid_held(unsigned domid)
+{
+    char *path = rundir_lock_path(domid);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return held;
+}
