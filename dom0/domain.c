@@ -22,44 +22,50 @@ bool domain_ctl_alive(unsigned domid)
     return true;
 }
 
-/* user+system time of a process, from /proc/PID/stat (fields 14 and 15,
- * counted after the parenthesised command name, which may hold spaces). */
-static double process_cpu_seconds(pid_t pid)
+/* The fields of /proc/PID/stat after the parenthesised command name (which
+ * may hold spaces): field 3 (state) onwards. false if unreadable. */
+static bool proc_stat_fields(pid_t pid, char *buf, size_t len, const char **fields)
 {
-    char path[64], buf[1024];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        return false;
+    size_t n = fread(buf, 1, len - 1, f);
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
+    if (!p || !p[1])
+        return false;
+    *fields = p + 2;
+    return true;
+}
+
+/* user+system time of a process (fields 14 and 15). */
+static double process_cpu_seconds(pid_t pid)
+{
+    char buf[1024];
+    const char *p;
     unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    if (!proc_stat_fields(pid, buf, sizeof(buf), &p) ||
+        sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Seconds since the process started (/proc/PID/stat field 22, in clock
- * ticks after boot, against /proc/uptime). */
+/* Seconds since the process started (field 22, in clock ticks after boot,
+ * against /proc/uptime). */
 static double process_age(pid_t pid)
 {
-    char path[64], buf[1024];
+    char buf[1024];
+    const char *p;
     double up = 0;
     unsigned long long start = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    if (!proc_stat_fields(pid, buf, sizeof(buf), &p) ||
+        sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                  "%*d %*d %*d %llu", &start) != 1)
         return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                            "%*d %*d %*d %llu", &start) != 1)
-        return 0;
-    f = fopen("/proc/uptime", "re");
+    FILE *f = fopen("/proc/uptime", "re");
     if (!f)
         return 0;
     if (fscanf(f, "%lf", &up) != 1)

@@ -97,23 +97,35 @@ static int take_lock(unsigned id, const char *name, struct domid_lease *lease)
     return 0;
 }
 
+/* Under create.lock (returned in *cl: close it to release), which domids
+ * are live; an error if a live one is named `name`. NULL on error (the lock
+ * released, err set). */
+static bool *scan_under_lock(const char *name, int *cl, char *err, size_t errlen)
+{
+    *cl = rundir_lock("create.lock");
+    if (*cl < 0) {
+        snprintf(err, errlen, "cannot lock the run directory %s", rundir());
+        return NULL;
+    }
+    bool *live = calloc(DOMID_MAX_GUEST + 1, sizeof(bool));
+    if (!live)
+        snprintf(err, errlen, "out of memory");
+    if (!live || scan_locks(name, live, err, errlen) < 0) {
+        free(live);
+        close(*cl);
+        return NULL;
+    }
+    return live;
+}
+
 int domid_acquire(const char *name, domid_in_use_fn in_use, void *ctx,
                   struct domid_lease *lease, char *err, size_t errlen)
 {
-    int cl = rundir_lock("create.lock");
-    if (cl < 0) {
-        snprintf(err, errlen, "cannot lock the run directory %s", rundir());
-        return -1;
-    }
-    bool *live = calloc(DOMID_MAX_GUEST + 1, sizeof(bool));
-    int rc = -1;
+    int cl, rc = -1;
     lease->fd = -1;
-    if (!live) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    if (scan_locks(name, live, err, errlen) < 0)
-        goto out;
+    bool *live = scan_under_lock(name, &cl, err, errlen);
+    if (!live)
+        return -1;
     for (unsigned id = 1; id <= DOMID_MAX_GUEST; id++) {
         if (live[id] || (in_use && in_use(id, ctx)))
             continue;
@@ -145,26 +157,20 @@ void domid_release(struct domid_lease *lease)
 
 int domid_rename(unsigned domid, const char *name, char *err, size_t errlen)
 {
-    int cl = rundir_lock("create.lock");
-    if (cl < 0) {
-        snprintf(err, errlen, "cannot lock the run directory %s", rundir());
+    int cl, rc = -1;
+    bool *live = scan_under_lock(name, &cl, err, errlen);
+    if (!live)
         return -1;
-    }
-    bool *live = calloc(DOMID_MAX_GUEST + 1, sizeof(bool));
-    int rc = -1;
-    if (!live) {
-        snprintf(err, errlen, "out of memory");
-    } else if (scan_locks(name, live, err, errlen) == 0) {
+    if (!live[domid]) {
+        rc = 0;   /* not ours to rename (a VMM started by hand): xenstore is enough */
+    } else {
         char *path = rundir_lock_path(domid);
-        int fd = live[domid] ? open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) : -1;
-        if (fd >= 0) {
-            rc = dprintf(fd, "%s\n", name) > 0 ? 0 : -1;
-            close(fd);
-        }
-        if (rc < 0 && live[domid])
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        rc = fd >= 0 && dprintf(fd, "%s\n", name) > 0 ? 0 : -1;
+        if (rc < 0)
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        else if (rc < 0)
-            rc = 0;   /* not ours to rename (a VMM started by hand): xenstore is enough */
+        if (fd >= 0)
+            close(fd);
         free(path);
     }
     free(live);

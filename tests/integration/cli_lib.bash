@@ -55,6 +55,20 @@ stop_xenstored() {
     rm -f "$pidf"
 }
 
+# use_fake_vmm: tandem starts cli_fake_vmm.py instead of tandem-vmm (each
+# start logged to $FAKE_VMM_LOG); KERNEL becomes a file the fake never reads.
+use_fake_vmm() {
+    need_file "$TANDEM_BIN/xenstored"
+    [ -x /usr/bin/xenstore-write ] || { echo "FAIL: setup: Debian xenstore-utils missing"; exit 1; }
+    command -v python3 >/dev/null || { echo "FAIL: setup: python3 missing"; exit 1; }
+    export TANDEM_VMM=$WORK/fake-vmm FAKE_VMM_LOG=$WORK/vmm.log
+    cp "$TANDEM_ROOT/tests/integration/cli_fake_vmm.py" "$TANDEM_VMM"
+    chmod +x "$TANDEM_VMM"
+    : > "$FAKE_VMM_LOG"
+    KERNEL=$WORK/kernel.elf
+    : > "$KERNEL"
+}
+
 # stop_service NAME: a host service the test's `tandem` started, by the pid
 # in RUNDIR/NAME/pid.
 stop_service() {

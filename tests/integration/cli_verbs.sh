@@ -7,16 +7,8 @@
 # (unknown domain, bad name, taken name). Needs no KVM.
 . "$(dirname "$0")/cli_lib.bash"
 need_tandem
-need_file "$TANDEM_BIN/xenstored"
 need_file "$TANDEM_BIN/tandem-consoled"
-[ -x /usr/bin/xenstore-write ] || { echo "FAIL: setup: Debian xenstore-utils missing"; exit 1; }
-
-export TANDEM_VMM=$WORK/fake-vmm FAKE_VMM_LOG=$WORK/vmm.log
-cp "$(dirname "$0")/cli_fake_vmm.py" "$TANDEM_VMM"
-chmod +x "$TANDEM_VMM"
-: > "$FAKE_VMM_LOG"
-KERNEL=$WORK/kernel.elf
-: > "$KERNEL"
+use_fake_vmm
 domid_of() { "$TANDEM" domid "$1" 2>/dev/null; }
 starts_of() { grep -c -- "--name $1 " "$FAKE_VMM_LOG"; }
 

@@ -7,15 +7,8 @@
 # last output of a domain that ends, a hostile ring. Needs no KVM.
 . "$(dirname "$0")/cli_lib.bash"
 need_tandem
-need_file "$TANDEM_BIN/xenstored"
 need_file "$TANDEM_BIN/tandem-consoled"
-[ -x /usr/bin/xenstore-write ] || { echo "FAIL: setup: Debian xenstore-utils missing"; exit 1; }
-
-export TANDEM_VMM=$WORK/fake-vmm FAKE_VMM_LOG=$WORK/vmm.log
-cp "$(dirname "$0")/cli_fake_vmm.py" "$TANDEM_VMM"
-chmod +x "$TANDEM_VMM"
-KERNEL=$WORK/kernel.elf
-: > "$KERNEL"
+use_fake_vmm
 DRIVER="python3 $(dirname "$0")/console_driver.py 10"
 LOGS=$TANDEM_RUNDIR/consoled
 
