@@ -74,6 +74,7 @@ RING_OFF, SHARED_OFF = RAM + 0x2000, RAM + 0x100000
 memfd = os.memfd_create("fake-guest")
 os.ftruncate(memfd, RAM + REGION_SIZE)
 ring = mmap.mmap(memfd, 4096, offset=RING_OFF)
+shared = mmap.mmap(memfd, 4096, offset=SHARED_OFF)
 kick = os.eventfd(0, os.EFD_NONBLOCK)      # guest -> dom0 (the doorbell's ioeventfd)
 irq = os.eventfd(0, os.EFD_NONBLOCK)       # dom0 -> guest (the upcall's irqfd)
 IN_CONS, IN_PROD, OUT_CONS, OUT_PROD = 3072, 3076, 3080, 3084
@@ -155,12 +156,19 @@ def ring_u32(off):
 
 
 def wait_irq(timeout):
-    """Waits for dom0's notification (the irqfd), as the guest's upcall."""
+    """Waits for dom0's notification (the irqfd), then acknowledges it as a
+    guest's upcall handler does (2-level ABI: vcpu_info[0] upcall_pending and
+    pending_sel, the port's bit in evtchn_pending at 2048), or dom0's next
+    notification would find the bits set and raise no interrupt."""
     if select.select([irq], [], [], timeout)[0]:
         try:
             os.eventfd_read(irq)
         except BlockingIOError:
             pass
+    shared[0] = 0
+    struct.pack_into("<Q", shared, 8, 0)
+    word = struct.unpack_from("<Q", shared, 2048)[0]
+    struct.pack_into("<Q", shared, 2048, word & ~(1 << 2))
 
 
 def guest_print(text):

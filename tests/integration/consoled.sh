@@ -27,7 +27,7 @@ tty=$(xs read "/local/domain/$id/console/tty" 2>/dev/null)
 CONSOLED_PID=$(cat "$TANDEM_RUNDIR/consoled/pid" 2>/dev/null)
 [ -n "$CONSOLED_PID" ] && kill -0 "$CONSOLED_PID" 2>/dev/null &&
     pass consoled_started || fail consoled_started "no live pid in consoled/pid"
-if wait_for 100 grep -q "chatty line 299" "$LOGS/guest-chatty.log" &&
+if wait_for 300 grep -q "chatty line 299" "$LOGS/guest-chatty.log" &&
    [ "$(grep -c '^chatty line' "$LOGS/guest-chatty.log")" = 300 ]; then
     pass log_has_everything
 else
