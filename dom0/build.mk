@@ -71,3 +71,12 @@ endif
 # reports -Wformat-truncation, which broke `make asan`. Remove once disk.c
 # copies with the checked length.
 $(BUILD)/obj/dom0/disk.o: CFLAGS += -Wno-format-truncation
+
+# libFuzzer target: the config parser and the -n printer's round trip.
+CFG_FUZZ_SRCS := tests/fuzz/cfg_fuzz.c $(DOM0_CONFIG_SRCS)
+$(BUILD)/fuzz/cfg_fuzz: $(CFG_FUZZ_SRCS) dom0/config.h dom0/cfgparse.h dom0/disk.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Idom0 -o $@ $(CFG_FUZZ_SRCS)
+
+FUZZ_TARGETS += $(BUILD)/fuzz/cfg_fuzz
