@@ -1,5 +1,6 @@
 /* Attaching to a domain's console pty (console.h). */
 #include "console.h"
+#include "rundir.h"
 #include "store.h"
 #include "util.h"
 
@@ -15,6 +16,37 @@
 #include <time.h>
 #include <unistd.h>
 
+/* dom0 wrote the path (consoled); still, only a pty device is opened. */
+static int open_pty(unsigned domid, const char *tty, bool loud)
+{
+    if (strncmp(tty, "/dev/pts/", 9) || strstr(tty, "..")) {
+        msg("domain %u: console/tty '%s' is not a pty", domid, tty);
+        return -1;
+    }
+    int fd = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 && loud)
+        msg("domain %u: %s: %s", domid, tty, strerror(errno));
+    return fd;
+}
+
+/* consoled's RUNDIR/consoled/domN.tty: the pty's path while consoled keeps
+ * it open, also after the domain's xenstore directory is gone. */
+static int open_published(unsigned domid)
+{
+    char name[48], buf[80] = "";
+    snprintf(name, sizeof(name), "consoled/dom%u.tty", domid);
+    char *path = rundir_file(name);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    free(path);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf[0] ? open_pty(domid, buf, false) : -1;
+}
+
 int console_open(struct xs_handle *xs, unsigned domid, int timeout_ms)
 {
     char path[96];
@@ -25,15 +57,11 @@ int console_open(struct xs_handle *xs, unsigned domid, int timeout_ms)
         return -1;
     }
     char *tty = store_read(xs, "%s", path);
-    /* dom0 wrote it; still, only a pty device is opened. */
-    if (!tty || strncmp(tty, "/dev/pts/", 9) || strstr(tty, "..")) {
-        msg("domain %u: console/tty '%s' is not a pty", domid, tty ? tty : "");
-        free(tty);
+    if (!tty) {
+        msg("domain %u is gone", domid);
         return -1;
     }
-    int fd = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        msg("domain %u: %s: %s", domid, tty, strerror(errno));
+    int fd = open_pty(domid, tty, true);
     free(tty);
     return fd;
 }
@@ -152,10 +180,22 @@ static void *follow_thread(void *arg)
     char path[96];
     int pty = -1;
     snprintf(path, sizeof(path), "/local/domain/%u/console/tty", f->domid);
-    /* Until consoled published the pty, or the VMM is gone without one. */
-    while (xs && pty < 0 && !atomic_load(&f->vmm_gone)) {
-        if (store_wait_state(xs, path, true, FOLLOW_SLICE_MS) == 0)
-            pty = console_open(xs, f->domid, 0);
+    /* Until consoled published the pty (in xenstore, or in its directory,
+     * where it stays after the domain's end until consoled closes it), or
+     * the VMM is gone without one. */
+    for (;;) {
+        bool gone = atomic_load(&f->vmm_gone);   /* before looking: then one last look */
+        char *tty = xs ? store_read(xs, "%s", path) : NULL;
+        pty = tty ? open_pty(f->domid, tty, false) : -1;
+        free(tty);
+        if (pty < 0)
+            pty = open_published(f->domid);
+        if (pty >= 0 || gone)
+            break;
+        if (!xs || store_wait_state(xs, path, true, FOLLOW_SLICE_MS) < 0) {
+            struct pollfd none = { .fd = -1 };
+            poll(&none, 0, xs ? 0 : FOLLOW_SLICE_MS);
+        }
     }
     store_close(xs);
     if (pty >= 0) {

@@ -137,6 +137,40 @@ static int open_log(struct cons_dom *d, const struct cons_env *env)
     return 0;
 }
 
+/* LOG_DIR/domN.tty holds the pty's path for as long as the pty is open:
+ * xenstore's console/tty goes with the domain's directory when the VMM
+ * exits, but `tandem run` may still need to find the pty to read the last
+ * output (docs/consoled.md). Written whole (rename), removed at close if
+ * it is still ours (a reboot's next incarnation may have replaced it). */
+static void publish_tty(struct cons_dom *d, const struct cons_env *env)
+{
+    char tmp[4200];
+    snprintf(d->tty_file, sizeof(d->tty_file), "%s/dom%u.tty", env->log_dir, d->domid);
+    snprintf(tmp, sizeof(tmp), "%s.%s", d->tty_file, d->tty + 5);   /* pts/N */
+    for (char *p = tmp + strlen(d->tty_file); *p; p++)
+        if (*p == '/')
+            *p = '-';
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || dprintf(fd, "%s\n", d->tty) < 0 || rename(tmp, d->tty_file) < 0)
+        say(d, "%s: %s", d->tty_file, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+static void unpublish_tty(struct cons_dom *d)
+{
+    char cur[80] = "";
+    int fd = d->tty_file[0] ? open(d->tty_file, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, cur, sizeof(cur) - 1);
+    close(fd);
+    cur[n > 0 ? n : 0] = '\0';
+    cur[strcspn(cur, "\n")] = '\0';
+    if (!strcmp(cur, d->tty))
+        unlink(d->tty_file);
+}
+
 int cons_dom_open(struct cons_dom *d, const struct cons_env *env, unsigned domid,
                   const char *name, uint64_t ring_gpa, uint32_t port)
 {
@@ -154,6 +188,7 @@ int cons_dom_open(struct cons_dom *d, const struct cons_env *env, unsigned domid
         return -1;
     }
     d->quiet = false;
+    publish_tty(d, env);
     d->bind_delay_ms = BIND_DELAY_FIRST_MS;
     return 0;
 }
@@ -297,6 +332,7 @@ void cons_dom_close(struct cons_dom *d, const struct cons_env *env)
 {
     if (d->local_port > 0)
         tdm_evtchn_unbind(env->evtchn, d->local_port);
+    unpublish_tty(d);
     if (d->ring_page)
         munmap(d->ring_page, PAGE);
     if (d->ctl_fd >= 0)

@@ -35,6 +35,7 @@ struct cons_dom {
     int kick_fd;                  /* the binding's eventfd (owned by libtdmevtchn) */
     int pty_master, pty_slave;
     char tty[64];
+    char tty_file[4096];          /* LOG_DIR/domN.tty: the pty's path while it is open */
     int log_fd;
     char *pending;                /* output the pty could not take yet */
     size_t npending;

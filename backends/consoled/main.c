@@ -94,10 +94,12 @@ static int xs_get_u64(struct daemon *dm, unsigned domid, const char *key, uint64
     return rc;
 }
 
+/* The live console of domid: an ended one still draining its pty is a
+ * previous incarnation (a reboot keeps the domid), not this one. */
 static int find_slot(struct daemon *dm, unsigned domid)
 {
     for (unsigned i = 0; i < dm->ndom; i++)
-        if (dm->dom[i] && dm->dom[i]->domid == domid)
+        if (dm->dom[i] && dm->dom[i]->domid == domid && !dm->dom[i]->ended)
             return (int)i;
     return -1;
 }

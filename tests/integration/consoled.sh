@@ -79,6 +79,22 @@ else
     fail run_shows_console "$(cat "$WORK/out" "$WORK/err")"
 fi
 
+# ---- a reboot in place keeps the domid: its next incarnation is served
+# too, while the previous one's pty may still be draining ----
+write_cfg "$WORK/rb.cfg" rebooter "app=echo" 'on_reboot = "restart"'
+"$TANDEM" create "$WORK/rb.cfg" 2> "$WORK/err" || fail create_rebooter "$(cat "$WORK/err")"
+rid=$(domid_of rebooter)
+wait_for 100 grep -q "echo: ready" "$LOGS/guest-rebooter.log"
+"$TANDEM" reboot -F rebooter
+if wait_for 100 bash -c "[ \$(grep -c 'echo: ready' '$LOGS/guest-rebooter.log') = 2 ]" &&
+   $DRIVER send:'again\r' expect:"echo: again" send:'\x1d' exit:0 -- "$TANDEM" console rebooter > "$WORK/out" 2> "$WORK/err" &&
+   [ "$(domid_of rebooter)" = "$rid" ]; then
+    pass reboot_next_incarnation_served
+else
+    fail reboot_next_incarnation_served "$(cat "$LOGS/guest-rebooter.log" "$WORK/err")"
+fi
+"$TANDEM" destroy rebooter
+
 # ---- create -p: paused until unpause ----
 write_cfg "$WORK/late.cfg" late "app=chatty n=1"
 "$TANDEM" create -p "$WORK/late.cfg" 2> "$WORK/err" || fail create_paused "$(cat "$WORK/err")"
