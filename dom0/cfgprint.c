@@ -4,6 +4,7 @@
  * trip). */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,28 @@ static void print_list(FILE *f, const char *key, char *const *items, size_t n)
 }
 
 /* A parsed disk in xl's key=value form; target last, since xl makes
- * `target=` take the rest of the item. */
+ * `target=` take the rest of the item. A target that itself begins with a
+ * legacy prefix ("phy:", "tap:" ...) would lose it when parsed again: it
+ * gets a "phy:" of its own, which the parser takes off instead. */
 static char *disk_item(const struct disk_spec *d)
 {
-    char *s = NULL;
-    if (asprintf(&s, "format=raw, vdev=%s, access=%s, target=%s", d->vdev,
-                 d->readonly ? "r" : "rw", d->target) < 0)
-        return NULL;
-    return s;
+    for (int pass = 0; pass < 2; pass++) {
+        char *s = NULL, err[256];
+        struct disk_spec again;
+        if (asprintf(&s, "format=raw, vdev=%s, access=%s, target=%s%s", d->vdev,
+                     d->readonly ? "r" : "rw", pass ? "phy:" : "", d->target) < 0)
+            return NULL;
+        if (disk_parse(s, &again, err, sizeof(err)) == 0) {
+            bool same = !strcmp(again.target, d->target);
+            disk_spec_free(&again);
+            if (same || pass)
+                return s;
+        }
+        if (pass)
+            return s;
+        free(s);
+    }
+    return NULL;
 }
 
 static void print_disks(FILE *f, const struct tandem_config *c)

@@ -264,8 +264,8 @@ static bool put_key(struct xs_handle *xs, const char *dir, const char *key, cons
 }
 
 /* create: tells the waiting parent that the VMM answers on its control
- * socket ("ok DOMID"), or that it ended first ("exit STATUS"); from then on
- * our messages go to the log, as a daemon's. */
+ * socket and the domain is registered ("ok DOMID"), or that the VMM ended
+ * first ("exit"). */
 static void report_ready(struct run *r, pid_t pid)
 {
     if (r->ready_fd < 0)
@@ -280,7 +280,10 @@ static void report_ready(struct run *r, pid_t pid)
             snprintf(line, sizeof(line), "exit\n");
             break;
         }
-        if (domain_ctl_alive(r->lease.domid)) {
+        /* Answering, and in the registry (the VMM registers after it
+         * listens), so that `tandem console NAME` right after works. */
+        if (domain_ctl_alive(r->lease.domid) &&
+            (!r->xs || store_exists(r->xs, "/local/domain/%u/name", r->lease.domid))) {
             snprintf(line, sizeof(line), "ok %u\n", r->lease.domid);
             break;
         }
@@ -293,11 +296,26 @@ static void report_ready(struct run *r, pid_t pid)
         msg("cannot tell tandem create: %s", strerror(errno));
     close(r->ready_fd);
     r->ready_fd = -1;
-    int log = r->log_path ? open(r->log_path, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
-    if (log >= 0) {
-        dup2(log, STDERR_FILENO);
-        close(log);
-    }
+}
+
+/* The end of the log, for a domain that did not start: what the VMM said. */
+static void show_log_tail(const char *path)
+{
+    char buf[2048];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    const char *p = buf;
+    if (from > 0 && strchr(p, '\n'))
+        p = strchr(p, '\n') + 1;   /* whole lines only */
+    fputs(p, stderr);
 }
 
 /* on_*=preserve: the dead domain stays listed (name, memory, how it ended)
@@ -437,7 +455,8 @@ static void __attribute__((noreturn)) supervise_detached(struct run *r, int log,
     setsid();
     if (null >= 0)
         dup2(null, STDIN_FILENO);
-    dup2(log, STDOUT_FILENO);     /* stderr follows once the domain runs */
+    dup2(log, STDOUT_FILENO);     /* the VMM's output and ours, from the start */
+    dup2(log, STDERR_FILENO);
     close(log);
     r->background = true;
     r->ready_fd = ready;
@@ -484,6 +503,7 @@ static int create_background(struct run *r, bool attach)
     if (strncmp(line, "ok ", 3)) {
         int st = 0;
         waitpid(child, &st, 0);
+        show_log_tail(r->log_path);
         msg("domain '%s' did not start (%s); see %s", r->cfg.name,
             WIFEXITED(st) ? vmm_status_name(WEXITSTATUS(st)) : "supervisor killed", r->log_path);
         return EXIT_RUNTIME;

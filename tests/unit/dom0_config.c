@@ -758,7 +758,7 @@ START_TEST(test_print_round_trip)
         "on_poweroff = 'preserve'\non_reboot = 'rename-restart'\non_crash = 'restart'\n"
         "max_grant_frames = 8\n"
         "disk = [ '/srv/a.img,raw,xvda,r', 'target=/srv/b,c.img, vdev=xvdb',\n"
-        "         'file:/srv/c.img,xvdc,w', ]\n"
+        "         'file:/srv/c.img,xvdc,w', 'tap:phy:/srv/p.img,xvdd,r' ]\n"
         "vif = [ 'mac=00:16:3e:00:00:01,bridge=br0', \"script='x'\" ]\n");
     /* A list is one key; no raw control character in the print. */
     ck_assert_ptr_nonnull(strstr(p, "\ndisk = ["));
