@@ -4,13 +4,17 @@
 #   every control-socket request through the tdm_ctl client (dom0/evtchn/ctl_client.c,
 #   in libtdmevtchn.a; named by path here because dom0/evtchn/build.mk is read later).
 
-DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/disk.c dom0/vif.c
+
+DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/cfgprint.c dom0/disk.c dom0/vif.c
 DOM0_CONFIG_OBJS := $(DOM0_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o)
 DOM0_CONFIG_LIB  := $(BUILD)/lib/libtandem-config.a
 
 DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/xsd.c dom0/store.c dom0/vmm.c dom0/domain.c \
-                  dom0/cmd_run.c dom0/vbd.c dom0/devtype.c dom0/vifdev.c dom0/daemon.c dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c
+                  dom0/cmd_run.c dom0/vbd.c dom0/devtype.c dom0/vifdev.c dom0/daemon.c \
+                  dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c \
+                  dom0/console.c dom0/services.c dom0/cmd_console.c \
+                  dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a
@@ -77,3 +81,12 @@ $(BUILD)/tests/unit/dom0_vif: $(BUILD)/obj/tests/unit/dom0_vif.o $(DOM0_CONFIG_L
 
 $(BUILD)/obj/tests/unit/dom0_vif.o: CFLAGS += -Idom0
 UNIT_TESTS += $(BUILD)/tests/unit/dom0_vif
+
+# libFuzzer target: the config parser and the -n printer's round trip.
+CFG_FUZZ_SRCS := tests/fuzz/cfg_fuzz.c $(DOM0_CONFIG_SRCS)
+$(BUILD)/fuzz/cfg_fuzz: $(CFG_FUZZ_SRCS) dom0/config.h dom0/cfgparse.h dom0/disk.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Idom0 -o $@ $(CFG_FUZZ_SRCS)
+
+FUZZ_TARGETS += $(BUILD)/fuzz/cfg_fuzz

@@ -85,6 +85,16 @@ static int escape_char(char c)
     }
 }
 
+/* \xHH: two hex digits, not 00 (strings hold no NUL). -1 if not. */
+static int hex_escape(const char *p, const char *end)
+{
+    if (end - p < 2 || !isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+        return -1;
+    char hex[3] = { p[0], p[1], '\0' };
+    int v = (int)strtol(hex, NULL, 16);
+    return v ? v : -1;
+}
+
 static bool lex_string(struct lexer *lx, struct token *t)
 {
     char quote = *lx->p++;
@@ -114,6 +124,15 @@ static bool lex_string(struct lexer *lx, struct token *t)
                 goto fail;
             }
             int e = escape_char(*lx->p);
+            if (*lx->p == 'x') {
+                e = hex_escape(lx->p + 1, lx->end);
+                if (e < 0) {
+                    lex_error(lx, lx->line, "'\\x' in a string needs two hex digits, "
+                              "not 00 (e.g. '\\x1b')");
+                    goto fail;
+                }
+                lx->p += 2;
+            }
             if (e < 0) {
                 if (isprint((unsigned char)*lx->p))
                     lex_error(lx, lx->line, "unknown escape '\\%c' in string", *lx->p);
@@ -420,4 +439,36 @@ int cfg_parse(const char *text, size_t len, cfg_entry_fn fn, void *ctx,
     }
     *err_line = lx.err_line;
     return -1;
+}
+
+char *cfg_escape(const char *s, bool in_string, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (!len)
+        return buf;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char one[5];
+        switch (c) {
+        case '\n': strcpy(one, "\\n"); break;
+        case '\t': strcpy(one, "\\t"); break;
+        case '\r': strcpy(one, "\\r"); break;
+        case '\\': strcpy(one, in_string ? "\\\\" : "\\"); break;
+        case '"': strcpy(one, in_string ? "\\\"" : "\""); break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                snprintf(one, sizeof(one), "\\x%02x", c);
+            else {
+                one[0] = (char)c;
+                one[1] = '\0';
+            }
+        }
+        size_t k = strlen(one);
+        if (n + k >= len)
+            break;
+        memcpy(buf + n, one, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    return buf;
 }

@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "ctl_client.h"
 #include "domain.h"
+#include "domid.h"
 #include "store.h"
 #include "tdm_error.h"
 #include "util.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DESTROY_TIMEOUT_MS 5000
@@ -78,6 +80,21 @@ static void shutdown_usage(FILE *f, const char *verb)
             strcmp(verb, "reboot") ? "poweroff" : "reboot");
 }
 
+/* The supervisor (tandem run / create) cleans up after its VMM: a domain
+ * is gone when it lets go of the domid (bounded: a supervisor that
+ * restarts the domain keeps it). */
+static void wait_domid_released(unsigned domid)
+{
+    int64_t deadline = now_ms() + DESTROY_TIMEOUT_MS;
+    long delay_us = 200;
+    while (domid_held(domid) && now_ms() < deadline) {
+        struct timespec ts = { 0, delay_us * 1000 };
+        nanosleep(&ts, NULL);
+        if (delay_us < 20000)
+            delay_us *= 2;
+    }
+}
+
 int cmd_shutdown(int argc, char **argv)
 {
     bool reboot = !strcmp(argv[0], "reboot");
@@ -123,6 +140,7 @@ int cmd_shutdown(int argc, char **argv)
             store_wait_gone(xs, path, -1);
             free(path);
         }
+        wait_domid_released(doms[i].domid);
     }
     store_close(xs);
     return rc;
@@ -171,6 +189,7 @@ int cmd_destroy(int argc, char **argv)
             wait_pid_gone(pid, DESTROY_TIMEOUT_MS);
         }
     }
+    wait_domid_released(domid);
     store_close(xs);
     return rc;
 }

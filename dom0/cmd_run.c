@@ -4,11 +4,13 @@
  * says so) and exit with its status. SIGINT/SIGTERM/SIGHUP destroy it. */
 #include "cmds.h"
 #include "config.h"
+#include "console.h"
 #include "ctl_client.h"
 #include "devtype.h"
 #include "domain.h"
 #include "domid.h"
 #include "rundir.h"
+#include "services.h"
 #include "store.h"
 #include "util.h"
 #include "vbd.h"
@@ -16,6 +18,7 @@
 #include "xsd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,9 +26,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DESTROY_GRACE_MS 3000
+#define READY_TIMEOUT_MS 10000    /* create: the VMM's control socket must answer by then */
+#define CONSOLE_GRACE_MS 3000     /* run: last output after the VMM exited */
 
 struct run {
     struct tandem_config cfg;
@@ -37,13 +43,23 @@ struct run {
     sigset_t sigs;           /* blocked; taken with sigwaitinfo */
     bool destroying;
     bool verbose;
+    bool background;         /* create: supervised by a detached process */
+    bool paused;             /* create -p */
+    int ready_fd;            /* create: tells the waiting `tandem create` the outcome */
+    char *log_path;          /* create: the VMM's and the supervisor's messages */
 };
 
-static void run_usage(FILE *f)
+static void run_usage(FILE *f, bool create)
 {
-    fprintf(f, "usage: tandem run [-n] [-v] CONFIG [key=value ...]\n"
-               "  -n  parse and check only; print the resulting configuration\n"
-               "  -v  say which domid and uuid the domain got\n");
+    if (create)
+        fprintf(f, "usage: tandem create [-c] [-p] [-n] [-v] CONFIG [key=value ...]\n"
+                   "  -c  attach to the console once the domain runs (Ctrl-] detaches)\n"
+                   "  -p  leave the domain paused (tandem unpause DOM starts it)\n");
+    else
+        fprintf(f, "usage: tandem run [-n] [-v] CONFIG [key=value ...]\n");
+    fprintf(f, "  -n  parse and check only; print the resulting configuration\n"
+               "  -v  say which domid and uuid the domain got\n"
+               "See 'tandem help %s'.\n", create ? "create" : "run");
 }
 
 /* ---- before anything starts: configuration and its files ---- */
@@ -65,23 +81,38 @@ bad:
 }
 
 /* The VMM checks the ELF itself; here only what needs the config's file and
- * line to be understood: the kernel must be a readable regular file. */
-static int check_kernel(struct run *r)
+ * line to be understood: kernel (and ramdisk) must be readable regular files. */
+static int check_files(struct run *r)
 {
-    char where[512];
-    struct stat st;
-    config_where(&r->cfg, KEY_KERNEL, where, sizeof(where));
-    r->kernel = config_kernel_path(&r->cfg);
+    char err[CFG_ERR_MAX + 256];
+    if (config_check_files(&r->cfg, err, sizeof(err)) < 0) {
+        msg("%s", err);
+        return -1;
+    }
+    r->kernel = strdup(r->cfg.kernel);
     if (!r->kernel) {
         msg("out of memory");
         return -1;
     }
-    if (stat(r->kernel, &st) < 0 || access(r->kernel, R_OK) < 0) {
-        msg("%skernel '%s': %s", where, r->kernel, strerror(errno));
+    return 0;
+}
+
+/* Keys the configuration holds but this tandem-vmm cannot honour yet: an
+ * error before anything starts. Not for -n, which only prints. */
+static int check_supported(struct run *r)
+{
+    char where[512];
+    if (r->cfg.ramdisk) {
+        config_where(&r->cfg, KEY_RAMDISK, where, sizeof(where));
+        msg("%sramdisk: tandem-vmm cannot load an initial ramdisk yet", where);
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
-        msg("%skernel '%s': not a regular file", where, r->kernel);
+    if (r->cfg.on_poweroff == ACTION_RENAME_RESTART || r->cfg.on_reboot == ACTION_RENAME_RESTART ||
+        r->cfg.on_crash == ACTION_RENAME_RESTART) {
+        enum cfg_key k = r->cfg.on_poweroff == ACTION_RENAME_RESTART ? KEY_ON_POWEROFF
+                         : r->cfg.on_reboot == ACTION_RENAME_RESTART ? KEY_ON_REBOOT : KEY_ON_CRASH;
+        config_where(&r->cfg, k, where, sizeof(where));
+        msg("%srename-restart is not implemented yet (use restart, or preserve)", where);
         return -1;
     }
     return 0;
@@ -100,24 +131,6 @@ static int check_memory(struct run *r)
     return 0;
 }
 
-static void print_config(const struct tandem_config *c, const char *kernel)
-{
-    printf("name = \"%s\"\ntype = \"%s\"\nkernel = \"%s\"\nmemory = %ld\nvcpus = %ld\n",
-           c->name, c->type, kernel, c->memory_mib, c->vcpus);
-    printf("cmdline = \"%s\"\n", config_cmdline(c));
-    printf("max_grant_frames = %ld\n", c->max_grant_frames);
-    if (c->mem_path)
-        printf("mem_path = \"%s\"\n", c->mem_path);
-    if (c->uuid)
-        printf("uuid = \"%s\"\n", c->uuid);
-    printf("cpu_mode = \"%s\"\non_poweroff = \"%s\"\non_reboot = \"%s\"\non_crash = \"%s\"\n",
-           config_cpu_mode_name(c->cpu_mode), config_action_name(c->on_poweroff),
-           config_action_name(c->on_reboot), config_action_name(c->on_crash));
-    for (size_t i = 0; i < c->ndisks; i++)
-        printf("disk = [ 'target=%s, vdev=%s, access=%s, format=raw' ]\n", c->disks[i].target,
-               c->disks[i].vdev, c->disks[i].readonly ? "r" : "rw");
-}
-
 /* ---- starting ---- */
 
 static bool domid_taken(unsigned domid, void *ctx)
@@ -132,7 +145,7 @@ static int prepare_domain(struct run *r)
 {
     char err[512];
     unsigned other;
-    if (rundir_ensure() < 0 || xsd_ensure() < 0)
+    if (rundir_ensure() < 0 || xsd_ensure() < 0 || consoled_ensure() < 0)
         return -1;
     r->xs_socket = xsd_socket_path();
     r->xs = store_open(true);
@@ -224,16 +237,108 @@ static void clean_after(struct run *r)
     }
 }
 
-static bool should_restart(const struct run *r, int status)
+/* The configured action for how the domain ended (destroy for the rest). */
+static enum cfg_action action_for(const struct run *r, int status)
 {
     if (r->destroying)
-        return false;
+        return ACTION_DESTROY;
     switch (status) {
-    case VMM_POWEROFF: return r->cfg.on_poweroff == ACTION_RESTART;
-    case VMM_REBOOT: return r->cfg.on_reboot == ACTION_RESTART;
+    case VMM_POWEROFF: return r->cfg.on_poweroff;
+    case VMM_REBOOT: return r->cfg.on_reboot;
     case VMM_CRASH:
-    case VMM_WATCHDOG: return r->cfg.on_crash == ACTION_RESTART;
-    default: return false;
+    case VMM_WATCHDOG: return r->cfg.on_crash;
+    default: return ACTION_DESTROY;
+    }
+}
+
+static bool put_key(struct xs_handle *xs, const char *dir, const char *key, const char *val)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return store_write(xs, path, val);
+}
+
+/* create: tells the waiting parent that the VMM answers on its control
+ * socket and the domain is registered ("ok DOMID"), or that the VMM ended
+ * first ("exit"). */
+static void report_ready(struct run *r, pid_t pid)
+{
+    if (r->ready_fd < 0)
+        return;
+    int64_t deadline = now_ms() + READY_TIMEOUT_MS;
+    long delay_us = 200;
+    char line[64];
+    snprintf(line, sizeof(line), "timeout\n");
+    while (now_ms() < deadline) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG | WNOWAIT) == pid || (kill(pid, 0) < 0 && errno == ESRCH)) {
+            snprintf(line, sizeof(line), "exit\n");
+            break;
+        }
+        /* Answering, and in the registry (the VMM registers after it
+         * listens), so that `tandem console NAME` right after works. */
+        if (domain_ctl_alive(r->lease.domid) &&
+            (!r->xs || store_exists(r->xs, "/local/domain/%u/name", r->lease.domid))) {
+            snprintf(line, sizeof(line), "ok %u\n", r->lease.domid);
+            break;
+        }
+        struct timespec ts = { 0, delay_us * 1000 };
+        nanosleep(&ts, NULL);
+        if (delay_us < 20000)
+            delay_us *= 2;
+    }
+    if (write(r->ready_fd, line, strlen(line)) < 0)
+        msg("cannot tell tandem create: %s", strerror(errno));
+    close(r->ready_fd);
+    r->ready_fd = -1;
+}
+
+/* The end of the log, for a domain that did not start: what the VMM said. */
+static void show_log_tail(const char *path)
+{
+    char buf[2048];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    const char *p = buf;
+    if (from > 0 && strchr(p, '\n'))
+        p = strchr(p, '\n') + 1;   /* whole lines only */
+    fputs(p, stderr);
+}
+
+/* on_*=preserve: the dead domain stays listed (name, memory, how it ended)
+ * until `tandem destroy` removes it from xenstore, or a signal. */
+static void preserve(struct run *r, int status)
+{
+    char path[96];
+    unsigned id = r->lease.domid;
+    snprintf(path, sizeof(path), "/local/domain/%u", id);
+    char mem[32], domid[16];
+    snprintf(mem, sizeof(mem), "%ld", r->cfg.memory_mib * 1024);
+    snprintf(domid, sizeof(domid), "%u", id);
+    bool ok = r->xs && put_key(r->xs, path, "name", r->cfg.name) &&
+              put_key(r->xs, path, "domid", domid) && put_key(r->xs, path, "memory/target", mem) &&
+              put_key(r->xs, path, "tandem/preserved", vmm_status_name(status));
+    if (!ok) {
+        msg("domain '%s' (domid %u): cannot keep it listed; destroying", r->cfg.name, id);
+        return;
+    }
+    msg("domain '%s' (domid %u) ended: %s; preserved until 'tandem destroy %s'", r->cfg.name, id,
+        vmm_status_name(status), r->cfg.name);
+    struct timespec now = { 0, 0 };
+    siginfo_t si;
+    for (;;) {
+        if (store_wait_state(r->xs, path, false, 200) == 0)
+            break;
+        if (sigtimedwait(&r->sigs, &si, &now) > 0 && si.si_signo != SIGCHLD)
+            break;
     }
 }
 
@@ -250,14 +355,12 @@ static bool stop_requested(struct run *r)
 
 static int supervise(struct run *r)
 {
+    char *console = r->log_path ? xasprintf("file:%s", r->log_path) : NULL;
     struct vmm_launch l = { .cfg = &r->cfg, .kernel = r->kernel, .domid = r->lease.domid,
-                            .uuid = r->uuid, .xenstore = r->xs_socket };
-    char **argv = vmm_argv(&l);
+                            .uuid = r->uuid, .xenstore = r->xs_socket, .console = console,
+                            .paused = r->paused };
+    char **argv = NULL;
     int status = VMM_FAILED;
-    if (!argv) {
-        msg("out of memory");
-        return VMM_FAILED;
-    }
     if (r->verbose)
         msg("domain '%s': domid %u, uuid %s", r->cfg.name, r->lease.domid, r->uuid);
     for (;;) {
@@ -271,21 +374,143 @@ static int supervise(struct run *r)
             status = VMM_FAILED;
             break;
         }
-        pid_t pid = vmm_spawn(argv);
+        vmm_argv_free(argv);
+        argv = vmm_argv(&l);
+        l.paused = false;   /* -p holds the first start only */
+        pid_t pid = argv ? vmm_spawn(argv) : -1;
         if (pid < 0)
             break;
+        struct console_follow *con = r->background ? NULL : console_follow_start(r->lease.domid);
+        report_ready(r, pid);
         status = wait_domain(r, pid);
+        console_follow_stop(con, CONSOLE_GRACE_MS);
         clean_after(r);
-        if (!should_restart(r, status))
+        enum cfg_action act = action_for(r, status);
+        if (act == ACTION_PRESERVE) {
+            preserve(r, status);
+            clean_after(r);
+        }
+        if (act != ACTION_RESTART)
             break;
+        char now_named[CFG_NAME_MAX + 2];   /* `tandem rename` while it ran */
+        if (domid_lease_name(&r->lease, now_named, sizeof(now_named)) == 0 &&
+            strcmp(now_named, r->cfg.name)) {
+            char *n = strdup(now_named);
+            if (n) {
+                free(r->cfg.name);
+                r->cfg.name = n;
+            }
+        }
         msg("domain '%s' (domid %u): %s; restarting", r->cfg.name, r->lease.domid,
             vmm_status_name(status));
     }
     vmm_argv_free(argv);
+    free(console);
     if (status != VMM_POWEROFF && status != VMM_BADINPUT)
         msg("domain '%s' (domid %u) ended: %s (status %d)", r->cfg.name, r->lease.domid,
             vmm_status_name(status), status);
     return status;
+}
+
+static void run_free(struct run *r);
+
+/* The log of a created domain: RUNDIR/log/domN.log, started afresh by
+ * each create (restarts append): the VMM's output and ours. */
+static int open_log(struct run *r)
+{
+    char *dir = rundir_file("log");
+    char *name = xasprintf("log/dom%u.log", r->lease.domid);
+    r->log_path = name ? rundir_file(name) : NULL;
+    free(name);
+    if (!dir || !r->log_path || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+        msg("cannot create %s: %s", dir ? dir : "the log directory", strerror(errno));
+        free(dir);
+        return -1;
+    }
+    free(dir);
+    int fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        msg("%s: %s", r->log_path, strerror(errno));
+        return -1;
+    }
+    time_t t = time(NULL);
+    char when[64];
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+    dprintf(fd, "--- tandem create '%s': domid %u, uuid %s, %s ---\n", r->cfg.name,
+            r->lease.domid, r->uuid, when);
+    return fd;
+}
+
+/* The supervising child of `tandem create`: a daemon in its own session
+ * that runs the domain as `tandem run` would, with the VMM's output in the
+ * log. Never returns. */
+static void __attribute__((noreturn)) supervise_detached(struct run *r, int log, int ready)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    setsid();
+    if (null >= 0)
+        dup2(null, STDIN_FILENO);
+    dup2(log, STDOUT_FILENO);     /* the VMM's output and ours, from the start */
+    dup2(log, STDERR_FILENO);
+    close(log);
+    r->background = true;
+    r->ready_fd = ready;
+    r->xs = store_open(true);
+    int status = r->xs ? supervise(r) : VMM_FAILED;
+    if (r->ready_fd >= 0 && write(r->ready_fd, "exit\n", 5) < 0)
+        status = VMM_FAILED;
+    run_free(r);
+    _exit(status);
+}
+
+/* `tandem create`: the domain runs under a detached supervisor; we return
+ * once its VMM answers (or say why it did not start). */
+static int create_background(struct run *r, bool attach)
+{
+    int p[2];
+    int log = open_log(r);
+    if (log < 0 || pipe2(p, O_CLOEXEC) < 0) {
+        if (log >= 0)
+            close(log);
+        return EXIT_RUNTIME;
+    }
+    store_close(r->xs);           /* the child opens its own connection */
+    r->xs = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t child = fork();
+    if (child < 0) {
+        msg("fork: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (child == 0) {
+        close(p[0]);
+        supervise_detached(r, log, p[1]);
+    }
+    close(p[1]);
+    close(log);
+    close(r->lease.fd);           /* the child holds the lease now */
+    r->lease.fd = -1;
+    char line[64] = "";
+    ssize_t n = read(p[0], line, sizeof(line) - 1);
+    close(p[0]);
+    line[n > 0 ? n : 0] = '\0';
+    if (strncmp(line, "ok ", 3)) {
+        int st = 0;
+        waitpid(child, &st, 0);
+        show_log_tail(r->log_path);
+        msg("domain '%s' did not start (%s); see %s", r->cfg.name,
+            WIFEXITED(st) ? vmm_status_name(WEXITSTATUS(st)) : "supervisor killed", r->log_path);
+        return EXIT_RUNTIME;
+    }
+    if (r->verbose)
+        msg("domain '%s': domid %u, uuid %s", r->cfg.name, r->lease.domid, r->uuid);
+    if (!attach)
+        return 0;
+    struct xs_handle *xs = store_open(true);
+    int rc = xs ? console_attach(xs, r->lease.domid) : EXIT_RUNTIME;
+    store_close(xs);
+    return rc;
 }
 
 static void block_signals(struct run *r)
@@ -304,43 +529,50 @@ static void run_free(struct run *r)
     store_close(r->xs);
     free(r->xs_socket);
     free(r->kernel);
+    free(r->log_path);
     config_free(&r->cfg);
 }
 
 int cmd_run(int argc, char **argv)
 {
-    struct run r = { .lease = { .fd = -1 } };
-    bool dry = false;
+    struct run r = { .lease = { .fd = -1 }, .ready_fd = -1 };
+    bool create = !strcmp(argv[0], "create");
+    bool dry = false, attach = false;
     int opt, rc;
     config_init(&r.cfg);
     optind = 1;
-    while ((opt = getopt(argc, argv, "+nvh")) != -1) {
+    while ((opt = getopt(argc, argv, create ? "+nvhcp" : "+nvh")) != -1) {
         switch (opt) {
         case 'n': dry = true; break;
         case 'v': r.verbose = true; break;
-        case 'h': run_usage(stdout); return 0;
-        default: run_usage(stderr); return EXIT_BADINPUT;
+        case 'c': attach = true; break;
+        case 'p': r.paused = true; break;
+        case 'h': run_usage(stdout, create); return 0;
+        default: run_usage(stderr, create); return EXIT_BADINPUT;
         }
     }
     if (optind >= argc) {
-        run_usage(stderr);
+        run_usage(stderr, create);
         return EXIT_BADINPUT;
     }
     /* Signals are blocked from here on so a Ctrl-C while starting still ends
      * in a clean destroy rather than a half-started domain. */
     block_signals(&r);
     if (load_config(&r, argv[optind], argc - optind - 1, argv + optind + 1) < 0 ||
-        check_kernel(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0) {
+        check_files(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0 ||
+        (!dry && check_supported(&r) < 0)) {
         run_free(&r);
         return EXIT_BADINPUT;
     }
     if (dry) {
-        print_config(&r.cfg, r.kernel);
+        config_print(stdout, &r.cfg);
         run_free(&r);
         return 0;
     }
     if (prepare_domain(&r) < 0)
         rc = EXIT_RUNTIME;
+    else if (create)
+        rc = create_background(&r, attach);
     else
         rc = supervise(&r);
     run_free(&r);

@@ -9,5 +9,13 @@ int cmd_destroy(int argc, char **argv);
 int cmd_pause(int argc, char **argv);      /* also `unpause` (argv[0]) */
 int cmd_domid(int argc, char **argv);
 int cmd_domname(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_uptime(int argc, char **argv);
+int cmd_vcpu_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_services(int argc, char **argv);
+int cmd_dmesg(int argc, char **argv);
+int cmd_help(int argc, char **argv);
 
 #endif

@@ -41,7 +41,35 @@ static const struct key_desc keys[] = {
     { "vif",         KEY_VIF,         K_LIST },
     { "max_grant_frames", KEY_MAX_GRANT_FRAMES, K_INT },
     { "mem_path",    KEY_MEM_PATH,    K_STRING },
+    { "ramdisk",     KEY_RAMDISK,     K_STRING },
+    { "root",        KEY_ROOT,        K_STRING },
+    { "maxmem",      KEY_MAXMEM,      K_INT },
+    { "maxvcpus",    KEY_MAXVCPUS,    K_INT },
 };
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Keys of xl.cfg that Tandem knows but does not implement: refused with
+ * that said, rather than as a typo. */
+static const char *const xl_only_keys[] = {
+    "builder", "bootloader", "bootloader_args", "cpus", "cpus_soft", "cpu_weight", "cap",
+    "on_watchdog", "on_soft_reset", "device_model_version", "device_model_override",
+    "vfb", "vkb", "vtpm", "p9", "pci", "usb", "usbctrl", "usbdev", "channel", "serial",
+    "vga", "videoram", "sdl", "vnc", "spice", "boot", "firmware", "bios", "acpi",
+    "apic", "pae", "hap", "nestedhvm", "viridian", "shadow_memory", "localtime",
+    "rtc_timeoffset", "vif2", "nomigrate", "driver_domain", "seclabel", "init_seclabel",
+    "max_event_channels", "max_maptrack_frames", "e820_host", "tsc_mode", "cpuid",
+    "dtdev", "iomem", "ioports", "irqs", "rdm", "gfx_passthru", "vscsi", "vdispl",
+    "vsnd", "vuart", "pvh", "device_tree", "passthrough", "altp2m", "vpmu", "soundhw",
+};
+
+static const char *key_name(enum cfg_key k)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (keys[i].key == k)
+            return keys[i].name;
+    return "?";
+}
 
 static int fail(char *msg, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -52,6 +80,16 @@ static int fail(char *msg, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, len, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+/* Errors are shown on a terminal: a control character from the input (a
+ * newline in a value, an escape sequence) is shown escaped, never raw. */
+static int shown_escaped(char *err, size_t errlen)
+{
+    char tmp[CFG_ERR_MAX + 512];
+    snprintf(tmp, sizeof(tmp), "%s", err);
+    cfg_escape(tmp, false, err, errlen);
     return -1;
 }
 
@@ -81,9 +119,12 @@ void config_free(struct tandem_config *c)
     free(c->name);
     free(c->type);
     free(c->kernel);
+    free(c->ramdisk);
     free(c->mem_path);
     free(c->cmdline);
     free(c->extra);
+    free(c->root);
+    free(c->cmdline_final);
     free(c->uuid);
     free(c->file);
     strlist_free(&c->disk);
@@ -129,22 +170,26 @@ bad:
     return fail(msg, len, "uuid '%s' is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", s);
 }
 
+static const char *const action_names[] = {
+    [ACTION_DESTROY] = "destroy", [ACTION_RESTART] = "restart",
+    [ACTION_PRESERVE] = "preserve", [ACTION_RENAME_RESTART] = "rename-restart",
+};
+
 static int parse_action(const char *key, const char *s, enum cfg_action *out,
                         char *msg, size_t len)
 {
-    if (!strcmp(s, "destroy")) {
-        *out = ACTION_DESTROY;
-        return 0;
+    for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+        if (!strcmp(s, action_names[i])) {
+            *out = (enum cfg_action)i;
+            return 0;
+        }
     }
-    if (!strcmp(s, "restart")) {
-        *out = ACTION_RESTART;
-        return 0;
-    }
-    if (!strcmp(s, "preserve") || !strcmp(s, "rename-restart") ||
-        !strcmp(s, "coredump-destroy") || !strcmp(s, "coredump-restart") ||
+    if (!strcmp(s, "coredump-destroy") || !strcmp(s, "coredump-restart") ||
         !strcmp(s, "soft-reset"))
-        return fail(msg, len, "%s = '%s' is not supported (use 'destroy' or 'restart')", key, s);
-    return fail(msg, len, "%s must be 'destroy' or 'restart', not '%s'", key, s);
+        return fail(msg, len, "%s = '%s' is not supported (use destroy, restart, preserve "
+                    "or rename-restart)", key, s);
+    return fail(msg, len, "%s must be destroy, restart, preserve or rename-restart, not '%s'",
+                key, s);
 }
 
 static int parse_cpu_mode(const char *s, enum cfg_cpu_mode *out, char *msg, size_t len)
@@ -164,8 +209,11 @@ static int check_type(const char *s, char *msg, size_t len)
 {
     if (!strcmp(s, "pvh"))
         return 0;
-    if (!strcmp(s, "hvm") || !strcmp(s, "pv"))
-        return fail(msg, len, "type '%s' is not supported yet (only 'pvh')", s);
+    if (!strcmp(s, "hvm"))
+        return fail(msg, len, "type 'hvm' is not supported yet (full emulation comes with a "
+                    "later issue; use 'pvh' with a PV kernel)");
+    if (!strcmp(s, "pv"))
+        return fail(msg, len, "type 'pv' is not supported (Tandem boots PV kernels as 'pvh')");
     return fail(msg, len, "unknown type '%s' (only 'pvh')", s);
 }
 
@@ -241,6 +289,12 @@ static int apply_string(struct tandem_config *c, enum cfg_key k, const char *s,
         if (!s[0])
             return fail(msg, len, "kernel must not be empty");
         return set_string(&c->kernel, s, msg, len);
+    case KEY_RAMDISK:
+        if (!s[0])
+            return fail(msg, len, "ramdisk must not be empty (leave the key out for none)");
+        return set_string(&c->ramdisk, s, msg, len);
+    case KEY_ROOT:
+        return set_string(&c->root, s, msg, len);
     case KEY_MEM_PATH:
         if (s[0] != '/')
             return fail(msg, len, "mem_path must be an absolute path (a tmpfs directory), not '%s'", s);
@@ -269,31 +323,81 @@ static int apply_string(struct tandem_config *c, enum cfg_key k, const char *s,
 static int apply_int(struct tandem_config *c, enum cfg_key k, long long n,
                      char *msg, size_t len)
 {
-    if (k == KEY_MEMORY) {
+    switch (k) {
+    case KEY_MEMORY:
+    case KEY_MAXMEM:
         if (n < 1)
-            return fail(msg, len, "memory must be at least 1 (MiB), not %lld", n);
+            return fail(msg, len, "%s must be at least 1 (MiB), not %lld", key_name(k), n);
         if (n > CFG_MEMORY_MAX_MIB)
-            return fail(msg, len, "memory %lld MiB is above the limit of %d MiB",
-                        n, CFG_MEMORY_MAX_MIB);
-        c->memory_mib = (long)n;
+            return fail(msg, len, "%s %lld MiB is above the limit of %d MiB",
+                        key_name(k), n, CFG_MEMORY_MAX_MIB);
+        *(k == KEY_MEMORY ? &c->memory_mib : &c->maxmem_mib) = (long)n;
         return 0;
-    }
-    if (k == KEY_MAX_GRANT_FRAMES) {
+    case KEY_MAX_GRANT_FRAMES:
         if (n < 1 || n > CFG_GRANT_FRAMES_MAX)
             return fail(msg, len, "max_grant_frames must be between 1 and %d, not %lld",
                         CFG_GRANT_FRAMES_MAX, n);
         c->max_grant_frames = (long)n;
         return 0;
+    case KEY_VCPUS:
+    case KEY_MAXVCPUS:
+        if (n < 1 || n > CFG_VCPUS_MAX)
+            return fail(msg, len, "%s must be between 1 and %d, not %lld", key_name(k),
+                        CFG_VCPUS_MAX, n);
+        *(k == KEY_VCPUS ? &c->vcpus : &c->maxvcpus) = (long)n;
+        return 0;
+    default:
+        return fail(msg, len, "internal error: key %d is not an integer", (int)k);
     }
-    if (n < 1 || n > CFG_VCPUS_MAX)
-        return fail(msg, len, "vcpus must be between 1 and %d, not %lld", CFG_VCPUS_MAX, n);
-    c->vcpus = (long)n;
-    return 0;
+}
+
+/* Edit distance between two short keys (CFG_IDENT_MAX), for suggestions. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[CFG_NAME_MAX + 2];
+    if (la > CFG_NAME_MAX || lb > CFG_NAME_MAX)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static int unknown_key(const char *key, char *msg, size_t len)
+{
+    for (size_t i = 0; i < sizeof(xl_only_keys) / sizeof(xl_only_keys[0]); i++)
+        if (!strcmp(key, xl_only_keys[i]))
+            return fail(msg, len, "key '%s' is xl's but Tandem does not support it", key);
+    const char *best = NULL;
+    size_t best_d = 3;   /* suggest only within two edits */
+    for (size_t i = 0; i < NKEYS; i++) {
+        size_t d = edit_distance(key, keys[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = keys[i].name;
+        }
+    }
+    if (best)
+        return fail(msg, len, "unknown key '%s' (did you mean '%s'?)", key, best);
+    return fail(msg, len, "unknown key '%s'", key);
 }
 
 static const struct key_desc *find_key(const char *name)
 {
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    for (size_t i = 0; i < NKEYS; i++)
         if (!strcmp(keys[i].name, name))
             return &keys[i];
     return NULL;
@@ -312,7 +416,7 @@ static int apply_entry(void *vctx, const char *key, const struct cfg_value *v,
     struct tandem_config *c = ctx->c;
     const struct key_desc *d = find_key(key);
     if (!d)
-        return fail(msg, len, "unknown key '%s'", key);
+        return unknown_key(key, msg, len);
     struct cfg_origin *o = &c->origin[d->key];
     if (!ctx->override && o->source && o->source == ctx->source)
         return fail(msg, len, "duplicate key '%s' (first set at line %d)", key, o->line);
@@ -346,12 +450,12 @@ int config_parse_text(struct tandem_config *c, const char *text, size_t len,
     int line = 0;
     if (memchr(text, '\0', len)) {
         snprintf(err, errlen, "%s: contains a NUL byte (not a text file?)", source);
-        return -1;
+        return shown_escaped(err, errlen);
     }
     if (cfg_parse(text, len, apply_entry, &ctx, &line, msg, sizeof(msg)) == 0)
         return 0;
     snprintf(err, errlen, "%s:%d: %s", source, line, msg);
-    return -1;
+    return shown_escaped(err, errlen);
 }
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -401,7 +505,7 @@ int config_parse_file(struct tandem_config *c, const char *path,
         return -1;
     char *text = read_file(path, &len, err, errlen);
     if (!text)
-        return -1;
+        return shown_escaped(err, errlen);
     int rc = config_parse_text(c, text, len, c->file, err, errlen);
     free(text);
     return rc;
@@ -417,17 +521,17 @@ int config_apply_override(struct tandem_config *c, const char *arg,
     size_t len = strlen(arg);
     if (!strchr(arg, '=')) {
         snprintf(err, errlen, "command line: '%s' is not key=value", arg);
-        return -1;
+        return shown_escaped(err, errlen);
     }
     /* One override is one statement: a newline inside would sneak in more. */
     if (strchr(arg, '\n')) {
         snprintf(err, errlen, "command line: '%s' contains a newline", arg);
-        return -1;
+        return shown_escaped(err, errlen);
     }
     if (cfg_parse(arg, len, apply_entry, &ctx, &line, msg, sizeof(msg)) == 0)
         return 0;
     snprintf(err, errlen, "command line: '%s': %s", arg, msg);
-    return -1;
+    return shown_escaped(err, errlen);
 }
 
 void config_where(const struct tandem_config *c, enum cfg_key k, char *buf, size_t len)
@@ -449,7 +553,7 @@ static int fail_at(const struct tandem_config *c, enum cfg_key k, char *err,
     char where[256];
     config_where(c, k, where, sizeof(where));
     snprintf(err, errlen, "%s%s", where, what);
-    return -1;
+    return shown_escaped(err, errlen);
 }
 
 /* Parses every disk[] item (disk.c) and refuses two disks on one vdev. */
@@ -496,6 +600,57 @@ static int check_mem_path(const char *dir, char *msg, size_t len)
     return 0;
 }
 
+/* xl: cmdline replaces the whole line; root and extra build it instead. */
+static int finish_cmdline(struct tandem_config *c, char *err, size_t errlen)
+{
+    char what[CFG_ERR_MAX];
+    if (c->cmdline && (c->extra || c->root)) {
+        snprintf(what, sizeof(what), "both 'cmdline' and '%s' are set; use cmdline alone, "
+                 "or root and extra", c->extra ? "extra" : "root");
+        return fail_at(c, c->extra ? KEY_EXTRA : KEY_ROOT, err, errlen, what);
+    }
+    char *line = NULL;
+    int rc;
+    if (c->cmdline)
+        rc = asprintf(&line, "%s", c->cmdline);
+    else if (c->root)
+        rc = asprintf(&line, "root=%s%s%s", c->root, c->extra ? " " : "",
+                      c->extra ? c->extra : "");
+    else
+        rc = asprintf(&line, "%s", c->extra ? c->extra : "");
+    if (rc < 0)
+        return fail_at(c, KEY_CMDLINE, err, errlen, "out of memory");
+    free(c->cmdline_final);
+    c->cmdline_final = line;
+    if (strlen(c->cmdline_final) > CFG_STRING_MAX) {
+        snprintf(what, sizeof(what), "root and extra together are longer than %d bytes",
+                 CFG_STRING_MAX);
+        return fail_at(c, KEY_EXTRA, err, errlen, what);
+    }
+    return 0;
+}
+
+/* maxmem / maxvcpus default to memory / vcpus and may not be below them. */
+static int finish_limits(struct tandem_config *c, char *err, size_t errlen)
+{
+    char what[CFG_ERR_MAX];
+    if (!c->origin[KEY_MAXMEM].source)
+        c->maxmem_mib = c->memory_mib;
+    if (!c->origin[KEY_MAXVCPUS].source)
+        c->maxvcpus = c->vcpus;
+    if (c->maxmem_mib < c->memory_mib) {
+        snprintf(what, sizeof(what), "maxmem %ld MiB is less than memory %ld MiB",
+                 c->maxmem_mib, c->memory_mib);
+        return fail_at(c, KEY_MAXMEM, err, errlen, what);
+    }
+    if (c->maxvcpus < c->vcpus) {
+        snprintf(what, sizeof(what), "maxvcpus %ld is less than vcpus %ld",
+                 c->maxvcpus, c->vcpus);
+        return fail_at(c, KEY_MAXVCPUS, err, errlen, what);
+    }
+    return 0;
+}
+
 int config_finish(struct tandem_config *c, char *err, size_t errlen)
 {
     char what[CFG_ERR_MAX];
@@ -505,10 +660,8 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
         return fail_at(c, KEY_KERNEL, err, errlen, "missing 'kernel' (the guest ELF)");
     if (!c->type && set_string(&c->type, "pvh", err, errlen))
         return -1;
-    if (c->cmdline && c->extra) {
-        snprintf(what, sizeof(what), "both 'cmdline' and 'extra' are set; use one");
-        return fail_at(c, KEY_EXTRA, err, errlen, what);
-    }
+    if (finish_cmdline(c, err, errlen) < 0 || finish_limits(c, err, errlen) < 0)
+        return -1;
     if (finish_disks(c, err, errlen) < 0)
         return -1;
     if (c->mem_path && check_mem_path(c->mem_path, what, sizeof(what)) < 0)
@@ -516,30 +669,84 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
     return vif_finish(c, err, errlen);
 }
 
-char *config_kernel_path(const struct tandem_config *c)
+char *config_file_path(const struct tandem_config *c, enum cfg_key k)
 {
-    const struct cfg_origin *o = &c->origin[KEY_KERNEL];
+    const char *v = k == KEY_KERNEL ? c->kernel : k == KEY_RAMDISK ? c->ramdisk : NULL;
+    const struct cfg_origin *o = &c->origin[k];
     char *out = NULL;
-    if (c->kernel[0] == '/' || !c->file || o->source != c->file)
-        return strdup(c->kernel);
+    if (!v)
+        return NULL;
+    if (v[0] == '/' || !c->file || o->source != c->file)
+        return strdup(v);
     const char *slash = strrchr(c->file, '/');
     if (!slash)
-        return strdup(c->kernel);
-    if (asprintf(&out, "%.*s/%s", (int)(slash - c->file), c->file, c->kernel) < 0)
+        return strdup(v);
+    if (asprintf(&out, "%.*s/%s", (int)(slash - c->file), c->file, v) < 0)
         return NULL;
     return out;
 }
 
+/* One file key: resolved, checked, and replaced by its absolute path. */
+static int check_file_key(struct tandem_config *c, enum cfg_key k, char *err, size_t errlen)
+{
+    char what[CFG_ERR_MAX], cwd[4096];
+    struct stat st;
+    char **slot = k == KEY_KERNEL ? &c->kernel : &c->ramdisk;
+    if (!*slot)
+        return 0;
+    char *path = config_file_path(c, k);
+    if (!path)
+        return fail_at(c, k, err, errlen, "out of memory");
+    if (stat(path, &st) < 0 || access(path, R_OK) < 0)
+        snprintf(what, sizeof(what), "%s '%.300s': %s", key_name(k), path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(what, sizeof(what), "%s '%.300s': not a regular file", key_name(k), path);
+    else
+        what[0] = '\0';
+    if (what[0]) {
+        free(path);
+        return fail_at(c, k, err, errlen, what);
+    }
+    if (path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+        char *abs = NULL;
+        if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+            abs = NULL;
+        free(path);
+        path = abs;
+        if (!path)
+            return fail_at(c, k, err, errlen, "out of memory");
+    }
+    free(*slot);
+    *slot = path;
+    return 0;
+}
+
+int config_check_files(struct tandem_config *c, char *err, size_t errlen)
+{
+    if (check_file_key(c, KEY_KERNEL, err, errlen) < 0)
+        return -1;
+    return check_file_key(c, KEY_RAMDISK, err, errlen);
+}
+
 const char *config_cmdline(const struct tandem_config *c)
 {
+    if (c->cmdline_final)
+        return c->cmdline_final;
     if (c->cmdline)
         return c->cmdline;
     return c->extra ? c->extra : "";
 }
 
+int config_check_name(const char *name, char *msg, size_t len)
+{
+    return check_name(name, msg, len) < 0 ? shown_escaped(msg, len) : 0;
+}
+
 const char *config_action_name(enum cfg_action a)
 {
-    return a == ACTION_RESTART ? "restart" : "destroy";
+    if ((size_t)a < sizeof(action_names) / sizeof(action_names[0]))
+        return action_names[a];
+    return "destroy";
 }
 
 const char *config_cpu_mode_name(enum cfg_cpu_mode m)

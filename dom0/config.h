@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "disk.h"
 #include "vif.h"
@@ -20,7 +21,8 @@
 #define CFG_GRANT_FRAMES_DEFAULT 32
 #define CFG_ERR_MAX       512
 
-enum cfg_action { ACTION_DESTROY, ACTION_RESTART };
+/* What to do when the domain powers off, reboots or crashes (xl.cfg). */
+enum cfg_action { ACTION_DESTROY, ACTION_RESTART, ACTION_PRESERVE, ACTION_RENAME_RESTART };
 enum cfg_cpu_mode { CPU_MODE_AUTO, CPU_MODE_PVM, CPU_MODE_PLAIN };
 
 /* Where a key's value came from, so later errors can name file and line. */
@@ -37,19 +39,25 @@ struct cfg_strlist {
 enum cfg_key {
     KEY_NAME, KEY_TYPE, KEY_KERNEL, KEY_MEMORY, KEY_VCPUS, KEY_CMDLINE,
     KEY_EXTRA, KEY_UUID, KEY_CPU_MODE, KEY_ON_POWEROFF, KEY_ON_REBOOT,
-    KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_MEM_PATH, KEY_COUNT
+    KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_MEM_PATH,
+    KEY_RAMDISK, KEY_ROOT, KEY_MAXMEM, KEY_MAXVCPUS, KEY_COUNT
 };
 
 struct tandem_config {
     char *name;
     char *type;                 /* only "pvh" today */
-    char *kernel;               /* as written; see config_kernel_path() */
+    char *kernel;               /* as written; see config_file_path() */
+    char *ramdisk;              /* as written, NULL if none */
     long memory_mib;
+    long maxmem_mib;            /* >= memory_mib; 0 until config_finish fills it */
     long vcpus;
+    long maxvcpus;              /* >= vcpus; 0 until config_finish fills it */
     long max_grant_frames;      /* grant-table frames (xl's max_grant_frames) */
     char *mem_path;             /* guest memory in this tmpfs directory (QEMU's -mem-path) */
     char *cmdline;
     char *extra;
+    char *root;                 /* xl: "root=ROOT" goes first on the command line */
+    char *cmdline_final;        /* built by config_finish from cmdline or root + extra */
     char *uuid;                 /* NULL: run generates one */
     enum cfg_cpu_mode cpu_mode;
     enum cfg_action on_poweroff, on_reboot, on_crash;
@@ -84,16 +92,39 @@ int config_apply_override(struct tandem_config *c, const char *arg,
  * cmdline vs extra, unsupported devices). */
 int config_finish(struct tandem_config *c, char *err, size_t errlen);
 
-/* The kernel path to hand to the VMM: relative paths from the config file
- * are taken relative to the file's directory. Caller frees. */
-char *config_kernel_path(const struct tandem_config *c);
+/* The path of a file key (KEY_KERNEL, KEY_RAMDISK) as the VMM should open
+ * it: relative paths from the config file are taken relative to the file's
+ * directory, from an override relative to the current directory (left
+ * relative). NULL if the key is unset or on no memory. Caller frees. */
+char *config_file_path(const struct tandem_config *c, enum cfg_key k);
 
-/* The guest command line (cmdline, or extra); never NULL. */
+/* Checks that kernel (and ramdisk, if set) are readable regular files and
+ * replaces c->kernel / c->ramdisk by their absolute paths, so the config
+ * no longer depends on where the file was. -1 with "FILE:LINE: ..." in err. */
+int config_check_files(struct tandem_config *c, char *err, size_t errlen);
+
+/* The guest command line (after config_finish: cmdline, or root= and
+ * extra); never NULL. */
 const char *config_cmdline(const struct tandem_config *c);
+
+/* Prints the configuration in xl.cfg syntax, one `key = value` per key
+ * (lists as one key, strings escaped), so that parsing the output gives the
+ * same configuration back. After config_finish (defaults filled). */
+void config_print(FILE *f, const struct tandem_config *c);
+
+/* Writes s into buf (always NUL-terminated, cut short if it does not fit)
+ * with every control character escaped as the config syntax reads it
+ * (\n, \t, \r, \xHH). in_string: also escape '\' and '"', for the inside
+ * of a "..." string; otherwise (messages) backslashes stay as they are.
+ * Returns buf. */
+char *cfg_escape(const char *s, bool in_string, char *buf, size_t len);
 
 /* "file:line: " prefix for an error about key k (empty when unknown). */
 void config_where(const struct tandem_config *c, enum cfg_key k,
                   char *buf, size_t len);
+
+/* The rules for `name` (also for `tandem rename`). 0, or -1 with msg. */
+int config_check_name(const char *name, char *msg, size_t len);
 
 const char *config_action_name(enum cfg_action a);
 const char *config_cpu_mode_name(enum cfg_cpu_mode m);

@@ -22,23 +22,57 @@ bool domain_ctl_alive(unsigned domid)
     return true;
 }
 
-/* user+system time of a process, from /proc/PID/stat (fields 14 and 15,
- * counted after the parenthesised command name, which may hold spaces). */
-static double process_cpu_seconds(pid_t pid)
+/* The fields of /proc/PID/stat after the parenthesised command name (which
+ * may hold spaces): field 3 (state) onwards. false if unreadable. */
+static bool proc_stat_fields(pid_t pid, char *buf, size_t len, const char **fields)
 {
-    char path[64], buf[1024];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        return false;
+    size_t n = fread(buf, 1, len - 1, f);
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
+    if (!p || !p[1])
+        return false;
+    *fields = p + 2;
+    return true;
+}
+
+/* user+system time of a process (fields 14 and 15). */
+static double process_cpu_seconds(pid_t pid)
+{
+    char buf[1024];
+    const char *p;
     unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    if (!proc_stat_fields(pid, buf, sizeof(buf), &p) ||
+        sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Seconds since the process started (field 22, in clock ticks after boot,
+ * against /proc/uptime). */
+static double process_age(pid_t pid)
+{
+    char buf[1024];
+    const char *p;
+    double up = 0;
+    unsigned long long start = 0;
+    if (!proc_stat_fields(pid, buf, sizeof(buf), &p) ||
+        sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                  "%*d %*d %*d %llu", &start) != 1)
+        return 0;
+    FILE *f = fopen("/proc/uptime", "re");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lf", &up) != 1)
+        up = 0;
+    fclose(f);
+    double age = up - (double)start / (double)sysconf(_SC_CLK_TCK);
+    return age > 0 ? age : 0;
 }
 
 /* Copies the reply's `key` into out (truncated to fit), if present. */
@@ -61,14 +95,17 @@ static void query_ctl(unsigned domid, struct domain_info *d, bool *found)
         *found = true;
         copy_value(&r, "name", d->name, sizeof(d->name));
         copy_value(&r, "state", d->state, sizeof(d->state));
+        copy_value(&r, "uuid", d->uuid, sizeof(d->uuid));
         if (tdm_ctl_get_u64(&r, "vcpus", LONG_MAX, &v) == 0)
             d->vcpus = (long)v;
         if (tdm_ctl_get_u64(&r, "memory_kib", LONG_MAX, &v) == 0)
             d->mem_mib = (long)(v / 1024);
     }
     tdm_ctl_close(c);
-    if (d->pid > 0)
+    if (d->pid > 0) {
         d->cpu_seconds = process_cpu_seconds(d->pid);
+        d->uptime = process_age(d->pid);
+    }
 }
 
 static long count_vcpus(struct xs_handle *h, unsigned domid)
@@ -89,9 +126,24 @@ static void query_store(struct xs_handle *h, unsigned domid, struct domain_info 
     if (!name && !store_exists(h, "/local/domain/%u", domid))
         return;
     *found = true;
-    if (name && !d->name[0])
+    /* xenstore is the registry (`tandem rename` writes it), as libxl's. */
+    if (name)
         snprintf(d->name, sizeof(d->name), "%s", name);
     free(name);
+    char *pres = store_read(h, "/local/domain/%u/tandem/preserved", domid);
+    if (pres) {
+        snprintf(d->preserved, sizeof(d->preserved), "%s", pres);
+        if (!strcmp(d->state, "?"))   /* no VMM: the dead, preserved domain */
+            snprintf(d->state, sizeof(d->state), "%s",
+                     !strcmp(pres, "crash") || !strcmp(pres, "watchdog") ? "crashed" : "shutdown");
+    }
+    free(pres);
+    if (!d->uuid[0]) {
+        char *vm = store_read(h, "/local/domain/%u/vm", domid);
+        if (vm && !strncmp(vm, "/vm/", 4))
+            snprintf(d->uuid, sizeof(d->uuid), "%s", vm + 4);
+        free(vm);
+    }
     if (d->mem_mib == 0) {
         char *t = store_read(h, "/local/domain/%u/memory/target", domid);
         if (t)
@@ -176,7 +228,11 @@ int domain_resolve(struct xs_handle *h, const char *dom, unsigned *domid)
     }
     if (h && store_find_name(h, dom, domid) == 0)
         return 0;
-    /* xenstored may be down: ask every VMM. */
+    if (h) {   /* xenstore is the registry (a renamed VMM still says its old name) */
+        msg("no domain named '%s'", dom);
+        return -1;
+    }
+    /* xenstored is down: ask every VMM. */
     static struct domain_info all[DOMAINS_MAX];
     size_t n = domain_list(NULL, all, DOMAINS_MAX);
     for (size_t i = 0; i < n; i++) {

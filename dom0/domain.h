@@ -16,9 +16,12 @@ struct domain_info {
     char name[CFG_NAME_MAX + 1];
     long mem_mib;
     long vcpus;
-    char state[16];      /* running | paused | shutdown | ? */
+    char state[16];      /* running | paused | shutdown | crashed | ? */
     double cpu_seconds;  /* CPU time of the domain's VMM process */
+    double uptime;       /* seconds since its VMM started (0 if unknown) */
     pid_t pid;           /* the VMM, 0 if unknown */
+    char uuid[37];
+    char preserved[16];  /* on_*=preserve: how it ended ("crash", ...), else "" */
 };
 
 /* DOM is a domid or a name. Returns 0 with *domid, or -1 (message printed). */

@@ -97,23 +97,35 @@ static int take_lock(unsigned id, const char *name, struct domid_lease *lease)
     return 0;
 }
 
+/* Under create.lock (returned in *cl: close it to release), which domids
+ * are live; an error if a live one is named `name`. NULL on error (the lock
+ * released, err set). */
+static bool *scan_under_lock(const char *name, int *cl, char *err, size_t errlen)
+{
+    *cl = rundir_lock("create.lock");
+    if (*cl < 0) {
+        snprintf(err, errlen, "cannot lock the run directory %s", rundir());
+        return NULL;
+    }
+    bool *live = calloc(DOMID_MAX_GUEST + 1, sizeof(bool));
+    if (!live)
+        snprintf(err, errlen, "out of memory");
+    if (!live || scan_locks(name, live, err, errlen) < 0) {
+        free(live);
+        close(*cl);
+        return NULL;
+    }
+    return live;
+}
+
 int domid_acquire(const char *name, domid_in_use_fn in_use, void *ctx,
                   struct domid_lease *lease, char *err, size_t errlen)
 {
-    int cl = rundir_lock("create.lock");
-    if (cl < 0) {
-        snprintf(err, errlen, "cannot lock the run directory %s", rundir());
-        return -1;
-    }
-    bool *live = calloc(DOMID_MAX_GUEST + 1, sizeof(bool));
-    int rc = -1;
+    int cl, rc = -1;
     lease->fd = -1;
-    if (!live) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    if (scan_locks(name, live, err, errlen) < 0)
-        goto out;
+    bool *live = scan_under_lock(name, &cl, err, errlen);
+    if (!live)
+        return -1;
     for (unsigned id = 1; id <= DOMID_MAX_GUEST; id++) {
         if (live[id] || (in_use && in_use(id, ctx)))
             continue;
@@ -141,4 +153,54 @@ void domid_release(struct domid_lease *lease)
     lease->fd = -1;
     if (cl >= 0)
         close(cl);
+}
+
+int domid_rename(unsigned domid, const char *name, char *err, size_t errlen)
+{
+    int cl, rc = -1;
+    bool *live = scan_under_lock(name, &cl, err, errlen);
+    if (!live)
+        return -1;
+    if (!live[domid]) {
+        rc = 0;   /* not ours to rename (a VMM started by hand): xenstore is enough */
+    } else {
+        char *path = rundir_lock_path(domid);
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        rc = fd >= 0 && dprintf(fd, "%s\n", name) > 0 ? 0 : -1;
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    free(live);
+    close(cl);
+    return rc;
+}
+
+int domid_lease_name(const struct domid_lease *lease, char *buf, size_t len)
+{
+    char *path = rundir_lock_path(lease->domid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0 || len == 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf[0] ? 0 : -1;
+}
+
+bool domid_held(unsigned domid)
+{
+    char *path = rundir_lock_path(domid);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0;
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return held;
 }

@@ -21,6 +21,17 @@ typedef bool (*domid_in_use_fn)(unsigned domid, void *ctx);
 int domid_acquire(const char *name, domid_in_use_fn in_use, void *ctx,
                   struct domid_lease *lease, char *err, size_t errlen);
 
+/* `tandem rename`: under create.lock, refuses a name a live domain has
+ * and writes the new one into domid's lock file (the supervising run reads
+ * it back with domid_lease_name when it restarts the domain). */
+int domid_rename(unsigned domid, const char *name, char *err, size_t errlen);
+
+/* The name currently recorded in the lease's lock file. */
+int domid_lease_name(const struct domid_lease *lease, char *buf, size_t len);
+
+/* Whether a live `tandem run`/create supervisor holds domid's lock. */
+bool domid_held(unsigned domid);
+
 /* Removes the lock file and drops the lock. */
 void domid_release(struct domid_lease *lease);
 

@@ -111,15 +111,15 @@ void store_forget_domain(struct xs_handle *h, unsigned domid, const char *uuid)
         xs_release_domain(h, domid);
 }
 
-int store_wait_gone(struct xs_handle *h, const char *path, int timeout_ms)
+int store_wait_state(struct xs_handle *h, const char *path, bool exists, int timeout_ms)
 {
     static const char token[] = "tandem-wait";
     if (!xs_watch(h, path, token))
-        return store_exists(h, "%s", path) ? -1 : 0;
+        return store_exists(h, "%s", path) == exists ? 0 : -1;
     int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     int rc = -1;
     for (;;) {
-        if (!store_exists(h, "%s", path)) {
+        if (store_exists(h, "%s", path) == exists) {
             rc = 0;
             break;
         }
@@ -135,4 +135,9 @@ int store_wait_gone(struct xs_handle *h, const char *path, int timeout_ms)
     }
     xs_unwatch(h, path, token);
     return rc;
+}
+
+int store_wait_gone(struct xs_handle *h, const char *path, int timeout_ms)
+{
+    return store_wait_state(h, path, false, timeout_ms);
 }

@@ -33,4 +33,7 @@ void store_forget_domain(struct xs_handle *h, unsigned domid, const char *uuid);
  * Returns 0 when gone. */
 int store_wait_gone(struct xs_handle *h, const char *path, int timeout_ms);
 
+/* Blocks until `path` exists (exists=true) or is gone, or timeout. 0 when so. */
+int store_wait_state(struct xs_handle *h, const char *path, bool exists, int timeout_ms);
+
 #endif

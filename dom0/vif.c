@@ -131,9 +131,26 @@ static int one_pair(const char *p, size_t n, struct vif_spec *v, char *err, size
         }
         memcpy(v->ip, val, vlen);
         v->ip[vlen] = '\0';
+    } else if (IS("type")) {
+        /* xl: vif (PV) or ioemu (an emulated NIC beside it, HVM only) */
+        if (!(vlen == 3 && memcmp(val, "vif", 3) == 0)) {
+            snprintf(err, errlen, "type '%.*s': only 'vif' (a PV device) is supported",
+                     (int)(vlen > 40 ? 40 : vlen), val);
+            return -1;
+        }
+    } else if (IS("backend")) {
+        if (!((vlen == 1 && val[0] == '0') || (vlen == 8 && memcmp(val, "Domain-0", 8) == 0))) {
+            snprintf(err, errlen, "backend '%.*s': the backend domain is always 0 (Domain-0)",
+                     (int)(vlen > 40 ? 40 : vlen), val);
+            return -1;
+        }
+    } else if (IS("script") || IS("model")) {
+        /* Accepted so that xl files carry over: tandem-netback attaches the
+         * tap to the bridge itself (no hotplug script), and a PV vif has no
+         * emulated model. */
     } else {
-        snprintf(err, errlen, "unknown vif key '%.*s' (mac, bridge, ip, vifname)",
-                 (int)(klen > 40 ? 40 : klen), key);
+        snprintf(err, errlen, "unknown vif key '%.*s' (mac, bridge, ip, vifname, type, backend, "
+                 "script, model)", (int)(klen > 40 ? 40 : klen), key);
         return -1;
     }
 #undef IS

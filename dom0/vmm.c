@@ -43,7 +43,10 @@ char **vmm_argv(const struct vmm_launch *l)
     a[n++] = xasprintf("--run-dir");
     a[n++] = xasprintf("%s", rundir());
     a[n++] = xasprintf("--console");
-    a[n++] = xasprintf("stdio");
+    a[n++] = xasprintf("%s", l->console ? l->console : "stdio");
+    a[n++] = xasprintf("--console-daemon");   /* the ring is tandem-consoled's */
+    if (l->paused)
+        a[n++] = xasprintf("--paused");
     if (l->xenstore) {
         a[n++] = xasprintf("--xenstore");
         a[n++] = xasprintf("%s", l->xenstore);

@@ -2,6 +2,7 @@
 #ifndef TANDEM_DOM0_VMM_H
 #define TANDEM_DOM0_VMM_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct tandem_config;
@@ -19,6 +20,8 @@ struct vmm_launch {
     unsigned domid;
     const char *uuid;
     const char *xenstore;    /* socket path, NULL: no xenstore */
+    const char *console;     /* --console: "stdio" (NULL) or "file:PATH" (console_io, 0xE9) */
+    bool paused;             /* --paused: vCPUs wait for unpause */
 };
 
 /* The argument vector (NULL-terminated; free with vmm_argv_free). */

@@ -21,7 +21,7 @@ const char *config_usage(void)
            "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
            "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
-           "         [--stats]\n";
+           "         [--stats] [--console-daemon] [--paused]\n";
 }
 
 /* Whole-string unsigned decimal in [min, max]. */
@@ -68,7 +68,8 @@ static void default_uuid(struct vmm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
-       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_HELP };
+       OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
+       OPT_PAUSED, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -85,6 +86,8 @@ static const struct option options[] = {
     { "stats", no_argument, 0, OPT_STATS },
     { "grant-frames", required_argument, 0, OPT_GNTFRAMES },
     { "mem-path", required_argument, 0, OPT_MEMPATH },
+    { "console-daemon", no_argument, 0, OPT_CONSDAEMON },
+    { "paused", no_argument, 0, OPT_PAUSED },
     { "help", no_argument, 0, OPT_HELP },
     { 0, 0, 0, 0 },
 };
@@ -176,6 +179,12 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
         return 0;
     case OPT_STATS:
         cfg->stats = true;
+        return 0;
+    case OPT_CONSDAEMON:
+        cfg->console_daemon = true;
+        return 0;
+    case OPT_PAUSED:
+        cfg->start_paused = true;
         return 0;
     case OPT_GNTFRAMES:
         if (parse_uint(v, 1, TANDEM_MAX_GRANT_FRAMES, &n))

@@ -24,6 +24,8 @@ struct vmm_config {
     const char *run_dir;
     enum cpu_mode_req cpu_mode;
     bool stats;
+    bool console_daemon;      /* the ring is served by a dom0 console daemon */
+    bool start_paused;        /* vCPUs wait for `unpause` */
     unsigned int grant_frames; /* grant-table frames the guest may set up */
     const char *mem_path;     /* guest memory in this tmpfs directory, NULL = memfd */
 };

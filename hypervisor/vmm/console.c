@@ -48,7 +48,8 @@ static int open_pty(struct vm *vm)
         tcsetattr(c->pty_slave, TCSANOW, &t);
     }
     fcntl(c->pty_master, F_SETFL, O_NONBLOCK);
-    c->out_fd = c->in_fd = c->pty_master;
+    c->out_fd = c->pty_master;
+    c->in_fd = vm->cfg->console_daemon ? -1 : c->pty_master;
     fprintf(stderr, "tandem-vmm: console on %s\n", name);
     return 0;
 }
@@ -62,7 +63,9 @@ int console_init(struct vm *vm)
     switch (cfg->console) {
     case CONSOLE_STDIO:
         c->out_fd = STDOUT_FILENO;
-        c->in_fd = isatty(STDIN_FILENO) || fcntl(STDIN_FILENO, F_GETFL) >= 0 ? STDIN_FILENO : -1;
+        /* With a console daemon, input reaches the ring through it alone. */
+        c->in_fd = !cfg->console_daemon &&
+                   (isatty(STDIN_FILENO) || fcntl(STDIN_FILENO, F_GETFL) >= 0) ? STDIN_FILENO : -1;
         return 0;
     case CONSOLE_PTY:
         return open_pty(vm);
@@ -125,7 +128,9 @@ static bool writable(int fd)
 bool console_drain_ring(struct vm *vm)
 {
     struct xencons_interface *r = ring(vm);
-    if (!r)
+    /* --console-daemon: the ring waits for tandem-consoled (evtchn-bind
+     * port=2), as Xen's waits for xenconsoled; nothing is drained here. */
+    if (!r || vm->cfg->console_daemon)
         return false;
     bool blocked = false;
     pthread_mutex_lock(&vm->con.out_lock);

@@ -132,6 +132,8 @@ static int run(const struct vmm_config *cfg, const struct kernel_file *k,
         teardown(&vm);
         return TANDEM_EXIT_ERROR;
     }
+    if (cfg->start_paused)   /* before any vCPU thread: nothing to kick */
+        atomic_store(&vm.state, VM_PAUSED);
     vm.vcpus[0].up = vm.vcpus[0].initialised = true;
     if (vcpu_start(&vm.vcpus[0]))
         vm_stop(&vm, TANDEM_EXIT_ERROR, "cannot start vCPU 0");

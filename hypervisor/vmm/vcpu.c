@@ -373,6 +373,9 @@ static void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     sigset_t set;
+    char tname[16];
+    snprintf(tname, sizeof(tname), "vcpu%u", v->id);   /* `tandem vcpu-list` finds it */
+    pthread_setname_np(pthread_self(), tname);
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -33,7 +33,7 @@ check() {
 good="name = \"g\"
 kernel = \"$FAKE_KERNEL\"
 "
-check unknown_key "^tandem: .*/unknown_key\.cfg:4: unknown key 'memroy'\$" \
+check unknown_key "^tandem: .*/unknown_key\.cfg:4: unknown key 'memroy' \(did you mean 'memory'\?\)\$" \
     "name = \"g\"
 kernel = \"$FAKE_KERNEL\"
 # a comment
@@ -77,16 +77,38 @@ check kernel_is_dir "kernel_is_dir\.cfg:2: kernel '/tmp': not a regular file\$" 
     "name = \"g\"
 kernel = \"/tmp\"
 "
-check bad_action "bad_action\.cfg:3: on_crash must be 'destroy' or 'restart', not 'explode'\$" \
+check bad_action "bad_action\.cfg:3: on_crash must be destroy, restart, preserve or rename-restart, not 'explode'\$" \
     "${good}on_crash = \"explode\"
 "
-check bad_type "bad_type\.cfg:3: type 'hvm' is not supported yet \(only 'pvh'\)\$" \
+check bad_type "bad_type\.cfg:3: type 'hvm' is not supported yet \(full emulation comes with a later issue; use 'pvh' with a PV kernel\)\$" \
     "${good}type = \"hvm\"
 "
-check override_unknown "^tandem: command line: 'memroy=5': unknown key 'memroy'\$" \
+check override_unknown "^tandem: command line: 'memroy=5': unknown key 'memroy' \(did you mean 'memory'\?\)\$" \
     "$good" memroy=5
 check override_bad_value "^tandem: command line: 'memory=0': memory must be at least 1 \(MiB\), not 0\$" \
     "$good" memory=0
+
+check missing_ramdisk "missing_ramdisk\.cfg:3: ramdisk '/nonexistent/initrd': No such file or directory\$" \
+    "${good}ramdisk = '/nonexistent/initrd'
+"
+check ramdisk_not_loadable "ramdisk_not_loadable\.cfg:3: ramdisk: tandem-vmm cannot load an initial ramdisk yet\$" \
+    "${good}ramdisk = '$FAKE_KERNEL'
+"
+check maxmem_below "maxmem_below\.cfg:4: maxmem 32 MiB is less than memory 64 MiB\$" \
+    "${good}memory = 64
+maxmem = 32
+"
+# A newline (escaped in the file) and an escape sequence (a raw ESC byte)
+# in values come back escaped, on one line.
+check newline_escaped "newline_escaped\.cfg:3: uuid 'a\\\\nb' is not of the form" \
+    "${good}uuid = 'a\\nb'
+"
+check newline_override_escaped "^tandem: command line: 'cmdline=\"a\\\\nb\"' contains a newline\$" \
+    "$good" "cmdline=\"a
+b\""
+check control_escaped "control_escaped\.cfg:3: unknown type 'x\\\\x1b\\[2J' \(only 'pvh'\)\$" \
+    "${good}type = 'x$(printf '\033')[2J'
+"
 
 # A file that does not exist at all.
 "$TANDEM" run "$WORK/none.cfg" > /dev/null 2> "$WORK/err"
@@ -105,6 +127,28 @@ if "$TANDEM" run -n "$WORK/dry.cfg" memory=48 'cmdline="app=idle"' > "$WORK/out"
     pass dry_run_overrides
 else
     fail dry_run_overrides "$(cat "$WORK/out" "$WORK/err")"
+fi
+
+# What -n prints parses back to the same configuration: printing it again
+# gives the same text, a list is one key, control characters are escaped.
+truncate -s 8192 "$WORK/a.img" "$WORK/b.img"
+cat > "$WORK/rt.cfg" <<EOF
+name = "rt"
+kernel = "$FAKE_KERNEL"
+cmdline = 'app=hello msg="a\tb"\nnext\x1b[0m'
+disk = [ '$WORK/a.img,raw,xvda,r',
+         'file:$WORK/b.img,xvdb,w' ]
+vif = [ 'mac=00:16:3e:00:00:01', "bridge=br0" ]
+on_crash = "preserve"
+EOF
+if "$TANDEM" run -n "$WORK/rt.cfg" > "$WORK/rt1.cfg" 2> "$WORK/err" &&
+   "$TANDEM" run -n "$WORK/rt1.cfg" > "$WORK/rt2.cfg" 2>> "$WORK/err" &&
+   cmp -s "$WORK/rt1.cfg" "$WORK/rt2.cfg" && [ "$(grep -c '^disk = ' "$WORK/rt1.cfg")" = 1 ] &&
+   grep -qF 'cmdline = "app=hello msg=\"a\tb\"\nnext\x1b[0m"' "$WORK/rt1.cfg" &&
+   ! grep -q "$(printf '\033')" "$WORK/rt1.cfg" && [ -z "$(ls -A "$TANDEM_RUNDIR")" ]; then
+    pass dry_run_round_trip
+else
+    fail dry_run_round_trip "$(cat "$WORK/err" "$WORK/rt1.cfg"; diff "$WORK/rt1.cfg" "$WORK/rt2.cfg")"
 fi
 
 # Usage errors are status 2 too.

@@ -36,6 +36,13 @@ cleanup() {
         kill -TERM "$p" 2>/dev/null
         wait_gone "$p" 30 || kill -KILL "$p" 2>/dev/null
     done
+    # A created domain's supervisor (a detached `tandem create`), by the
+    # pid that holds its lock file.
+    for p in $(fuser "$TANDEM_RUNDIR"/dom*.lock 2>/dev/null); do
+        kill -TERM "$p" 2>/dev/null
+        wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
+    done
+    stop_service consoled
     stop_xenstored
     rm -rf "$TANDEM_RUNDIR" "$WORK"
 }
@@ -43,6 +50,30 @@ trap cleanup EXIT
 
 stop_xenstored() {
     local pidf=$TANDEM_RUNDIR/xenstored/pid p
+    [ -s "$pidf" ] || return 0
+    p=$(cat "$pidf")
+    kill -TERM "$p" 2>/dev/null && { wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null; }
+    rm -f "$pidf"
+}
+
+# use_fake_vmm: tandem starts cli_fake_vmm.py instead of tandem-vmm (each
+# start logged to $FAKE_VMM_LOG); KERNEL becomes a file the fake never reads.
+use_fake_vmm() {
+    need_file "$TANDEM_BIN/xenstored"
+    [ -x /usr/bin/xenstore-write ] || { echo "FAIL: setup: Debian xenstore-utils missing"; exit 1; }
+    command -v python3 >/dev/null || { echo "FAIL: setup: python3 missing"; exit 1; }
+    export TANDEM_VMM=$WORK/fake-vmm FAKE_VMM_LOG=$WORK/vmm.log
+    cp "$TANDEM_ROOT/tests/integration/cli_fake_vmm.py" "$TANDEM_VMM"
+    chmod +x "$TANDEM_VMM"
+    : > "$FAKE_VMM_LOG"
+    KERNEL=$WORK/kernel.elf
+    : > "$KERNEL"
+}
+
+# stop_service NAME: a host service the test's `tandem` started, by the pid
+# in RUNDIR/NAME/pid.
+stop_service() {
+    local pidf=$TANDEM_RUNDIR/$1/pid p
     [ -s "$pidf" ] || return 0
     p=$(cat "$pidf")
     kill -TERM "$p" 2>/dev/null && { wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null; }

@@ -30,7 +30,7 @@ else
     fail hello_status_0 "rc=$rc out=$(cat "$WORK/hello.out") err=$(cat "$WORK/hello.err")"
 fi
 args=$(tail -n 1 "$FAKE_VMM_LOG")
-want="--kernel $KERNEL --memory 32 --vcpus 2 --grant-frames 32 --cmdline app=hello --name hello --domid 1 --uuid 0badc0de-0000-4000-8000-000000000001 --cpu-mode=auto --run-dir $TANDEM_RUNDIR --console stdio --xenstore $TANDEM_RUNDIR/xenstored/socket"
+want="--kernel $KERNEL --memory 32 --vcpus 2 --grant-frames 32 --cmdline app=hello --name hello --domid 1 --uuid 0badc0de-0000-4000-8000-000000000001 --cpu-mode=auto --run-dir $TANDEM_RUNDIR --console stdio --console-daemon --xenstore $TANDEM_RUNDIR/xenstored/socket"
 [ "$args" = "$want" ] && pass vmm_arguments || fail vmm_arguments "got '$args'"
 
 XSD_PID=$(cat "$TANDEM_RUNDIR/xenstored/pid" 2>/dev/null)

@@ -173,7 +173,15 @@ END_TEST
 
 START_TEST(test_unknown_key)
 {
-    PARSE_FAILS("name = 'a'\n\n\nmemroy = 64\n", "t.cfg:4: unknown key 'memroy'");
+    PARSE_FAILS("name = 'a'\n\n\nmemroy = 64\n",
+                "t.cfg:4: unknown key 'memroy' (did you mean 'memory'?)");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("kernell = 'k'\n", "t.cfg:1: unknown key 'kernell' (did you mean 'kernel'?)");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("zzzzzz = 1\n", "t.cfg:1: unknown key 'zzzzzz'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("bootloader = 'pygrub'\n",
+                "t.cfg:1: key 'bootloader' is xl's but Tandem does not support it");
 }
 END_TEST
 
@@ -314,16 +322,22 @@ END_TEST
 
 START_TEST(test_enums)
 {
-    PARSE_FAILS("type = 'hvm'\n", "t.cfg:1: type 'hvm' is not supported yet (only 'pvh')");
+    PARSE_FAILS("type = 'hvm'\n", "t.cfg:1: type 'hvm' is not supported yet (full emulation "
+                "comes with a later issue; use 'pvh' with a PV kernel)");
     config_free(&cfg); config_init(&cfg);
     PARSE_FAILS("type = 'xyz'\n", "t.cfg:1: unknown type 'xyz' (only 'pvh')");
     config_free(&cfg); config_init(&cfg);
     PARSE_FAILS("cpu_mode = 'fast'\n", "t.cfg:1: cpu_mode must be 'auto', 'pvm' or 'plain', not 'fast'");
     config_free(&cfg); config_init(&cfg);
-    PARSE_FAILS("on_crash = 'explode'\n", "t.cfg:1: on_crash must be 'destroy' or 'restart', not 'explode'");
+    PARSE_FAILS("on_crash = 'explode'\n", "t.cfg:1: on_crash must be destroy, restart, "
+                "preserve or rename-restart, not 'explode'");
     config_free(&cfg); config_init(&cfg);
-    PARSE_FAILS("on_reboot = 'preserve'\n",
-                "t.cfg:1: on_reboot = 'preserve' is not supported (use 'destroy' or 'restart')");
+    PARSE_FAILS("on_reboot = 'soft-reset'\n", "t.cfg:1: on_reboot = 'soft-reset' is not "
+                "supported (use destroy, restart, preserve or rename-restart)");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("on_crash = 'preserve'\non_reboot = 'rename-restart'\n"), 0);
+    ck_assert_int_eq(cfg.on_crash, ACTION_PRESERVE);
+    ck_assert_int_eq(cfg.on_reboot, ACTION_RENAME_RESTART);
 }
 END_TEST
 
@@ -375,7 +389,8 @@ START_TEST(test_finish_cmdline_and_extra)
 {
     ck_assert_int_eq(parse("name='a'\nkernel='k'\ncmdline='x'\nextra='y'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:4: both 'cmdline' and 'extra' are set; use one");
+    ck_assert_str_eq(err, "t.cfg:4: both 'cmdline' and 'extra' are set; use cmdline alone, "
+                     "or root and extra");
     config_free(&cfg); config_init(&cfg);
     ck_assert_int_eq(parse("name='a'\nkernel='k'\nextra='app=idle'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
@@ -403,7 +418,7 @@ START_TEST(test_overrides)
     ck_assert_int_eq(config_apply_override(&cfg, "memory=32", err, sizeof(err)), 0);
     ck_assert_int_eq(cfg.memory_mib, 32);
     ck_assert_int_eq(config_apply_override(&cfg, "memroy=1", err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "command line: 'memroy=1': unknown key 'memroy'");
+    ck_assert_str_eq(err, "command line: 'memroy=1': unknown key 'memroy' (did you mean 'memory'?)");
     ck_assert_int_eq(config_apply_override(&cfg, "name=x", err, sizeof(err)), -1);
     ck_assert_str_eq(err, "command line: 'name=x': value of 'name' must be quoted, a number or a list");
     ck_assert_int_eq(config_apply_override(&cfg, "hello", err, sizeof(err)), -1);
@@ -425,14 +440,14 @@ START_TEST(test_kernel_path_relative_to_file)
     fputs("name = 'g'\nkernel = 'guest.elf'\n", f);
     fclose(f);
     ck_assert_int_eq(config_parse_file(&cfg, path, err, sizeof(err)), 0);
-    char *k = config_kernel_path(&cfg);
+    char *k = config_file_path(&cfg, KEY_KERNEL);
     char want[300];
     snprintf(want, sizeof(want), "%s/guest.elf", dir);
     ck_assert_str_eq(k, want);
     free(k);
     /* An override is relative to the current directory, as typed. */
     ck_assert_int_eq(config_apply_override(&cfg, "kernel='other.elf'", err, sizeof(err)), 0);
-    k = config_kernel_path(&cfg);
+    k = config_file_path(&cfg, KEY_KERNEL);
     ck_assert_str_eq(k, "other.elf");
     free(k);
     unlink(path);
@@ -557,6 +572,246 @@ START_TEST(test_mem_path_not_a_directory)
 }
 END_TEST
 
+
+START_TEST(test_new_keys)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nramdisk='/boot/initrd'\nmemory=64\n"
+                           "maxmem=128\nvcpus=2\nmaxvcpus=4\nroot='/dev/xvda1 ro'\n"
+                           "extra='console=hvc0'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.ramdisk, "/boot/initrd");
+    ck_assert_int_eq(cfg.maxmem_mib, 128);
+    ck_assert_int_eq(cfg.maxvcpus, 4);
+    ck_assert_str_eq(config_cmdline(&cfg), "root=/dev/xvda1 ro console=hvc0");
+}
+END_TEST
+
+START_TEST(test_limits_default_and_order)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nmemory=96\nvcpus=3\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.maxmem_mib, 96);
+    ck_assert_int_eq(cfg.maxvcpus, 3);
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nmemory=96\nmaxmem=64\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:4: maxmem 64 MiB is less than memory 96 MiB");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nmaxvcpus=1\nvcpus=2\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: maxvcpus 1 is less than vcpus 2");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("maxvcpus = 0\n", "t.cfg:1: maxvcpus must be between 1 and 1024, not 0");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("maxmem = 99999\n", "t.cfg:1: maxmem 99999 MiB is above the limit of 3072 MiB");
+}
+END_TEST
+
+START_TEST(test_root_with_cmdline)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\ncmdline='x'\nroot='/dev/xvda'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:4: both 'cmdline' and 'root' are set; use cmdline alone, "
+                     "or root and extra");
+}
+END_TEST
+
+START_TEST(test_vif_kept_raw)
+{
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\n"
+                           "vif = [ 'mac=00:16:3e:01:02:03,bridge=br0', 'type=vif' ]\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.vif.n, 2);
+    ck_assert_str_eq(cfg.vif.items[0], "mac=00:16:3e:01:02:03,bridge=br0");
+    ck_assert_str_eq(cfg.vif.items[1], "type=vif");
+}
+END_TEST
+
+START_TEST(test_hex_escape)
+{
+    ck_assert_int_eq(parse("cmdline = 'a\\x1bb\\x7F'\n"), 0);
+    ck_assert_str_eq(cfg.cmdline, "a\x1b" "b\x7f");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("cmdline = 'a\\x00'\n",
+                "t.cfg:1: '\\x' in a string needs two hex digits, not 00 (e.g. '\\x1b')");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("cmdline = 'a\\xg1'\n",
+                "t.cfg:1: '\\x' in a string needs two hex digits, not 00 (e.g. '\\x1b')");
+}
+END_TEST
+
+/* A value with a newline or a control character never reaches the
+ * terminal raw in an error. */
+START_TEST(test_errors_show_control_characters_escaped)
+{
+    PARSE_FAILS("name = 'a\\nb'\n",
+                "t.cfg:1: name 'a\\nb' may only contain letters, digits, '-', '_' and '.'");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("type = 'x\\x1b[2J'\n", "t.cfg:1: unknown type 'x\\x1b[2J' (only 'pvh')");
+    config_free(&cfg); config_init(&cfg);
+    /* A raw control byte in the file, inside a string. */
+    PARSE_FAILS("on_crash = 'a\x07'\n", "t.cfg:1: on_crash must be destroy, restart, "
+                "preserve or rename-restart, not 'a\\x07'");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(config_apply_override(&cfg, "memory=1\nvcpus=2", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "command line: 'memory=1\\nvcpus=2' contains a newline");
+    for (const char *p = err; *p; p++)
+        ck_assert_int_ge((unsigned char)*p, 0x20);
+}
+END_TEST
+
+START_TEST(test_escape_function)
+{
+    char buf[64];
+    ck_assert_str_eq(cfg_escape("a\"b\\c\n\t\r\x01\x7f", true, buf, sizeof(buf)),
+                     "a\\\"b\\\\c\\n\\t\\r\\x01\\x7f");
+    ck_assert_str_eq(cfg_escape("a\"b\\c\n", false, buf, sizeof(buf)), "a\"b\\c\\n");
+    /* Cut short, never in the middle of an escape. */
+    ck_assert_str_eq(cfg_escape("ab\n", true, buf, 4), "ab");
+    ck_assert_str_eq(cfg_escape("ab\n", true, buf, 5), "ab\\n");
+}
+END_TEST
+
+static char *print_to_string(const struct tandem_config *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    config_print(f, c);
+    fclose(f);
+    return text;
+}
+
+static void assert_same_strlist(const struct cfg_strlist *a, const struct cfg_strlist *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++)
+        ck_assert_str_eq(a->items[i], b->items[i]);
+}
+
+#define ASSERT_SAME_STR(a, b) do {                                          \
+        if ((a) || (b)) {                                                   \
+            ck_assert_ptr_nonnull(a);                                       \
+            ck_assert_ptr_nonnull(b);                                       \
+            ck_assert_str_eq(a, b);                                         \
+        }                                                                   \
+    } while (0)
+
+/* Two finished configurations hold the same values. */
+static void assert_same_config(const struct tandem_config *a, const struct tandem_config *b)
+{
+    ASSERT_SAME_STR(a->name, b->name);
+    ASSERT_SAME_STR(a->type, b->type);
+    ASSERT_SAME_STR(a->kernel, b->kernel);
+    ASSERT_SAME_STR(a->ramdisk, b->ramdisk);
+    ASSERT_SAME_STR(a->mem_path, b->mem_path);
+    ASSERT_SAME_STR(a->uuid, b->uuid);
+    ck_assert_str_eq(config_cmdline(a), config_cmdline(b));
+    ck_assert_int_eq(a->memory_mib, b->memory_mib);
+    ck_assert_int_eq(a->maxmem_mib, b->maxmem_mib);
+    ck_assert_int_eq(a->vcpus, b->vcpus);
+    ck_assert_int_eq(a->maxvcpus, b->maxvcpus);
+    ck_assert_int_eq(a->max_grant_frames, b->max_grant_frames);
+    ck_assert_int_eq(a->cpu_mode, b->cpu_mode);
+    ck_assert_int_eq(a->on_poweroff, b->on_poweroff);
+    ck_assert_int_eq(a->on_reboot, b->on_reboot);
+    ck_assert_int_eq(a->on_crash, b->on_crash);
+    assert_same_strlist(&a->vif, &b->vif);
+    ck_assert_uint_eq(a->ndisks, b->ndisks);
+    for (size_t i = 0; i < a->ndisks; i++) {
+        ck_assert_str_eq(a->disks[i].target, b->disks[i].target);
+        ck_assert_str_eq(a->disks[i].vdev, b->disks[i].vdev);
+        ck_assert_uint_eq(a->disks[i].devid, b->disks[i].devid);
+        ck_assert_int_eq(a->disks[i].readonly, b->disks[i].readonly);
+    }
+}
+
+/* Parses text, prints it, parses the print: the same configuration, and
+ * printing that again gives the same text (a fixed point). Returns the
+ * first print (caller frees). */
+static char *round_trip(const char *text)
+{
+    struct tandem_config again;
+    ck_assert_msg(parse(text) == 0, "first parse: %s", err);
+    ck_assert_msg(config_finish(&cfg, err, sizeof(err)) == 0, "first finish: %s", err);
+    char *printed = print_to_string(&cfg);
+    config_init(&again);
+    ck_assert_msg(config_parse_text(&again, printed, strlen(printed), "printed", err,
+                                    sizeof(err)) == 0, "reparse: %s\n%s", err, printed);
+    ck_assert_msg(config_finish(&again, err, sizeof(err)) == 0, "refinish: %s", err);
+    assert_same_config(&cfg, &again);
+    char *reprinted = print_to_string(&again);
+    ck_assert_str_eq(printed, reprinted);
+    free(reprinted);
+    config_free(&again);
+    return printed;
+}
+
+START_TEST(test_print_round_trip)
+{
+    char *p = round_trip(
+        "name = 'rt'\nkernel = '/k \"quoted\" \\\\ dir/guest.elf'\nramdisk = '/boot/i'\n"
+        "memory = 0x80 ; maxmem = 256\nvcpus = 2\nmaxvcpus = '4'\n"
+        "cmdline = 'app=hello msg=\"a\\tb\"\\nsecond\\x01line \\x1b[0m'\n"
+        "uuid = '12345678-9abc-def0-1234-56789abcdef0'\ncpu_mode = 'plain'\n"
+        "on_poweroff = 'preserve'\non_reboot = 'rename-restart'\non_crash = 'restart'\n"
+        "max_grant_frames = 8\n"
+        "disk = [ '/srv/a.img,raw,xvda,r', 'target=/srv/b,c.img, vdev=xvdb',\n"
+        "         'file:/srv/c.img,xvdc,w', 'tap:phy:/srv/p.img,xvdd,r' ]\n"
+        "vif = [ 'mac=00:16:3e:00:00:01,bridge=br0', \"script='x'\" ]\n");
+    /* A list is one key; no raw control character in the print. */
+    ck_assert_ptr_nonnull(strstr(p, "\ndisk = ["));
+    ck_assert_ptr_null(strstr(strstr(p, "\ndisk =") + 1, "\ndisk ="));
+    for (const char *q = p; *q; q++)
+        ck_assert(*q == '\n' || (unsigned char)*q >= 0x20);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_print_round_trip_root_extra_defaults)
+{
+    free(round_trip("name='d'\nkernel='/k'\nroot='/dev/xvda1'\nextra='quiet'\n"));
+    config_free(&cfg); config_init(&cfg);
+    char *p = round_trip("name='d'\nkernel='/k'\n");
+    ck_assert_ptr_nonnull(strstr(p, "disk = []\n"));
+    ck_assert_ptr_nonnull(strstr(p, "cmdline = \"\"\n"));
+    free(p);
+}
+END_TEST
+
+/* kernel and ramdisk are checked as files and become absolute paths. */
+START_TEST(test_check_files)
+{
+    char dir[] = "/tmp/dom0cfg.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], kpath[300];
+    snprintf(path, sizeof(path), "%s/g.cfg", dir);
+    snprintf(kpath, sizeof(kpath), "%s/guest.elf", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("name = 'g'\nkernel = 'guest.elf'\nramdisk = 'missing.img'\n", f);
+    fclose(f);
+    f = fopen(kpath, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(config_parse_file(&cfg, path, err, sizeof(err)), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(config_check_files(&cfg, err, sizeof(err)), -1);
+    char want[800];
+    snprintf(want, sizeof(want), "%s:3: ramdisk '%s/missing.img': No such file or directory",
+             path, dir);
+    ck_assert_str_eq(err, want);
+    ck_assert_str_eq(cfg.kernel, kpath);
+    ck_assert_int_eq(config_apply_override(&cfg, "ramdisk='/'", err, sizeof(err)), 0);
+    ck_assert_int_eq(config_check_files(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "command line: ramdisk '/': not a regular file");
+    unlink(kpath);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("dom0_config");
@@ -614,6 +869,16 @@ static Suite *config_suite(void)
     tcase_add_test(semantics, test_mem_path_not_tmpfs);
     tcase_add_test(semantics, test_mem_path_missing);
     tcase_add_test(semantics, test_mem_path_not_a_directory);
+    tcase_add_test(semantics, test_new_keys);
+    tcase_add_test(semantics, test_limits_default_and_order);
+    tcase_add_test(semantics, test_root_with_cmdline);
+    tcase_add_test(semantics, test_vif_kept_raw);
+    tcase_add_test(semantics, test_hex_escape);
+    tcase_add_test(semantics, test_errors_show_control_characters_escaped);
+    tcase_add_test(semantics, test_escape_function);
+    tcase_add_test(semantics, test_print_round_trip);
+    tcase_add_test(semantics, test_print_round_trip_root_extra_defaults);
+    tcase_add_test(semantics, test_check_files);
     suite_add_tcase(s, semantics);
     return s;
 }

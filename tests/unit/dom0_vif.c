@@ -48,7 +48,9 @@ START_TEST(refusals)
         { "ip=10.0.0.300", "not A.B.C.D" },
         { "ip=10.0.0.1/33", "not A.B.C.D" },
         { "ip=10.0.0.1/", "not A.B.C.D" },
-        { "model=e1000", "unknown vif key 'model'" },
+        { "rate=10Mb/s", "unknown vif key 'rate'" },
+        { "type=ioemu", "only 'vif'" },
+        { "backend=3", "always 0" },
         { "bridge", "is not key=value" },
     };
 
@@ -86,7 +88,8 @@ START_TEST(config_hook)
     config_init(&c);
     ck_assert_int_eq(config_parse_text(&c, bad, strlen(bad), "t.cfg", err, sizeof(err)), 0);
     ck_assert_int_eq(config_finish(&c, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:4: vif 0: unknown vif key 'brige' (mac, bridge, ip, vifname)");
+    ck_assert_str_eq(err, "t.cfg:4: vif 0: unknown vif key 'brige' (mac, bridge, ip, vifname, type, backend, "
+                     "script, model)");
     config_free(&c);
 }
 END_TEST

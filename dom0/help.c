@@ -1,0 +1,201 @@
+/* The verbs' manual pages (help.h). Kept next to docs/cli.md, which says
+ * the same at more length. */
+#include "cmds.h"
+#include "help.h"
+#include "util.h"
+
+#include <string.h>
+
+struct page {
+    const char *verb;
+    const char *synopsis;
+    const char *summary;
+    const char *body;      /* DESCRIPTION, OPTIONS, EXIT STATUS, EXAMPLE */
+};
+
+static const struct page pages[] = {
+    { "create", "create [-c] [-p] [-n] [-v] CONFIG [key=value ...]",
+      "start a domain in the background",
+      "DESCRIPTION\n"
+      "  Reads CONFIG (xl.cfg syntax; docs/cli.md lists every key), applies the\n"
+      "  key=value overrides, checks everything (a bad file is refused with\n"
+      "  FILE:LINE: and nothing is started), starts the host services it needs\n"
+      "  (xenstored, tandem-consoled, tandem-blkback for disks) and the domain's\n"
+      "  tandem-vmm under a detached supervisor, and returns once the VMM\n"
+      "  answers. The supervisor applies on_poweroff/on_reboot/on_crash. The\n"
+      "  VMM's messages go to $TANDEM_RUNDIR/log/domN.log (tandem dmesg DOM).\n"
+      "OPTIONS\n"
+      "  -c  attach to the console once the domain runs (Ctrl-] detaches)\n"
+      "  -p  leave the domain paused; 'tandem unpause DOM' starts it\n"
+      "  -n  check and print the resulting configuration (it parses back to the\n"
+      "      same configuration); start nothing\n"
+      "  -v  print the domid and uuid on stderr\n"
+      "EXIT STATUS\n"
+      "  0 started, 1 it did not start (see the log), 2 bad configuration or usage.\n"
+      "EXAMPLE\n"
+      "  tandem create examples/hello.cfg memory=128 'cmdline=\"app=idle\"'\n" },
+    { "run", "run [-n] [-v] CONFIG [key=value ...]",
+      "start a domain in the foreground, showing its console",
+      "DESCRIPTION\n"
+      "  As create, but stays in the foreground: the guest's console is relayed\n"
+      "  to stdout (through tandem-consoled's pty) and stdin to the guest; the\n"
+      "  VMM's own messages go to stderr. Exits with the domain's status.\n"
+      "  Ctrl-C, SIGTERM and SIGHUP destroy the domain.\n"
+      "OPTIONS\n"
+      "  -n  check and print the configuration; start nothing\n"
+      "  -v  print the domid and uuid on stderr\n"
+      "EXIT STATUS\n"
+      "  0 poweroff, 1 failure, 2 bad input, 3 reboot, 4 suspend, 5 crash,\n"
+      "  6 watchdog, 7 guest failure, 8 destroyed (docs/abi.md).\n"
+      "EXAMPLE\n"
+      "  tandem run examples/hello.cfg\n" },
+    { "list", "list [-l] [--json] [DOM ...]", "list domains (as xl list)",
+      "DESCRIPTION\n"
+      "  One line per domain: Name, ID, Mem (MiB), VCPUs, State, Time(s), with\n"
+      "  the host as Domain-0. State letters as xl: r running, p paused,\n"
+      "  s shut down, c crashed (a preserved domain), ------ not answering.\n"
+      "  Works with xenstored down (the VMMs answer); never starts it.\n"
+      "OPTIONS\n"
+      "  --json  the same columns as a JSON array, for scripts\n"
+      "  -l      JSON with more: uuid, status, uptime, vmm_pid, ended\n"
+      "EXAMPLE\n"
+      "  tandem list --json | python3 -m json.tool\n" },
+    { "info", "info", "show the host",
+      "DESCRIPTION\n"
+      "  Host name, kernel, CPUs, memory (MiB), whether /dev/kvm is usable, the\n"
+      "  number of domains and their memory, the run directory, xenstored.\n"
+      "EXAMPLE\n"
+      "  tandem info\n" },
+    { "console", "console [-t pv] [-n 0] DOM", "attach to a domain's console",
+      "DESCRIPTION\n"
+      "  Opens the pty tandem-consoled made for the domain\n"
+      "  (/local/domain/N/console/tty) and relays it to the terminal, raw.\n"
+      "  Output the guest wrote while nobody was attached is shown first.\n"
+      "  Ctrl-] detaches and leaves the domain running; when the domain ends,\n"
+      "  its last output is shown and the command ends.\n"
+      "OPTIONS\n"
+      "  -t pv  the PV console (the only one; 'serial' is refused)\n"
+      "  -n 0   console number 0 (the only one)\n"
+      "EXIT STATUS\n"
+      "  0 detached or the domain ended, 1 no such domain or no console.\n"
+      "EXAMPLE\n"
+      "  tandem console web\n" },
+    { "shutdown", "shutdown [-w] [-F] DOM | -a [-w] [-F]", "ask a domain to power off",
+      "DESCRIPTION\n"
+      "  Xen's protocol: writes 'poweroff' to /local/domain/N/control/shutdown;\n"
+      "  the guest acknowledges and powers off.\n"
+      "OPTIONS\n"
+      "  -w  wait until the domain is gone\n"
+      "  -F  if the guest does not advertise control/feature-poweroff, ask the VMM\n"
+      "  -a  every guest domain\n"
+      "EXAMPLE\n"
+      "  tandem shutdown -w web\n" },
+    { "reboot", "reboot [-w] [-F] DOM | -a [-w] [-F]", "ask a domain to reboot",
+      "DESCRIPTION\n"
+      "  As shutdown, with 'reboot'. With on_reboot = \"restart\" (the default)\n"
+      "  the domain starts again in place (same name, uuid and domid).\n"
+      "OPTIONS\n"
+      "  -w  wait until the rebooting VMM has exited\n"
+      "  -F  ask the VMM if the guest does not advertise control/feature-reboot\n"
+      "  -a  every guest domain\n"
+      "EXAMPLE\n"
+      "  tandem reboot web\n" },
+    { "destroy", "destroy DOM", "end a domain at once",
+      "DESCRIPTION\n"
+      "  'destroy' on the VMM's control socket, SIGKILL after 5 s. A domain left\n"
+      "  in xenstore without a VMM (a preserved one, on_crash = \"preserve\") is\n"
+      "  removed from xenstore, which ends its supervisor.\n"
+      "EXAMPLE\n"
+      "  tandem destroy web\n" },
+    { "pause", "pause DOM", "stop a domain's vCPUs",
+      "DESCRIPTION\n  The VMM's 'pause': the vCPUs stop; State shows p.\n"
+      "EXAMPLE\n  tandem pause web\n" },
+    { "unpause", "unpause DOM", "let a paused domain run again",
+      "DESCRIPTION\n  The VMM's 'unpause' (also starts a domain made with create -p).\n"
+      "EXAMPLE\n  tandem unpause web\n" },
+    { "rename", "rename DOM NEWNAME", "give a domain a new name",
+      "DESCRIPTION\n"
+      "  Writes the new name to /local/domain/N/name and /vm/UUID/name (one\n"
+      "  transaction, as libxl) and to the domain's lock file, so a restart\n"
+      "  keeps it. The name rules of the config key 'name' apply; a name\n"
+      "  another domain has is refused.\n"
+      "EXAMPLE\n"
+      "  tandem rename web web-old\n" },
+    { "vcpu-list", "vcpu-list [DOM ...]", "list vCPUs",
+      "DESCRIPTION\n"
+      "  One line per vCPU: Name, ID, VCPU, the host CPU its thread last ran on,\n"
+      "  State (r running, b blocked, p paused), Time(s) of that thread,\n"
+      "  Affinity (always all / all: Tandem does not pin).\n"
+      "EXAMPLE\n"
+      "  tandem vcpu-list web\n" },
+    { "domid", "domid NAME", "print the domid of a domain",
+      "EXAMPLE\n  tandem domid web\n" },
+    { "domname", "domname DOMID", "print the name of a domain",
+      "EXAMPLE\n  tandem domname 1      (Domain-0 for 0)\n" },
+    { "uptime", "uptime [DOM ...]", "how long domains have run",
+      "DESCRIPTION\n"
+      "  Name, ID and the time since the domain's VMM started (a reboot starts\n"
+      "  a new one), as H:MM:SS or 'N days, H:MM:SS'. Domain-0: the host's.\n"
+      "EXAMPLE\n"
+      "  tandem uptime\n" },
+    { "dmesg", "dmesg DOM", "show a domain's VMM log",
+      "DESCRIPTION\n"
+      "  Prints $TANDEM_RUNDIR/log/domN.log: what the domain's tandem-vmm wrote\n"
+      "  (boot messages, console_io and port 0xE9 output of the guest, errors)\n"
+      "  and the supervisor's notes (restarts, how it ended). Domains started\n"
+      "  with 'tandem run' write these to that terminal instead.\n"
+      "EXAMPLE\n"
+      "  tandem dmesg web\n" },
+    { "services", "services status|stop", "the host services",
+      "DESCRIPTION\n"
+      "  xenstored, tandem-consoled and tandem-blkback run once per run\n"
+      "  directory; create and run start them on first need.\n"
+      "  status: one line each (running, stopped, or crashed: its pid file names\n"
+      "  a process that is gone; then also a message and exit status 1).\n"
+      "  stop: stops them all (backends first, xenstored last) when no domain\n"
+      "  runs; refused while one does.\n"
+      "EXAMPLE\n"
+      "  tandem services status\n" },
+    { "help", "help [VERB]", "this text, or a verb's manual",
+      "EXAMPLE\n  tandem help create      (also: tandem create --help)\n" },
+};
+
+#define NPAGES (sizeof(pages) / sizeof(pages[0]))
+
+int help_page(FILE *f, const char *verb)
+{
+    for (size_t i = 0; i < NPAGES; i++) {
+        if (strcmp(pages[i].verb, verb))
+            continue;
+        fprintf(f, "NAME\n  tandem %s - %s\nSYNOPSIS\n  tandem %s\n%s", pages[i].verb,
+                pages[i].summary, pages[i].synopsis, pages[i].body);
+        fprintf(f, "ENVIRONMENT\n  TANDEM_RUNDIR (default /run/tandem), TANDEM_VMM, TANDEM_XENSTORED,\n"
+                   "  TANDEM_CONSOLED, TANDEM_BLKBACK. DOM is a domain name or a domid.\n"
+                   "SEE ALSO\n  docs/cli.md\n");
+        return 0;
+    }
+    return -1;
+}
+
+void help_overview(FILE *f)
+{
+    fprintf(f, "usage: tandem VERB [ARGS]\n\nverbs:\n");
+    for (size_t i = 0; i < NPAGES; i++)
+        fprintf(f, "  %-54s %s\n", pages[i].synopsis, pages[i].summary);
+    fprintf(f, "\nDOM is a domain name or a domid. 'tandem help VERB' or 'tandem VERB --help'\n"
+               "shows a verb's manual. Environment: TANDEM_RUNDIR (default /run/tandem),\n"
+               "TANDEM_VMM, TANDEM_XENSTORED. See docs/cli.md.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        help_overview(stdout);
+        return 0;
+    }
+    if (help_page(stdout, argv[1]) < 0) {
+        msg("no verb '%s' (try 'tandem help')", argv[1]);
+        return EXIT_BADINPUT;
+    }
+    return 0;
+}
