@@ -19,9 +19,11 @@ char *daemon_file(const struct daemon_spec *s, const char *name)
 /* A live process called comm: the name matches and the process is not a
  * zombie or dying (kill(pid, 0) succeeds for those too, and then no one
  * would serve). */
-static bool is_named(pid_t pid, const char *comm)
+bool daemon_pid_is(pid_t pid, const char *comm)
 {
     char path[64], stat[512] = "", want[40];
+    if (pid <= 0)
+        return false;
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
@@ -35,18 +37,24 @@ static bool is_named(pid_t pid, const char *comm)
            close[1] == ' ' && close[2] != 'Z' && close[2] != 'X' && close[2] != 'x';
 }
 
-pid_t daemon_pid(const struct daemon_spec *s)
+pid_t daemon_read_pid(const char *path)
 {
-    char *pidf = daemon_file(s, "pid");
-    FILE *f = pidf ? fopen(pidf, "re") : NULL;
+    FILE *f = path ? fopen(path, "re") : NULL;
     int pid = 0;
-    free(pidf);
     if (!f)
         return 0;
     if (fscanf(f, "%d", &pid) != 1 || pid <= 0)
         pid = 0;
     fclose(f);
-    return pid > 0 && kill(pid, 0) == 0 && is_named(pid, s->comm) ? pid : 0;
+    return pid;
+}
+
+pid_t daemon_pid(const struct daemon_spec *s)
+{
+    char *pidf = daemon_file(s, "pid");
+    pid_t pid = daemon_read_pid(pidf);
+    free(pidf);
+    return pid > 0 && kill(pid, 0) == 0 && daemon_pid_is(pid, s->comm) ? pid : 0;
 }
 
 static int write_pid_file(const char *pidf, pid_t pid)

@@ -35,4 +35,10 @@ char *daemon_file(const struct daemon_spec *s, const char *name);
  * comm, else 0. */
 pid_t daemon_pid(const struct daemon_spec *s);
 
+/* A live process called comm (/proc/PID/stat: the name, and not a zombie
+ * or dying). */
+bool daemon_pid_is(pid_t pid, const char *comm);
+/* The pid a pid file holds, 0 if none. */
+pid_t daemon_read_pid(const char *path);
+
 #endif

@@ -1,5 +1,6 @@
 /* Host services: status, stop, and starting consoled (services.h). */
 #include "services.h"
+#include "daemon.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -28,36 +29,11 @@ static const struct service services[] = {
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 
-bool service_pid_is(pid_t pid, const char *comm)
-{
-    char path[64], stat[512] = "", want[32];
-    if (pid <= 0)
-        return false;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    size_t n = fread(stat, 1, sizeof(stat) - 1, f);
-    fclose(f);
-    stat[n] = '\0';
-    snprintf(want, sizeof(want), "(%.15s) ", comm);   /* the kernel keeps 15 */
-    const char *open = strchr(stat, '(');
-    const char *close = strrchr(stat, ')');
-    return open && close && !strncmp(open, want, strlen(want)) &&
-           close[2] != 'Z' && close[2] != 'X' && close[2] != 'x';
-}
-
 static pid_t read_pid(const char *dir, const char *file)
 {
     char *path = xasprintf("%s/%s/%s", rundir(), dir, file);
-    FILE *f = path ? fopen(path, "re") : NULL;
-    int pid = 0;
+    pid_t pid = daemon_read_pid(path);
     free(path);
-    if (!f)
-        return 0;
-    if (fscanf(f, "%d", &pid) != 1 || pid <= 0)
-        pid = 0;
-    fclose(f);
     return pid;
 }
 
@@ -70,7 +46,7 @@ static void service_state(const struct service *s, struct service_status *st)
     if (!st->pid)
         st->state = SVC_STOPPED;
     else
-        st->state = service_pid_is(st->pid, s->comm) ? SVC_RUNNING : SVC_CRASHED;
+        st->state = daemon_pid_is(st->pid, s->comm) ? SVC_RUNNING : SVC_CRASHED;
 }
 
 int services_status(struct service_status *st, int max)
@@ -139,7 +115,7 @@ int consoled_ensure(void)
     lock = rundir_lock("consoled/start.lock");
     if (lock < 0)
         goto out;
-    if (service_pid_is(read_pid("consoled", "pid"), "tandem-consoled")) {
+    if (daemon_pid_is(read_pid("consoled", "pid"), "tandem-consoled")) {
         rc = 0;
         goto out;
     }

@@ -29,7 +29,5 @@ int services_status(struct service_status *st, int max);
  * xenstored), waiting for each to exit. 0, or -1 if one would not stop. */
 int services_stop(void);
 
-/* A live process whose command name (comm) is `comm` (not a zombie). */
-bool service_pid_is(pid_t pid, const char *comm);
 
 #endif
