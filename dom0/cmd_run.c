@@ -496,11 +496,24 @@ static int create_background(struct run *r, bool attach)
     close(p[0]);
     line[n > 0 ? n : 0] = '\0';
     if (strncmp(line, "ok ", 3)) {
+        /* The VMM ended before it was ready. The supervisor then exits,
+         * unless an on_* action keeps the dead domain (preserve): do not
+         * wait for that. */
         int st = 0;
-        waitpid(child, &st, 0);
+        pid_t w = 0;
+        int64_t deadline = now_ms() + READY_TIMEOUT_MS;
+        while ((w = waitpid(child, &st, WNOHANG)) == 0 && now_ms() < deadline) {
+            struct timespec ts = { 0, 20 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
         show_log_tail(r->log_path);
-        msg("domain '%s' did not start (%s); see %s", r->cfg.name,
-            WIFEXITED(st) ? vmm_status_name(WEXITSTATUS(st)) : "supervisor killed", r->log_path);
+        if (w != child)
+            msg("domain '%s' stopped before it was ready and is kept (tandem list; tandem destroy "
+                "%s); see %s", r->cfg.name, r->cfg.name, r->log_path);
+        else
+            msg("domain '%s' did not start (%s); see %s", r->cfg.name,
+                WIFEXITED(st) ? vmm_status_name(WEXITSTATUS(st)) : "supervisor killed",
+                r->log_path);
         return EXIT_RUNTIME;
     }
     if (r->verbose)

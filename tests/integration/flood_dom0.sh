@@ -76,7 +76,12 @@ for mode in spin xenstore doorbell; do
         eval "base=\${spin_$fig:-0}"
         [ "$idle" -gt "$base" ] && base=$idle
         name="flood_${mode}_${fig}_under_${bound}x"
-        if awk -v a="$busy" -v b="$base" -v k="$bound" 'BEGIN { exit !(a < k * b) }'; then
+        if emulated; then
+            # Under emulation a 3x bound on medians of a few hundred us is
+            # the emulator's scheduling; the flood is survived (_ran) and
+            # the figures are shown.
+            skip_timing "$name" "median $busy ns flooding vs $idle ns idle, $(eval echo \${spin_$fig:-?}) ns spinning"
+        elif awk -v a="$busy" -v b="$base" -v k="$bound" 'BEGIN { exit !(a < k * b) }'; then
             pass "$name"
         else
             fail "$name" "median $busy ns flooding vs $idle ns idle, $(eval echo \${spin_$fig:-?}) ns with a spinning guest"
