@@ -1,6 +1,6 @@
 #!/bin/bash
 # `make demo`: boots the guest's hello app through `tandem run` and shows its
-# console. Uses a private run directory and stops the xenstored it started.
+# console. Uses a private run directory and stops the services it started.
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +26,8 @@ fi
 export TANDEM_RUNDIR
 TANDEM_RUNDIR=$(mktemp -d /tmp/tandem-demo.XXXXXX)
 unset XENSTORED_PATH
-cleanup() {
+cleanup() { # the host services `tandem run` started (xenstored, consoled, ...)
+    "$BIN/tandem" services stop > /dev/null 2>&1
     local pidf=$TANDEM_RUNDIR/xenstored/pid
     if [ -s "$pidf" ]; then
         kill "$(cat "$pidf")" 2>/dev/null
