@@ -45,8 +45,10 @@ run_vmm() {
 }
 
 # wait_for FILE REGEX TIMEOUT_S: waits until a line of FILE matches.
+# Both waits give up only when the thing never happened; in the test
+# machine a start takes several times longer, so they wait 6x as long there.
 wait_for() {
-    local file=$1 re=$2 deadline=$((SECONDS + $3))
+    local file=$1 re=$2 deadline=$((SECONDS + $3 * $(emulation_factor)))
     while [ $SECONDS -lt $deadline ]; do
         grep -qE "$re" "$file" 2>/dev/null && return 0
         sleep 0.05
@@ -56,7 +58,7 @@ wait_for() {
 
 # wait_sock PATH TIMEOUT_S: waits until PATH is a listening unix socket.
 wait_sock() {
-    local deadline=$((SECONDS + $2))
+    local deadline=$((SECONDS + $2 * $(emulation_factor)))
     while [ $SECONDS -lt $deadline ]; do
         [ -S "$1" ] && return 0
         sleep 0.05

@@ -48,7 +48,11 @@ for mode in spin xenstore doorbell; do
         --xenstore "$XENSTORED_PATH" --console "file:$TMP/$mode.con" > /dev/null 2> "$TMP/$mode.err" < /dev/null &
     VPID=$!
     PIDS+=($VPID)
-    wait_sock "$TMP/run/dom9.ctl" 10 || { fail "flood_${mode}_ran" "no control socket: $(cat "$TMP/$mode.err")"; continue; }
+    if ! wait_sock "$TMP/run/dom9.ctl" 10; then
+        fail "flood_${mode}_ran" "no control socket: $(cat "$TMP/$mode.err")"
+        kill -KILL $VPID 2> /dev/null; wait $VPID 2> /dev/null   # domid 9 free for the next mode
+        continue
+    fi
     # Each probe binds the bounce guest's port anew (the previous binding
     # went with the previous probe's connection).
     timeout -k 5 180 "$DRV" --flood-domid 9 --bounce-domid 3 --bounce-port "$BPORT" --bounce-burst $burst \
