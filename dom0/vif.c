@@ -192,7 +192,8 @@ int vif_finish(struct tandem_config *c, char *err, size_t errlen)
     }
     for (size_t i = 0; i < c->vif.n; i++) {
         if (vif_parse(c->vif.items[i], (unsigned)i, &c->vifs[i], why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "%svif %zu: %s", where, i, why);
+            char shown[4 * sizeof(why)];   /* the item's text, control characters escaped */
+            snprintf(err, errlen, "%svif %zu: %s", where, i, cfg_escape(why, false, shown, sizeof(shown)));
             return -1;
         }
         for (size_t k = 0; k < i; k++)

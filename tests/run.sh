@@ -116,6 +116,7 @@ for t in tests/integration/*.sh tests/compat/*.sh; do
     count_lines "$LOG" "${t#tests/}" "$RC"
 done
 
+[ $guests = vm ] && [ ${#guest_files[@]} = 0 ] && where="guests: none in this selection (no /dev/kvm here)"
 # Every guest file in one boot of the test machine; its counts join ours.
 if [ ${#guest_files[@]} -gt 0 ]; then
     mkdir -p "$BUILD"
@@ -144,7 +145,10 @@ if [ "${NO_FUZZ:-0}" != 1 ] && [ "$GUEST_ONLY" != 1 ]; then
         corpus=$(mktemp -d /tmp/tandem-fuzz.XXXXXX)
         seeds=tests/fuzz/corpus/$(basename "$t")
         [ -d "$seeds" ] || seeds=
-        run_one "fuzz/$(basename "$t")" "$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 "$corpus" $seeds
+        # A finding is a failure (libFuzzer's own code for it is 77, our
+        # "skipped"); its input is kept with the logs, not in the tree.
+        run_one "fuzz/$(basename "$t")" "$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+            -error_exitcode=1 -artifact_prefix="$LOGDIR/$(basename "$t")-" "$corpus" $seeds
         count_lines "$LOG" "fuzz/$(basename "$t")" "$RC"
         rm -rf "$corpus"
     done
