@@ -125,6 +125,8 @@ static bool writable(int fd)
  * Indices are read once and checked: a producer more than a ring ahead is
  * treated as a full ring.
  */
+static bool drain(struct vm *vm, struct xencons_interface *r);
+
 bool console_drain_ring(struct vm *vm)
 {
     struct xencons_interface *r = ring(vm);
@@ -132,6 +134,25 @@ bool console_drain_ring(struct vm *vm)
      * port=2), as Xen's waits for xenconsoled; nothing is drained here. */
     if (!r || vm->cfg->console_daemon)
         return false;
+    return drain(vm, r);
+}
+
+/*
+ * At the end: a domain that stopped before tandem-consoled bound its
+ * console port (a guest that crashes at once, under a slow host) would take
+ * its last words with it. The VMM prints what is left in the ring then;
+ * once consoled has the port, the ring stays its own.
+ */
+void console_last_words(struct vm *vm)
+{
+    struct xencons_interface *r = ring(vm);
+    if (!r || (vm->cfg->console_daemon && vm->dom0_ports[TANDEM_CONSOLE_PORT].state == D0_BOUND))
+        return;
+    drain(vm, r);
+}
+
+static bool drain(struct vm *vm, struct xencons_interface *r)
+{
     bool blocked = false;
     pthread_mutex_lock(&vm->con.out_lock);
     XENCONS_RING_IDX cons = __atomic_load_n(&r->out_cons, __ATOMIC_ACQUIRE);

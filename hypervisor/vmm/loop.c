@@ -223,6 +223,6 @@ int loop_run(struct vm *vm)
             h->fn(vm, h, evs[i].events);
         }
     }
-    console_drain_ring(vm); /* last words */
+    console_last_words(vm);
     return vm->exit_status;
 }

@@ -182,6 +182,7 @@ void timer_expired(struct vcpu *v, int fd);
 int console_init(struct vm *vm);
 void console_write(struct vm *vm, const void *buf, size_t len);
 bool console_drain_ring(struct vm *vm); /* true: destination blocked */
+void console_last_words(struct vm *vm);
 int console_input(struct vm *vm); /* 1: input ring full */
 void console_close(struct vm *vm);
 

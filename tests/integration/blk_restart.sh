@@ -42,7 +42,7 @@ online_scenario() {
     else
         fail backend_closed_by_toolstack "never connected: $(show off)"
     fi
-    wait_rc "$GUEST" $((600 + LOAD_S * 20))
+    wait_rc "$GUEST" $((600 + LOAD_S * 20 * $(emulation_factor)))
     line=$(grep "^blkbench:" "$WORK/off.out")
     if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ]; then
         pass guest_reconnects_after_online_1
@@ -70,7 +70,7 @@ XENSTORED_PATH=$TANDEM_RUNDIR/xenstored/socket "$TANDEM_BIN/tandem-blkback" --ru
     2>> "$BLKBACK_LOG" < /dev/null &
 echo $! > "$BLKBACK_PIDF"
 
-wait_rc "$GUEST" $((600 + LOAD_S * 20))
+wait_rc "$GUEST" $((600 + LOAD_S * 20 * $(emulation_factor)))
 line=$(grep "^blkbench:" "$WORK/load.out")
 if [ $RC = 0 ] && [[ $line =~ errors=0\ reconnects=([0-9]+)\ resubmitted=([0-9]+) ]] &&
     [ "${BASH_REMATCH[1]}" -ge 1 ]; then
