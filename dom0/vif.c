@@ -174,9 +174,21 @@ int vif_parse(const char *spec, unsigned devid, struct vif_spec *out, char *err,
     }
     if (!out->bridge[0])
         memcpy(out->bridge, VIF_DEFAULT_BRIDGE, sizeof(VIF_DEFAULT_BRIDGE));
-    if (!out->mac[0])
+    if (!out->mac[0]) {
+        out->mac_generated = true;
         return gen_mac(out->mac, err, errlen);
+    }
     return 0;
+}
+
+static bool mac_taken(const struct vif_spec *v, size_t n, const char *mac, size_t *which)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(v[k].mac, mac) == 0) {
+            *which = k;
+            return true;
+        }
+    return false;
 }
 
 int vif_finish(struct tandem_config *c, char *err, size_t errlen)
@@ -196,12 +208,20 @@ int vif_finish(struct tandem_config *c, char *err, size_t errlen)
             snprintf(err, errlen, "%svif %zu: %s", where, i, cfg_escape(why, false, shown, sizeof(shown)));
             return -1;
         }
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(c->vifs[k].mac, c->vifs[i].mac) == 0) {
-                snprintf(err, errlen, "%svif %zu: mac %s is already vif %zu's", where, i,
-                         c->vifs[i].mac, k);
+        size_t k;
+        /* A generated MAC that another vif has is drawn again (2^23 of them:
+         * rare, but a config of many vifs must not fail at random). */
+        for (int tries = 0; c->vifs[i].mac_generated && tries < 64 &&
+                            mac_taken(c->vifs, i, c->vifs[i].mac, &k); tries++)
+            if (gen_mac(c->vifs[i].mac, why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "%svif %zu: %s", where, i, why);
                 return -1;
             }
+        if (mac_taken(c->vifs, i, c->vifs[i].mac, &k)) {
+            snprintf(err, errlen, "%svif %zu: mac %s is already vif %zu's", where, i,
+                     c->vifs[i].mac, k);
+            return -1;
+        }
         c->nvifs = i + 1;
     }
     return 0;

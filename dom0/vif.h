@@ -11,12 +11,15 @@
 #define VIF_NAME_MAX 16             /* an interface name and its NUL (IFNAMSIZ) */
 #define VIF_DEFAULT_BRIDGE "xenbr0"
 
+#include <stdbool.h>
+
 struct vif_spec {
     unsigned devid;                 /* its index in vif[] (libxl's devid) */
     char mac[18];                   /* "00:16:3e:xx:xx:xx" */
     char bridge[VIF_NAME_MAX];
     char vifname[VIF_NAME_MAX];     /* "" = netback's vif<domid>.<devid> */
     char ip[19];                    /* "A.B.C.D/NN" or "A.B.C.D", "" if none */
+    bool mac_generated;             /* no mac= given: a random one in Xen's range */
 };
 
 struct tandem_config;
