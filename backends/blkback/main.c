@@ -3,7 +3,6 @@
  * backend framework, backends/common/tdm_xbback.h), each connected queue has its own
  * io_uring thread. SIGTERM/SIGINT: complete what is in flight, switch
  * every device to Closed, exit 0. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "blk_device.h"
 #include "blk_frontend.h"
 #include "blk_ringmap.h"
-#include "tdm_xskeys.h"
+#include "tdm_opts.h"
 
 static void usage(FILE *f)
 {
@@ -21,47 +20,22 @@ static void usage(FILE *f)
                "VMM control sockets in DIR, default $TANDEM_RUNDIR or /run/tandem).\n");
 }
 
-static int opt(const char *name, const char *arg, unsigned min, unsigned max, unsigned *out)
-{
-    return tdm_opt_uint("tandem-blkback", name, arg, min, max, out);
-}
-
 /* Command line: the one place it is parsed. 0 ok, 1 help, -1 bad. */
 static int parse_args(int argc, char **argv, struct blk_options *o, const char **run_dir)
 {
-    static const struct option opts[] = {
-        { "run-dir", required_argument, NULL, 'r' }, { "no-direct", no_argument, NULL, 'n' },
-        { "poll-us", required_argument, NULL, 'p' }, { "max-queues", required_argument, NULL, 'q' },
-        { "busy-poll-us", required_argument, NULL, 'b' },
-        { "max-ring-order", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
-        { 0 },
+    const struct tdm_opt opts[] = {
+        { "run-dir", TDM_OPT_STR, run_dir, 0, 0 },
+        { "no-direct", TDM_OPT_CLEAR, &o->allow_direct, 0, 0 },
+        { "poll-us", TDM_OPT_UINT, &o->poll_us, 0, 10000 },
+        { "busy-poll-us", TDM_OPT_UINT, &o->busy_poll_us, 0, 10000 },
+        { "max-queues", TDM_OPT_UINT, &o->max_queues, 1, BLK_MAX_QUEUES },
+        { "max-ring-order", TDM_OPT_UINT, &o->max_ring_order, 0, BLK_MAX_RING_ORDER },
+        { NULL, 0, NULL, 0, 0 },
     };
-    int c;
 
     *o = (struct blk_options){ .allow_direct = true, .poll_us = 50, .busy_poll_us = 1000,
-                               .max_queues = 4,
-                               .max_ring_order = BLK_MAX_RING_ORDER };
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int rc = 0;
-
-        switch (c) {
-        case 'r': *run_dir = optarg; break;
-        case 'n': o->allow_direct = false; break;
-        case 'p': rc = opt("poll-us", optarg, 0, 10000, &o->poll_us); break;
-        case 'b': rc = opt("busy-poll-us", optarg, 0, 10000, &o->busy_poll_us); break;
-        case 'q': rc = opt("max-queues", optarg, 1, BLK_MAX_QUEUES, &o->max_queues); break;
-        case 'o': rc = opt("max-ring-order", optarg, 0, BLK_MAX_RING_ORDER, &o->max_ring_order); break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return -1;
-    }
-    return 0;
+                               .max_queues = 4, .max_ring_order = BLK_MAX_RING_ORDER };
+    return tdm_opts_parse("tandem-blkback", usage, opts, argc, argv);
 }
 
 int main(int argc, char **argv)

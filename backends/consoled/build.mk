@@ -4,12 +4,12 @@ CONSOLED_SRCS := backends/consoled/cons_ring.c backends/consoled/cons_dom.c \
                  backends/consoled/main.c
 CONSOLED_OBJS := $(CONSOLED_SRCS:%.c=$(BUILD)/obj/%.o)
 CONSOLED_BIN  := $(BUILD)/bin/tandem-consoled
-CONSOLED_INC  := -Ibackends/consoled -Idom0/evtchn -I$(BUILD)/include
+CONSOLED_INC  := -Ibackends/consoled -Ibackends/common -Idom0/evtchn -I$(BUILD)/include
 
 $(CONSOLED_OBJS): CFLAGS += $(CONSOLED_INC)
 $(CONSOLED_OBJS): | $(BUILD)/include/xenstore.h
 
-$(CONSOLED_BIN): $(CONSOLED_OBJS) $(BUILD)/lib/libxenstore.a $(BUILD)/lib/libtdmevtchn.a
+$(CONSOLED_BIN): $(CONSOLED_OBJS) $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libxenstore.a $(BUILD)/lib/libtdmevtchn.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 

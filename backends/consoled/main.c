@@ -7,7 +7,6 @@
  * a last pump of every ring, exit 0. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 
 #include "cons_dom.h"
 #include "tdm_evtchn.h"
+#include "tdm_opts.h"
 
 #define MAX_DOMS 1024
 #define TICK_MS 50
@@ -389,29 +389,21 @@ static int setup(struct daemon *dm)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "run-dir", required_argument, 0, 'r' },
-        { "log-dir", required_argument, 0, 'l' },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
     static struct daemon dm;
+    const char *log_opt = NULL;
     char *log_dir = NULL;
-    int c;
     const char *env = getenv("TANDEM_RUNDIR");
     dm.env.run_dir = env && *env ? env : "/run/tandem";
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': dm.env.run_dir = optarg; break;
-        case 'l': free(log_dir); log_dir = strdup(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        return 2;
-    }
+    const struct tdm_opt opts[] = {
+        { "run-dir", TDM_OPT_STR, &dm.env.run_dir, 0, 0 },
+        { "log-dir", TDM_OPT_STR, &log_opt, 0, 0 },
+        { NULL, 0, NULL, 0, 0 },
+    };
+    int prc = tdm_opts_parse("tandem-consoled", usage, opts, argc, argv);
+    if (prc)
+        return prc > 0 ? 0 : 2;
+    if (log_opt && !(log_dir = strdup(log_opt)))
+        return 1;
     if (!log_dir && asprintf(&log_dir, "%s/consoled", dm.env.run_dir) < 0)
         return 1;
     if (mkdir(log_dir, 0700) < 0 && errno != EEXIST) {

@@ -4,7 +4,6 @@
  * io_uring thread. SIGTERM/SIGINT: answer what is in flight, switch every
  * device to Closed, remove the taps, exit 0. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 
 #include "net_device.h"
 #include "net_queue.h"
-#include "tdm_xskeys.h"
+#include "tdm_opts.h"
 
 static void usage(FILE *f)
 {
@@ -23,41 +22,19 @@ static void usage(FILE *f)
                "per-vif counters in --stats-dir, default DIR/netback).\n");
 }
 
-static int opt(const char *name, const char *arg, unsigned min, unsigned max, unsigned *out)
-{
-    return tdm_opt_uint("tandem-netback", name, arg, min, max, out);
-}
-
 /* Command line: the one place it is parsed. 0 ok, 1 help, -1 bad. */
 static int parse_args(int argc, char **argv, struct net_options *o, const char **run_dir)
 {
-    static const struct option opts[] = {
-        { "run-dir", required_argument, NULL, 'r' }, { "stats-dir", required_argument, NULL, 's' },
-        { "poll-us", required_argument, NULL, 'p' }, { "max-queues", required_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' }, { 0 },
+    const struct tdm_opt opts[] = {
+        { "run-dir", TDM_OPT_STR, run_dir, 0, 0 },
+        { "stats-dir", TDM_OPT_STR, &o->stats_dir, 0, 0 },
+        { "poll-us", TDM_OPT_UINT, &o->poll_us, 0, 10000 },
+        { "max-queues", TDM_OPT_UINT, &o->max_queues, 1, NET_MAX_QUEUES },
+        { NULL, 0, NULL, 0, 0 },
     };
-    int c;
 
     *o = (struct net_options){ .max_queues = 2, .poll_us = 50 };
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int rc = 0;
-
-        switch (c) {
-        case 'r': *run_dir = optarg; break;
-        case 's': o->stats_dir = optarg; break;
-        case 'p': rc = opt("poll-us", optarg, 0, 10000, &o->poll_us); break;
-        case 'q': rc = opt("max-queues", optarg, 1, NET_MAX_QUEUES, &o->max_queues); break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return -1;
-    }
-    return 0;
+    return tdm_opts_parse("tandem-netback", usage, opts, argc, argv);
 }
 
 int main(int argc, char **argv)
