@@ -99,7 +99,7 @@ else
     where="guests: ran in the test machine (tests/vm: QEMU TCG, nested KVM), this host has no /dev/kvm"
     guests=vm
 fi
-guest_files=()
+guest_files=() host_files=()
 for t in tests/integration/*.sh tests/compat/*.sh; do
     [ -f "$t" ] || continue
     echo "$t" | grep -qE "$FILTER" || continue
@@ -112,31 +112,31 @@ for t in tests/integration/*.sh tests/compat/*.sh; do
     elif [ "$GUEST_ONLY" = 1 ]; then
         continue
     fi
-    run_one "${t#tests/}" bash "$t"
-    count_lines "$LOG" "${t#tests/}" "$RC"
+    host_files+=("$t")
 done
 
 [ $guests = vm ] && [ ${#guest_files[@]} = 0 ] && where="guests: none in this selection (no /dev/kvm here)"
-# Every guest file in one boot of the test machine; its counts join ours.
+# Every guest file in one boot of the test machine, which runs on one
+# core (-smp 1) beside the host's integration tests and fuzz targets; its
+# counts join ours at the end.
+VM_PID=
+trap '[ -n "$VM_PID" ] && kill -TERM "$VM_PID" 2> /dev/null' EXIT
 if [ ${#guest_files[@]} -gt 0 ]; then
     mkdir -p "$BUILD"
     results=$(mktemp "$ROOT/$BUILD/.vm-results.XXXXXX")
+    vmlog=$LOGDIR/test-machine.log
     filter="^($(printf '%s|' "${guest_files[@]}" | sed 's/|$//; s/\./\\./g'))\$"
-    echo "[guest tests: ${#guest_files[@]} files in the test machine]"
-    t0=$SECONDS
+    echo "[guest tests: ${#guest_files[@]} files in the test machine, in the background]"
+    vm_t0=$SECONDS
     TANDEM_TEST_GUEST_ONLY=1 TANDEM_TEST_RESULTS=$results TEST_FILTER=$filter NO_FUZZ=1 \
-        tests/vm/run bash tests/run.sh 2>&1 | sed -u 's/^/  vm| /'
-    vrc=${PIPESTATUS[0]}
-    echo "[guest tests: test machine status $vrc, $((SECONDS - t0))s]"
-    if read -r _ p f s < <(grep '^counts ' "$results"); then
-        pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-        while read -r _ n; do failed_names+=("vm: $n"); done < <(grep '^failed ' "$results")
-    else
-        fail=$((fail + ${#guest_files[@]}))
-        failed_names+=("the test machine (status $vrc): ${#guest_files[@]} guest test files did not run")
-    fi
-    rm -f "$results"
+        tests/vm/run bash tests/run.sh > "$vmlog" 2>&1 < /dev/null &
+    VM_PID=$!
 fi
+
+for t in "${host_files[@]}"; do
+    run_one "${t#tests/}" bash "$t"
+    count_lines "$LOG" "${t#tests/}" "$RC"
+done
 
 if [ "${NO_FUZZ:-0}" != 1 ] && [ "$GUEST_ONLY" != 1 ]; then
     for t in "$BUILD"/fuzz/*; do
@@ -152,6 +152,22 @@ if [ "${NO_FUZZ:-0}" != 1 ] && [ "$GUEST_ONLY" != 1 ]; then
         count_lines "$LOG" "fuzz/$(basename "$t")" "$RC"
         rm -rf "$corpus"
     done
+fi
+
+if [ -n "$VM_PID" ]; then
+    wait "$VM_PID"
+    vrc=$?
+    VM_PID=
+    sed 's/^/  vm| /' "$vmlog"
+    echo "[guest tests: test machine status $vrc, $((SECONDS - vm_t0))s]"
+    if read -r _ p f s < <(grep '^counts ' "$results"); then
+        pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+        while read -r _ n; do failed_names+=("vm: $n"); done < <(grep '^failed ' "$results")
+    else
+        fail=$((fail + ${#guest_files[@]}))
+        failed_names+=("the test machine (status $vrc): ${#guest_files[@]} guest test files did not run")
+    fi
+    rm -f "$results"
 fi
 
 if [ ${#failed_names[@]} -gt 0 ]; then
