@@ -100,11 +100,25 @@ void arch_irq_restore(unsigned long flags)
  * them would leave us asleep with its wake-up already consumed, so
  * irq_dispatch moves a return address inside [idle_window_start,
  * idle_window_end) to idle_window_end.
+ *
+ * plain: `sti; hlt` is one step on hardware (sti's interrupt shadow
+ * covers the hlt), but a hypervisor may deliver an interrupt with the
+ * return address still on the hlt: the handler's wake-up is consumed and
+ * the iret halts the vCPU with nothing left to wake it. Seen under KVM in
+ * QEMU's TCG SVM (tests/vm): blkbench stopped with every response on the
+ * ring, its thread runnable, the vCPU halted. irq_dispatch moves a return
+ * address on the hlt (the window [plain_idle_hlt, plain_idle_end)) past it.
  */
 __attribute__((noinline)) void arch_idle(void)
 {
     if (!mode_pvm) {
-        __asm__ __volatile__("sti; hlt; cli" ::: "memory");
+        __asm__ __volatile__("sti\n"
+                             ".globl plain_idle_hlt\n"
+                             "plain_idle_hlt:\n\t"
+                             "hlt\n"
+                             ".globl plain_idle_end\n"
+                             "plain_idle_end:\n\t"
+                             "cli" ::: "memory");
         return;
     }
     volatile uint8_t *v = vif();

@@ -139,6 +139,11 @@ void irq_dispatch(struct trap_frame *f)
     if (f->rip >= (uint64_t)(uintptr_t)idle_window_start &&
         f->rip < (uint64_t)(uintptr_t)idle_window_end)
         f->rip = (uint64_t)(uintptr_t)idle_window_end;
+    /* Interrupted on arch_idle's hlt itself (a hypervisor that ignored
+     * sti's shadow): the same, do not go back to sleep. */
+    if (f->rip >= (uint64_t)(uintptr_t)plain_idle_hlt &&
+        f->rip < (uint64_t)(uintptr_t)plain_idle_end)
+        f->rip = (uint64_t)(uintptr_t)plain_idle_end;
     void (*h)(void) = upcall_handlers[f->vector & 255];
     if (h)
         h();

@@ -17,5 +17,6 @@ void irq_dispatch(struct trap_frame *f);
 /* arch_idle's window between enabling interrupts and halting (cpumode.c):
  * an interrupt taken inside it resumes after the halt instead. */
 extern char idle_window_start[], idle_window_end[];
+extern char plain_idle_hlt[], plain_idle_end[];
 
 #endif
