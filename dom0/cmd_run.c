@@ -30,7 +30,9 @@
 #include <unistd.h>
 
 #define DESTROY_GRACE_MS 3000
-#define READY_TIMEOUT_MS 10000    /* create: the VMM's control socket must answer by then */
+/* create: the VMM's control socket must answer by then. Generous: 50
+ * creates at once on a loaded host (or under emulation) take seconds each. */
+#define READY_TIMEOUT_MS 60000
 #define CONSOLE_GRACE_MS 3000     /* run: last output after the VMM exited */
 
 struct run {
