@@ -2,7 +2,8 @@
 # - libtandem-config.a: the config parser (no xenstore), shared with the unit tests.
 # - tandem: the verbs; every xenstore access goes through libxenstore (xenstore/lib),
 #   every control-socket request through the tdm_ctl client (dom0/evtchn/ctl_client.c,
-#   in libtdmevtchn.a; named by path here because dom0/evtchn/build.mk is read later).
+#   in libtdmevtchn.a; named by path here because dom0/evtchn/build.mk is read later),
+#   every transaction through tdm_xenbus_transact (dom0/xenbus, libtdmxenbus.a).
 
 
 DOM0_CONFIG_SRCS := dom0/cfgparse.c dom0/config.c dom0/cfgprint.c dom0/disk.c dom0/vif.c
@@ -20,7 +21,8 @@ DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a
 XENSTORE_HDR   := $(BUILD)/include/xenstore.h
 TDM_CTL_LIB    := $(BUILD)/lib/libtdmevtchn.a
-TDM_CTL_INC    := -Idom0/evtchn
+TDM_CTL_INC    := -Idom0/evtchn -Idom0/xenbus
+TDM_XENBUS_LIB := $(BUILD)/lib/libtdmxenbus.a
 
 $(DOM0_CONFIG_LIB): $(DOM0_CONFIG_OBJS)
 	@mkdir -p $(dir $@)
@@ -30,9 +32,9 @@ $(DOM0_CONFIG_LIB): $(DOM0_CONFIG_OBJS)
 $(DOM0_TOOL_OBJS): CFLAGS += -I$(BUILD)/include -Idom0 $(TDM_CTL_INC)
 $(DOM0_TOOL_OBJS): | $(XENSTORE_HDR)
 
-$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB)
+$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(TDM_XENBUS_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB) -pthread
+	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(TDM_XENBUS_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB) -pthread
 
 $(BUILD)/tests/unit/dom0_config: $(BUILD)/obj/tests/unit/dom0_config.o $(DOM0_CONFIG_LIB)
 	@mkdir -p $(dir $@)

@@ -1,5 +1,6 @@
 /* Verbs about one domain's identity and time: rename, uptime, vcpu-list. */
 #include "cmds.h"
+#include "tdm_xenbus.h"
 #include "config.h"
 #include "domain.h"
 #include "domid.h"
@@ -22,6 +23,26 @@ static struct xs_handle *open_store(void)
 }
 
 /* ---- rename ---- */
+
+struct rename_ctx {
+    unsigned domid;
+    const char *vm, *name;
+};
+
+static int rename_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    struct rename_ctx *c = arg;
+    char path[160];
+    snprintf(path, sizeof(path), "/local/domain/%u/name", c->domid);
+    if (!xs_write(xs, t, path, c->name, (unsigned)strlen(c->name)))
+        return -1;
+    if (c->vm && !strncmp(c->vm, "/vm/", 4)) {
+        snprintf(path, sizeof(path), "%.100s/name", c->vm);
+        if (!xs_write(xs, t, path, c->name, (unsigned)strlen(c->name)))
+            return -1;
+    }
+    return 0;
+}
 
 int cmd_rename(int argc, char **argv)
 {
@@ -53,22 +74,9 @@ int cmd_rename(int argc, char **argv)
     }
     /* As libxl: the domain's name and its /vm entry's, in one transaction. */
     char *vm = store_read(xs, "/local/domain/%u/vm", domid);
-    for (int tries = 0; tries < 8; tries++) {
-        xs_transaction_t t = xs_transaction_start(xs);
-        char path[160];
-        snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-        bool ok = t != XBT_NULL && xs_write(xs, t, path, argv[2], (unsigned)strlen(argv[2]));
-        if (ok && vm && !strncmp(vm, "/vm/", 4)) {
-            snprintf(path, sizeof(path), "%.100s/name", vm);
-            ok = xs_write(xs, t, path, argv[2], (unsigned)strlen(argv[2]));
-        }
-        if (t != XBT_NULL && xs_transaction_end(xs, t, !ok) && ok) {
-            rc = 0;
-            break;
-        }
-        if (!ok)
-            break;
-    }
+    struct rename_ctx rc_ctx = { domid, vm, argv[2] };
+    if (tdm_xenbus_transact(xs, rename_body, &rc_ctx) == 0)
+        rc = 0;
     free(vm);
     if (rc)
         msg("cannot rename domain %u in xenstore", domid);

@@ -1,6 +1,7 @@
 /* The device-type table and what the toolstack does through it (devtype.h). */
 #include "devtype.h"
 #include "config.h"
+#include "tdm_xenbus.h"
 #include "rundir.h"
 #include "util.h"
 #include "vbd.h"
@@ -95,26 +96,25 @@ static bool write_type(struct xs_handle *h, xs_transaction_t t, unsigned domid,
     return ok;
 }
 
+struct write_ctx {
+    unsigned domid;
+    const struct tandem_config *c;
+};
+
+static int write_body(struct xs_handle *h, xs_transaction_t t, void *arg)
+{
+    struct write_ctx *w = arg;
+    bool ok = true;
+    for (size_t k = 0; ok && k < NTYPES; k++)
+        ok = write_type(h, t, w->domid, types[k], w->c);
+    return ok ? 0 : -1;
+}
+
 static int write_all(struct xs_handle *h, unsigned domid, const struct tandem_config *c)
 {
-    for (int tries = 0; tries < 16; tries++) {
-        xs_transaction_t t = xs_transaction_start(h);
-        if (t == XBT_NULL)
-            break;
-        bool ok = true;
-        for (size_t k = 0; ok && k < NTYPES; k++)
-            ok = write_type(h, t, domid, types[k], c);
-        if (!ok) {
-            int e = errno;
-            xs_transaction_end(h, t, true);
-            errno = e;
-            break;
-        }
-        if (xs_transaction_end(h, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            break;
-    }
+    struct write_ctx w = { domid, c };
+    if (tdm_xenbus_transact(h, write_body, &w) == 0)
+        return 0;
     msg("cannot write the devices of domain %u to xenstore: %s", domid, strerror(errno));
     return -1;
 }

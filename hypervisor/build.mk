@@ -4,17 +4,18 @@ VMM_SRCS      := $(sort $(wildcard hypervisor/vmm/*.c))
 VMM_OBJS      := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_LIB_OBJS  := $(filter-out $(BUILD)/obj/hypervisor/vmm/main.o,$(VMM_OBJS))
 VMM_BIN       := $(BUILD)/bin/tandem-vmm
-# xenstore registration uses libxenstore (xenstore/lib), linked statically.
+# xenstore registration uses libxenstore (xenstore/lib), linked statically,
+# and dom0/xenbus's transaction loop (tdm_xenbus_transact).
 VMM_XSLIB     := $(BUILD)/lib/libxenstore.a
-VMM_LIBS      := $(VMM_XSLIB) -lfdt
+VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) -lfdt
 # Event delivery is dom0/evtchn's 2-level code, shared with the services.
 VMM_EVTCHN_2L := $(BUILD)/obj/dom0/evtchn/evtchn_2l.o
 
 $(VMM_OBJS): CFLAGS += -Ihypervisor/vmm -Idom0/evtchn
-$(BUILD)/obj/hypervisor/vmm/xs_domain.o: CFLAGS += -I$(BUILD)/include
+$(BUILD)/obj/hypervisor/vmm/xs_domain.o: CFLAGS += -I$(BUILD)/include -Idom0/xenbus
 $(BUILD)/obj/hypervisor/vmm/xs_domain.o: | $(BUILD)/include/xenstore.h
 
-$(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
+$(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS)
 

@@ -29,36 +29,34 @@ void tdm_xbdev_error(struct tdm_xbdev *d, const char *msg)
  * -1: error. One transaction, so a watch event that arrives after the
  * toolstack removed the device never re-creates its directory (with
  * permissions the next frontend of that path could not read). */
-static int switch_if_present(struct tdm_xbdev *d, int state)
+struct switch_ctx {
+    struct tdm_xbdev *d;
+    int state;
+};
+
+static int switch_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 {
-    struct xs_handle *xs = d->bus->xs;
+    struct switch_ctx *c = arg;
     char path[128];
     unsigned len;
+    char *v;
+    int rc = 1;
 
-    snprintf(path, sizeof(path), "%s/frontend", d->dir);
-    for (int attempt = 0; attempt < 16; attempt++) {
-        xs_transaction_t t = xs_transaction_start(xs);
-        char *v;
-        int rc = 1;
+    snprintf(path, sizeof(path), "%s/frontend", c->d->dir);
+    v = xs_read(xs, t, path, &len);
+    if (!v)
+        rc = 0;
+    else if (tdm_xenbus_switch_state(xs, t, c->d->dir, c->state) < 0)
+        rc = -1;
+    free(v);
+    return rc;
+}
 
-        if (t == XBT_NULL)
-            return -1;
-        v = xs_read(xs, t, path, &len);
-        if (!v)
-            rc = 0;
-        else if (tdm_xenbus_switch_state(xs, t, d->dir, state) < 0)
-            rc = -1;
-        free(v);
-        if (rc < 0) {
-            xs_transaction_end(xs, t, true);
-            return -1;
-        }
-        if (xs_transaction_end(xs, t, false))
-            return rc;
-        if (errno != EAGAIN)
-            return -1;
-    }
-    return -1;
+static int switch_if_present(struct tdm_xbdev *d, int state)
+{
+    struct switch_ctx c = { d, state };
+
+    return tdm_xenbus_transact(d->bus->xs, switch_body, &c);
 }
 
 void tdm_xbdev_switch_state(struct tdm_xbdev *d, int state)
@@ -90,26 +88,26 @@ bool tdm_xs_put_uint(struct xs_handle *xs, xs_transaction_t t, const char *dir, 
     return xs_write(xs, t, path, val, (unsigned)strlen(val));
 }
 
+struct transact_ctx {
+    struct tdm_xbdev *d;
+    bool (*put)(struct tdm_xbdev *d, xs_transaction_t t, void *ctx);
+    void *ctx;
+};
+
+static int transact_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    struct transact_ctx *c = arg;
+
+    (void)xs;
+    return c->put(c->d, t, c->ctx) ? 0 : -1;
+}
+
 int tdm_xbdev_transact(struct tdm_xbdev *d,
                        bool (*put)(struct tdm_xbdev *d, xs_transaction_t t, void *ctx), void *ctx)
 {
-    struct xs_handle *xs = d->bus->xs;
+    struct transact_ctx c = { d, put, ctx };
 
-    for (int attempt = 0; attempt < 16; attempt++) {
-        xs_transaction_t t = xs_transaction_start(xs);
-
-        if (t == XBT_NULL)
-            return -1;
-        if (!put(d, t, ctx)) {
-            xs_transaction_end(xs, t, true);
-            return -1;
-        }
-        if (xs_transaction_end(xs, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return -1;
-    }
-    return -1;
+    return tdm_xenbus_transact(d->bus->xs, transact_body, &c) < 0 ? -1 : 0;
 }
 
 bool tdm_xbdev_offline(struct tdm_xbdev *d)

@@ -2,7 +2,8 @@
 # (libtdmxenbus.a). Link with build/lib/libxenstore.a and $(EVTCHN_LIB)
 # (for tdm_last_error). xenstore/lib/build.mk is read after this file, so
 # its outputs are named by path here, not by its variables.
-XENBUS_SRCS := dom0/xenbus/xenbus_state.c dom0/xenbus/xenbus_path.c dom0/xenbus/xenbus_watch.c
+XENBUS_SRCS := dom0/xenbus/xenbus_state.c dom0/xenbus/xenbus_path.c dom0/xenbus/xenbus_watch.c \
+               dom0/xenbus/xenbus_tx.c
 XENBUS_OBJS := $(XENBUS_SRCS:%.c=$(BUILD)/obj/%.o)
 XENBUS_LIB  := $(BUILD)/lib/libtdmxenbus.a
 XENBUS_INC  := -Idom0/xenbus -Idom0/evtchn -I$(BUILD)/include

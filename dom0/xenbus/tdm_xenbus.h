@@ -86,4 +86,18 @@ int tdm_xenbus_watch_fd(struct tdm_xenbus_watch *w);
 /* Non-blocking: 1 and *ev filled, 0 if nothing new, -1 on error. */
 int tdm_xenbus_watch_next(struct tdm_xenbus_watch *w, struct tdm_xenbus_dev_event *ev);
 
+/* Runs body(h, t, ctx) in a transaction and commits; a commit that fails
+ * with EAGAIN (another writer touched a node the transaction read; every
+ * new domain or device adds a child to a shared parent, so concurrent
+ * creators conflict, as in Xen's xenstored) is retried, as libxl does,
+ * after a random backoff that grows to TDM_XENBUS_TX_BACKOFF_MAX_US, for up
+ * to TDM_XENBUS_TX_DEADLINE_NS. body returns >= 0 to commit (returned by
+ * this function) or -1 with errno set to abort. -1 with errno on failure
+ * (EAGAIN when the deadline passed). */
+#define TDM_XENBUS_TX_DEADLINE_NS (30ULL * 1000000000ULL)
+#define TDM_XENBUS_TX_BACKOFF_MAX_US 64000u
+int tdm_xenbus_transact(struct xs_handle *h, int (*body)(struct xs_handle *h, xs_transaction_t t,
+                                                         void *ctx),
+                        void *ctx);
+
 #endif

@@ -13,9 +13,8 @@
 #include <string.h>
 #include <xenstore.h>
 
+#include "tdm_xenbus.h"
 #include "vmm.h"
-
-#define XS_TX_RETRIES 8
 
 enum perm_kind { PERM_RO, PERM_RW, PERM_DOM0 };
 
@@ -103,26 +102,17 @@ static bool write_domain(struct vm *vm, xs_transaction_t t)
     return ok;
 }
 
+static int write_body(struct xs_handle *h, xs_transaction_t t, void *vm)
+{
+    (void)h;
+    return write_domain(vm, t) ? 0 : -1;
+}
+
+/* Concurrent registrations conflict on /local/domain and /vm (EAGAIN):
+ * tdm_xenbus_transact retries them with a backoff. */
 static bool write_all(struct vm *vm)
 {
-    for (int i = 0; i < XS_TX_RETRIES; i++) {
-        xs_transaction_t t = xs_transaction_start(xs.h);
-        if (t == XBT_NULL)
-            return false;
-        bool ok = write_domain(vm, t);
-        if (!ok) {
-            int e = errno;
-            xs_transaction_end(xs.h, t, true);
-            errno = e;
-            return false;
-        }
-        if (xs_transaction_end(xs.h, t, false))
-            return true;
-        if (errno != EAGAIN)
-            return false;
-    }
-    errno = EAGAIN;
-    return false;
+    return tdm_xenbus_transact(xs.h, write_body, vm) == 0;
 }
 
 static void registration_done(struct vm *vm)

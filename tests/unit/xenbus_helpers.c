@@ -224,6 +224,57 @@ START_TEST(switch_state_writes_once)
 }
 END_TEST
 
+/* A counter incremented in a transaction while another connection writes
+ * it between the read and the commit: the first commit conflicts (EAGAIN)
+ * and tdm_xenbus_transact runs the body again on the new value. */
+struct bump {
+    int runs, interfere;
+};
+
+static int bump_body(struct xs_handle *h, xs_transaction_t t, void *arg)
+{
+    struct bump *b = arg;
+    unsigned len;
+    char *v = xs_read(h, t, "/t/tx/n", &len);
+    char num[16];
+
+    if (!v)
+        return -1;
+    snprintf(num, sizeof(num), "%d", atoi(v) + 1);
+    free(v);
+    b->runs++;
+    if (b->runs <= b->interfere) {
+        struct xs_handle *other = xs_open(0);
+        ck_assert_ptr_nonnull(other);
+        ck_assert(xs_write(other, XBT_NULL, "/t/tx/n", "10", 2));
+        xs_close(other);
+    }
+    return xs_write(h, t, "/t/tx/n", num, (unsigned)strlen(num)) ? 7 : -1;
+}
+
+static int fail_body(struct xs_handle *h, xs_transaction_t t, void *arg)
+{
+    (void)arg;
+    ck_assert(xs_write(h, t, "/t/tx/aborted", "1", 1));
+    errno = EPERM;
+    return -1;
+}
+
+START_TEST(transact_retries_a_conflict)
+{
+    struct bump b = { 0, 2 };
+    unsigned len;
+
+    put("/t/tx/n", "1");
+    ck_assert_int_eq(tdm_xenbus_transact(xs, bump_body, &b), 7);
+    ck_assert_int_eq(b.runs, 3);            /* two conflicts, then the commit */
+    expect_value("/t/tx/n", "11");          /* on top of the other writer's value */
+    ck_assert_int_eq(tdm_xenbus_transact(xs, fail_body, NULL), -1);
+    ck_assert_int_eq(errno, EPERM);
+    ck_assert_ptr_null(xs_read(xs, XBT_NULL, "/t/tx/aborted", &len));   /* aborted */
+}
+END_TEST
+
 #define BE "/local/domain/0/backend/vbd/3/51712"
 #define FE "/local/domain/3/device/vbd/51712"
 
@@ -357,6 +408,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(t, open_xs, close_xs);
     tcase_add_test(t, read_state_values);
     tcase_add_test(t, switch_state_writes_once);
+    tcase_add_test(t, transact_retries_a_conflict);
     tcase_add_test(t, otherend_both_ways);
     tcase_add_test(t, otherend_refusals);
     tcase_add_test(t, watch_reports_devices_coming_and_going);
