@@ -75,17 +75,18 @@ uint16_t net_csum_fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-/* A decimal 0..max of at most `digits` digits at *s; advances *s. */
+/* A decimal 0..max of 1..3 digits without a leading zero at *s; advances *s. */
 static int dec(const char **s, unsigned int max, unsigned int *out)
 {
     unsigned int v = 0, n = 0;
+    const char *start = *s;
     while (**s >= '0' && **s <= '9') {
         if (++n > 3)
             return -1;
         v = v * 10 + (unsigned int)(**s - '0');
         (*s)++;
     }
-    if (n == 0 || v > max || (n > 1 && (*s)[-n] == '0'))
+    if (n == 0 || v > max || (n > 1 && *start == '0'))
         return -1;
     *out = v;
     return 0;
