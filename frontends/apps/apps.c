@@ -13,6 +13,7 @@ int app_blkhostile(const struct cmdline *cl);
 /* Issue 11 network apps (frontends/apps/net*.c). */
 int app_netecho(const struct cmdline *cl);
 int app_netbench(const struct cmdline *cl);
+int app_nethostile(const struct cmdline *cl);
 
 static const struct app apps[] = {
     { "hello", app_hello, "print domain id, memory and vCPUs, power off" },
@@ -32,6 +33,7 @@ static const struct app apps[] = {
     { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=" },
     { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error" },
     { "netecho", app_netecho, "answer ping and echo UDP on port 7 (seconds=S, else until shut down)" },
+    { "nethostile", app_nethostile, "malformed TX requests: each answered or fatal as netback's rules say (mode=all|nonfatal|fatal)" },
     { "netbench", app_netbench, "UDP benchmark: mode=udp-stream|udp-pingpong peer=IP size= seconds=" },
 };
 

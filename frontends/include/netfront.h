@@ -88,6 +88,10 @@ int netfront_poll(struct netfront *nf, netfront_rx_fn fn, void *arg);
  * rings' rsp_event and sleeps on the upcall. */
 void netfront_wait(struct netfront *nf, uint64_t deadline);
 void netfront_get_stats(const struct netfront *nf, struct netfront_stats *out);
+/* Starts a reconnect from our side (fresh rings and grants), as after a
+ * fatal error the backend reported: returns at once; netfront_connected
+ * is false until it is done (reconnects counts it). */
+void netfront_reconnect(struct netfront *nf);
 
 /* For app=nethostile: raw slots on the TX ring (ids >= NETFRONT_IDS are
  * answered through fn), published with netfront_raw_push. */

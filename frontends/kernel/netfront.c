@@ -389,6 +389,8 @@ void netfront_wait(struct netfront *nf, uint64_t deadline)
         if (has_work(nf))
             return;
     } while (monotonic_ns() < end && (!deadline || monotonic_ns() < deadline));
+    if (deadline && monotonic_ns() >= deadline)
+        return;
     int more_rx, more_tx;
     RING_FINAL_CHECK_FOR_RESPONSES(&nf->rx, more_rx);
     RING_FINAL_CHECK_FOR_RESPONSES(&nf->tx, more_tx);
@@ -404,6 +406,14 @@ void netfront_get_stats(const struct netfront *nf, struct netfront_stats *out)
     *out = nf->st;
     out->upcalls = nf->upcalls;
     out->reconnects = nf->xf.reconnects;
+}
+
+void netfront_reconnect(struct netfront *nf)
+{
+    if (nf->xf.state != XENFRONT_CONNECTED)
+        return;
+    nf->xf.backend_lost = true;
+    xenfront_wake(&nf->xf);
 }
 
 netif_tx_front_ring_t *netfront_raw_tx(struct netfront *nf)
