@@ -10,6 +10,9 @@ the host namespace the test made, against one address on its bridge.
       UDP datagrams of sizes 1..1472 (all of them first, then random) to
       ADDR port 7; each echo must come back within 2 s, byte for byte.
       Prints sent=N lost=N corrupted=N.
+  net_driver.py serve ADDR PORT
+      A UDP echo server on ADDR:PORT until SIGTERM (the benchmarks' host
+      peer); prints "serving" once bound.
 Exit 0 when nothing was lost or corrupted, else 1."""
 import os
 import random
@@ -80,7 +83,19 @@ def udp(addr, n):
     return lost == 0 and bad == 0
 
 
+def serve(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    s.bind((addr, port))
+    print("serving", flush=True)
+    while True:
+        data, peer = s.recvfrom(65536)
+        s.sendto(data, peer)
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "serve":
+        serve(argv[2], int(argv[3]))
     if len(argv) < 4 or argv[1] not in ("ping", "udp"):
         print(__doc__, file=sys.stderr)
         return 2
