@@ -3,7 +3,8 @@
  * io/netif.h, its xenstore keys and the XenbusState handshake through
  * xenfront.h), so it works with tandem-netback or a Xen netback.
  *
- * One queue, one event channel for both rings, no scatter-gather: a frame
+ * One queue; split event channels (one per ring) when the backend offers
+ * feature-split-event-channels, else one for both; no scatter-gather: a frame
  * is at most one page (MTU 1500).  TX: each of the 256 ids owns a page
  * granted read-only to the backend; a frame is copied into it and one
  * request posted.  RX: each of the 256 ids owns a page granted writable;
@@ -52,7 +53,9 @@ struct netfront {
     netif_rx_front_ring_t rx;
     void *tx_ring_page, *rx_ring_page;
     grant_ref_t tx_ring_ref, rx_ring_ref;
-    evtchn_port_t port;
+    evtchn_port_t port;            /* TX (and RX without split channels) */
+    evtchn_port_t port_rx;         /* = port unless split */
+    bool split;                    /* feature-split-event-channels */
     void *tx_page[NETFRONT_IDS], *rx_page[NETFRONT_IDS];
     grant_ref_t tx_ref[NETFRONT_IDS], rx_ref[NETFRONT_IDS];
     bool tx_busy[NETFRONT_IDS], rx_posted[NETFRONT_IDS];

@@ -124,10 +124,17 @@ static int setup(struct xenfront *f)
         post_rx(nf, (uint16_t)i);
     }
     RING_PUSH_REQUESTS(&nf->rx);
+    nf->split = xenfront_backend_u64(f, "feature-split-event-channels", 1, 0);
     long port = evtchn_alloc_unbound(nf->backend_id, upcall, nf);
     if (port < 0)
         return xenfront_fail(f, "allocating the event channel", (int)port);
-    nf->port = (evtchn_port_t)port;
+    nf->port = nf->port_rx = (evtchn_port_t)port;
+    if (nf->split) {
+        port = evtchn_alloc_unbound(nf->backend_id, upcall, nf);
+        if (port < 0)
+            return xenfront_fail(f, "allocating the RX event channel", (int)port);
+        nf->port_rx = (evtchn_port_t)port;
+    }
     return 0;
 }
 
@@ -143,8 +150,13 @@ static int keys(xenbus_transaction_t t, struct xenfront *f)
     int rc = xenbus_printf(t, fe, "tx-ring-ref", "%u", nf->tx_ring_ref);
     if (rc == 0)
         rc = xenbus_printf(t, fe, "rx-ring-ref", "%u", nf->rx_ring_ref);
-    if (rc == 0)
+    if (rc == 0 && nf->split) {
+        rc = xenbus_printf(t, fe, "event-channel-tx", "%u", nf->port);
+        if (rc == 0)
+            rc = xenbus_printf(t, fe, "event-channel-rx", "%u", nf->port_rx);
+    } else if (rc == 0) {
         rc = xenbus_printf(t, fe, "event-channel", "%u", nf->port);
+    }
     for (unsigned int i = 0; rc == 0 && i < ARRAY_SIZE(flags); i++)
         rc = xenbus_printf(t, fe, flags[i].key, "%u", flags[i].v);
     return rc;
@@ -157,7 +169,7 @@ static void up(struct xenfront *f, bool again)
         printk("netfront %s: reconnected\n", nf->id);
     int notify;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->rx, notify);
-    evtchn_notify(nf->port);   /* the backend may have parked frames already */
+    evtchn_notify(nf->port_rx);   /* the backend may have parked frames already */
     nf->st.doorbells++;
     (void)notify;
 }
@@ -172,10 +184,11 @@ static void end_page(void **page, grant_ref_t *ref)
 static void down(struct xenfront *f)
 {
     struct netfront *nf = f->priv;
-    if (nf->port) {
+    if (nf->port_rx && nf->port_rx != nf->port)
+        evtchn_close(nf->port_rx);
+    if (nf->port)
         evtchn_close(nf->port);
-        nf->port = 0;
-    }
+    nf->port = nf->port_rx = 0;
     if (nf->tx_ring_page) {
         void *p = nf->tx_ring_page;
         end_page(&nf->tx_ring_page, &nf->tx_ring_ref);
@@ -365,7 +378,7 @@ int netfront_poll(struct netfront *nf, netfront_rx_fn fn, void *arg)
     int notify;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->rx, notify);
     if (notify) {
-        evtchn_notify(nf->port);
+        evtchn_notify(nf->port_rx);
         nf->st.doorbells++;
     }
     return got;
