@@ -20,6 +20,17 @@ else
     finish
 fi
 
+# The frontend's keys as netback needs them (split event channels: netback offers them).
+dom=$(xs ls /local/domain/0/backend/vif 2>/dev/null | awk '{print $1; exit}')
+FE=/local/domain/$dom/device/vif/0
+keys="$(xs read "$FE/request-rx-copy" "$FE/feature-rx-notify" "$FE/feature-sg" 2>&1 | tr '\n' ' ')"
+if [ "$keys" = "1 1 0 " ] && xs read "$FE/event-channel-tx" "$FE/event-channel-rx" > /dev/null 2>&1 &&
+    [ "$(xs read "$FE/state")" = 4 ]; then
+    pass frontend_keys
+else
+    fail frontend_keys "domain '$dom': '$keys' $(xs ls "$FE" 2>&1 | tr '\n' ' ')"
+fi
+
 if out=$(host_drv ping $GIP 1000); then pass "ping_1000 ($out)"; else fail ping_1000 "$out"; fi
 if out=$(host_drv udp $GIP 10000); then pass "udp_echo_10000 ($out)"; else fail udp_echo_10000 "$out"; fi
 
