@@ -19,7 +19,10 @@
 #include "netdev.h"
 
 #define HDR 12
-#define BUCKETS 100000          /* 1 us each; beyond: the last */
+/* Latency buckets: 1 us each up to 100 ms, then 1 ms each up to 10 s
+ * (the last one holds anything slower). */
+#define FINE_US 100000
+#define BUCKETS (FINE_US + 9900)
 #define STALL_NS (200 * NSEC_PER_MSEC)
 
 struct bench {
@@ -64,7 +67,8 @@ static unsigned int take_echoes(void)
         } else {
             B.seen[seq / 64] |= 1ULL << (seq % 64);
             uint64_t us = (monotonic_ns() - t) / 1000;
-            B.hist[us < BUCKETS ? us : BUCKETS - 1]++;
+            uint64_t b = us < FINE_US ? us : FINE_US + (us - FINE_US) / 1000;
+            B.hist[b < BUCKETS ? b : BUCKETS - 1]++;
             B.received++;
             n++;
         }
@@ -78,7 +82,7 @@ static uint64_t percentile(unsigned int pct)
     uint64_t want = (B.received * pct + 99) / 100, acc = 0;
     for (unsigned int i = 0; i < BUCKETS; i++)
         if ((acc += B.hist[i]) >= want && want)
-            return i;
+            return i < FINE_US ? i : FINE_US + (uint64_t)(i - FINE_US) * 1000;
     return 0;
 }
 
