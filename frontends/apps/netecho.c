@@ -1,7 +1,8 @@
 /*
  * app=netecho [ip=A.B.C.D/NN] [vif=0] [port=7] [seconds=S]: answers ARP
  * and ping (in the stack) and echoes every UDP datagram sent to port 7
- * back to its sender.  Runs until shut down, or S seconds.
+ * back to its sender.  Runs until the domain is destroyed, or S seconds
+ * (control/shutdown is not watched: app=idle does that).
  */
 #include "apps.h"
 #include "kernel.h"

@@ -43,6 +43,7 @@ before=$(rx)
 wait_for 100 test "$(rx)" -gt "$((before + 20))"
 kill -KILL "$old"
 wait_gone "$old" 50 && pass netback_killed_by_pid || fail netback_killed_by_pid "pid $old still alive"
+wait_gone "$PING" $((100 * $(emulation_factor))) || kill -TERM "$PING" 2>/dev/null
 wait "$PING" 2>/dev/null
 restart_netback
 if wait_line echo "netfront 0: reconnected" 600 &&
