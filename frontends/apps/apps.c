@@ -10,6 +10,10 @@ int app_flood(const struct cmdline *cl);
 int app_blkverify(const struct cmdline *cl);
 int app_blkbench(const struct cmdline *cl);
 int app_blkhostile(const struct cmdline *cl);
+/* Issue 11 network apps (frontends/apps/net*.c). */
+int app_netecho(const struct cmdline *cl);
+int app_netbench(const struct cmdline *cl);
+int app_nethostile(const struct cmdline *cl);
 
 static const struct app apps[] = {
     { "hello", app_hello, "print domain id, memory and vCPUs, power off" },
@@ -28,6 +32,9 @@ static const struct app apps[] = {
     { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check)" },
     { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=" },
     { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error" },
+    { "netecho", app_netecho, "answer ping and echo UDP on port 7 (seconds=S, else until destroyed)" },
+    { "nethostile", app_nethostile, "malformed TX requests: each answered or fatal as netback's rules say (mode=all|nonfatal|fatal)" },
+    { "netbench", app_netbench, "UDP benchmark: mode=udp-stream|udp-pingpong peer=IP size= seconds=" },
 };
 
 const struct app *app_find(const char *name)

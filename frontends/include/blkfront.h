@@ -47,11 +47,12 @@
 #include "spinlock.h"
 #include "thread.h"
 #include "xenbus.h"
+#include "xenfront.h"
 
 #define BLKFRONT_MAX_QUEUES     4
 #define BLKFRONT_MAX_RING_ORDER 4
 #define BLKFRONT_MAX_SEGS       256 /* per request, with indirect segments */
-#define BLKFRONT_CONNECT_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define BLKFRONT_CONNECT_TIMEOUT_NS XENFRONT_CONNECT_TIMEOUT_NS
 
 struct blkfront;
 
@@ -192,23 +193,17 @@ struct blkfront_region {
     struct blkfront_region *next;
 };
 
-enum blkfront_state { BLKFRONT_CONNECTING, BLKFRONT_CONNECTED, BLKFRONT_DEAD };
-
 struct blkfront {
     char name[16];
     char id[16];
-    struct xenbus_device xb;
+    struct xenfront xf;            /* handshake, worker, reconnect (xenfront.h) */
     struct blkfront_opts opts;
     struct blkfront_info info;
-    volatile enum blkfront_state state;
-    volatile bool backend_lost;    /* set by the watch: reconnect needed */
-    struct waitq state_wq;         /* state changes; reconnect requests */
-    struct thread *worker;         /* runs the (re)connects */
     struct blkfront_queue q[BLKFRONT_MAX_QUEUES];
     struct blkfront_region *regions;
     struct blkfront_req *pending, *pending_tail; /* waiting for a connection */
     uint64_t seq;
-    uint64_t reconnects, resubmitted;
+    uint64_t resubmitted;
     void (*raw_fn)(void *arg, const struct blkif_response *rsp);
     void *raw_arg;
 };

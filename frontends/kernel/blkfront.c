@@ -13,9 +13,8 @@
 #include "ktime.h"
 #include "mm.h"
 #include "platform.h"
+#include "xenfront.h"
 
-#define ENODEV_ 19
-#define STEP_TIMEOUT_NS (10ULL * NSEC_PER_SEC)
 
 /* "xvda" -> "51712" (Xen's numbering for xvd disks without partitions);
  * a decimal name is taken as the device number. */
@@ -39,34 +38,24 @@ static int device_id(const char *name, char *id, size_t len)
     return 0;
 }
 
-static uint64_t backend_u64(struct blkfront *d, const char *node, uint64_t max, uint64_t dflt)
-{
-    uint64_t v;
-    return xenbus_read_u64(XBT_NIL, d->xb.otherend, node, max, &v) == 0 ? v : dflt;
-}
-
 /* What the backend offers (at InitWait) against what we want. */
 static void negotiate(struct blkfront *d)
 {
     struct blkfront_info *in = &d->info;
     unsigned int want_q = d->opts.queues ? d->opts.queues : 1;
-    unsigned int max_q = (unsigned int)backend_u64(d, "multi-queue-max-queues", 1024, 1);
-    unsigned int max_order = (unsigned int)backend_u64(d, "max-ring-page-order", 32, 0);
-    unsigned int max_ind = (unsigned int)backend_u64(d, "feature-max-indirect-segments", 1U << 20, 0);
+    unsigned int max_q = (unsigned int)xenfront_backend_u64(&d->xf, "multi-queue-max-queues", 1024, 1);
+    unsigned int max_order = (unsigned int)xenfront_backend_u64(&d->xf, "max-ring-page-order", 32, 0);
+    unsigned int max_ind = (unsigned int)xenfront_backend_u64(&d->xf, "feature-max-indirect-segments", 1U << 20, 0);
 
     in->nr_queues = MIN(MIN(want_q, max_q ? max_q : 1), BLKFRONT_MAX_QUEUES);
     in->ring_order = MIN(MIN(d->opts.ring_order, max_order), BLKFRONT_MAX_RING_ORDER);
     in->ring_size = __CONST_RING_SIZE(blkif, PAGE_SIZE << in->ring_order);
-    in->persistent = !d->opts.no_persistent && backend_u64(d, "feature-persistent", 1, 0);
+    in->persistent = !d->opts.no_persistent && xenfront_backend_u64(&d->xf, "feature-persistent", 1, 0);
     in->max_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;
     if (!d->opts.no_indirect && max_ind > BLKIF_MAX_SEGMENTS_PER_REQUEST)
         in->max_segs = MIN(max_ind, BLKFRONT_MAX_SEGS);
-    in->flush = backend_u64(d, "feature-flush-cache", 1, 0);
+    in->flush = xenfront_backend_u64(&d->xf, "feature-flush-cache", 1, 0);
 }
-
-struct keys_ctx {
-    struct blkfront *d;
-};
 
 /* Ring keys of one queue under dir ("" or "queue-N/"). */
 static int write_queue_keys(xenbus_transaction_t t, struct blkfront *d, struct blkfront_queue *q,
@@ -77,22 +66,22 @@ static int write_queue_keys(xenbus_transaction_t t, struct blkfront *d, struct b
     unsigned int n = 1U << d->info.ring_order;
     if (d->info.ring_order == 0) {
         snprintf(node, sizeof(node), "%sring-ref", dir);
-        rc = xenbus_printf(t, d->xb.nodename, node, "%u", q->ring_ref[0]);
+        rc = xenbus_printf(t, d->xf.xb.nodename, node, "%u", q->ring_ref[0]);
     } else {
         rc = 0;
         for (unsigned int i = 0; rc == 0 && i < n; i++) {
             snprintf(node, sizeof(node), "%sring-ref%u", dir, i);
-            rc = xenbus_printf(t, d->xb.nodename, node, "%u", q->ring_ref[i]);
+            rc = xenbus_printf(t, d->xf.xb.nodename, node, "%u", q->ring_ref[i]);
         }
     }
     snprintf(node, sizeof(node), "%sevent-channel", dir);
-    return rc < 0 ? rc : xenbus_printf(t, d->xb.nodename, node, "%u", q->port);
+    return rc < 0 ? rc : xenbus_printf(t, d->xf.xb.nodename, node, "%u", q->port);
 }
 
-static int write_keys(xenbus_transaction_t t, void *arg)
+static int write_keys(xenbus_transaction_t t, struct xenfront *f)
 {
-    struct blkfront *d = ((struct keys_ctx *)arg)->d;
-    const char *fe = d->xb.nodename;
+    struct blkfront *d = f->priv;
+    const char *fe = d->xf.xb.nodename;
     int rc = xenbus_printf(t, fe, "protocol", "%s", "x86_64-abi");
     if (rc == 0)
         rc = xenbus_printf(t, fe, "feature-persistent", "%u", d->info.persistent ? 1U : 0U);
@@ -114,12 +103,12 @@ static int read_disk(struct blkfront *d)
 {
     struct blkfront_info *in = &d->info;
     uint64_t v;
-    int rc = xenbus_read_u64(XBT_NIL, d->xb.otherend, "sectors", UINT64_MAX >> 9, &v);
+    int rc = xenbus_read_u64(XBT_NIL, d->xf.xb.otherend, "sectors", UINT64_MAX >> 9, &v);
     if (rc < 0)
         return rc;
     in->sectors = v;
-    in->sector_size = (uint32_t)backend_u64(d, "sector-size", 1U << 16, 512);
-    in->readonly = backend_u64(d, "info", UINT32_MAX, 0) & VDISK_READONLY;
+    in->sector_size = (uint32_t)xenfront_backend_u64(&d->xf, "sector-size", 1U << 16, 512);
+    in->readonly = xenfront_backend_u64(&d->xf, "info", UINT32_MAX, 0) & VDISK_READONLY;
     if (in->sector_size != BLKIF_SECTOR_SIZE)
         printk("blkfront %s: sector-size %u; I/O is addressed in 512-byte units anyway\n",
                d->name, in->sector_size);
@@ -131,59 +120,6 @@ static void teardown_all(struct blkfront *d)
     for (unsigned int i = 0; i < BLKFRONT_MAX_QUEUES; i++)
         if (d->q[i].ring_mem || d->q[i].port || d->q[i].shadow)
             blkfront_queue_teardown(&d->q[i]);
-}
-
-static int fail(struct blkfront *d, const char *step, int rc)
-{
-    printk("blkfront %s: %s: error %d\n", d->name, step, rc);
-    return rc < 0 ? rc : -EIO;
-}
-
-/* Back to Initialising after a connection was lost, so that the backend
- * resets (Closed) and offers InitWait again. */
-static int reset_handshake(struct blkfront *d)
-{
-    xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
-    int s = xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateClosed) |
-                                                 XENBUS_STATE_BIT(XenbusStateInitWait),
-                                     BLKFRONT_CONNECT_TIMEOUT_NS);
-    if (s < 0)
-        return fail(d, "waiting for the backend to close", s);
-    return xenbus_dev_switch_state(&d->xb, XenbusStateInitialising);
-}
-
-/* One full connect: rings, grants, ports, keys, states. */
-static int connect(struct blkfront *d, bool again)
-{
-    int rc;
-    if (again && (rc = reset_handshake(d)) < 0)
-        return rc;
-    int s = xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateInitWait),
-                                     BLKFRONT_CONNECT_TIMEOUT_NS);
-    if (s < 0)
-        return fail(d, "waiting for backend InitWait", s);
-    negotiate(d);
-    if (again && (rc = blkfront_buf_regrant(d)) < 0)
-        return fail(d, "granting the buffers again", rc);
-    for (unsigned int i = 0; i < d->info.nr_queues; i++) {
-        d->q[i].dev = d;
-        d->q[i].index = i;
-        if ((rc = blkfront_queue_setup(&d->q[i])) < 0)
-            return fail(d, "setting up a ring", rc);
-    }
-    struct keys_ctx kc = { d };
-    if ((rc = xenbus_transaction_run(write_keys, &kc, 0, NULL)) < 0)
-        return fail(d, "writing the ring keys", rc);
-    xenbus_dev_switch_state(&d->xb, XenbusStateInitialised);
-    s = xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateConnected) |
-                                             XENBUS_STATE_BIT(XenbusStateClosing) |
-                                             XENBUS_STATE_BIT(XenbusStateClosed),
-                                 STEP_TIMEOUT_NS);
-    if (s != XenbusStateConnected)
-        return fail(d, "waiting for backend Connected", s < 0 ? s : -EIO);
-    if ((rc = read_disk(d)) < 0)
-        return fail(d, "reading the disk's size", rc);
-    return xenbus_dev_switch_state(&d->xb, XenbusStateConnected);
 }
 
 /* Oldest first: the order the caller submitted them in. */
@@ -244,67 +180,70 @@ static void resubmit_pending(struct blkfront *d)
     blkfront_kick(d);
 }
 
-static void wake_everyone(struct blkfront *d)
+/* ---- the xenfront callbacks ---- */
+
+static int setup(struct xenfront *f)
 {
-    waitq_wake_all(&d->state_wq);
-    for (unsigned int i = 0; i < BLKFRONT_MAX_QUEUES; i++)
-        waitq_wake_all(&d->q[i].wq);
+    struct blkfront *d = f->priv;
+    int rc;
+    d->info.backend_id = f->xb.otherend_id;
+    negotiate(d);
+    if (f->reconnects && (rc = blkfront_buf_regrant(d)) < 0)
+        return xenfront_fail(f, "granting the buffers again", rc);
+    for (unsigned int i = 0; i < d->info.nr_queues; i++) {
+        d->q[i].dev = d;
+        d->q[i].index = i;
+        if ((rc = blkfront_queue_setup(&d->q[i])) < 0)
+            return xenfront_fail(f, "setting up a ring", rc);
+    }
+    return 0;
 }
 
-static void die(struct blkfront *d)
+static int connected(struct xenfront *f)
 {
+    int rc = read_disk(f->priv);
+    return rc < 0 ? xenfront_fail(f, "reading the disk's size", rc) : 0;
+}
+
+static void up(struct xenfront *f, bool again)
+{
+    struct blkfront *d = f->priv;
+    if (again)
+        printk("blkfront %s: reconnected; resubmitting %llu requests\n", d->name,
+               (unsigned long long)d->resubmitted);
+    resubmit_pending(d);
+}
+
+/* Lost or failed: everything unanswered is kept for the next connect. */
+static void down(struct xenfront *f)
+{
+    struct blkfront *d = f->priv;
     keep_inflight(d);
     teardown_all(d);
-    d->state = BLKFRONT_DEAD;
+}
+
+static void dead(struct xenfront *f)
+{
+    struct blkfront *d = f->priv;
     while (d->pending) {
         struct blkfront_req *r = d->pending;
         d->pending = r->next;
         blkfront_complete(r, BLKIF_RSP_ERROR);
     }
     d->pending_tail = NULL;
-    xenbus_dev_fatal(&d->xb, -EIO, "cannot connect to the backend");
-    wake_everyone(d);
 }
 
-static void otherend_changed(struct xenbus_device *xb, int state)
+static void wake_queues(struct xenfront *f)
 {
-    struct blkfront *d = xb->priv;
-    if (d->state != BLKFRONT_CONNECTED)
-        return;
-    if (state == XenbusStateClosing || state == XenbusStateClosed ||
-        state == XenbusStateUnknown || state == XenbusStateInitWait ||
-        state == XenbusStateInitialising) {
-        d->backend_lost = true;
-        wake_everyone(d);
-    }
+    struct blkfront *d = f->priv;
+    for (unsigned int i = 0; i < BLKFRONT_MAX_QUEUES; i++)
+        waitq_wake_all(&d->q[i].wq);
 }
 
-static void worker(void *arg)
-{
-    struct blkfront *d = arg;
-    bool again = false;
-    for (;;) {
-        if (connect(d, again) < 0) {
-            die(d);
-            thread_exit();
-        }
-        d->state = BLKFRONT_CONNECTED;
-        if (again)
-            printk("blkfront %s: reconnected; resubmitting %llu requests\n", d->name,
-                   (unsigned long long)d->resubmitted);
-        resubmit_pending(d);
-        wake_everyone(d);
-        wait_event(&d->state_wq, d->backend_lost);
-        d->state = BLKFRONT_CONNECTING;
-        printk("blkfront %s: backend left Connected (state %d); reconnecting\n", d->name,
-               d->xb.otherend_state);
-        keep_inflight(d);
-        teardown_all(d);
-        d->backend_lost = false;
-        d->reconnects++;
-        again = true;
-    }
-}
+static const struct xenfront_ops blkfront_ops = {
+    .setup = setup, .keys = write_keys, .connected = connected,
+    .up = up, .down = down, .dead = dead, .wake = wake_queues,
+};
 
 struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opts, int *err)
 {
@@ -317,62 +256,39 @@ struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opt
     if (!d->opts.poll_ns)
         d->opts.poll_ns = 100 * NSEC_PER_USEC;
     snprintf(d->name, sizeof(d->name), "%s", name);
+    snprintf(d->xf.name, sizeof(d->xf.name), "blkfront %s", name);
     if ((rc = device_id(name, d->id, sizeof(d->id))) < 0)
         goto out;
-    if ((rc = gnttab_init()) < 0 || (rc = xenbus_init()) < 0)
+    if ((rc = gnttab_init()) < 0)
         goto out;
-    if ((rc = xenbus_device_init(&d->xb, "vbd", d->id)) < 0) {
-        printk("blkfront %s: no device/vbd/%s (%d)\n", name, d->id, rc);
-        goto out;
-    }
-    d->xb.priv = d;
-    d->info.backend_id = d->xb.otherend_id;
-    d->state = BLKFRONT_CONNECTING;
-    if ((rc = xenbus_watch_otherend(&d->xb, otherend_changed)) < 0)
-        goto out;
-    d->worker = thread_create("blkfront", worker, d);
-    if (!d->worker) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    wait_event(&d->state_wq, d->state != BLKFRONT_CONNECTING);
-    if (d->state == BLKFRONT_DEAD) {
-        rc = -EIO;
-        goto out;   /* the worker has exited; the watch stays (d is leaked on purpose) */
-    }
+    rc = xenfront_start(&d->xf, "vbd", d->id, &blkfront_ops, d);
+    if (rc < 0)
+        goto out;   /* once the watch is registered d is leaked on purpose */
     if (err)
         *err = 0;
     return d;
 out:
-    if (d && !d->worker && !d->xb.otherend_watch.registered)
+    if (d && !xenfront_in_use(&d->xf))
         free(d);
     if (err)
         *err = rc;
     return NULL;
 }
 
-/* Frontend-initiated close, as Linux: Closing, backend Closing/Closed,
- * Closed.  Requests still in flight are answered first. */
+/* Frontend-initiated close: requests still in flight are answered first. */
 void blkfront_close(struct blkfront *d)
 {
     if (!d)
         return;
-    while (d->state == BLKFRONT_CONNECTED) {
+    while (d->xf.state == XENFRONT_CONNECTED) {
         bool busy = false;
         for (unsigned int i = 0; i < d->info.nr_queues; i++)
             busy |= d->q[i].nr_free != RING_SIZE(&d->q[i].ring);
         if (!busy)
             break;
-        blkfront_wait_any(d, 0, monotonic_ns() + STEP_TIMEOUT_NS);
+        blkfront_wait_any(d, 0, monotonic_ns() + XENFRONT_STEP_TIMEOUT_NS);
     }
-    xenbus_unwatch_otherend(&d->xb);
-    d->state = BLKFRONT_DEAD;
-    xenbus_dev_switch_state(&d->xb, XenbusStateClosing);
-    xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateClosing) |
-                                         XENBUS_STATE_BIT(XenbusStateClosed), STEP_TIMEOUT_NS);
-    xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
-    xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateClosed), STEP_TIMEOUT_NS);
-    teardown_all(d);
+    xenfront_close(&d->xf);
 }
 
 const struct blkfront_info *blkfront_info(const struct blkfront *d)
@@ -382,7 +298,7 @@ const struct blkfront_info *blkfront_info(const struct blkfront *d)
 
 void blkfront_get_stats(const struct blkfront *d, struct blkfront_stats *o)
 {
-    *o = (struct blkfront_stats){ .reconnects = d->reconnects, .resubmitted = d->resubmitted };
+    *o = (struct blkfront_stats){ .reconnects = d->xf.reconnects, .resubmitted = d->resubmitted };
     for (unsigned int i = 0; i < BLKFRONT_MAX_QUEUES; i++) {
         const struct blkfront_queue *q = &d->q[i];
         o->submits += q->submits;

@@ -239,7 +239,7 @@ static int check_request(struct blkfront *d, const struct blkfront_req *r)
 
 int blkfront_submit(struct blkfront *d, struct blkfront_req *r)
 {
-    if (d->state == BLKFRONT_DEAD)
+    if (d->xf.state == XENFRONT_DEAD)
         return -EIO;
     int rc = check_request(d, r);
     if (rc < 0)
@@ -249,7 +249,7 @@ int blkfront_submit(struct blkfront *d, struct blkfront_req *r)
     r->submit_ns = monotonic_ns();
     r->seq = d->seq++;
     r->queue %= d->info.nr_queues;
-    if (d->state != BLKFRONT_CONNECTED) {
+    if (d->xf.state != XENFRONT_CONNECTED) {
         r->next = NULL;   /* goes out after the reconnect */
         if (d->pending_tail)
             d->pending_tail->next = r;
@@ -280,7 +280,7 @@ static void push_queue(struct blkfront_queue *q)
 
 void blkfront_kick(struct blkfront *d)
 {
-    if (d->state != BLKFRONT_CONNECTED)
+    if (d->xf.state != XENFRONT_CONNECTED)
         return;
     for (unsigned int i = 0; i < d->info.nr_queues; i++)
         push_queue(&d->q[i]);
@@ -399,11 +399,11 @@ static bool final_check(struct blkfront_queue *q)
 int blkfront_wait_any(struct blkfront *d, unsigned int qi, uint64_t deadline)
 {
     for (;;) {
-        if (d->state == BLKFRONT_DEAD)
+        if (d->xf.state == XENFRONT_DEAD)
             return -EIO;
-        if (d->state != BLKFRONT_CONNECTED || d->backend_lost) {
-            if (!wait_event_until(&d->state_wq,
-                                  d->state != BLKFRONT_CONNECTING && !d->backend_lost, deadline))
+        if (d->xf.state != XENFRONT_CONNECTED || d->xf.backend_lost) {
+            if (!wait_event_until(&d->xf.state_wq,
+                                  d->xf.state != XENFRONT_CONNECTING && !d->xf.backend_lost, deadline))
                 return 0;
             continue;
         }
@@ -415,7 +415,7 @@ int blkfront_wait_any(struct blkfront *d, unsigned int qi, uint64_t deadline)
             continue;
         q->sleeps++;
         if (!wait_event_until(&q->wq, RING_HAS_UNCONSUMED_RESPONSES(&q->ring) ||
-                                          d->state != BLKFRONT_CONNECTED || d->backend_lost,
+                                          d->xf.state != XENFRONT_CONNECTED || d->xf.backend_lost,
                               deadline))
             return 0;
     }

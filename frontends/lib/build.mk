@@ -8,9 +8,10 @@ GUESTLIB_RENAMES := memcpy memmove memset memcmp memchr strlen strnlen strcmp \
 	strncmp strchr strrchr strlcpy strtoul strtol vsnprintf snprintf
 GUESTLIB_HOSTFLAGS := -fno-builtin $(foreach f,$(GUESTLIB_RENAMES),-D$(f)=guest_$(f)) \
 	-Ifrontends/include
-GUESTLIB_SRCS := string.c strtoul.c format.c cmdline.c pagealloc.c heap.c clock.c xsframe.c
+GUESTLIB_SRCS := string.c strtoul.c format.c cmdline.c pagealloc.c heap.c clock.c xsframe.c \
+	net/eth.c net/arp.c net/ipv4.c net/udp.c
 GUESTLIB_HOSTOBJS := $(patsubst %.c,$(BUILD)/obj-guesthost/frontends/lib/%.o,$(GUESTLIB_SRCS))
-GUESTLIB_TESTS := guest_format guest_cmdline guest_mm guest_clock guest_xsframe
+GUESTLIB_TESTS := guest_format guest_cmdline guest_mm guest_clock guest_xsframe guest_net
 
 $(BUILD)/obj-guesthost/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,155 @@
+/*
+ * The control path every PV frontend shares (xenfront.h): the handshake,
+ * the worker that runs each (re)connect, and the reconnect when the
+ * backend leaves Connected (docs/blkback.md "frontend duty"; the same for
+ * netback).  The drivers only say what their rings and keys are.
+ */
+#include "xenfront.h"
+#include "kerrno.h"
+#include "kernel.h"
+#include "ktime.h"
+
+int xenfront_fail(struct xenfront *f, const char *step, int rc)
+{
+    printk("%s: %s: error %d\n", f->name, step, rc);
+    return rc < 0 ? rc : -EIO;
+}
+
+uint64_t xenfront_backend_u64(struct xenfront *f, const char *node, uint64_t max, uint64_t dflt)
+{
+    uint64_t v;
+    return xenbus_read_u64(XBT_NIL, f->xb.otherend, node, max, &v) == 0 ? v : dflt;
+}
+
+void xenfront_wake(struct xenfront *f)
+{
+    waitq_wake_all(&f->state_wq);
+    if (f->ops->wake)
+        f->ops->wake(f);
+}
+
+/* Back to Initialising after a connection was lost, so that the backend
+ * resets (Closed) and offers InitWait again. */
+static int reset_handshake(struct xenfront *f)
+{
+    xenbus_dev_switch_state(&f->xb, XenbusStateClosed);
+    int s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateClosed) |
+                                                 XENBUS_STATE_BIT(XenbusStateInitWait),
+                                     XENFRONT_CONNECT_TIMEOUT_NS);
+    if (s < 0)
+        return xenfront_fail(f, "waiting for the backend to close", s);
+    return xenbus_dev_switch_state(&f->xb, XenbusStateInitialising);
+}
+
+static int write_keys(xenbus_transaction_t t, void *arg)
+{
+    struct xenfront *f = arg;
+    return f->ops->keys(t, f);
+}
+
+static int connect(struct xenfront *f, bool again)
+{
+    int rc;
+    if (again && (rc = reset_handshake(f)) < 0)
+        return rc;
+    int s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateInitWait),
+                                     XENFRONT_CONNECT_TIMEOUT_NS);
+    if (s < 0)
+        return xenfront_fail(f, "waiting for backend InitWait", s);
+    if ((rc = f->ops->setup(f)) < 0)
+        return rc;
+    if ((rc = xenbus_transaction_run(write_keys, f, 0, NULL)) < 0)
+        return xenfront_fail(f, "writing the ring keys", rc);
+    xenbus_dev_switch_state(&f->xb, XenbusStateInitialised);
+    s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateConnected) |
+                                             XENBUS_STATE_BIT(XenbusStateClosing) |
+                                             XENBUS_STATE_BIT(XenbusStateClosed),
+                                 XENFRONT_STEP_TIMEOUT_NS);
+    if (s != XenbusStateConnected)
+        return xenfront_fail(f, "waiting for backend Connected", s < 0 ? s : -EIO);
+    if (f->ops->connected && (rc = f->ops->connected(f)) < 0)
+        return rc;
+    return xenbus_dev_switch_state(&f->xb, XenbusStateConnected);
+}
+
+static void otherend_changed(struct xenbus_device *xb, int state)
+{
+    struct xenfront *f = xb->priv;
+    if (f->state != XENFRONT_CONNECTED)
+        return;
+    if (state == XenbusStateClosing || state == XenbusStateClosed ||
+        state == XenbusStateUnknown || state == XenbusStateInitWait ||
+        state == XenbusStateInitialising) {
+        f->backend_lost = true;
+        xenfront_wake(f);
+    }
+}
+
+static void worker(void *arg)
+{
+    struct xenfront *f = arg;
+    bool again = false;
+    for (;;) {
+        if (connect(f, again) < 0) {
+            f->ops->down(f);
+            f->state = XENFRONT_DEAD;
+            f->ops->dead(f);
+            xenbus_dev_fatal(&f->xb, -EIO, "cannot connect to the backend");
+            xenfront_wake(f);
+            thread_exit();
+        }
+        f->state = XENFRONT_CONNECTED;
+        f->ops->up(f, again);
+        xenfront_wake(f);
+        wait_event(&f->state_wq, f->backend_lost);
+        f->state = XENFRONT_CONNECTING;
+        printk("%s: backend left Connected (state %d); reconnecting\n", f->name,
+               f->xb.otherend_state);
+        f->ops->down(f);
+        f->backend_lost = false;
+        f->reconnects++;
+        again = true;
+    }
+}
+
+int xenfront_start(struct xenfront *f, const char *type, const char *id,
+                   const struct xenfront_ops *ops, void *priv)
+{
+    int rc;
+    f->ops = ops;
+    f->priv = priv;
+    if ((rc = xenbus_init()) < 0)
+        return rc;
+    if ((rc = xenbus_device_init(&f->xb, type, id)) < 0) {
+        printk("%s: no device/%s/%s (%d)\n", f->name, type, id, rc);
+        return rc;
+    }
+    f->xb.priv = f;
+    f->state = XENFRONT_CONNECTING;
+    if ((rc = xenbus_watch_otherend(&f->xb, otherend_changed)) < 0)
+        return rc;
+    f->worker = thread_create(type, worker, f);
+    if (!f->worker)
+        return -ENOMEM;
+    wait_event(&f->state_wq, f->state != XENFRONT_CONNECTING);
+    return f->state == XENFRONT_DEAD ? -EIO : 0;
+}
+
+bool xenfront_in_use(const struct xenfront *f)
+{
+    return f->worker || f->xb.otherend_watch.registered;
+}
+
+void xenfront_close(struct xenfront *f)
+{
+    xenbus_unwatch_otherend(&f->xb);
+    f->state = XENFRONT_DEAD;
+    xenbus_dev_switch_state(&f->xb, XenbusStateClosing);
+    xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateClosing) |
+                                         XENBUS_STATE_BIT(XenbusStateClosed),
+                             XENFRONT_STEP_TIMEOUT_NS);
+    xenbus_dev_switch_state(&f->xb, XenbusStateClosed);
+    xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateClosed),
+                             XENFRONT_STEP_TIMEOUT_NS);
+    f->ops->down(f);
+}
