@@ -108,10 +108,19 @@ static int write_body(struct xs_handle *h, xs_transaction_t t, void *vm)
     return write_domain(vm, t) ? 0 : -1;
 }
 
-/* Concurrent registrations conflict on /local/domain and /vm (EAGAIN):
- * tdm_xenbus_transact retries them with a backoff. */
+/* The two roots are made first, each in one request of its own: a
+ * transaction that adds a child to /local/domain or /vm conflicts (EAGAIN)
+ * with every other domain registering meanwhile, and 16 at once under
+ * emulation kept conflicting for 30 s. Inside the roots only this VMM
+ * writes, so the transaction that fills them commits first time;
+ * tdm_xenbus_transact still retries should anything else touch them. The
+ * roots carry dom0-only permissions until the transaction sets the
+ * domain's, and the domain is introduced only after. */
 static bool write_all(struct vm *vm)
 {
+    if (!put(vm, XBT_NULL, xs.dom_path, "", NULL, PERM_DOM0) ||
+        !put(vm, XBT_NULL, xs.vm_path, "", NULL, PERM_DOM0))
+        return false;
     return tdm_xenbus_transact(xs.h, write_body, vm) == 0;
 }
 
