@@ -34,9 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export BENCH_BIN=$BIN BENCH_KERNEL=$KERNEL BENCH_RUNS=$RUNS
+export BENCH_BIN=$BIN BENCH_KERNEL=$KERNEL BENCH_RUNS=$RUNS BENCH_LIB=$(cd "$(dirname "$0")" && pwd)
 python3 - <<'PY'
 import os, signal, statistics, subprocess, sys, time
+sys.path.insert(0, os.environ["BENCH_LIB"])
+import benchlib
 
 BIN, KERNEL, RUNS = os.environ["BENCH_BIN"], os.environ["BENCH_KERNEL"], int(os.environ["BENCH_RUNS"])
 RUNDIR = os.environ["TANDEM_RUNDIR"]
@@ -70,19 +72,7 @@ def time_to_line(argv, needle):
 
 def smaps_overhead(pid):
     """(total Rss KiB, guest memfd Rss KiB) of a process."""
-    total = guest = 0
-    is_guest = False
-    with open("/proc/%d/smaps" % pid) as f:
-        for line in f:
-            first = line.split(None, 1)[0]
-            if "-" in first and not first.endswith(":"):   # a mapping header
-                is_guest = "/memfd:" in line
-            elif first == "Rss:":
-                kib = int(line.split()[1])
-                total += kib
-                if is_guest:
-                    guest += kib
-    return total, guest
+    return benchlib.rss_kib(pid)
 
 def vmm_pid_of(run_pid):
     out = subprocess.run(["pgrep", "-P", str(run_pid), "-f", "tandem-vmm"],
