@@ -64,6 +64,10 @@ def time_to_line(argv, needle):
         buf += chunk
         if needle in buf:
             got = (time.monotonic_ns() - t0) / 1e6
+    # Read to the end: closing the pipe early kills what still writes
+    # (tandem's closing line) with SIGPIPE.
+    while got is not None and time.monotonic() < deadline and os.read(p.stdout.fileno(), 4096):
+        pass
     p.stdout.close()
     rc = p.wait(timeout=TIMEOUT)
     if got is None or rc != 0:
