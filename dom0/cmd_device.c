@@ -249,12 +249,12 @@ static void vif_counters(unsigned domid, unsigned devid, unsigned long long out[
     char *name = xasprintf("netback/%u.%u", domid, devid);
     char *path = name ? rundir_file(name) : NULL;
     FILE *f = path ? fopen(path, "re") : NULL;
-    char key[64];
+    char line[256], key[64];
     unsigned long long v;
     memset(out, 0, 4 * sizeof(out[0]));
-    while (f && fscanf(f, "%63s %llu", key, &v) == 2)
+    while (f && fgets(line, sizeof(line), f))
         for (int k = 0; k < 4; k++)
-            if (!strcmp(key, keys[k]))
+            if (sscanf(line, "%63s %llu", key, &v) == 2 && !strcmp(key, keys[k]))
                 out[k] = v;
     if (f)
         fclose(f);
