@@ -1,0 +1,95 @@
+#!/bin/bash
+# 20 domains created at the same moment (`tandem create` in parallel, in an
+# empty run directory, every other one with a disk), the others given a
+# disk by block-attach at the same moment, and then all destroyed at the
+# same moment leave nothing behind: no domain, /vm, backend or
+# frontend entry in xenstore, no control socket or lock in the run
+# directory, no VMM or supervisor in the process table, no backing file
+# held by tandem-blkback. Domids are distinct and names unique. Uses the
+# fake VMM (no KVM needed).
+. "$(dirname "$0")/cli_lib.bash"
+need_tandem
+need_file "$TANDEM_BIN/tandem-blkback"
+use_fake_vmm
+N=20
+trap 'stop_service blkback; cleanup' EXIT
+
+for ((i = 1; i <= N; i++)); do
+    disk=()
+    if ((i % 2 == 0)); then
+        truncate -s 64K "$WORK/d$i.img"
+        disk=("disk = [ 'target=$WORK/d$i.img,vdev=xvda,access=rw' ]")
+    fi
+    write_cfg "$WORK/m$i.cfg" "m$i" "app=idle" "${disk[@]}"
+done
+
+pids=()
+for ((i = 1; i <= N; i++)); do
+    "$TANDEM" create "$WORK/m$i.cfg" > "$WORK/m$i.out" 2> "$WORK/m$i.err" < /dev/null &
+    pids+=($!)
+done
+bad=""
+for ((i = 1; i <= N; i++)); do
+    wait "${pids[$((i - 1))]}" || bad="$bad m$i($(head -c 200 "$WORK/m$i.err"))"
+done
+[ -z "$bad" ] && pass all_created || fail all_created "$bad"
+
+ids=$(for ((i = 1; i <= N; i++)); do "$TANDEM" domid "m$i" 2>/dev/null; done | sort -n | uniq)
+[ "$(echo "$ids" | grep -c .)" = "$N" ] && pass distinct_domids ||
+    fail distinct_domids "got $(echo "$ids" | tr '\n' ' ')"
+[ "$("$TANDEM" list | grep -cE '^m[0-9]+ ')" = "$N" ] && pass all_listed ||
+    fail all_listed "$("$TANDEM" list)"
+n_vbd=$(xs ls /local/domain/0/backend/vbd 2>/dev/null | grep -c '^[0-9]')
+[ "$n_vbd" = $((N / 2)) ] && pass disks_written || fail disks_written "$n_vbd domains with disks"
+[ "$(pgrep -fc -- "xenstored --foreground --socket $TANDEM_RUNDIR/xenstored/socket")" = 1 ] &&
+    [ "$(pgrep -fc -- "tandem-blkback --run-dir $TANDEM_RUNDIR\$")" = 1 ] && pass one_of_each_service ||
+    fail one_of_each_service "$(pgrep -fa -- "$TANDEM_RUNDIR" | grep -v fake-vmm)"
+
+# Hotplug at the same moment too: every odd domain gets a disk.
+pids=()
+for ((i = 1; i <= N; i += 2)); do
+    truncate -s 64K "$WORK/h$i.img"
+    "$TANDEM" block-attach "m$i" "target=$WORK/h$i.img,vdev=xvdb" 2> "$WORK/m$i.aerr" < /dev/null &
+    pids+=($!)
+done
+bad=""
+for p in "${pids[@]}"; do wait "$p" || bad=1; done
+n_vbd=$(xs ls /local/domain/0/backend/vbd 2>/dev/null | grep -c '^[0-9]')
+[ -z "$bad" ] && [ "$n_vbd" = "$N" ] && pass all_attached ||
+    fail all_attached "$n_vbd domains with disks; $(cat "$WORK"/m*.aerr)"
+
+pids=()
+for ((i = 1; i <= N; i++)); do
+    "$TANDEM" destroy "m$i" > /dev/null 2> "$WORK/m$i.derr" < /dev/null &
+    pids+=($!)
+done
+bad=""
+for ((i = 1; i <= N; i++)); do
+    wait "${pids[$((i - 1))]}" || bad="$bad m$i($(head -c 200 "$WORK/m$i.derr"))"
+done
+[ -z "$bad" ] && pass all_destroyed || fail all_destroyed "$bad"
+
+# What is left, once the supervisors have finished (they hold the locks).
+no_lock_held() { ! fuser "$TANDEM_RUNDIR"/dom*.lock > /dev/null 2>&1; }
+wait_for 200 no_lock_held
+left=""
+for id in $ids; do
+    why=$(nothing_left "$id" "") || left="$left $why"
+done
+doms=$(xs ls /local/domain 2>/dev/null | grep -vE '^0( |$)' | grep -E '^[0-9]+ ')
+[ -n "$doms" ] && left="$left domains in xenstore: $doms;"
+vms=$(xs ls /vm 2>/dev/null | grep -c .)
+[ "$vms" != 0 ] && left="$left $vms /vm entries;"
+for k in vbd vif; do
+    be=$(xs ls "/local/domain/0/backend/$k" 2>/dev/null | grep -c '^[0-9]')
+    [ "$be" != 0 ] && left="$left $be domains under backend/$k;"
+done
+files=$(ls "$TANDEM_RUNDIR" | grep -vE '^(xenstored|consoled|blkback|log|create\.lock)$')
+[ -n "$files" ] && left="$left run dir: $(echo "$files" | tr '\n' ' ');"
+procs=$(pgrep -fa -- "$TANDEM_RUNDIR" | grep -vE 'xenstored|tandem-consoled|tandem-blkback')
+[ -n "$procs" ] && left="$left processes: $procs;"
+bb=$(cat "$TANDEM_RUNDIR/blkback/pid" 2>/dev/null)
+held=$(ls -l "/proc/$bb/fd" 2>/dev/null | grep -c "$WORK/d")
+[ "$held" != 0 ] && left="$left blkback holds $held backing files;"
+[ -z "$left" ] && pass nothing_left || fail nothing_left "$left"
+finish
