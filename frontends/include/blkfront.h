@@ -114,6 +114,18 @@ struct blkfront_opts {
 struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opts, int *err);
 void blkfront_close(struct blkfront *d);
 
+/* Hotplug.  A disk attached after boot (tandem block-attach): waits
+ * until device/vbd/<id> of name is written (a watch, no polling): 0,
+ * -EINVAL (not a vdev) or -ETIMEDOUT. */
+int blkfront_wait_present(const char *name, uint64_t timeout_ns);
+/* Detach (tandem block-detach, xl's: backend Closing with online = 0, or
+ * the backend's directory gone) is a close, not a reconnect: the rings
+ * are torn down, the frontend goes Closed, requests not answered complete
+ * with BLKIF_RSP_ERROR and later calls fail with -EIO.  Waits until the
+ * device was detached so (deadline: system time, 0 = none): true, or
+ * false when the deadline passed. */
+bool blkfront_wait_detached(struct blkfront *d, uint64_t deadline);
+
 const struct blkfront_info *blkfront_info(const struct blkfront *d);
 void blkfront_get_stats(const struct blkfront *d, struct blkfront_stats *out);
 
@@ -202,6 +214,7 @@ struct blkfront {
     struct blkfront_info info;
     volatile enum blkfront_state state;
     volatile bool backend_lost;    /* set by the watch: reconnect needed */
+    volatile bool detached;        /* the toolstack removed the device */
     struct waitq state_wq;         /* state changes; reconnect requests */
     struct thread *worker;         /* runs the (re)connects */
     struct blkfront_queue q[BLKFRONT_MAX_QUEUES];

@@ -279,6 +279,38 @@ static void otherend_changed(struct xenbus_device *xb, int state)
     }
 }
 
+/* The backend left Connected because the toolstack detaches the device
+ * (online = 0, as libxl writes it), or its directory is gone: not a
+ * backend restart. */
+static bool detach_requested(struct blkfront *d)
+{
+    uint64_t online;
+    int rc = xenbus_read_u64(XBT_NIL, d->xb.otherend, "online", 1, &online);
+    if (rc == -ENOENT)
+        return !xenbus_exists(XBT_NIL, d->xb.otherend);
+    return rc == 0 && online == 0;
+}
+
+/* Backend-initiated close (Linux's blkfront_closing): everything goes,
+ * then Closed, which lets the backend reach Closed and the toolstack
+ * remove the directories. */
+static void detach(struct blkfront *d)
+{
+    printk("blkfront %s: detached by the toolstack; closing\n", d->name);
+    keep_inflight(d);
+    teardown_all(d);
+    d->state = BLKFRONT_DEAD;
+    while (d->pending) {
+        struct blkfront_req *r = d->pending;
+        d->pending = r->next;
+        blkfront_complete(r, BLKIF_RSP_ERROR);
+    }
+    d->pending_tail = NULL;
+    xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
+    d->detached = true;
+    wake_everyone(d);
+}
+
 static void worker(void *arg)
 {
     struct blkfront *d = arg;
@@ -295,6 +327,10 @@ static void worker(void *arg)
         resubmit_pending(d);
         wake_everyone(d);
         wait_event(&d->state_wq, d->backend_lost);
+        if (detach_requested(d)) {
+            detach(d);
+            thread_exit();
+        }
         d->state = BLKFRONT_CONNECTING;
         printk("blkfront %s: backend left Connected (state %d); reconnecting\n", d->name,
                d->xb.otherend_state);
@@ -357,6 +393,10 @@ void blkfront_close(struct blkfront *d)
 {
     if (!d)
         return;
+    if (d->detached) {   /* closed already; the directories are going */
+        xenbus_unwatch_otherend(&d->xb);
+        return;
+    }
     while (d->state == BLKFRONT_CONNECTED) {
         bool busy = false;
         for (unsigned int i = 0; i < d->info.nr_queues; i++)
@@ -373,6 +413,29 @@ void blkfront_close(struct blkfront *d)
     xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
     xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateClosed), STEP_TIMEOUT_NS);
     teardown_all(d);
+}
+
+static bool node_present(const char *value, void *ctx)
+{
+    (void)ctx;
+    return value != NULL;
+}
+
+int blkfront_wait_present(const char *name, uint64_t timeout_ns)
+{
+    char id[16], path[64];
+    int rc;
+    if ((rc = device_id(name, id, sizeof(id))) < 0 || (rc = xenbus_init()) < 0)
+        return rc;
+    /* The toolstack writes the directory in one transaction: its backend
+     * link appears with everything else. */
+    snprintf(path, sizeof(path), "device/vbd/%s/backend", id);
+    return xenbus_wait_for(path, node_present, NULL, timeout_ns);
+}
+
+bool blkfront_wait_detached(struct blkfront *d, uint64_t deadline)
+{
+    return wait_event_until(&d->state_wq, d->detached, deadline);
 }
 
 const struct blkfront_info *blkfront_info(const struct blkfront *d)
