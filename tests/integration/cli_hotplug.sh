@@ -5,7 +5,8 @@
 # (InitWait), a double attach, a missing device, a bad spec and an unknown
 # or dead domain are errors that write nothing, detach walks the backend
 # to Closed and removes both directories and blkback closes the backing
-# file; a disk attached to a domain goes when the domain ends. Then the
+# file (-f at once; after 10 s forced when the backend does not answer);
+# two attaches of one vdev at once: one wins; a disk attached to a domain goes when the domain ends. Then the
 # same for network-attach/-detach/-list with a real tandem-netback in a
 # network namespace this test makes (root, ip(8), /dev/net/tun; else that
 # part is skipped). The fake has no frontend: the guest side is
@@ -115,6 +116,34 @@ if "$TANDEM" block-detach -f hp 51744 2> "$WORK/err" &&
 else
     fail block_detach_force "$(cat "$WORK/err")"
 fi
+
+# Two attaches of one vdev at the same moment: the transaction lets one win.
+truncate -s 1M "$WORK/d3.img"
+"$TANDEM" block-attach hp "target=$WORK/d2.img,vdev=xvdd" 2> "$WORK/race1" & r1=$!
+"$TANDEM" block-attach hp "target=$WORK/d3.img,vdev=xvdd" 2> "$WORK/race2" & r2=$!
+wait $r1; s1=$?
+wait $r2; s2=$?
+if [ "$((s1 + s2))" = 1 ] && grep -q "already has disk xvdd" "$WORK/race$((s1 == 1 ? 1 : 2))" &&
+   state_is /local/domain/0/backend/vbd/$id/51760 2; then
+    pass concurrent_attach_one_wins
+else
+    fail concurrent_attach_one_wins "status $s1 $s2: $(cat "$WORK/race1" "$WORK/race2")"
+fi
+
+# A backend that does not answer (stopped): after 10 s the removal is
+# forced, with a warning, as xl does; blkback frees it once it runs again.
+bbpid=$(cat "$TANDEM_RUNDIR/blkback/pid")
+kill -STOP "$bbpid"
+"$TANDEM" block-detach hp xvdd 2> "$WORK/err"; rc=$?
+kill -CONT "$bbpid"
+if [ $rc = 0 ] && grep -q "did not close within 10000 ms.*removing it anyway" "$WORK/err" &&
+   ! xs exists /local/domain/0/backend/vbd/$id/51760 && ! xs exists "/local/domain/$id/device/vbd/51760"; then
+    pass detach_forced_after_timeout
+else
+    fail detach_forced_after_timeout "rc=$rc $(cat "$WORK/err")"
+fi
+wait_for 100 eval '! blkback_holds "$WORK/d2.img" && ! blkback_holds "$WORK/d3.img"' &&
+    pass blkback_freed_after_forced || fail blkback_freed_after_forced "still open"
 
 # ---- a disk attached to a domain goes with it ----
 "$TANDEM" block-attach hp "target=$WORK/d1.img,vdev=xvdb" 2> "$WORK/err" || fail reattach "$(cat "$WORK/err")"
