@@ -68,69 +68,80 @@ static bool require_running(unsigned domid)
 
 /* ---- attach ---- */
 
-static int attach_usage(const char *verb, const char *what)
+/* Device 0 of c (checked) to the running domain DOM. */
+static int attach_to(const char *dom, const struct devtype *dt, struct tandem_config *c)
 {
-    fprintf(stderr, "usage: tandem %s DOM %s\nSee 'tandem help %s'.\n", verb, what, verb);
-    return EXIT_BADINPUT;
+    unsigned domid;
+    int rc;
+    struct xs_handle *xs = open_domain(dom, &domid, &rc);
+    if (xs) {
+        rc = EXIT_RUNTIME;
+        if (require_running(domid) && devtype_attach(xs, domid, dt, c, 0) == 0)
+            rc = 0;
+    }
+    store_close(xs);
+    return rc;
+}
+
+/* The spec into c as its one device (heap, freed by config_free). 0, or
+ * -1 with the reason in err. */
+typedef int (*spec_parse_fn)(const char *spec, struct tandem_config *c, char *err, size_t len);
+
+static int parse_disk(const char *spec, struct tandem_config *c, char *err, size_t len)
+{
+    c->disks = calloc(1, sizeof(*c->disks));
+    if (!c->disks) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    if (disk_parse(spec, &c->disks[0], err, len) < 0)
+        return -1;
+    c->ndisks = 1;
+    return vbd_check_disks(c) < 0 ? 1 : 0;   /* 1: its message is printed */
+}
+
+static int parse_vif(const char *spec, struct tandem_config *c, char *err, size_t len)
+{
+    c->vifs = calloc(1, sizeof(*c->vifs));
+    if (!c->vifs) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    c->nvifs = 1;
+    return vif_parse(spec, 0, &c->vifs[0], err, len);
+}
+
+/* VERB DOM SPEC...: parse and check the spec, then attach it. */
+static int attach_verb(int argc, char **argv, const char *usage, const char *kind,
+                       spec_parse_fn parse, const struct devtype *dt)
+{
+    bool spec_required = usage[0] != '[';
+    if (argc < (spec_required ? 3 : 2) || argv[1][0] == '-') {
+        fprintf(stderr, "usage: tandem %s DOM %s\nSee 'tandem help %s'.\n", argv[0], usage,
+                argv[0]);
+        return EXIT_BADINPUT;
+    }
+    char err[CFG_ERR_MAX] = "out of memory";
+    char *spec = join_spec(argc - 2, argv + 2);
+    struct tandem_config c;
+    config_init(&c);
+    int rc = spec ? parse(spec, &c, err, sizeof(err)) : -1;
+    if (rc < 0)
+        msg("%s spec '%s': %s", kind, spec ? spec : "", err);
+    rc = rc ? EXIT_BADINPUT : attach_to(argv[1], dt, &c);
+    free(spec);
+    config_free(&c);
+    return rc;
 }
 
 int cmd_block_attach(int argc, char **argv)
 {
-    if (argc < 3 || argv[1][0] == '-')
-        return attach_usage(argv[0], "DISKSPEC");
-    char err[CFG_ERR_MAX];
-    char *spec = join_spec(argc - 2, argv + 2);
-    struct disk_spec d = { 0 };
-    if (!spec || disk_parse(spec, &d, err, sizeof(err)) < 0) {
-        msg("disk spec '%s': %s", spec ? spec : "", spec ? err : "out of memory");
-        free(spec);
-        return EXIT_BADINPUT;
-    }
-    free(spec);
-    struct tandem_config c;
-    config_init(&c);
-    c.disks = &d;
-    c.ndisks = 1;
-    int rc = EXIT_BADINPUT;
-    unsigned domid;
-    struct xs_handle *xs = NULL;
-    if (vbd_check_disks(&c) == 0 && (xs = open_domain(argv[1], &domid, &rc)) != NULL) {
-        rc = EXIT_RUNTIME;
-        if (require_running(domid) && devtype_attach(xs, domid, &vbd_devtype, &c, 0) == 0)
-            rc = 0;
-    }
-    store_close(xs);
-    disk_spec_free(&d);
-    return rc;
+    return attach_verb(argc, argv, "DISKSPEC", "disk", parse_disk, &vbd_devtype);
 }
 
 int cmd_network_attach(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return attach_usage(argv[0], "[VIFSPEC]");
-    char err[CFG_ERR_MAX];
-    char *spec = join_spec(argc - 2, argv + 2);
-    struct vif_spec v;
-    if (!spec || vif_parse(spec, 0, &v, err, sizeof(err)) < 0) {
-        msg("vif spec '%s': %s", spec ? spec : "", spec ? err : "out of memory");
-        free(spec);
-        return EXIT_BADINPUT;
-    }
-    free(spec);
-    struct tandem_config c;
-    config_init(&c);
-    c.vifs = &v;
-    c.nvifs = 1;
-    unsigned domid;
-    int rc;
-    struct xs_handle *xs = open_domain(argv[1], &domid, &rc);
-    if (xs) {
-        rc = EXIT_RUNTIME;
-        if (require_running(domid) && devtype_attach(xs, domid, &vif_devtype, &c, 0) == 0)
-            rc = 0;
-    }
-    store_close(xs);
-    return rc;
+    return attach_verb(argc, argv, "[VIFSPEC]", "vif", parse_vif, &vif_devtype);
 }
 
 /* ---- detach ---- */

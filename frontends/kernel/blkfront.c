@@ -251,7 +251,9 @@ static void wake_everyone(struct blkfront *d)
         waitq_wake_all(&d->q[i].wq);
 }
 
-static void die(struct blkfront *d)
+/* The end of the device: the queues go, every request not answered
+ * completes with an error, later calls fail with -EIO. */
+static void end_device(struct blkfront *d)
 {
     keep_inflight(d);
     teardown_all(d);
@@ -262,6 +264,11 @@ static void die(struct blkfront *d)
         blkfront_complete(r, BLKIF_RSP_ERROR);
     }
     d->pending_tail = NULL;
+}
+
+static void die(struct blkfront *d)
+{
+    end_device(d);
     xenbus_dev_fatal(&d->xb, -EIO, "cannot connect to the backend");
     wake_everyone(d);
 }
@@ -297,15 +304,7 @@ static bool detach_requested(struct blkfront *d)
 static void detach(struct blkfront *d)
 {
     printk("blkfront %s: detached by the toolstack; closing\n", d->name);
-    keep_inflight(d);
-    teardown_all(d);
-    d->state = BLKFRONT_DEAD;
-    while (d->pending) {
-        struct blkfront_req *r = d->pending;
-        d->pending = r->next;
-        blkfront_complete(r, BLKIF_RSP_ERROR);
-    }
-    d->pending_tail = NULL;
+    end_device(d);
     xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
     d->detached = true;
     wake_everyone(d);

@@ -23,16 +23,27 @@ for ((i = 1; i <= N; i++)); do
     write_cfg "$WORK/m$i.cfg" "m$i" "app=idle" "${disk[@]}"
 done
 
-pids=()
-for ((i = 1; i <= N; i++)); do
-    "$TANDEM" create "$WORK/m$i.cfg" > "$WORK/m$i.out" 2> "$WORK/m$i.err" < /dev/null &
-    pids+=($!)
-done
-bad=""
-for ((i = 1; i <= N; i++)); do
-    wait "${pids[$((i - 1))]}" || bad="$bad m$i($(head -c 200 "$WORK/m$i.err"))"
-done
-[ -z "$bad" ] && pass all_created || fail all_created "$bad"
+# at_once STEP FIRST STRIDE CMD...: CMD for i = FIRST, FIRST+STRIDE, ... <= N,
+# all started at once, "@" in its arguments standing for i (stderr in
+# $WORK/m<i>.STEP); waits for all; the failures in $BAD.
+at_once() {
+    local step=$1 first=$2 stride=$3 i k=0
+    shift 3
+    local pids=() idx=()
+    for ((i = first; i <= N; i += stride)); do
+        "$TANDEM" "${@//@/$i}" > /dev/null 2> "$WORK/m$i.$step" < /dev/null &
+        pids+=($!)
+        idx+=("$i")
+    done
+    BAD=""
+    for p in "${pids[@]}"; do
+        wait "$p" || BAD="$BAD m${idx[$k]}($(head -c 200 "$WORK/m${idx[$k]}.$step"))"
+        k=$((k + 1))
+    done
+}
+
+at_once create 1 1 create "$WORK/m@.cfg"
+[ -z "$BAD" ] && pass all_created || fail all_created "$BAD"
 
 ids=$(for ((i = 1; i <= N; i++)); do "$TANDEM" domid "m$i" 2>/dev/null; done | sort -n | uniq)
 [ "$(echo "$ids" | grep -c .)" = "$N" ] && pass distinct_domids ||
@@ -46,28 +57,14 @@ n_vbd=$(xs ls /local/domain/0/backend/vbd 2>/dev/null | grep -c '^[0-9]')
     fail one_of_each_service "$(pgrep -fa -- "$TANDEM_RUNDIR" | grep -v fake-vmm)"
 
 # Hotplug at the same moment too: every odd domain gets a disk.
-pids=()
-for ((i = 1; i <= N; i += 2)); do
-    truncate -s 64K "$WORK/h$i.img"
-    "$TANDEM" block-attach "m$i" "target=$WORK/h$i.img,vdev=xvdb" 2> "$WORK/m$i.aerr" < /dev/null &
-    pids+=($!)
-done
-bad=""
-for p in "${pids[@]}"; do wait "$p" || bad=1; done
+for ((i = 1; i <= N; i += 2)); do truncate -s 64K "$WORK/h$i.img"; done
+at_once attach 1 2 block-attach m@ "target=$WORK/h@.img,vdev=xvdb"
 n_vbd=$(xs ls /local/domain/0/backend/vbd 2>/dev/null | grep -c '^[0-9]')
-[ -z "$bad" ] && [ "$n_vbd" = "$N" ] && pass all_attached ||
-    fail all_attached "$n_vbd domains with disks; $(cat "$WORK"/m*.aerr)"
+[ -z "$BAD" ] && [ "$n_vbd" = "$N" ] && pass all_attached ||
+    fail all_attached "$n_vbd domains with disks;$BAD"
 
-pids=()
-for ((i = 1; i <= N; i++)); do
-    "$TANDEM" destroy "m$i" > /dev/null 2> "$WORK/m$i.derr" < /dev/null &
-    pids+=($!)
-done
-bad=""
-for ((i = 1; i <= N; i++)); do
-    wait "${pids[$((i - 1))]}" || bad="$bad m$i($(head -c 200 "$WORK/m$i.derr"))"
-done
-[ -z "$bad" ] && pass all_destroyed || fail all_destroyed "$bad"
+at_once destroy 1 1 destroy m@
+[ -z "$BAD" ] && pass all_destroyed || fail all_destroyed "$BAD"
 
 # What is left, once the supervisors have finished (they hold the locks).
 no_lock_held() { ! fuser "$TANDEM_RUNDIR"/dom*.lock > /dev/null 2>&1; }
