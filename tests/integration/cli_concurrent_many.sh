@@ -6,12 +6,20 @@
 # frontend entry in xenstore, no control socket or lock in the run
 # directory, no VMM or supervisor in the process table, no backing file
 # held by tandem-blkback. Domids are distinct and names unique. Uses the
-# fake VMM (no KVM needed).
+# fake VMM (no KVM needed); pv_concurrent.sh runs it with a few real
+# guests (CONCURRENT_REAL=1 CONCURRENT_N=K).
 . "$(dirname "$0")/cli_lib.bash"
 need_tandem
 need_file "$TANDEM_BIN/tandem-blkback"
-use_fake_vmm
-N=20
+N=${CONCURRENT_N:-20}
+REAL=${CONCURRENT_REAL:-0}
+if [ "$REAL" = 1 ]; then
+    need_kvm
+    need_file "$TANDEM_BIN/tandem-vmm"
+    need_file "$KERNEL"
+else
+    use_fake_vmm
+fi
 trap 'stop_service blkback; cleanup' EXIT
 
 for ((i = 1; i <= N; i++)); do
@@ -48,6 +56,14 @@ at_once create 1 1 create "$WORK/m@.cfg"
 ids=$(for ((i = 1; i <= N; i++)); do "$TANDEM" domid "m$i" 2>/dev/null; done | sort -n | uniq)
 [ "$(echo "$ids" | grep -c .)" = "$N" ] && pass distinct_domids ||
     fail distinct_domids "got $(echo "$ids" | tr '\n' ' ')"
+if [ "$REAL" = 1 ]; then   # every guest kernel up (its PV control)
+    up=0
+    F=$(emulation_factor)
+    for id in $ids; do
+        wait_for $((300 * F)) xs exists "/local/domain/$id/control/feature-reboot" && up=$((up + 1))
+    done
+    [ "$up" = "$N" ] && pass all_guests_up || fail all_guests_up "$up of $N"
+fi
 [ "$("$TANDEM" list | grep -cE '^m[0-9]+ ')" = "$N" ] && pass all_listed ||
     fail all_listed "$("$TANDEM" list)"
 n_vbd=$(xs ls /local/domain/0/backend/vbd 2>/dev/null | grep -c '^[0-9]')
