@@ -244,7 +244,7 @@ int help_page(FILE *f, const char *verb)
         fprintf(f, "NAME\n  tandem %s - %s\nSYNOPSIS\n  tandem %s\n%s", pages[i].verb,
                 pages[i].summary, pages[i].synopsis, pages[i].body);
         fprintf(f, "ENVIRONMENT\n  TANDEM_RUNDIR (default /run/tandem), TANDEM_VMM, TANDEM_XENSTORED,\n"
-                   "  TANDEM_CONSOLED, TANDEM_BLKBACK. DOM is a domain name or a domid.\n"
+                   "  TANDEM_CONSOLED, TANDEM_BLKBACK, TANDEM_NETBACK. DOM is a domain name or a\n  domid.\n"
                    "SEE ALSO\n  docs/cli.md\n");
         return 0;
     }
