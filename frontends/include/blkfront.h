@@ -118,12 +118,12 @@ void blkfront_close(struct blkfront *d);
  * until device/vbd/<id> of name is written (a watch, no polling): 0,
  * -EINVAL (not a vdev) or -ETIMEDOUT. */
 int blkfront_wait_present(const char *name, uint64_t timeout_ns);
-/* Detach (tandem block-detach, xl's: backend Closing with online = 0, or
- * the backend's directory gone) is a close, not a reconnect: the rings
- * are torn down, the frontend goes Closed, requests not answered complete
- * with BLKIF_RSP_ERROR and later calls fail with -EIO.  Waits until the
- * device was detached so (deadline: system time, 0 = none): true, or
- * false when the deadline passed. */
+/* Detach (tandem block-detach, xl's: backend Closing with online = 0,
+ * the frontend closes, then the toolstack removes the directories): once
+ * the reset finds the backend's directory gone, the device ends instead
+ * of reconnecting: requests not answered complete with BLKIF_RSP_ERROR
+ * and later calls fail with -EIO.  Waits until the device was detached so
+ * (deadline: system time, 0 = none): true, or false when it passed. */
 bool blkfront_wait_detached(struct blkfront *d, uint64_t deadline);
 
 const struct blkfront_info *blkfront_info(const struct blkfront *d);

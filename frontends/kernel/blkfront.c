@@ -14,7 +14,6 @@
 #include "mm.h"
 #include "platform.h"
 
-#define ENODEV_ 19
 #define STEP_TIMEOUT_NS (10ULL * NSEC_PER_SEC)
 
 /* "xvda" -> "51712" (Xen's numbering for xvd disks without partitions);
@@ -139,15 +138,26 @@ static int fail(struct blkfront *d, const char *step, int rc)
     return rc < 0 ? rc : -EIO;
 }
 
+/* The toolstack removed the backend's directory (tandem block-detach,
+ * xl's, once the backend reached Closed): the device is gone, it is not
+ * a backend restart. */
+static bool backend_gone(struct blkfront *d)
+{
+    return !xenbus_exists(XBT_NIL, d->xb.otherend);
+}
+
 /* Back to Initialising after a connection was lost, so that the backend
  * resets (Closed) and offers InitWait again. */
 static int reset_handshake(struct blkfront *d)
 {
     xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
     int s = xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateClosed) |
-                                                 XENBUS_STATE_BIT(XenbusStateInitWait),
+                                                 XENBUS_STATE_BIT(XenbusStateInitWait) |
+                                                 XENBUS_STATE_BIT(XenbusStateUnknown),
                                      BLKFRONT_CONNECT_TIMEOUT_NS);
-    if (s < 0)
+    if (s == XenbusStateUnknown && backend_gone(d))
+        return -ENODEV;
+    if (s < 0 || s == XenbusStateUnknown)
         return fail(d, "waiting for the backend to close", s);
     return xenbus_dev_switch_state(&d->xb, XenbusStateInitialising);
 }
@@ -158,10 +168,14 @@ static int connect(struct blkfront *d, bool again)
     int rc;
     if (again && (rc = reset_handshake(d)) < 0)
         return rc;
-    int s = xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateInitWait),
+    /* After a close, the backend's directory may go (a detach): -ENODEV. */
+    unsigned int gone = again ? XENBUS_STATE_BIT(XenbusStateUnknown) : 0;
+    int s = xenbus_dev_wait_otherend(&d->xb, XENBUS_STATE_BIT(XenbusStateInitWait) | gone,
                                      BLKFRONT_CONNECT_TIMEOUT_NS);
-    if (s < 0)
-        return fail(d, "waiting for backend InitWait", s);
+    if (s == XenbusStateUnknown && backend_gone(d))
+        return -ENODEV;
+    if (s < 0 || s == XenbusStateUnknown)
+        return fail(d, "waiting for backend InitWait", s < 0 ? s : -EIO);
     negotiate(d);
     if (again && (rc = blkfront_buf_regrant(d)) < 0)
         return fail(d, "granting the buffers again", rc);
@@ -286,26 +300,12 @@ static void otherend_changed(struct xenbus_device *xb, int state)
     }
 }
 
-/* The backend left Connected because the toolstack detaches the device
- * (online = 0, as libxl writes it), or its directory is gone: not a
- * backend restart. */
-static bool detach_requested(struct blkfront *d)
-{
-    uint64_t online;
-    int rc = xenbus_read_u64(XBT_NIL, d->xb.otherend, "online", 1, &online);
-    if (rc == -ENOENT)
-        return !xenbus_exists(XBT_NIL, d->xb.otherend);
-    return rc == 0 && online == 0;
-}
-
-/* Backend-initiated close (Linux's blkfront_closing): everything goes,
- * then Closed, which lets the backend reach Closed and the toolstack
- * remove the directories. */
+/* After a backend-initiated close (we are Closed already): everything
+ * goes. */
 static void detach(struct blkfront *d)
 {
-    printk("blkfront %s: detached by the toolstack; closing\n", d->name);
+    printk("blkfront %s: detached by the toolstack (backend directory removed)\n", d->name);
     end_device(d);
-    xenbus_dev_switch_state(&d->xb, XenbusStateClosed);
     d->detached = true;
     wake_everyone(d);
 }
@@ -315,7 +315,12 @@ static void worker(void *arg)
     struct blkfront *d = arg;
     bool again = false;
     for (;;) {
-        if (connect(d, again) < 0) {
+        int rc = connect(d, again);
+        if (rc == -ENODEV) {
+            detach(d);
+            thread_exit();
+        }
+        if (rc < 0) {
             die(d);
             thread_exit();
         }
@@ -326,10 +331,6 @@ static void worker(void *arg)
         resubmit_pending(d);
         wake_everyone(d);
         wait_event(&d->state_wq, d->backend_lost);
-        if (detach_requested(d)) {
-            detach(d);
-            thread_exit();
-        }
         d->state = BLKFRONT_CONNECTING;
         printk("blkfront %s: backend left Connected (state %d); reconnecting\n", d->name,
                d->xb.otherend_state);
