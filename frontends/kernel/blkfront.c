@@ -316,7 +316,9 @@ static void worker(void *arg)
     bool again = false;
     for (;;) {
         int rc = connect(d, again);
-        if (rc == -ENODEV) {
+        /* A step of the reset may also fail because the directories went
+         * meanwhile (our own state write, say): that is a detach too. */
+        if (rc == -ENODEV || (rc < 0 && again && backend_gone(d))) {
             detach(d);
             thread_exit();
         }
