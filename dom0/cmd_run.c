@@ -497,6 +497,13 @@ static int create_background(struct run *r, bool attach)
     ssize_t n = read(p[0], line, sizeof(line) - 1);
     close(p[0]);
     line[n > 0 ? n : 0] = '\0';
+    if (!strncmp(line, "timeout", 7)) {
+        /* Still starting (a loaded host): it is not "stopped". */
+        msg("domain '%s' (domid %u) did not answer within %d ms; it may still be starting "
+            "(tandem list; tandem destroy %s); see %s", r->cfg.name, r->lease.domid,
+            READY_TIMEOUT_MS, r->cfg.name, r->log_path);
+        return EXIT_RUNTIME;
+    }
     if (strncmp(line, "ok ", 3)) {
         /* The VMM ended before it was ready. The supervisor then exits,
          * unless an on_* action keeps the dead domain (preserve): do not

@@ -17,5 +17,11 @@ int cmd_info(int argc, char **argv);
 int cmd_services(int argc, char **argv);
 int cmd_dmesg(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_block_attach(int argc, char **argv);
+int cmd_block_detach(int argc, char **argv);
+int cmd_block_list(int argc, char **argv);
+int cmd_network_attach(int argc, char **argv);
+int cmd_network_detach(int argc, char **argv);
+int cmd_network_list(int argc, char **argv);
 
 #endif

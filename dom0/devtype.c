@@ -27,20 +27,24 @@ bool devtype_put(struct devtype_tx *x, const char *dir, const char *key, const c
     return xs_write(x->h, x->t, path, val, (unsigned)strlen(val));
 }
 
-static void dirs(const struct devtype *dt, unsigned domid, unsigned devid, char *be, char *fe,
-                 size_t len)
+void devtype_dirs(const struct devtype *dt, unsigned domid, unsigned devid, char *be, char *fe,
+                  size_t len)
 {
     snprintf(be, len, "/local/domain/0/backend/%s/%u/%u", dt->kind, domid, devid);
     snprintf(fe, len, "/local/domain/%u/device/%s/%u", domid, dt->kind, devid);
 }
 
+static int backend_ensure(const struct devtype *dt)
+{
+    char *args[] = { "--run-dir", (char *)rundir(), NULL };
+    return daemon_ensure(dt->backend, args);
+}
+
 int devtype_backends_ensure(const struct tandem_config *c)
 {
-    for (size_t k = 0; k < NTYPES; k++) {
-        char *args[] = { "--run-dir", (char *)rundir(), NULL };
-        if (types[k]->count(c) && daemon_ensure(types[k]->backend, args) < 0)
+    for (size_t k = 0; k < NTYPES; k++)
+        if (types[k]->count(c) && backend_ensure(types[k]) < 0)
             return -1;
-    }
     return 0;
 }
 
@@ -88,7 +92,7 @@ static bool write_type(struct xs_handle *h, xs_transaction_t t, unsigned domid,
     bool ok = n == 0 || write_parents(&x, dt);
     for (size_t i = 0; ok && i < n; i++) {
         char be[128], fe[128];
-        dirs(dt, domid, dt->devid(c, i), be, fe, sizeof(be));
+        devtype_dirs(dt, domid, dt->devid(c, i), be, fe, sizeof(be));
         x.be = be;
         x.fe = fe;
         ok = write_device(&x, dt, c, i);
@@ -192,11 +196,219 @@ int devtype_add_all(struct xs_handle *h, unsigned domid, const struct tandem_con
     for (size_t k = 0; k < NTYPES; k++)
         for (size_t i = 0; i < types[k]->count(c); i++) {
             char be[128], fe[128];
-            dirs(types[k], domid, types[k]->devid(c, i), be, fe, sizeof(be));
+            devtype_dirs(types[k], domid, types[k]->devid(c, i), be, fe, sizeof(be));
             if (wait_initwait(h, be, types[k], types[k]->label(c, i)) < 0)
                 return -1;
         }
     return 0;
+}
+
+/* ---- hotplug ---- */
+
+static bool exists_tx(struct xs_handle *h, xs_transaction_t t, const char *path)
+{
+    unsigned len;
+    char *v = xs_read(h, t, path, &len);
+    free(v);
+    return v != NULL;
+}
+
+/* One try of the attach transaction: 0 committed, -1 failed (errno;
+ * EAGAIN: try again), 1 refused (err). */
+static int attach_tx(struct xs_handle *h, unsigned domid, const struct devtype *dt,
+                     struct tandem_config *c, size_t i, char *err, size_t errlen)
+{
+    char dom[64], be[128], fe[128];
+    xs_transaction_t t = xs_transaction_start(h);
+    if (t == XBT_NULL)
+        return -1;
+    struct devtype_tx x = { h, t, domid, NULL, NULL };
+    int rc = 0;
+    snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
+    if (!exists_tx(h, t, dom)) {
+        snprintf(err, errlen, "domain %u is gone from xenstore", domid);
+        rc = 1;
+    } else if (dt->hot_prepare) {
+        rc = dt->hot_prepare(&x, c, i, err, errlen);
+    }
+    if (rc == 0) {
+        devtype_dirs(dt, domid, dt->devid(c, i), be, fe, sizeof(be));
+        if (exists_tx(h, t, be) || exists_tx(h, t, fe)) {
+            snprintf(err, errlen, "domain %u already has %s %s (%s)", domid, dt->what,
+                     dt->label(c, i), exists_tx(h, t, be) ? be : fe);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        x.be = be;
+        x.fe = fe;
+        rc = write_parents(&x, dt) && write_device(&x, dt, c, i) ? 0 : -1;
+    }
+    if (rc != 0) {
+        int e = errno;
+        xs_transaction_end(h, t, true);
+        errno = e;
+        return rc;
+    }
+    return xs_transaction_end(h, t, false) ? 0 : -1;
+}
+
+static void remove_dirs(struct xs_handle *h, const char *be, const char *fe)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        xs_transaction_t t = xs_transaction_start(h);
+        if (t == XBT_NULL)
+            break;
+        xs_rm(h, t, fe);
+        xs_rm(h, t, be);
+        if (xs_transaction_end(h, t, false) || errno != EAGAIN)
+            return;
+    }
+    xs_rm(h, XBT_NULL, fe);
+    xs_rm(h, XBT_NULL, be);
+}
+
+int devtype_attach(struct xs_handle *h, unsigned domid, const struct devtype *dt,
+                   struct tandem_config *c, size_t i)
+{
+    char err[512] = "";
+    int rc = -1;
+    if (backend_ensure(dt) < 0)
+        return -1;
+    for (int tries = 0; tries < 16; tries++) {
+        rc = attach_tx(h, domid, dt, c, i, err, sizeof(err));
+        if (rc >= 0 || errno != EAGAIN)
+            break;
+    }
+    if (rc == 1) {
+        msg("%s", err);
+        return 1;
+    }
+    if (rc < 0) {
+        msg("%s %s: cannot write it to xenstore: %s", dt->what, dt->label(c, i), strerror(errno));
+        return -1;
+    }
+    char be[128], fe[128];
+    devtype_dirs(dt, domid, dt->devid(c, i), be, fe, sizeof(be));
+    if (wait_initwait(h, be, dt, dt->label(c, i)) < 0) {
+        remove_dirs(h, be, fe);
+        return -1;
+    }
+    return 0;
+}
+
+/* online = 0 and, unless the backend is Closed already, state = Closing:
+ * libxl__initiate_device_generic_remove's transaction. false if the
+ * directory is gone (errno ENOENT) or xenstore failed. */
+static bool ask_close(struct xs_handle *h, const char *be)
+{
+    char online[160], state[160];
+    snprintf(online, sizeof(online), "%s/online", be);
+    snprintf(state, sizeof(state), "%s/state", be);
+    for (int tries = 0; tries < 16; tries++) {
+        xs_transaction_t t = xs_transaction_start(h);
+        if (t == XBT_NULL)
+            return false;
+        unsigned len;
+        char *s = xs_read(h, t, state, &len);
+        bool ok = s != NULL;
+        if (!ok)
+            errno = ENOENT;
+        ok = ok && xs_write(h, t, online, "0", 1) &&
+             (atoi(s) == XENBUS_CLOSED || xs_write(h, t, state, "5", 1));
+        free(s);
+        if (!ok) {
+            int e = errno;
+            xs_transaction_end(h, t, true);
+            errno = e;
+            return false;
+        }
+        if (xs_transaction_end(h, t, false))
+            return true;
+        if (errno != EAGAIN)
+            return false;
+    }
+    return false;
+}
+
+/* Waits (on a watch) for the backend to reach Closed, or its directory to
+ * go. 0, or -1 on timeout. */
+static int wait_closed(struct xs_handle *h, const char *be, int timeout_ms)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/state", be);
+    bool watching = xs_watch(h, path, "dev-close");
+    int64_t deadline = now_ms() + timeout_ms;
+    int rc = -1;
+    for (;;) {
+        unsigned len;
+        char *v = xs_read(h, XBT_NULL, path, &len);
+        int s = v ? atoi(v) : XENBUS_CLOSED;
+        free(v);
+        if (s == XENBUS_CLOSED) {
+            rc = 0;
+            break;
+        }
+        int64_t left = deadline - now_ms();
+        struct pollfd pfd = { .fd = xs_fileno(h), .events = POLLIN };
+        if (left <= 0)
+            break;
+        /* Without a watch, look again every 100 ms. */
+        if (poll(&pfd, 1, watching ? (int)left : (left < 100 ? (int)left : 100)) < 0 &&
+            errno != EINTR)
+            break;
+        char **w;
+        while (watching && (w = xs_check_watch(h)) != NULL)
+            free(w);
+    }
+    if (watching)
+        xs_unwatch(h, path, "dev-close");
+    return rc;
+}
+
+int devtype_detach(struct xs_handle *h, unsigned domid, const struct devtype *dt, unsigned devid,
+                   const char *label, bool force)
+{
+    char be[128], fe[128];
+    devtype_dirs(dt, domid, devid, be, fe, sizeof(be));
+    if (!ask_close(h, be)) {
+        if (errno == ENOENT)
+            msg("domain %u has no %s %s", domid, dt->what, label);
+        else
+            msg("%s %s: cannot ask the backend to close: %s", dt->what, label, strerror(errno));
+        return -1;
+    }
+    if (!force && wait_closed(h, be, DEVTYPE_DETACH_TIMEOUT_MS) < 0)
+        msg("warning: %s %s of domain %u did not close within %d ms (the frontend did not "
+            "answer); removing it anyway, as xl does", dt->what, label, domid,
+            DEVTYPE_DETACH_TIMEOUT_MS);
+    remove_dirs(h, be, fe);
+    return 0;
+}
+
+size_t devtype_devids(struct xs_handle *h, unsigned domid, const struct devtype *dt,
+                      unsigned *out, size_t max)
+{
+    char dir[96];
+    unsigned n = 0;
+    size_t k = 0;
+    snprintf(dir, sizeof(dir), "/local/domain/0/backend/%s/%u", dt->kind, domid);
+    char **ents = xs_directory(h, XBT_NULL, dir, &n);
+    for (unsigned j = 0; ents && j < n && k < max; j++) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(ents[j], &end, 10);
+        if (!errno && *end == '\0' && end != ents[j] && v <= 0xffffffffUL)
+            out[k++] = (unsigned)v;
+    }
+    free(ents);
+    for (size_t a = 1; a < k; a++)   /* insertion sort: a domain has few devices */
+        for (size_t b = a; b > 0 && out[b - 1] > out[b]; b--) {
+            unsigned tmp = out[b];
+            out[b] = out[b - 1];
+            out[b - 1] = tmp;
+        }
+    return k;
 }
 
 void devtype_remove_all(struct xs_handle *h, unsigned domid)

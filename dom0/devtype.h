@@ -36,6 +36,12 @@ struct devtype {
     /* The type's own keys (frontend/backend links, state and permissions
      * are written by the table's code). */
     bool (*write)(struct devtype_tx *x, const struct tandem_config *c, size_t i);
+    /* Hotplug only, optional: inside the attach transaction, before the
+     * directories are written, picks the device's devid (x->be and x->fe
+     * are NULL) and checks it against the domain's other devices. 0, -1
+     * (xenstore failed, errno set) or 1 (refused: why in err). */
+    int (*hot_prepare)(struct devtype_tx *x, struct tandem_config *c, size_t i, char *err,
+                       size_t errlen);
 };
 
 /* The entries (vbd.c, vifdev.c). */
@@ -48,6 +54,37 @@ int devtype_backends_ensure(const struct tandem_config *c);
  * until each backend left Initialising; a backend that reports an error
  * fails the call with its message. 0 or -1 (message printed). */
 int devtype_add_all(struct xs_handle *h, unsigned domid, const struct tandem_config *c);
+
+/* ---- hotplug (block-attach, network-attach, and their detach) ---- */
+
+#define DEVTYPE_DETACH_TIMEOUT_MS 10000   /* libxl's LIBXL_DESTROY_TIMEOUT */
+
+/* The two directories of one device. */
+void devtype_dirs(const struct devtype *dt, unsigned domid, unsigned devid, char *be, char *fe,
+                  size_t len);
+
+/* Adds device i of c (the only device of its type there) to a running
+ * domain as libxl does: starts the type's backend daemon if none runs,
+ * writes the frontend and backend directories in one transaction (refused
+ * if either exists, or the domain is gone from xenstore), then waits until
+ * the backend left Initialising. On any failure nothing stays written.
+ * 0, -1 (message printed), or 1 (refused: a double attach; message
+ * printed). */
+int devtype_attach(struct xs_handle *h, unsigned domid, const struct devtype *dt,
+                   struct tandem_config *c, size_t i);
+
+/* Removes one device as libxl does: online = 0 and backend state Closing
+ * (one transaction), then waits (up to DEVTYPE_DETACH_TIMEOUT_MS) for the
+ * backend to reach Closed, which it does once the frontend closed; then
+ * removes both directories. force: removes them without waiting (xl -f);
+ * after the timeout the removal is forced too, with a warning. 0, or -1
+ * (message printed). */
+int devtype_detach(struct xs_handle *h, unsigned domid, const struct devtype *dt, unsigned devid,
+                   const char *label, bool force);
+
+/* The devids a domain has of type dt (its backend directories), sorted. */
+size_t devtype_devids(struct xs_handle *h, unsigned domid, const struct devtype *dt,
+                      unsigned *out, size_t max);
 
 /* Removes the backend directories of domid (the frontend ones go with
  * /local/domain/N). */

@@ -156,6 +156,80 @@ static const struct page pages[] = {
       "  runs; refused while one does.\n"
       "EXAMPLE\n"
       "  tandem services status\n" },
+    { "block-attach", "block-attach DOM DISKSPEC", "give a running domain a disk",
+      "DESCRIPTION\n"
+      "  Adds a disk to a running domain, as xl: DISKSPEC is one item of a\n"
+      "  config's disk = [ ... ] list (xl-disk-configuration: target=, vdev=,\n"
+      "  access=, or TARGET,FORMAT,VDEV,ACCESS), as one argument or several\n"
+      "  joined with commas. The backing file is checked first; then the\n"
+      "  frontend and backend directories are written in one xenstore\n"
+      "  transaction (backend state Initialising), tandem-blkback is started\n"
+      "  if none runs, and the command returns once the backend took the\n"
+      "  device (InitWait). The guest's blkfront sees device/vbd/DEVID appear.\n"
+      "  A vdev the domain has already is refused and nothing is written; so\n"
+      "  is a backend that refuses the device (its reason is shown). The disk\n"
+      "  goes when the domain ends.\n"
+      "EXIT STATUS\n"
+      "  0 attached, 1 no such running domain, vdev taken or the backend\n"
+      "  refused it, 2 bad spec or usage.\n"
+      "EXAMPLE\n"
+      "  tandem block-attach web 'target=/srv/data.img,vdev=xvdb,access=rw'\n" },
+    { "block-detach", "block-detach [-f] DOM VDEV", "remove a disk from a running domain",
+      "DESCRIPTION\n"
+      "  As xl: writes online=0 and backend state Closing (5) in one\n"
+      "  transaction, waits up to 10 s for the backend to reach Closed (6),\n"
+      "  which it does once the guest's frontend closed, then removes the\n"
+      "  frontend and backend directories; tandem-blkback closes the backing\n"
+      "  file. A frontend that does not answer in time is removed anyway, with\n"
+      "  a warning. VDEV is a name (xvdb) or Xen's device number (51728).\n"
+      "OPTIONS\n"
+      "  -f  do not wait for the frontend: remove the directories at once\n"
+      "EXIT STATUS\n"
+      "  0 detached, 1 no such domain or disk, 2 bad VDEV or usage.\n"
+      "EXAMPLE\n"
+      "  tandem block-detach web xvdb\n" },
+    { "block-list", "block-list DOM [DOM ...]", "list a domain's disks",
+      "DESCRIPTION\n"
+      "  xl's columns: Vdev (Xen's device number), BE (backend domain),\n"
+      "  handle (the frontend's domid), state, evt-ch and ring-ref (from the\n"
+      "  frontend's directory; -1 until the guest wrote them), BE-path.\n"
+      "EXAMPLE\n"
+      "  tandem block-list web\n" },
+    { "network-attach", "network-attach DOM [VIFSPEC]", "give a running domain a network device",
+      "DESCRIPTION\n"
+      "  Adds a vif to a running domain, as xl: VIFSPEC is one item of a\n"
+      "  config's vif = [ ... ] list (mac=, bridge=, ip=, vifname=; a MAC in\n"
+      "  00:16:3e:xx:xx:xx is generated when none is given, the bridge\n"
+      "  defaults to xenbr0). The devid is the next after the domain's\n"
+      "  highest. Both directories are written in one transaction,\n"
+      "  tandem-netback is started if none runs (it makes the tap and puts it\n"
+      "  on the bridge) and the command returns once it took the device. A\n"
+      "  MAC the domain has already is refused, and nothing is written.\n"
+      "EXIT STATUS\n"
+      "  0 attached, 1 no such running domain, MAC taken or the backend\n"
+      "  refused it (a bridge that does not exist, say), 2 bad spec or usage.\n"
+      "EXAMPLE\n"
+      "  tandem network-attach web 'bridge=xenbr0,mac=00:16:3e:00:00:02'\n" },
+    { "network-detach", "network-detach [-f] DOM MAC|DEVID", "remove a network device",
+      "DESCRIPTION\n"
+      "  As block-detach, for the vif with that MAC or devid (network-list's\n"
+      "  Idx): Closing, Closed, then both directories go and tandem-netback\n"
+      "  removes the tap and its counters file.\n"
+      "OPTIONS\n"
+      "  -f  do not wait for the frontend\n"
+      "EXIT STATUS\n"
+      "  0 detached, 1 no such domain or device, 2 usage.\n"
+      "EXAMPLE\n"
+      "  tandem network-detach web 00:16:3e:00:00:02\n" },
+    { "network-list", "network-list DOM [DOM ...]", "list a domain's network devices",
+      "DESCRIPTION\n"
+      "  xl's columns: Idx (devid), BE, Mac Addr., handle, state, evt-ch,\n"
+      "  tx-/rx-ring-ref (the frontend's; -1 until written), BE-path; then\n"
+      "  the packets and bytes tandem-netback counted (TX = from the guest,\n"
+      "  RX = to it; from $TANDEM_RUNDIR/netback/DOMID.DEVID, 0 before the\n"
+      "  backend wrote them).\n"
+      "EXAMPLE\n"
+      "  tandem network-list web\n" },
     { "help", "help [VERB]", "this text, or a verb's manual",
       "EXAMPLE\n  tandem help create      (also: tandem create --help)\n" },
 };
@@ -170,7 +244,7 @@ int help_page(FILE *f, const char *verb)
         fprintf(f, "NAME\n  tandem %s - %s\nSYNOPSIS\n  tandem %s\n%s", pages[i].verb,
                 pages[i].summary, pages[i].synopsis, pages[i].body);
         fprintf(f, "ENVIRONMENT\n  TANDEM_RUNDIR (default /run/tandem), TANDEM_VMM, TANDEM_XENSTORED,\n"
-                   "  TANDEM_CONSOLED, TANDEM_BLKBACK. DOM is a domain name or a domid.\n"
+                   "  TANDEM_CONSOLED, TANDEM_BLKBACK, TANDEM_NETBACK. DOM is a domain name or a\n  domid.\n"
                    "SEE ALSO\n  docs/cli.md\n");
         return 0;
     }

@@ -18,6 +18,9 @@ static const struct verb verbs[] = {
     { "unpause", cmd_pause }, { "rename", cmd_rename },  { "vcpu-list", cmd_vcpu_list },
     { "domid", cmd_domid },  { "domname", cmd_domname }, { "uptime", cmd_uptime },
     { "dmesg", cmd_dmesg },  { "services", cmd_services }, { "help", cmd_help },
+    { "block-attach", cmd_block_attach }, { "block-detach", cmd_block_detach },
+    { "block-list", cmd_block_list }, { "network-attach", cmd_network_attach },
+    { "network-detach", cmd_network_detach }, { "network-list", cmd_network_list },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

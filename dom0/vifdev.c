@@ -6,7 +6,10 @@
 #include "config.h"
 #include "devtype.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const struct daemon_spec netback_daemon = {
     .dir = "netback", .env = "TANDEM_NETBACK", .bin = "tandem-netback",
@@ -29,7 +32,42 @@ static bool vif_write(struct devtype_tx *x, const struct tandem_config *c, size_
            devtype_put(x, x->fe, "handle", num) && devtype_put(x, x->fe, "mac", v->mac);
 }
 
+/* network-attach: the next devid after the highest the domain has (as
+ * libxl__device_nextid), and a MAC no other vif of the domain has. */
+static int vif_hot_prepare(struct devtype_tx *x, struct tandem_config *c, size_t i, char *err,
+                           size_t errlen)
+{
+    char dir[96];
+    unsigned n = 0, next = 0;
+    snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%u", x->domid);
+    errno = 0;
+    char **ents = xs_directory(x->h, x->t, dir, &n);
+    if (!ents && errno != ENOENT)
+        return -1;
+    int rc = 0;
+    for (unsigned k = 0; k < n && rc == 0; k++) {
+        char *end, path[160];
+        unsigned long id = strtoul(ents[k], &end, 10);
+        if (*end || end == ents[k] || id >= 0xffffffffUL)
+            continue;
+        if (id + 1 > next)
+            next = (unsigned)id + 1;
+        snprintf(path, sizeof(path), "%s/%lu/mac", dir, id);
+        unsigned len;
+        char *mac = xs_read(x->h, x->t, path, &len);
+        if (mac && !strcasecmp(mac, c->vifs[i].mac)) {
+            snprintf(err, errlen, "domain %u already has a network device with MAC %s (devid %lu)",
+                     x->domid, mac, id);
+            rc = 1;
+        }
+        free(mac);
+    }
+    free(ents);
+    c->vifs[i].devid = next;
+    return rc;
+}
+
 const struct devtype vif_devtype = {
     .kind = "vif", .what = "network device", .backend = &netback_daemon, .count = vif_count,
-    .devid = vif_devid, .label = vif_label, .write = vif_write,
+    .devid = vif_devid, .label = vif_label, .write = vif_write, .hot_prepare = vif_hot_prepare,
 };

@@ -29,7 +29,7 @@ static const struct app apps[] = {
     { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)" },
     { "granttest", app_granttest, "grant pages to dom0 for drivers/grant_check" },
     { "flood", app_flood, "flood xenstore or doorbells on command (mode=xenstore|doorbell|spin)" },
-    { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check)" },
+    { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check; wait-ms=, hold=1 for hotplug)" },
     { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=" },
     { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error" },
     { "netecho", app_netecho, "answer ping and echo UDP on port 7 (seconds=S, else until destroyed)" },

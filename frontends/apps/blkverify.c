@@ -8,6 +8,12 @@
  * generation, without it any valid block is accepted and never-written
  * (all-zero) blocks are counted as such.  Prints
  * `blkverify: ok blocks=N ...` or `blkverify: FAIL block=B ...`.
+ *
+ * Hotplug: wait-ms=T waits up to T ms for each device to be attached
+ * (prints `blkverify: waiting for DEV` first); hold=1 keeps each device
+ * open after its check until the toolstack detaches it (as long again),
+ * checks that a request after that fails cleanly, and prints
+ * `blkverify: dev=DEV detached`.
  */
 #include "apps.h"
 #include "blkfront.h"
@@ -75,6 +81,8 @@ int blkpat_check(const void *block, uint64_t blockno, uint64_t *gen)
 
 struct verify {
     struct blkfront *dev;
+    uint64_t wait_ms;              /* wait-ms=: 0 = the device must be there */
+    bool hold;                     /* hold=1 */
     uint64_t blocks, gen;
     bool want_gen;
     uint8_t *buf;                  /* BLKV_DEPTH blocks */
@@ -165,18 +173,52 @@ static int parse(const struct cmdline *cl, struct verify *v, const char **mode)
         printk("blkverify: FAIL %s\n", err);
         return -1;
     }
+    uint64_t hold;
+    if (cmdline_get_u64(cl, "wait-ms", 0, 24ULL * 3600 * 1000, &v->wait_ms, err, sizeof(err)) < 0 ||
+        cmdline_get_u64(cl, "hold", 0, 1, &hold, err, sizeof(err)) < 0) {
+        printk("blkverify: FAIL %s\n", err);
+        return -1;
+    }
+    v->hold = hold;
     v->want_gen = g == 0 || !strcmp(*mode, "write");
     v->blocks = blocks;
     return 0;
 }
 
+/* hold=1: until the toolstack detached the device; then a request must
+ * fail with -EIO (not hang, not succeed). 0 or -1. */
+static int hold_until_detached(struct verify *v, const char *name)
+{
+    printk("blkverify: dev=%s holding until detached\n", name);
+    if (!blkfront_wait_detached(v->dev, monotonic_ns() + v->wait_ms * NSEC_PER_MSEC)) {
+        printk("blkverify: FAIL dev=%s not detached within %llu ms\n", name,
+               (unsigned long long)v->wait_ms);
+        return -1;
+    }
+    int rc = blkfront_rw(v->dev, BLKIF_OP_READ, 0, v->buf, BLKPAT_BLOCK);
+    if (rc != -EIO) {
+        printk("blkverify: FAIL dev=%s a read after detach gave %d, not -EIO\n", name, rc);
+        return -1;
+    }
+    printk("blkverify: dev=%s detached\n", name);
+    return 0;
+}
+
 /* One device: open, write and/or check, close. Blocks checked, or -1. */
-static int64_t verify_one(const char *name, uint64_t blocks, uint64_t gen, bool want_gen,
-                          const char *mode)
+static int64_t verify_one(const char *name, const struct verify *opt, const char *mode)
 {
     static struct verify v;
     int err = 0;
-    v = (struct verify){ .blocks = blocks, .gen = gen, .want_gen = want_gen };
+    v = *opt;
+    if (v.wait_ms) {
+        printk("blkverify: waiting for %s\n", name);
+        err = blkfront_wait_present(name, v.wait_ms * NSEC_PER_MSEC);
+        if (err < 0) {
+            printk("blkverify: FAIL %s did not appear within %llu ms (error %d)\n", name,
+                   (unsigned long long)v.wait_ms, err);
+            return -1;
+        }
+    }
     v.dev = blkfront_open(name, NULL, &err);
     if (!v.dev) {
         printk("blkverify: FAIL open %s: error %d\n", name, err);
@@ -206,6 +248,8 @@ static int64_t verify_one(const char *name, uint64_t blocks, uint64_t gen, bool 
     printk("blkverify: dev=%s ok blocks=%llu mode=%s gen=%llu unwritten=%llu ms=%llu reconnects=%llu\n",
            name, (unsigned long long)v.blocks, mode, v.want_gen ? (unsigned long long)v.gen : 0ULL,
            (unsigned long long)v.zero, (unsigned long long)ms, (unsigned long long)st.reconnects);
+    if (v.hold && hold_until_detached(&v, name) < 0)
+        return -1;
     blkfront_close(v.dev);
     return (int64_t)v.blocks;
 }
@@ -231,7 +275,9 @@ int app_blkverify(const struct cmdline *cl)
         memcpy(name, p, n);
         name[n] = '\0';
         p += n + (p[n] == ',');
-        int64_t b = verify_one(name, opt.blocks, opt.gen + i, opt.want_gen, mode);
+        struct verify one = opt;
+        one.gen = opt.gen + i;
+        int64_t b = verify_one(name, &one, mode);
         if (b < 0)
             return 1;
         total += (uint64_t)b;

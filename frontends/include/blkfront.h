@@ -115,6 +115,17 @@ struct blkfront_opts {
 struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opts, int *err);
 void blkfront_close(struct blkfront *d);
 
+/* Hotplug.  A disk attached after boot (tandem block-attach): waits
+ * until device/vbd/<id> of name is written (a watch, no polling): 0,
+ * -EINVAL (not a vdev) or -ETIMEDOUT. */
+int blkfront_wait_present(const char *name, uint64_t timeout_ns);
+/* Detach (tandem block-detach; xenfront.h): once the reset finds the
+ * backend's directory gone, the device ends instead of reconnecting:
+ * requests not answered complete with BLKIF_RSP_ERROR and later calls
+ * fail with -EIO.  Waits until the device was detached (deadline: system
+ * time, 0 = none): true, or false when it passed. */
+bool blkfront_wait_detached(struct blkfront *d, uint64_t deadline);
+
 const struct blkfront_info *blkfront_info(const struct blkfront *d);
 void blkfront_get_stats(const struct blkfront *d, struct blkfront_stats *out);
 

@@ -15,7 +15,8 @@
  *   up(f, again) we are Connected (again: after a reconnect)
  *   down(f)      the connection was lost (or an attempt failed): keep what
  *                must survive, tear the rings down
- *   dead(f)      cannot connect within the timeout: fail what waits
+ *   dead(f)      cannot connect within the timeout, or detached: fail
+ *                what waits
  * The driver's own threads wait on f->state_wq for f->state, and treat
  * f->backend_lost like "not connected".
  */
@@ -51,6 +52,7 @@ struct xenfront {
     void *priv;                    /* the driver's device */
     volatile enum xenfront_state state;
     volatile bool backend_lost;    /* set by the watch: reconnect needed */
+    volatile bool detached;        /* the toolstack removed the device (DEAD too) */
     struct waitq state_wq;         /* state changes; reconnect requests */
     struct thread *worker;
     uint64_t reconnects;
@@ -71,6 +73,16 @@ void xenfront_close(struct xenfront *f);
 int xenfront_fail(struct xenfront *f, const char *step, int rc);
 /* <backend>/<node> as a number <= max, or dflt when absent or bad. */
 uint64_t xenfront_backend_u64(struct xenfront *f, const char *node, uint64_t max, uint64_t dflt);
+/* Hotplug. A device attached after boot (tandem block-attach /
+ * network-attach): waits until device/<type>/<id> is written (a watch, no
+ * polling): 0 or -ETIMEDOUT. A detach (xl's: backend Closing with
+ * online = 0, the frontend closes, the toolstack removes the directories)
+ * is noticed when the reset finds the backend's directory gone: down()
+ * and dead() run, the state is DEAD and detached is set, instead of a
+ * reconnect. xenfront_wait_detached waits for that (deadline: system
+ * time, 0 = none): true, or false when it passed. */
+int xenfront_wait_present(const char *type, const char *id, uint64_t timeout_ns);
+bool xenfront_wait_detached(struct xenfront *f, uint64_t deadline);
 /* Wakes state_wq and the driver's waiters. */
 void xenfront_wake(struct xenfront *f);
 

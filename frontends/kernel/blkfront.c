@@ -312,3 +312,15 @@ void blkfront_get_stats(const struct blkfront *d, struct blkfront_stats *o)
         o->sleeps += q->sleeps;
     }
 }
+
+int blkfront_wait_present(const char *name, uint64_t timeout_ns)
+{
+    char id[16];
+    int rc = device_id(name, id, sizeof(id));
+    return rc < 0 ? rc : xenfront_wait_present("vbd", id, timeout_ns);
+}
+
+bool blkfront_wait_detached(struct blkfront *d, uint64_t deadline)
+{
+    return xenfront_wait_detached(&d->xf, deadline);
+}

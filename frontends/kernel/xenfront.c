@@ -28,16 +28,28 @@ void xenfront_wake(struct xenfront *f)
         f->ops->wake(f);
 }
 
+/* The toolstack removed the backend's directory (tandem block-detach /
+ * network-detach, xl's, once the backend reached Closed): the device is
+ * gone, it is not a backend restart. */
+static bool backend_gone(struct xenfront *f)
+{
+    return !xenbus_exists(XBT_NIL, f->xb.otherend);
+}
+
 /* Back to Initialising after a connection was lost, so that the backend
- * resets (Closed) and offers InitWait again. */
+ * resets (Closed) and offers InitWait again; -ENODEV when its directory
+ * went meanwhile (a detach). */
 static int reset_handshake(struct xenfront *f)
 {
     xenbus_dev_switch_state(&f->xb, XenbusStateClosed);
     int s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateClosed) |
-                                                 XENBUS_STATE_BIT(XenbusStateInitWait),
+                                                 XENBUS_STATE_BIT(XenbusStateInitWait) |
+                                                 XENBUS_STATE_BIT(XenbusStateUnknown),
                                      XENFRONT_CONNECT_TIMEOUT_NS);
-    if (s < 0)
-        return xenfront_fail(f, "waiting for the backend to close", s);
+    if (s == XenbusStateUnknown && backend_gone(f))
+        return -ENODEV;
+    if (s < 0 || s == XenbusStateUnknown)
+        return xenfront_fail(f, "waiting for the backend to close", s < 0 ? s : -EIO);
     return xenbus_dev_switch_state(&f->xb, XenbusStateInitialising);
 }
 
@@ -52,10 +64,14 @@ static int connect(struct xenfront *f, bool again)
     int rc;
     if (again && (rc = reset_handshake(f)) < 0)
         return rc;
-    int s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateInitWait),
+    /* After a close the backend's directory may go (a detach): -ENODEV. */
+    unsigned int gone = again ? XENBUS_STATE_BIT(XenbusStateUnknown) : 0;
+    int s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateInitWait) | gone,
                                      XENFRONT_CONNECT_TIMEOUT_NS);
-    if (s < 0)
-        return xenfront_fail(f, "waiting for backend InitWait", s);
+    if (s == XenbusStateUnknown && backend_gone(f))
+        return -ENODEV;
+    if (s < 0 || s == XenbusStateUnknown)
+        return xenfront_fail(f, "waiting for backend InitWait", s < 0 ? s : -EIO);
     if ((rc = f->ops->setup(f)) < 0)
         return rc;
     if ((rc = xenbus_transaction_run(write_keys, f, 0, NULL)) < 0)
@@ -90,7 +106,19 @@ static void worker(void *arg)
     struct xenfront *f = arg;
     bool again = false;
     for (;;) {
-        if (connect(f, again) < 0) {
+        int rc = connect(f, again);
+        /* A step of the reset may also fail because the directories went
+         * meanwhile (our own state write, say): that is a detach too. */
+        if (rc == -ENODEV || (rc < 0 && again && backend_gone(f))) {
+            printk("%s: detached by the toolstack (backend directory removed)\n", f->name);
+            f->ops->down(f);
+            f->state = XENFRONT_DEAD;
+            f->detached = true;
+            f->ops->dead(f);
+            xenfront_wake(f);
+            thread_exit();
+        }
+        if (rc < 0) {
             f->ops->down(f);
             f->state = XENFRONT_DEAD;
             f->ops->dead(f);
@@ -140,9 +168,34 @@ bool xenfront_in_use(const struct xenfront *f)
     return f->worker || f->xb.otherend_watch.registered;
 }
 
+static bool node_present(const char *value, void *ctx)
+{
+    (void)ctx;
+    return value != NULL;
+}
+
+int xenfront_wait_present(const char *type, const char *id, uint64_t timeout_ns)
+{
+    char path[64];
+    int rc;
+    if ((rc = xenbus_init()) < 0)
+        return rc;
+    /* The toolstack writes the directory in one transaction: its backend
+     * link appears with everything else. */
+    snprintf(path, sizeof(path), "device/%s/%s/backend", type, id);
+    return xenbus_wait_for(path, node_present, NULL, timeout_ns);
+}
+
+bool xenfront_wait_detached(struct xenfront *f, uint64_t deadline)
+{
+    return wait_event_until(&f->state_wq, f->detached, deadline);
+}
+
 void xenfront_close(struct xenfront *f)
 {
     xenbus_unwatch_otherend(&f->xb);
+    if (f->detached)   /* closed already; the directories are going */
+        return;
     f->state = XENFRONT_DEAD;
     xenbus_dev_switch_state(&f->xb, XenbusStateClosing);
     xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateClosing) |

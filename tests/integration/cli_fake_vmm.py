@@ -23,6 +23,7 @@ With --console-daemon the guest's console output goes to a real console ring
 "guest" waits for `unpause`. Every start is logged as one line of arguments
 to $FAKE_VMM_LOG.
 """
+import ctypes
 import mmap
 import select
 import struct
@@ -98,7 +99,25 @@ def register():
         xs("write", dom + "/cpu/%d/availability" % n, "online")
 
 
+watchers = []
+exiting = threading.Event()
+
+
+def start_watch(path):
+    """xenstore-watch PATH, killed when we end (also by SIGKILL)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    w = subprocess.Popen(["/usr/bin/xenstore-watch", path], env=xs_env, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True,
+                         preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))   # PR_SET_PDEATHSIG
+    watchers.append(w)
+    return w
+
+
 def cleanup_and_exit(status):
+    exiting.set()
+    for w in list(watchers):
+        w.kill()
+        w.wait()
     xs("rm", dom)
     xs("rm", "/vm/" + uuid)
     try:
@@ -264,14 +283,26 @@ elif app == "hostile":
 if app in ("idle", "stubborn", "chatty"):
     for n in range(int(cmd.get("n", "0")) if app == "chatty" else 0):
         guest_print("chatty line %d\n" % n)
-    # The guest side of Xen's protocol; a fake may poll.
+    # The guest side of Xen's protocol, on a watch (xenstore-watch prints
+    # the path on every change; polling with a process a read would load
+    # the host when many fakes run at once).
+    watch = start_watch(dom + "/control/shutdown")
     while True:
         r = xs("read", dom + "/control/shutdown")
         v = r.stdout.strip()
         if v in ("poweroff", "reboot"):
             xs("write", dom + "/control/shutdown", "")
             cleanup_and_exit(0 if v == "poweroff" else 3)
-        time.sleep(0.02)
+        if watch.stdout.readline():
+            continue
+        # The watch ended: we are exiting (another thread), or xenstored
+        # went away (look again now and then, as the old polling fake did).
+        watch.wait()
+        while exiting.is_set():
+            time.sleep(3600)
+        time.sleep(0.2)
+        watchers.remove(watch)
+        watch = start_watch(dom + "/control/shutdown")
 elif app == "deaf":
     while True:
         time.sleep(3600)

@@ -125,7 +125,8 @@ fi
 # ---- the manual ----
 missing=""
 for v in create run list info console shutdown reboot destroy pause unpause rename vcpu-list \
-         domid domname uptime dmesg services help; do
+         domid domname uptime dmesg services help block-attach block-detach block-list \
+         network-attach network-detach network-list; do
     "$TANDEM" help "$v" > "$WORK/page" && grep -q "^SYNOPSIS" "$WORK/page" &&
         grep -q "^EXAMPLE" "$WORK/page" || missing="$missing $v"
     "$TANDEM" "$v" --help | cmp -s - "$WORK/page" || missing="$missing $v(--help)"
