@@ -1,0 +1,169 @@
+/*
+ * Restore (tandem-vmm --restore FILE): a new domain from a save file
+ * (docs/save-restore.md). The header is parsed and checked first (savefile.c),
+ * then memory is read and its checksum compared before anything is
+ * registered or run, so a bad file starts nothing. What the VMM puts back:
+ * memory, vCPUs, the clock (system time continues), where shared_info,
+ * vcpu_info and the grant frames are, the upcall vectors. What it does not
+ * (as on Xen, the guest rebuilds them when SCHEDOP_shutdown returns 0):
+ * event channels other than the xenstore and console ports, timers, and
+ * every dom0 binding. The xenstore ring's indices start again at 0, for
+ * the new xenstored connection.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "public/io/xs_wire.h"
+#include "restore.h"
+#include "vcpu_state.h"
+#include "vmm.h"
+
+#define READ_CHUNK (1u << 20)
+
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int restore_open(struct restore *rs, struct vmm_config *cfg, char *err, size_t errlen)
+{
+    struct save_expect x;
+    vcpu_state_expect(&x);
+    rs->fd = save_file_open(cfg->restore, &x, false, &rs->h, &rs->hdr, err, errlen);
+    if (rs->fd < 0)
+        return -1;
+    const struct save_header *h = &rs->h;
+    if (strcmp(h->cpu_mode, "plain"))
+        return fail(err, errlen, "%s: saved in cpu-mode %s; only plain-mode saves restore",
+                    cfg->restore, h->cpu_mode);
+    /* The machine is the saved one; who it is (domid, name, uuid) is ours. */
+    cfg->memory_mib = h->memory_mib;
+    cfg->vcpus = h->vcpus;
+    cfg->grant_frames = h->grant_frames;
+    cfg->cmdline = h->cmdline;
+    cfg->cpu_mode = CPU_MODE_PLAIN;
+    if (!cfg->kernel)
+        cfg->kernel = h->kernel;
+    return 0;
+}
+
+void restore_close(struct restore *rs)
+{
+    save_file_close(rs->fd, &rs->h, rs->hdr);
+    rs->fd = -1;
+    rs->hdr = NULL;
+}
+
+static int read_full(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int restore_memory(struct restore *rs, struct vm *vm, char *err, size_t errlen)
+{
+    const struct save_header *h = &rs->h;
+    if (h->mem_size != vm->mem_size)
+        return fail(err, errlen, "memory is %llu bytes, the file's %llu",
+                    (unsigned long long)vm->mem_size, (unsigned long long)h->mem_size);
+    uint64_t sum = SAVE_CHECKSUM_INIT, off = h->data_offset;
+    for (unsigned int i = 0; i < h->nr_extents; i++) {
+        const struct save_extent *e = &h->extents[i];
+        for (uint64_t done = 0; done < e->len;) {
+            size_t n = e->len - done < READ_CHUNK ? (size_t)(e->len - done) : READ_CHUNK;
+            uint8_t *dst = vm->mem + e->offset + done;
+            if (read_full(rs->fd, dst, n, off))
+                return fail(err, errlen, "reading guest memory: %s",
+                            errno ? strerror(errno) : "short read");
+            sum = save_checksum(sum, dst, n);
+            off += n;
+            done += n;
+        }
+    }
+    if (sum != h->mem_checksum)
+        return fail(err, errlen, "guest memory checksum mismatch (the file is corrupted)");
+    return 0;
+}
+
+/* System time goes on from the saved clock: same host, guest TSC = host
+ * TSC, so the saved (TSC, ns) pair and scale still hold and the guest's own
+ * copy of its vcpu_time_info agrees with ours at once. A TSC that went
+ * backwards (the host rebooted) restarts the count at the saved instant. */
+static void restore_clock(struct vm *vm, const struct save_header *h)
+{
+    uint64_t now = __builtin_ia32_rdtsc();
+    if (now >= h->saved_tsc && h->tsc_khz == vm->tsc_khz) {
+        vm->ref_tsc = h->ref_tsc;
+        vm->ref_ns = h->ref_ns;
+        vm->tsc_mul = h->tsc_mul;
+        vm->tsc_shift = (int8_t)h->tsc_shift;
+    } else {
+        vm->ref_tsc = now;
+        vm->ref_ns = h->saved_ns;
+    }
+    vm->boot_realtime_ns = h->boot_realtime_ns;
+}
+
+static void reset_xenstore_ring(struct vm *vm)
+{
+    struct xenstore_domain_interface *x =
+        (void *)(vm->mem + vm_region_offset(vm, TANDEM_XENSTORE_RING_GPA));
+    x->req_cons = x->req_prod = x->rsp_cons = x->rsp_prod = 0;
+}
+
+int restore_state(struct restore *rs, struct vm *vm, char *err, size_t errlen)
+{
+    const struct save_header *h = &rs->h;
+    restore_clock(vm, h);
+    reset_xenstore_ring(vm);
+    pthread_mutex_lock(&vm->lock);
+    vm->shared_info_gpa = h->shared_info_gpa ? h->shared_info_gpa : TANDEM_DEFAULT_SHARED_INFO_GPA;
+    vm->callback_irq = h->callback_irq;
+    vm->callback_vector = h->callback_irq ? (uint8_t)(h->callback_irq & 0xff) : 0;
+    for (unsigned int i = 0; i < h->gnttab_nr_frames; i++)
+        vm->gnttab_gpa[i] = h->gnttab_frames[i];
+    vm->gnttab_nr_frames = h->gnttab_nr_frames;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        v->initialised = h->cpu[i].initialised;
+        v->up = h->cpu[i].up;
+        v->vcpu_info_gpa = h->cpu[i].vcpu_info_gpa;
+        v->upcall_vector = (uint8_t)h->cpu[i].upcall_vector;
+    }
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        pvclock_update_vcpu(vm, &vm->vcpus[i]);
+    pvclock_update_wallclock(vm);
+    pthread_mutex_unlock(&vm->lock);
+    evtchn_init(vm);
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        if (vcpu_state_set(&vm->vcpus[i], &h->cpu[i], err, errlen))
+            return -1;
+    return 0;
+}
+
+int restore_start_vcpus(struct vm *vm)
+{
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        if (vm->vcpus[i].up && vcpu_start(&vm->vcpus[i]))
+            return -1;
+    return 0;
+}
