@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
     { "unpause", cmd_pause }, { "rename", cmd_rename },  { "vcpu-list", cmd_vcpu_list },
     { "domid", cmd_domid },  { "domname", cmd_domname }, { "uptime", cmd_uptime },
     { "dmesg", cmd_dmesg },  { "services", cmd_services }, { "help", cmd_help },
+    { "save", cmd_save },    { "restore", cmd_restore },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
