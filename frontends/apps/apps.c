@@ -12,22 +12,22 @@ int app_blkbench(const struct cmdline *cl);
 int app_blkhostile(const struct cmdline *cl);
 
 static const struct app apps[] = {
-    { "hello", app_hello, "print domain id, memory and vCPUs, power off" },
-    { "crash", app_crash, "fault on purpose: the domain ends as crashed" },
-    { "timer", app_timer, "check 10 ms / 100 ms / 1 s sleeps against the TSC" },
-    { "idle", app_idle, "wait for control/shutdown in xenstore" },
-    { "spin", app_spin, "spin n=N iterations and time them" },
-    { "smp", app_smp, "run a thread on every vCPU" },
-    { "xenstore", app_xenstore, "write, read, watch and remove a key under data/" },
-    { "echo", app_echo, "echo console input lines until 'quit'" },
-    { "evtchn", app_evtchn, "loopback event channel: send, notify, mask/unmask, close" },
-    { "xenbus-selftest", app_xenbus_selftest, "xenbus + grant tables against xenstored (tests/integration/xenbus_selftest.sh is dom0)" },
-    { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)" },
-    { "granttest", app_granttest, "grant pages to dom0 for drivers/grant_check" },
-    { "flood", app_flood, "flood xenstore or doorbells on command (mode=xenstore|doorbell|spin)" },
-    { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check)" },
-    { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=" },
-    { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error" },
+    { "hello", app_hello, "print domain id, memory and vCPUs, power off", false },
+    { "crash", app_crash, "fault on purpose: the domain ends as crashed", false },
+    { "timer", app_timer, "check 10 ms / 100 ms / 1 s sleeps against the TSC", false },
+    { "idle", app_idle, "wait for control/shutdown in xenstore (poweroff, reboot, suspend)", false },
+    { "spin", app_spin, "spin n=N iterations and time them", false },
+    { "smp", app_smp, "run a thread on every vCPU", false },
+    { "xenstore", app_xenstore, "write, read, watch and remove a key under data/", true },
+    { "echo", app_echo, "echo console input lines until 'quit'", false },
+    { "evtchn", app_evtchn, "loopback event channel: send, notify, mask/unmask, close", false },
+    { "xenbus-selftest", app_xenbus_selftest, "xenbus + grant tables against xenstored (tests/integration/xenbus_selftest.sh is dom0)", false },
+    { "pingpong", app_pingpong, "event-channel ping-pong with a dom0 program (n=N)", true },
+    { "granttest", app_granttest, "grant pages to dom0 for drivers/grant_check", false },
+    { "flood", app_flood, "flood xenstore or doorbells on command (mode=xenstore|doorbell|spin)", true },
+    { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check)", false },
+    { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=", false },
+    { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error", false },
 };
 
 const struct app *app_find(const char *name)

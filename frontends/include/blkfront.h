@@ -46,6 +46,7 @@
 #include "public/io/blkif.h"
 #include "spinlock.h"
 #include "thread.h"
+#include "suspend.h"
 #include "xenbus.h"
 
 #define BLKFRONT_MAX_QUEUES     4
@@ -211,6 +212,7 @@ struct blkfront {
     uint64_t reconnects, resubmitted;
     void (*raw_fn)(void *arg, const struct blkif_response *rsp);
     void *raw_arg;
+    struct resume_hook resume;     /* after a restore: reconnect (suspend.h) */
 };
 
 /* blkfront_ring.c */

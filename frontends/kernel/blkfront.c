@@ -306,6 +306,24 @@ static void worker(void *arg)
     }
 }
 
+/* Restored in a new domain (suspend.h): the ring's ports died with the old
+ * one (nothing to close), the device's paths name the new domid, and the
+ * reconnect a restarted backend gets does the rest. */
+static void resumed(void *arg)
+{
+    struct blkfront *d = arg;
+    for (unsigned int i = 0; i < BLKFRONT_MAX_QUEUES; i++)
+        d->q[i].port = 0;
+    int rc = xenbus_device_resume(&d->xb, "vbd", d->id);
+    if (rc < 0)
+        printk("blkfront %s: device/vbd/%s after the restore: error %d\n", d->name, d->id, rc);
+    d->info.backend_id = d->xb.otherend_id;
+    if (d->state == BLKFRONT_CONNECTED) {
+        d->backend_lost = true;
+        wake_everyone(d);
+    }
+}
+
 struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opts, int *err)
 {
     int rc = -ENOMEM;
@@ -336,6 +354,8 @@ struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opt
         goto out;
     }
     wait_event(&d->state_wq, d->state != BLKFRONT_CONNECTING);
+    if (d->state != BLKFRONT_DEAD)
+        suspend_add_resume_hook(&d->resume, resumed, d);
     if (d->state == BLKFRONT_DEAD) {
         rc = -EIO;
         goto out;   /* the worker has exited; the watch stays (d is leaked on purpose) */
@@ -357,6 +377,7 @@ void blkfront_close(struct blkfront *d)
 {
     if (!d)
         return;
+    suspend_remove_resume_hook(&d->resume);
     while (d->state == BLKFRONT_CONNECTED) {
         bool busy = false;
         for (unsigned int i = 0; i < d->info.nr_queues; i++)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "public/io/xs_wire.h"
@@ -104,23 +105,19 @@ int restore_memory(struct restore *rs, struct vm *vm, char *err, size_t errlen)
     return 0;
 }
 
-/* System time goes on from the saved clock: same host, guest TSC = host
- * TSC, so the saved (TSC, ns) pair and scale still hold and the guest's own
- * copy of its vcpu_time_info agrees with ours at once. A TSC that went
- * backwards (the host rebooted) restarts the count at the saved instant. */
+/* System time goes on from where it was saved: the downtime is not the
+ * guest's (its timeouts do not expire across a restore). vcpu_time_info is
+ * written into the guest's own vcpu_info (its gpa is restored) before it
+ * runs, so both sides agree from the first instruction; the wallclock is
+ * boot time + system time, so it is moved by the downtime. */
 static void restore_clock(struct vm *vm, const struct save_header *h)
 {
-    uint64_t now = __builtin_ia32_rdtsc();
-    if (now >= h->saved_tsc && h->tsc_khz == vm->tsc_khz) {
-        vm->ref_tsc = h->ref_tsc;
-        vm->ref_ns = h->ref_ns;
-        vm->tsc_mul = h->tsc_mul;
-        vm->tsc_shift = (int8_t)h->tsc_shift;
-    } else {
-        vm->ref_tsc = now;
-        vm->ref_ns = h->saved_ns;
-    }
-    vm->boot_realtime_ns = h->boot_realtime_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t real = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+    vm->ref_tsc = __builtin_ia32_rdtsc();
+    vm->ref_ns = h->saved_ns;
+    vm->boot_realtime_ns = real > h->saved_ns ? real - h->saved_ns : 0;
 }
 
 static void reset_xenstore_ring(struct vm *vm)
