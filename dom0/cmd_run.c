@@ -48,6 +48,7 @@ struct run {
     int ready_fd;            /* create: tells the waiting `tandem create` the outcome */
     char *log_path;          /* create: the VMM's and the supervisor's messages */
     const char *restore;     /* restore: the save file the first start comes from */
+    unsigned saved_domid;    /* restore: the saved domain's domid, not given again */
 };
 
 static void run_usage(FILE *f, bool create)
@@ -137,6 +138,8 @@ static int check_memory(struct run *r)
 static bool domid_taken(unsigned domid, void *ctx)
 {
     struct run *r = ctx;
+    if (r->restore && domid == r->saved_domid)
+        return true;   /* as Xen, a restored domain gets a new domid */
     if (r->xs && store_exists(r->xs, "/local/domain/%u", domid))
         return true;
     return domain_ctl_alive(domid);
@@ -576,10 +579,11 @@ static void run_free(struct run *r)
 
 /* `tandem restore` (cmd_save.c): create, from a configuration file, with
  * the first start coming from save_file. */
-int cmd_run_restore(const char *cfg_file, const char *save_file, bool paused, bool attach)
+int cmd_run_restore(const char *cfg_file, const char *save_file, unsigned saved_domid,
+                    bool paused, bool attach)
 {
     struct run r = { .lease = { .fd = -1 }, .ready_fd = -1, .restore = save_file,
-                     .paused = paused };
+                     .saved_domid = saved_domid, .paused = paused };
     config_init(&r.cfg);
     block_signals(&r);
     int rc;

@@ -288,6 +288,7 @@ int cmd_restore(int argc, char **argv)
         return EXIT_BADINPUT;
     }
     char *text = *h.toolstack ? strdup(h.toolstack) : minimal_config(&h);
+    unsigned saved_domid = h.domid;
     save_file_close(fd, &h, hdr);
     if (!text || rundir_ensure() < 0) {
         free(text);
@@ -297,7 +298,7 @@ int cmd_restore(int argc, char **argv)
     free(text);
     if (!cfg)
         return EXIT_RUNTIME;
-    int rc = cmd_run_restore(cfg, real, paused, attach);
+    int rc = cmd_run_restore(cfg, real, saved_domid, paused, attach);
     unlink(cfg);
     free(cfg);
     return rc;

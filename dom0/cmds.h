@@ -24,6 +24,7 @@ int cmd_restore(int argc, char **argv);
 /* cmd_ctl.c: waits (bounded) until the domain's supervisor let go of domid. */
 void wait_domid_released(unsigned domid);
 /* cmd_run.c: `create` with the first start from a save file (cmd_save.c). */
-int cmd_run_restore(const char *cfg_file, const char *save_file, bool paused, bool attach);
+int cmd_run_restore(const char *cfg_file, const char *save_file, unsigned saved_domid,
+                    bool paused, bool attach);
 
 #endif
