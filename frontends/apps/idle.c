@@ -13,7 +13,7 @@
 #include "thread.h"
 #include "xenstore.h"
 
-#define READY_WAIT_NS (60ULL * NSEC_PER_SEC)
+#define READY_WAIT_NS XS_TIMEOUT_NS   /* then say so, and wait on */
 
 int app_idle(const struct cmdline *cl)
 {
@@ -26,9 +26,8 @@ int app_idle(const struct cmdline *cl)
     /* xenstored may not serve us yet (the toolstack introduces the domain
      * while it boots): the kernel keeps trying in the background. */
     if (!control_wait_ready(monotonic_ns() + READY_WAIT_NS)) {
-        printk("idle: control/shutdown is not watched; sleeping until destroyed\n");
-        for (;;)
-            thread_block();
+        printk("idle: xenstore does not answer yet; still trying\n");
+        control_wait_ready(0);
     }
     printk("idle: waiting for control/shutdown\n");
     for (unsigned int seen = 0;;) {

@@ -21,6 +21,8 @@
 #include "thread.h"
 #include "xenstore.h"
 
+#define FEATURE_TRIES 12   /* XS_TIMEOUT_NS each */
+
 static struct cmdline cmdline;
 
 static void parse_cmdline(const struct hvm_start_info *si)
@@ -51,7 +53,11 @@ static void advertise_features(void *arg)
     const struct app *app = arg;
     static const char *const keys[] = { "control/feature-poweroff", "control/feature-reboot" };
     for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
-        int r = xs_write(keys[i], "1");
+        int r, tries = 0;
+        /* xenstored may not serve us yet (the toolstack introduces the
+         * domain while it boots): try for a minute while requests time out. */
+        while ((r = xs_write(keys[i], "1")) == -ETIMEDOUT && i == 0 && ++tries < FEATURE_TRIES)
+            ;
         if (r < 0) {
             printk("xenstore: writing %s failed (%d); is xenstored attached?\n", keys[i], r);
             return;

@@ -181,10 +181,10 @@ static int build_memory(void *fdt, const struct save_header *h)
     TRY(fdt_property_u32(fdt, "nr-extents", h->nr_extents));
     void *p;
     TRY(fdt_property_placeholder(fdt, "extents", (int)(h->nr_extents * 16), &p));
-    fdt64_t *e = p;
+    uint8_t *e = p;   /* FDT properties are 4-byte aligned only */
     for (unsigned int i = 0; i < h->nr_extents; i++) {
-        e[2 * i] = cpu_to_fdt64(h->extents[i].offset);
-        e[2 * i + 1] = cpu_to_fdt64(h->extents[i].len);
+        fdt64_t cells[2] = { cpu_to_fdt64(h->extents[i].offset), cpu_to_fdt64(h->extents[i].len) };
+        memcpy(e + 16 * i, cells, sizeof(cells));
     }
     return fdt_end_node(fdt);
 }

@@ -142,11 +142,11 @@ static void refused(const char *want)
 static void reseal(uint8_t *f)
 {
     int len;
-    fdt64_t *p = (fdt64_t *)fdt_getprop_w(f, 0, "header-checksum", &len);
+    uint8_t *p = fdt_getprop_w(f, 0, "header-checksum", &len);
     ck_assert_ptr_nonnull(p);
-    *p = 0;
-    uint64_t sum = save_checksum(SAVE_CHECKSUM_INIT, f, fdt_totalsize(f));
-    *p = cpu_to_fdt64(sum);
+    memset(p, 0, 8);
+    fdt64_t sum = cpu_to_fdt64(save_checksum(SAVE_CHECKSUM_INIT, f, fdt_totalsize(f)));
+    memcpy(p, &sum, 8);
 }
 
 static void set_u32(uint8_t *f, const char *node, const char *prop, uint32_t v)
