@@ -12,6 +12,7 @@
 #include "evtchn.h"
 #include "hypervisor.h"
 #include "kernel.h"
+#include "kerrno.h"
 #include "ktime.h"
 #include "mm.h"
 #include "platform.h"
