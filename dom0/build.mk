@@ -17,7 +17,7 @@ DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c dom0/cmd_save.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 # save/restore read save files with tandem-vmm's one parser (libfdt).
-DOM0_SAVEFILE_OBJ := $(BUILD)/obj/hypervisor/vmm/savefile.o
+DOM0_SAVEFILE_OBJ := $(BUILD)/obj/hypervisor/vmm/savefile.o $(BUILD)/obj/hypervisor/vmm/errmsg.o
 $(BUILD)/obj/dom0/cmd_save.o: CFLAGS += -Ihypervisor/vmm
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a

@@ -64,8 +64,9 @@ $(VMM_BOUNCE_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/bounce_main.o $(GUE
 ALL_BINS += $(VMM_BOUNCE_GUEST)
 
 # libFuzzer target: the save file header parser (tests/fuzz/savefile_fuzz.c).
-$(BUILD)/fuzz/savefile_fuzz: tests/fuzz/savefile_fuzz.c hypervisor/vmm/savefile.c hypervisor/vmm/savefile.h
+SAVEFILE_FUZZ_SRCS := tests/fuzz/savefile_fuzz.c hypervisor/vmm/savefile.c hypervisor/vmm/errmsg.c
+$(BUILD)/fuzz/savefile_fuzz: $(SAVEFILE_FUZZ_SRCS) hypervisor/vmm/savefile.h hypervisor/vmm/fdt_build.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ tests/fuzz/savefile_fuzz.c hypervisor/vmm/savefile.c -lfdt
+		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(SAVEFILE_FUZZ_SRCS) -lfdt
 FUZZ_TARGETS += $(BUILD)/fuzz/savefile_fuzz

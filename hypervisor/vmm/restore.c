@@ -11,13 +11,13 @@
  * the new xenstored connection.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "public/io/xs_wire.h"
 #include "restore.h"
 #include "vcpu_state.h"
@@ -25,15 +25,6 @@
 
 #define READ_CHUNK (1u << 20)
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int restore_open(struct restore *rs, struct vmm_config *cfg, char *err, size_t errlen)
 {
@@ -44,7 +35,7 @@ int restore_open(struct restore *rs, struct vmm_config *cfg, char *err, size_t e
         return -1;
     const struct save_header *h = &rs->h;
     if (strcmp(h->cpu_mode, "plain"))
-        return fail(err, errlen, "%s: saved in cpu-mode %s; only plain-mode saves restore",
+        return vmm_fail(err, errlen, "%s: saved in cpu-mode %s; only plain-mode saves restore",
                     cfg->restore, h->cpu_mode);
     /* The machine is the saved one; who it is (domid, name, uuid) is ours. */
     cfg->memory_mib = h->memory_mib;
@@ -64,27 +55,11 @@ void restore_close(struct restore *rs)
     rs->hdr = NULL;
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
-{
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int restore_memory(struct restore *rs, struct vm *vm, char *err, size_t errlen)
 {
     const struct save_header *h = &rs->h;
     if (h->mem_size != vm->mem_size)
-        return fail(err, errlen, "memory is %llu bytes, the file's %llu",
+        return vmm_fail(err, errlen, "memory is %llu bytes, the file's %llu",
                     (unsigned long long)vm->mem_size, (unsigned long long)h->mem_size);
     uint64_t sum = SAVE_CHECKSUM_INIT, off = h->data_offset;
     for (unsigned int i = 0; i < h->nr_extents; i++) {
@@ -92,8 +67,8 @@ int restore_memory(struct restore *rs, struct vm *vm, char *err, size_t errlen)
         for (uint64_t done = 0; done < e->len;) {
             size_t n = e->len - done < READ_CHUNK ? (size_t)(e->len - done) : READ_CHUNK;
             uint8_t *dst = vm->mem + e->offset + done;
-            if (read_full(rs->fd, dst, n, off))
-                return fail(err, errlen, "reading guest memory: %s",
+            if (save_pread_full(rs->fd, dst, n, off))
+                return vmm_fail(err, errlen, "reading guest memory: %s",
                             errno ? strerror(errno) : "short read");
             sum = save_checksum(sum, dst, n);
             off += n;
@@ -101,7 +76,7 @@ int restore_memory(struct restore *rs, struct vm *vm, char *err, size_t errlen)
         }
     }
     if (sum != h->mem_checksum)
-        return fail(err, errlen, "guest memory checksum mismatch (the file is corrupted)");
+        return vmm_fail(err, errlen, "guest memory checksum mismatch (the file is corrupted)");
     return 0;
 }
 

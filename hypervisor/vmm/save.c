@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "savefile.h"
 #include "vcpu_state.h"
 #include "vmm.h"
@@ -23,21 +23,12 @@
 #define PARK_TIMEOUT_MS 5000
 #define WRITE_CHUNK (1u << 20)
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static char *read_text(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        fail(err, errlen, "toolstack config %s: %s", path, strerror(errno));
+        vmm_fail(err, errlen, "toolstack config %s: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = calloc(1, SAVE_TEXT_MAX + 1);
@@ -48,7 +39,7 @@ static char *read_text(const char *path, char *err, size_t errlen)
         len += (size_t)n;
     close(fd);
     if (!buf || n < 0 || len > SAVE_TEXT_MAX || strlen(buf) != len) {
-        fail(err, errlen, "toolstack config %s: unreadable, longer than %d bytes or binary", path,
+        vmm_fail(err, errlen, "toolstack config %s: unreadable, longer than %d bytes or binary", path,
              SAVE_TEXT_MAX);
         free(buf);
         return NULL;
@@ -63,7 +54,7 @@ static int find_extents(struct vm *vm, struct save_header *h, char *err, size_t 
     size_t cap = 64;
     h->extents = calloc(cap, sizeof(*h->extents));
     if (!h->extents)
-        return fail(err, errlen, "out of memory");
+        return vmm_fail(err, errlen, "out of memory");
     off_t end = (off_t)vm->mem_size, pos = 0;
     h->nr_extents = 0;
     while (pos < end) {
@@ -87,12 +78,12 @@ static int find_extents(struct vm *vm, struct save_header *h, char *err, size_t 
         } else {
             if (h->nr_extents == cap) {
                 if (cap >= SAVE_MAX_EXTENTS)
-                    return fail(err, errlen, "guest memory has more than %d populated ranges",
+                    return vmm_fail(err, errlen, "guest memory has more than %d populated ranges",
                                 SAVE_MAX_EXTENTS);
                 cap *= 2;
                 struct save_extent *n = realloc(h->extents, cap * sizeof(*n));
                 if (!n)
-                    return fail(err, errlen, "out of memory");
+                    return vmm_fail(err, errlen, "out of memory");
                 h->extents = n;
             }
             h->extents[h->nr_extents++] = (struct save_extent){ a, b - a };
@@ -122,7 +113,7 @@ static int fill_devices(struct vm *vm, struct save_header *h, char *err, size_t 
         h->gnttab_frames[h->gnttab_nr_frames++] = vm->gnttab_gpa[i];
     h->ports = calloc(VMM_NR_PORTS, sizeof(*h->ports));
     if (!h->ports)
-        return fail(err, errlen, "out of memory");
+        return vmm_fail(err, errlen, "out of memory");
     for (unsigned int p = 1; p < VMM_NR_PORTS; p++) {
         const struct evtchn *e = &vm->ports[p];
         if (e->state == ECS_FREE)
@@ -185,22 +176,6 @@ static int fill_vcpus(struct vm *vm, struct save_header *h, struct vcpu_saved *s
     return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int write_memory(struct vm *vm, int fd, struct save_header *h)
 {
     uint64_t sum = SAVE_CHECKSUM_INIT, off = h->data_offset;
@@ -209,7 +184,7 @@ static int write_memory(struct vm *vm, int fd, struct save_header *h)
         for (uint64_t done = 0; done < e->len;) {
             size_t n = e->len - done < WRITE_CHUNK ? (size_t)(e->len - done) : WRITE_CHUNK;
             const uint8_t *src = vm->mem + e->offset + done;
-            if (write_full(fd, src, n, off))
+            if (save_pwrite_full(fd, src, n, off))
                 return -1;
             sum = save_checksum(sum, src, n);
             off += n;
@@ -230,21 +205,21 @@ static int write_file(struct vm *vm, const char *path, struct save_header *h, ch
     free(blob);
     char *tmp = NULL;
     if (asprintf(&tmp, "%s.partial", path) < 0)
-        return fail(err, errlen, "out of memory");
+        return vmm_fail(err, errlen, "out of memory");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int r = -1;
     if (fd < 0)
-        fail(err, errlen, "%s: %s", tmp, strerror(errno));
+        vmm_fail(err, errlen, "%s: %s", tmp, strerror(errno));
     else if (write_memory(vm, fd, h))
-        fail(err, errlen, "%s: writing guest memory: %s", tmp, strerror(errno));
+        vmm_fail(err, errlen, "%s: writing guest memory: %s", tmp, strerror(errno));
     else if (save_header_build(h, &blob, &len2, err, errlen))
         ;
     else if (len2 != len)
-        fail(err, errlen, "save header changed size (%zu, then %zu bytes)", len, len2);
-    else if (write_full(fd, blob, len2, 0) || fdatasync(fd) < 0)
-        fail(err, errlen, "%s: writing the header: %s", tmp, strerror(errno));
+        vmm_fail(err, errlen, "save header changed size (%zu, then %zu bytes)", len, len2);
+    else if (save_pwrite_full(fd, blob, len2, 0) || fdatasync(fd) < 0)
+        vmm_fail(err, errlen, "%s: writing the header: %s", tmp, strerror(errno));
     else if (rename(tmp, path) < 0)
-        fail(err, errlen, "renaming %s to %s: %s", tmp, path, strerror(errno));
+        vmm_fail(err, errlen, "renaming %s to %s: %s", tmp, path, strerror(errno));
     else
         r = 0;
     free(blob);
@@ -259,18 +234,18 @@ static int write_file(struct vm *vm, const char *path, struct save_header *h, ch
 int vm_save(struct vm *vm, const char *path, const char *toolstack, char *err, size_t errlen)
 {
     if (!atomic_load(&vm->suspended))
-        return fail(err, errlen, "the domain has not suspended");
+        return vmm_fail(err, errlen, "the domain has not suspended");
     if (vm->pvm)
-        return fail(err, errlen, "cpu-mode pvm: the vCPU state of a PVM guest (its VIF page and "
+        return vmm_fail(err, errlen, "cpu-mode pvm: the vCPU state of a PVM guest (its VIF page and "
                     "PVM's MSRs) cannot be saved yet; run it with cpu-mode plain");
     if (vm_wait_parked(vm, PARK_TIMEOUT_MS))
-        return fail(err, errlen, "the vCPUs did not stop within %d ms", PARK_TIMEOUT_MS);
+        return vmm_fail(err, errlen, "the vCPUs did not stop within %d ms", PARK_TIMEOUT_MS);
     struct save_header *h = calloc(1, sizeof(*h));
     struct vcpu_saved *saved = calloc(vm->nr_vcpus, sizeof(*saved));
     char *text = toolstack ? read_text(toolstack, err, errlen) : NULL;
     int r = -1;
     if (!h || !saved)
-        fail(err, errlen, "out of memory");
+        vmm_fail(err, errlen, "out of memory");
     else if (!toolstack || text) {
         fill_config_clock(vm, h);
         h->toolstack = text ? text : "";

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libfdt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +14,13 @@
 
 #include "public/tandem.h"
 #include "public/xen.h"
+#include "errmsg.h"
+#include "fdt_build.h"
 #include "savefile.h"
 
 #define PAGE 4096u
 #define CHECKSUM_PROP "header-checksum"
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 uint64_t save_checksum(uint64_t h, const void *buf, size_t len)
 {
@@ -53,16 +45,10 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 /* ---- building ---- */
 
-#define TRY(x)              \
-    do {                    \
-        int _r = (x);       \
-        if (_r < 0)         \
-            return _r;      \
-    } while (0)
 
 static int begin_section(void *fdt, const char *name, uint32_t version)
 {
-    TRY(fdt_begin_node(fdt, name));
+    FDT_TRY(fdt_begin_node(fdt, name));
     return fdt_property_u32(fdt, "version", version);
 }
 
@@ -73,17 +59,17 @@ static int put_blob(void *fdt, const char *name, const struct save_blob *b)
 
 static int build_config(void *fdt, const struct save_header *h)
 {
-    TRY(begin_section(fdt, "config", SAVE_V_CONFIG));
-    TRY(fdt_property_u64(fdt, "memory-mib", h->memory_mib));
-    TRY(fdt_property_u32(fdt, "vcpus", h->vcpus));
-    TRY(fdt_property_u32(fdt, "grant-frames", h->grant_frames));
-    TRY(fdt_property_u32(fdt, "domid", h->domid));
-    TRY(fdt_property_string(fdt, "name", h->name));
-    TRY(fdt_property_string(fdt, "uuid", h->uuid));
-    TRY(fdt_property_string(fdt, "cmdline", h->cmdline));
-    TRY(fdt_property_string(fdt, "cpu-mode", h->cpu_mode));
-    TRY(fdt_property_string(fdt, "kernel", h->kernel));
-    TRY(fdt_property_string(fdt, "toolstack", h->toolstack ? h->toolstack : ""));
+    FDT_TRY(begin_section(fdt, "config", SAVE_V_CONFIG));
+    FDT_TRY(fdt_property_u64(fdt, "memory-mib", h->memory_mib));
+    FDT_TRY(fdt_property_u32(fdt, "vcpus", h->vcpus));
+    FDT_TRY(fdt_property_u32(fdt, "grant-frames", h->grant_frames));
+    FDT_TRY(fdt_property_u32(fdt, "domid", h->domid));
+    FDT_TRY(fdt_property_string(fdt, "name", h->name));
+    FDT_TRY(fdt_property_string(fdt, "uuid", h->uuid));
+    FDT_TRY(fdt_property_string(fdt, "cmdline", h->cmdline));
+    FDT_TRY(fdt_property_string(fdt, "cpu-mode", h->cpu_mode));
+    FDT_TRY(fdt_property_string(fdt, "kernel", h->kernel));
+    FDT_TRY(fdt_property_string(fdt, "toolstack", h->toolstack ? h->toolstack : ""));
     return fdt_end_node(fdt);
 }
 
@@ -91,96 +77,96 @@ static int build_vcpu(void *fdt, unsigned int id, const struct save_vcpu *c)
 {
     char name[16];
     snprintf(name, sizeof(name), "cpu@%u", id);
-    TRY(fdt_begin_node(fdt, name));
-    TRY(fdt_property_u32(fdt, "reg", id));
-    TRY(fdt_property_u32(fdt, "initialised", c->initialised));
-    TRY(fdt_property_u32(fdt, "up", c->up));
-    TRY(fdt_property_u64(fdt, "vcpu-info-gpa", c->vcpu_info_gpa));
-    TRY(fdt_property_u32(fdt, "upcall-vector", c->upcall_vector));
-    TRY(fdt_property_u64(fdt, "timer-deadline", c->timer_deadline_ns));
-    TRY(fdt_property_u64(fdt, "periodic-ns", c->periodic_ns));
-    TRY(put_blob(fdt, "kvm-regs", &c->regs));
-    TRY(put_blob(fdt, "kvm-sregs", &c->sregs));
-    TRY(put_blob(fdt, "kvm-xsave", &c->xsave));
-    TRY(put_blob(fdt, "kvm-xcrs", &c->xcrs));
-    TRY(put_blob(fdt, "kvm-lapic", &c->lapic));
-    TRY(put_blob(fdt, "kvm-mp-state", &c->mp_state));
-    TRY(put_blob(fdt, "kvm-events", &c->events));
+    FDT_TRY(fdt_begin_node(fdt, name));
+    FDT_TRY(fdt_property_u32(fdt, "reg", id));
+    FDT_TRY(fdt_property_u32(fdt, "initialised", c->initialised));
+    FDT_TRY(fdt_property_u32(fdt, "up", c->up));
+    FDT_TRY(fdt_property_u64(fdt, "vcpu-info-gpa", c->vcpu_info_gpa));
+    FDT_TRY(fdt_property_u32(fdt, "upcall-vector", c->upcall_vector));
+    FDT_TRY(fdt_property_u64(fdt, "timer-deadline", c->timer_deadline_ns));
+    FDT_TRY(fdt_property_u64(fdt, "periodic-ns", c->periodic_ns));
+    FDT_TRY(put_blob(fdt, "kvm-regs", &c->regs));
+    FDT_TRY(put_blob(fdt, "kvm-sregs", &c->sregs));
+    FDT_TRY(put_blob(fdt, "kvm-xsave", &c->xsave));
+    FDT_TRY(put_blob(fdt, "kvm-xcrs", &c->xcrs));
+    FDT_TRY(put_blob(fdt, "kvm-lapic", &c->lapic));
+    FDT_TRY(put_blob(fdt, "kvm-mp-state", &c->mp_state));
+    FDT_TRY(put_blob(fdt, "kvm-events", &c->events));
     fdt64_t msrs[2 * SAVE_MAX_MSRS];
     for (unsigned int i = 0; i < c->nr_msrs; i++) {
         msrs[2 * i] = cpu_to_fdt64(c->msrs[i].index);
         msrs[2 * i + 1] = cpu_to_fdt64(c->msrs[i].value);
     }
-    TRY(fdt_property(fdt, "msrs", msrs, (int)(c->nr_msrs * 16)));
+    FDT_TRY(fdt_property(fdt, "msrs", msrs, (int)(c->nr_msrs * 16)));
     return fdt_end_node(fdt);
 }
 
 static int build_cpus(void *fdt, const struct save_header *h)
 {
-    TRY(begin_section(fdt, "cpus", SAVE_V_CPUS));
+    FDT_TRY(begin_section(fdt, "cpus", SAVE_V_CPUS));
     for (unsigned int i = 0; i < h->vcpus; i++)
-        TRY(build_vcpu(fdt, i, &h->cpu[i]));
+        FDT_TRY(build_vcpu(fdt, i, &h->cpu[i]));
     return fdt_end_node(fdt);
 }
 
 static int build_clock(void *fdt, const struct save_header *h)
 {
-    TRY(begin_section(fdt, "clock", SAVE_V_CLOCK));
-    TRY(fdt_property_u32(fdt, "tsc-khz", h->tsc_khz));
-    TRY(fdt_property_u32(fdt, "tsc-mul", h->tsc_mul));
-    TRY(fdt_property_u32(fdt, "tsc-shift", (uint32_t)h->tsc_shift));
-    TRY(fdt_property_u64(fdt, "ref-tsc", h->ref_tsc));
-    TRY(fdt_property_u64(fdt, "ref-ns", h->ref_ns));
-    TRY(fdt_property_u64(fdt, "boot-realtime-ns", h->boot_realtime_ns));
-    TRY(fdt_property_u64(fdt, "saved-tsc", h->saved_tsc));
-    TRY(fdt_property_u64(fdt, "saved-ns", h->saved_ns));
+    FDT_TRY(begin_section(fdt, "clock", SAVE_V_CLOCK));
+    FDT_TRY(fdt_property_u32(fdt, "tsc-khz", h->tsc_khz));
+    FDT_TRY(fdt_property_u32(fdt, "tsc-mul", h->tsc_mul));
+    FDT_TRY(fdt_property_u32(fdt, "tsc-shift", (uint32_t)h->tsc_shift));
+    FDT_TRY(fdt_property_u64(fdt, "ref-tsc", h->ref_tsc));
+    FDT_TRY(fdt_property_u64(fdt, "ref-ns", h->ref_ns));
+    FDT_TRY(fdt_property_u64(fdt, "boot-realtime-ns", h->boot_realtime_ns));
+    FDT_TRY(fdt_property_u64(fdt, "saved-tsc", h->saved_tsc));
+    FDT_TRY(fdt_property_u64(fdt, "saved-ns", h->saved_ns));
     return fdt_end_node(fdt);
 }
 
 static int build_devices(void *fdt, const struct save_header *h)
 {
-    TRY(begin_section(fdt, "physmap", SAVE_V_PHYSMAP));
-    TRY(fdt_property_u64(fdt, "shared-info-gpa", h->shared_info_gpa));
-    TRY(fdt_property_u64(fdt, "callback-irq", h->callback_irq));
-    TRY(fdt_end_node(fdt));
+    FDT_TRY(begin_section(fdt, "physmap", SAVE_V_PHYSMAP));
+    FDT_TRY(fdt_property_u64(fdt, "shared-info-gpa", h->shared_info_gpa));
+    FDT_TRY(fdt_property_u64(fdt, "callback-irq", h->callback_irq));
+    FDT_TRY(fdt_end_node(fdt));
 
-    TRY(begin_section(fdt, "gnttab", SAVE_V_GNTTAB));
-    TRY(fdt_property_u32(fdt, "table-version", h->gnttab_version));
-    TRY(fdt_property_u32(fdt, "max-frames", h->gnttab_max_frames));
-    TRY(fdt_property_u32(fdt, "nr-frames", h->gnttab_nr_frames));
+    FDT_TRY(begin_section(fdt, "gnttab", SAVE_V_GNTTAB));
+    FDT_TRY(fdt_property_u32(fdt, "table-version", h->gnttab_version));
+    FDT_TRY(fdt_property_u32(fdt, "max-frames", h->gnttab_max_frames));
+    FDT_TRY(fdt_property_u32(fdt, "nr-frames", h->gnttab_nr_frames));
     fdt64_t frames[SAVE_MAX_FRAMES];
     for (unsigned int i = 0; i < h->gnttab_nr_frames; i++)
         frames[i] = cpu_to_fdt64(h->gnttab_frames[i]);
-    TRY(fdt_property(fdt, "frames", frames, (int)(h->gnttab_nr_frames * 8)));
-    TRY(fdt_end_node(fdt));
+    FDT_TRY(fdt_property(fdt, "frames", frames, (int)(h->gnttab_nr_frames * 8)));
+    FDT_TRY(fdt_end_node(fdt));
 
-    TRY(begin_section(fdt, "evtchn", SAVE_V_EVTCHN));
-    TRY(fdt_property_u32(fdt, "nr-ports", h->nr_ports));
-    TRY(fdt_property_placeholder(fdt, "ports", (int)(h->nr_ports * 24), &(void *){ NULL }));
-    TRY(fdt_end_node(fdt));
+    FDT_TRY(begin_section(fdt, "evtchn", SAVE_V_EVTCHN));
+    FDT_TRY(fdt_property_u32(fdt, "nr-ports", h->nr_ports));
+    FDT_TRY(fdt_property_placeholder(fdt, "ports", (int)(h->nr_ports * 24), &(void *){ NULL }));
+    FDT_TRY(fdt_end_node(fdt));
 
-    TRY(begin_section(fdt, "xenstore", SAVE_V_XENSTORE));
-    TRY(fdt_property_u64(fdt, "ring", h->xenstore_ring));
-    TRY(fdt_property_u32(fdt, "evtchn", h->xenstore_port));
-    TRY(fdt_end_node(fdt));
+    FDT_TRY(begin_section(fdt, "xenstore", SAVE_V_XENSTORE));
+    FDT_TRY(fdt_property_u64(fdt, "ring", h->xenstore_ring));
+    FDT_TRY(fdt_property_u32(fdt, "evtchn", h->xenstore_port));
+    FDT_TRY(fdt_end_node(fdt));
 
-    TRY(begin_section(fdt, "console", SAVE_V_CONSOLE));
-    TRY(fdt_property_u64(fdt, "ring", h->console_ring));
-    TRY(fdt_property_u32(fdt, "evtchn", h->console_port));
+    FDT_TRY(begin_section(fdt, "console", SAVE_V_CONSOLE));
+    FDT_TRY(fdt_property_u64(fdt, "ring", h->console_ring));
+    FDT_TRY(fdt_property_u32(fdt, "evtchn", h->console_port));
     return fdt_end_node(fdt);
 }
 
 static int build_memory(void *fdt, const struct save_header *h)
 {
-    TRY(begin_section(fdt, "memory", SAVE_V_MEMORY));
-    TRY(fdt_property_u64(fdt, "ram-size", h->ram_size));
-    TRY(fdt_property_u64(fdt, "mem-size", h->mem_size));
-    TRY(fdt_property_u64(fdt, "data-offset", h->data_offset));
-    TRY(fdt_property_u64(fdt, "data-size", h->data_len));
-    TRY(fdt_property_u64(fdt, "checksum", h->mem_checksum));
-    TRY(fdt_property_u32(fdt, "nr-extents", h->nr_extents));
+    FDT_TRY(begin_section(fdt, "memory", SAVE_V_MEMORY));
+    FDT_TRY(fdt_property_u64(fdt, "ram-size", h->ram_size));
+    FDT_TRY(fdt_property_u64(fdt, "mem-size", h->mem_size));
+    FDT_TRY(fdt_property_u64(fdt, "data-offset", h->data_offset));
+    FDT_TRY(fdt_property_u64(fdt, "data-size", h->data_len));
+    FDT_TRY(fdt_property_u64(fdt, "checksum", h->mem_checksum));
+    FDT_TRY(fdt_property_u32(fdt, "nr-extents", h->nr_extents));
     void *p;
-    TRY(fdt_property_placeholder(fdt, "extents", (int)(h->nr_extents * 16), &p));
+    FDT_TRY(fdt_property_placeholder(fdt, "extents", (int)(h->nr_extents * 16), &p));
     uint8_t *e = p;   /* FDT properties are 4-byte aligned only */
     for (unsigned int i = 0; i < h->nr_extents; i++) {
         fdt64_t cells[2] = { cpu_to_fdt64(h->extents[i].offset), cpu_to_fdt64(h->extents[i].len) };
@@ -205,19 +191,19 @@ static void fill_ports(void *fdt, const struct save_header *h)
 
 static int build(void *fdt, size_t size, const struct save_header *h)
 {
-    TRY(fdt_create(fdt, (int)size));
-    TRY(fdt_finish_reservemap(fdt));
-    TRY(fdt_begin_node(fdt, ""));
-    TRY(fdt_property_string(fdt, "compatible", SAVE_COMPATIBLE));
-    TRY(fdt_property_u32(fdt, "format-version", SAVE_FORMAT_VERSION));
-    TRY(fdt_property_u64(fdt, CHECKSUM_PROP, 0));
-    TRY(build_config(fdt, h));
-    TRY(build_clock(fdt, h));
-    TRY(build_cpus(fdt, h));
-    TRY(build_devices(fdt, h));
-    TRY(build_memory(fdt, h));
-    TRY(fdt_end_node(fdt));
-    TRY(fdt_finish(fdt));
+    FDT_TRY(fdt_create(fdt, (int)size));
+    FDT_TRY(fdt_finish_reservemap(fdt));
+    FDT_TRY(fdt_begin_node(fdt, ""));
+    FDT_TRY(fdt_property_string(fdt, "compatible", SAVE_COMPATIBLE));
+    FDT_TRY(fdt_property_u32(fdt, "format-version", SAVE_FORMAT_VERSION));
+    FDT_TRY(fdt_property_u64(fdt, CHECKSUM_PROP, 0));
+    FDT_TRY(build_config(fdt, h));
+    FDT_TRY(build_clock(fdt, h));
+    FDT_TRY(build_cpus(fdt, h));
+    FDT_TRY(build_devices(fdt, h));
+    FDT_TRY(build_memory(fdt, h));
+    FDT_TRY(fdt_end_node(fdt));
+    FDT_TRY(fdt_finish(fdt));
     fill_ports(fdt, h);
     return 0;
 }
@@ -226,7 +212,7 @@ int save_header_build(struct save_header *h, void **blob, size_t *len, char *err
 {
     if (h->vcpus == 0 || h->vcpus > SAVE_MAX_VCPUS || h->nr_ports > SAVE_MAX_PORTS ||
         h->gnttab_nr_frames > SAVE_MAX_FRAMES || h->nr_extents > SAVE_MAX_EXTENTS)
-        return fail(err, errlen, "save header: a count is out of range");
+        return vmm_fail(err, errlen, "save header: a count is out of range");
     h->data_len = 0;
     for (unsigned int i = 0; i < h->nr_extents; i++)
         h->data_len += h->extents[i].len;
@@ -237,7 +223,7 @@ int save_header_build(struct save_header *h, void **blob, size_t *len, char *err
     for (;;) {
         void *fdt = calloc(1, size);
         if (!fdt)
-            return fail(err, errlen, "save header: out of memory");
+            return vmm_fail(err, errlen, "save header: out of memory");
         h->data_offset = 0;
         int r = build(fdt, size, h);
         if (r == -FDT_ERR_NOSPACE && size < SAVE_HEADER_MAX) {
@@ -247,13 +233,13 @@ int save_header_build(struct save_header *h, void **blob, size_t *len, char *err
         }
         if (r < 0) {
             free(fdt);
-            return fail(err, errlen, "save header: %s", fdt_strerror(r));
+            return vmm_fail(err, errlen, "save header: %s", fdt_strerror(r));
         }
         fdt_pack(fdt);
         size_t total = fdt_totalsize(fdt);
         if (total > SAVE_HEADER_MAX) {
             free(fdt);
-            return fail(err, errlen, "save header: %zu bytes, more than %u", total, SAVE_HEADER_MAX);
+            return vmm_fail(err, errlen, "save header: %zu bytes, more than %u", total, SAVE_HEADER_MAX);
         }
         /* data-offset depends only on the header's size, which does not
          * depend on the values written in place here. */
@@ -283,7 +269,7 @@ static const void *prop(struct reader *r, const char *name, int *len)
 {
     const void *p = fdt_getprop(r->fdt, r->node, name, len);
     if (!p)
-        fail(r->err, r->errlen, "section %s: property %s is missing", r->section, name);
+        vmm_fail(r->err, r->errlen, "section %s: property %s is missing", r->section, name);
     return p;
 }
 
@@ -294,10 +280,10 @@ static int get_u32(struct reader *r, const char *name, uint32_t min, uint32_t ma
     if (!p)
         return -1;
     if (len != 4)
-        return fail(r->err, r->errlen, "section %s: %s is %d bytes, not 4", r->section, name, len);
+        return vmm_fail(r->err, r->errlen, "section %s: %s is %d bytes, not 4", r->section, name, len);
     uint32_t v = fdt32_to_cpu(*p);
     if (v < min || v > max)
-        return fail(r->err, r->errlen, "section %s: %s = %u is not in %u..%u", r->section, name,
+        return vmm_fail(r->err, r->errlen, "section %s: %s = %u is not in %u..%u", r->section, name,
                     v, min, max);
     *out = v;
     return 0;
@@ -310,12 +296,12 @@ static int get_u64(struct reader *r, const char *name, uint64_t min, uint64_t ma
     if (!p)
         return -1;
     if (len != 8)
-        return fail(r->err, r->errlen, "section %s: %s is %d bytes, not 8", r->section, name, len);
+        return vmm_fail(r->err, r->errlen, "section %s: %s is %d bytes, not 8", r->section, name, len);
     fdt64_t raw;
     memcpy(&raw, p, 8);
     uint64_t v = fdt64_to_cpu(raw);
     if (v < min || v > max)
-        return fail(r->err, r->errlen, "section %s: %s = %llu is not in %llu..%llu", r->section,
+        return vmm_fail(r->err, r->errlen, "section %s: %s = %llu is not in %llu..%llu", r->section,
                     name, (unsigned long long)v, (unsigned long long)min, (unsigned long long)max);
     *out = v;
     return 0;
@@ -330,13 +316,13 @@ static int get_str(struct reader *r, const char *name, size_t max, bool allow_em
     if (!p)
         return -1;
     if (len < 1 || p[len - 1] != '\0' || strlen(p) != (size_t)len - 1)
-        return fail(r->err, r->errlen, "section %s: %s is not one string", r->section, name);
+        return vmm_fail(r->err, r->errlen, "section %s: %s is not one string", r->section, name);
     if ((size_t)len - 1 > max || (!allow_empty && len == 1))
-        return fail(r->err, r->errlen, "section %s: %s is %d bytes long (1..%zu allowed)",
+        return vmm_fail(r->err, r->errlen, "section %s: %s is %d bytes long (1..%zu allowed)",
                     r->section, name, len - 1, max);
     for (const char *c = p; *c; c++)
         if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t')
-            return fail(r->err, r->errlen, "section %s: %s holds control character 0x%02x",
+            return vmm_fail(r->err, r->errlen, "section %s: %s holds control character 0x%02x",
                         r->section, name, (unsigned char)*c);
     *out = p;
     return 0;
@@ -349,7 +335,7 @@ static int get_blob(struct reader *r, const char *name, size_t want, struct save
     if (!p)
         return -1;
     if (want && (size_t)len != want)
-        return fail(r->err, r->errlen, "section %s: %s is %d bytes, this tandem-vmm expects %zu",
+        return vmm_fail(r->err, r->errlen, "section %s: %s is %d bytes, this tandem-vmm expects %zu",
                     r->section, name, len, want);
     b->data = p;
     b->len = (size_t)len;
@@ -362,7 +348,7 @@ static int enter(struct reader *r, int parent, const char *name, const char *sec
     r->node = fdt_subnode_offset(r->fdt, parent, name);
     r->section = section;
     if (r->node < 0)
-        return fail(r->err, r->errlen, "section %s is missing", section);
+        return vmm_fail(r->err, r->errlen, "section %s is missing", section);
     if (!known_version)
         return 0;
     int len;
@@ -370,10 +356,10 @@ static int enter(struct reader *r, int parent, const char *name, const char *sec
     if (!p)
         return -1;
     if (len != 4)
-        return fail(r->err, r->errlen, "section %s: version is %d bytes, not 4", section, len);
+        return vmm_fail(r->err, r->errlen, "section %s: version is %d bytes, not 4", section, len);
     uint32_t v = fdt32_to_cpu(*p);
     if (v == 0 || v > known_version)
-        return fail(r->err, r->errlen, "section %s: version %u; this tandem reads version %u",
+        return vmm_fail(r->err, r->errlen, "section %s: version %u; this tandem reads version %u",
                     section, v, known_version);
     return 0;
 }
@@ -424,11 +410,11 @@ static int parse_config(struct reader *r, struct save_header *h)
         return -1;
     h->domid = v;
     if (!valid_name(h->name))
-        return fail(r->err, r->errlen, "section config: name is not a domain name");
+        return vmm_fail(r->err, r->errlen, "section config: name is not a domain name");
     if (!valid_uuid(h->uuid))
-        return fail(r->err, r->errlen, "section config: uuid '%s' is not a uuid", h->uuid);
+        return vmm_fail(r->err, r->errlen, "section config: uuid '%s' is not a uuid", h->uuid);
     if (strcmp(h->cpu_mode, "plain") && strcmp(h->cpu_mode, "pvm"))
-        return fail(r->err, r->errlen, "section config: cpu-mode '%s' (plain or pvm)", h->cpu_mode);
+        return vmm_fail(r->err, r->errlen, "section config: cpu-mode '%s' (plain or pvm)", h->cpu_mode);
     return 0;
 }
 
@@ -447,7 +433,7 @@ static int parse_clock(struct reader *r, struct save_header *h)
         return -1;
     h->tsc_shift = (int32_t)shift;
     if (h->tsc_shift < -31 || h->tsc_shift > 32)
-        return fail(r->err, r->errlen, "section clock: tsc-shift %d is not in -31..32", h->tsc_shift);
+        return vmm_fail(r->err, r->errlen, "section clock: tsc-shift %d is not in -31..32", h->tsc_shift);
     return 0;
 }
 
@@ -458,7 +444,7 @@ static int parse_msrs(struct reader *r, struct save_vcpu *c)
     if (!p)
         return -1;
     if (len % 16 || len / 16 > SAVE_MAX_MSRS)
-        return fail(r->err, r->errlen, "section %s: msrs is %d bytes (16 a register, at most %d)",
+        return vmm_fail(r->err, r->errlen, "section %s: msrs is %d bytes (16 a register, at most %d)",
                     r->section, len, SAVE_MAX_MSRS);
     c->nr_msrs = (unsigned int)len / 16;
     for (unsigned int i = 0; i < c->nr_msrs; i++) {
@@ -466,7 +452,7 @@ static int parse_msrs(struct reader *r, struct save_vcpu *c)
         memcpy(&idx, p + 16 * i, 8);
         memcpy(&val, p + 16 * i + 8, 8);
         if (fdt64_to_cpu(idx) > UINT32_MAX)
-            return fail(r->err, r->errlen, "section %s: MSR index %#llx", r->section,
+            return vmm_fail(r->err, r->errlen, "section %s: MSR index %#llx", r->section,
                         (unsigned long long)fdt64_to_cpu(idx));
         c->msrs[i].index = (uint32_t)fdt64_to_cpu(idx);
         c->msrs[i].value = fdt64_to_cpu(val);
@@ -511,13 +497,13 @@ static int parse_vcpu(struct reader *r, int cpus, unsigned int id, const struct 
     c->up = up;
     c->upcall_vector = vec;
     if (c->xsave.len < x->xsave_min || c->xsave.len > 65536)
-        return fail(r->err, r->errlen, "section %s: kvm-xsave is %zu bytes (%zu..65536)", section,
+        return vmm_fail(r->err, r->errlen, "section %s: kvm-xsave is %zu bytes (%zu..65536)", section,
                     c->xsave.len, x->xsave_min);
     if (!vcpu_info_ok(c->vcpu_info_gpa, h->memory_mib << 20))
-        return fail(r->err, r->errlen, "section %s: vcpu-info-gpa %#llx is outside the guest",
+        return vmm_fail(r->err, r->errlen, "section %s: vcpu-info-gpa %#llx is outside the guest",
                     section, (unsigned long long)c->vcpu_info_gpa);
     if (id == 0 && !up)
-        return fail(r->err, r->errlen, "section %s: vCPU 0 is not up", section);
+        return vmm_fail(r->err, r->errlen, "section %s: vCPU 0 is not up", section);
     return 0;
 }
 
@@ -529,7 +515,7 @@ static int parse_cpus(struct reader *r, const struct save_expect *x, struct save
     fdt_for_each_subnode(child, r->fdt, cpus)
         n++;
     if ((uint32_t)n != h->vcpus)
-        return fail(r->err, r->errlen, "section cpus: %d vCPUs, config says %u", n, h->vcpus);
+        return vmm_fail(r->err, r->errlen, "section cpus: %d vCPUs, config says %u", n, h->vcpus);
     for (unsigned int i = 0; i < h->vcpus; i++)
         if (parse_vcpu(r, cpus, i, x, h))
             return -1;
@@ -543,7 +529,7 @@ static int parse_physmap_gnttab(struct reader *r, struct save_header *h)
         get_u64(r, "callback-irq", 0, UINT64_MAX, &h->callback_irq))
         return -1;
     if (h->shared_info_gpa && !in_window(h->shared_info_gpa))
-        return fail(r->err, r->errlen, "section physmap: shared-info-gpa %#llx is not a page of "
+        return vmm_fail(r->err, r->errlen, "section physmap: shared-info-gpa %#llx is not a page of "
                     "the physmap window", (unsigned long long)h->shared_info_gpa);
     if (enter(r, 0, "gnttab", "gnttab", SAVE_V_GNTTAB) ||
         get_u32(r, "table-version", 1, 1, &h->gnttab_version) ||
@@ -555,14 +541,14 @@ static int parse_physmap_gnttab(struct reader *r, struct save_header *h)
     if (!p)
         return -1;
     if ((size_t)len != h->gnttab_nr_frames * 8u)
-        return fail(r->err, r->errlen, "section gnttab: frames is %d bytes for %u frames", len,
+        return vmm_fail(r->err, r->errlen, "section gnttab: frames is %d bytes for %u frames", len,
                     h->gnttab_nr_frames);
     for (unsigned int i = 0; i < h->gnttab_nr_frames; i++) {
         fdt64_t raw;
         memcpy(&raw, p + 8 * i, 8);
         h->gnttab_frames[i] = fdt64_to_cpu(raw);
         if (!in_window(h->gnttab_frames[i]))
-            return fail(r->err, r->errlen, "section gnttab: frame %u at %#llx is not a page of "
+            return vmm_fail(r->err, r->errlen, "section gnttab: frame %u at %#llx is not a page of "
                         "the physmap window", i, (unsigned long long)h->gnttab_frames[i]);
     }
     return 0;
@@ -579,10 +565,10 @@ static int parse_evtchn(struct reader *r, struct save_header *h)
     if (!p)
         return -1;
     if ((size_t)len != n * 24u)
-        return fail(r->err, r->errlen, "section evtchn: ports is %d bytes for %u ports", len, n);
+        return vmm_fail(r->err, r->errlen, "section evtchn: ports is %d bytes for %u ports", len, n);
     h->ports = calloc(n ? n : 1, sizeof(*h->ports));
     if (!h->ports)
-        return fail(r->err, r->errlen, "out of memory");
+        return vmm_fail(r->err, r->errlen, "out of memory");
     h->nr_ports = n;
     uint32_t prev = 0;
     for (unsigned int i = 0; i < n; i++) {
@@ -595,10 +581,10 @@ static int parse_evtchn(struct reader *r, struct save_header *h)
         struct save_port *s = &h->ports[i];
         *s = (struct save_port){ v[0], v[1], v[2], v[3], v[4], v[5] };
         if (s->port <= prev || s->port >= SAVE_MAX_PORTS)
-            return fail(r->err, r->errlen, "section evtchn: port %u out of order or range", s->port);
+            return vmm_fail(r->err, r->errlen, "section evtchn: port %u out of order or range", s->port);
         if (s->state < 1 || s->state > 4 || s->virq >= NR_VIRQS || s->vcpu >= h->vcpus ||
             s->remote_dom > 0xffff || s->remote_port >= SAVE_MAX_PORTS)
-            return fail(r->err, r->errlen, "section evtchn: port %u: bad state", s->port);
+            return vmm_fail(r->err, r->errlen, "section evtchn: port %u: bad state", s->port);
         prev = s->port;
     }
     return 0;
@@ -636,10 +622,10 @@ static int parse_memory(struct reader *r, size_t total, uint64_t file_size, stru
     if (!p)
         return -1;
     if ((size_t)len != n * 16u)
-        return fail(r->err, r->errlen, "section memory: extents is %d bytes for %u extents", len, n);
+        return vmm_fail(r->err, r->errlen, "section memory: extents is %d bytes for %u extents", len, n);
     h->extents = calloc(n ? n : 1, sizeof(*h->extents));
     if (!h->extents)
-        return fail(r->err, r->errlen, "out of memory");
+        return vmm_fail(r->err, r->errlen, "out of memory");
     h->nr_extents = n;
     uint64_t end = 0, sum = 0;
     for (unsigned int i = 0; i < n; i++) {
@@ -651,7 +637,7 @@ static int parse_memory(struct reader *r, size_t total, uint64_t file_size, stru
         e->len = fdt64_to_cpu(b);
         if (e->offset % PAGE || e->len % PAGE || e->len == 0 || e->offset < end ||
             e->offset > mem || e->len > mem - e->offset)
-            return fail(r->err, r->errlen, "section memory: extent %u (%#llx+%#llx) is not a page "
+            return vmm_fail(r->err, r->errlen, "section memory: extent %u (%#llx+%#llx) is not a page "
                         "range after the previous one inside %#llx bytes", i,
                         (unsigned long long)e->offset, (unsigned long long)e->len,
                         (unsigned long long)mem);
@@ -659,14 +645,14 @@ static int parse_memory(struct reader *r, size_t total, uint64_t file_size, stru
         sum += e->len;
     }
     if (sum != h->data_len)
-        return fail(r->err, r->errlen, "section memory: the extents hold %llu bytes, data-size "
+        return vmm_fail(r->err, r->errlen, "section memory: the extents hold %llu bytes, data-size "
                     "says %llu", (unsigned long long)sum, (unsigned long long)h->data_len);
     uint64_t want = h->data_offset + h->data_len;
     if (file_size < want)
-        return fail(r->err, r->errlen, "truncated: %llu bytes, the header describes %llu",
+        return vmm_fail(r->err, r->errlen, "truncated: %llu bytes, the header describes %llu",
                     (unsigned long long)file_size, (unsigned long long)want);
     if (file_size > want)
-        return fail(r->err, r->errlen, "%llu bytes after the end the header describes",
+        return vmm_fail(r->err, r->errlen, "%llu bytes after the end the header describes",
                     (unsigned long long)(file_size - want));
     return 0;
 }
@@ -675,16 +661,16 @@ int save_header_size(const void *first, size_t len, uint64_t file_size, size_t *
                      size_t errlen)
 {
     if (len < sizeof(struct fdt_header) || file_size < sizeof(struct fdt_header))
-        return fail(err, errlen, "truncated: %llu bytes, not even a header",
+        return vmm_fail(err, errlen, "truncated: %llu bytes, not even a header",
                     (unsigned long long)file_size);
     if (fdt_magic(first) != FDT_MAGIC)
-        return fail(err, errlen, "not a tandem save file (bad magic %#x)", fdt_magic(first));
+        return vmm_fail(err, errlen, "not a tandem save file (bad magic %#x)", fdt_magic(first));
     size_t total = fdt_totalsize(first);
     if (total < sizeof(struct fdt_header) || total > SAVE_HEADER_MAX)
-        return fail(err, errlen, "header size %zu is not in %zu..%u", total,
+        return vmm_fail(err, errlen, "header size %zu is not in %zu..%u", total,
                     sizeof(struct fdt_header), SAVE_HEADER_MAX);
     if (total > file_size)
-        return fail(err, errlen, "truncated: %llu bytes, the header alone is %zu",
+        return vmm_fail(err, errlen, "truncated: %llu bytes, the header alone is %zu",
                     (unsigned long long)file_size, total);
     *size = total;
     return 0;
@@ -695,18 +681,18 @@ static int check_checksum(const void *buf, size_t total, char *err, size_t errle
     int len;
     const void *p = fdt_getprop(buf, 0, CHECKSUM_PROP, &len);
     if (!p || len != 8)
-        return fail(err, errlen, "the header has no %s", CHECKSUM_PROP);
+        return vmm_fail(err, errlen, "the header has no %s", CHECKSUM_PROP);
     fdt64_t raw;
     memcpy(&raw, p, 8);
     uint8_t *copy = malloc(total);
     if (!copy)
-        return fail(err, errlen, "out of memory");
+        return vmm_fail(err, errlen, "out of memory");
     memcpy(copy, buf, total);
     memset(copy + ((const uint8_t *)p - (const uint8_t *)buf), 0, 8);
     uint64_t sum = save_checksum(SAVE_CHECKSUM_INIT, copy, total);
     free(copy);
     if (sum != fdt64_to_cpu(raw))
-        return fail(err, errlen, "header checksum mismatch (the file is corrupted)");
+        return vmm_fail(err, errlen, "header checksum mismatch (the file is corrupted)");
     return 0;
 }
 
@@ -720,10 +706,10 @@ int save_header_parse(const void *buf, size_t buflen, uint64_t file_size,
     if (save_header_size(buf, buflen, file_size, &total, err, errlen))
         return -1;
     if (total > buflen)
-        return fail(err, errlen, "truncated: the header is %zu bytes, only %zu read", total, buflen);
+        return vmm_fail(err, errlen, "truncated: the header is %zu bytes, only %zu read", total, buflen);
     int r = fdt_check_full(buf, total);
     if (r < 0)
-        return fail(err, errlen, "the header is not a valid device tree: %s", fdt_strerror(r));
+        return vmm_fail(err, errlen, "the header is not a valid device tree: %s", fdt_strerror(r));
     if (check_checksum(buf, total, err, errlen))
         return -1;
     struct reader rd = { buf, 0, "/", err, errlen };
@@ -734,13 +720,13 @@ int save_header_parse(const void *buf, size_t buflen, uint64_t file_size,
     if (get_str(&rd, "compatible", 64, false, &compat))
         return -1;
     if (strcmp(compat, SAVE_COMPATIBLE))
-        return fail(err, errlen, "not a tandem save file (compatible '%s')", compat);
+        return vmm_fail(err, errlen, "not a tandem save file (compatible '%s')", compat);
     vp = prop(&rd, "format-version", &len);
     if (!vp || len != 4)
-        return vp ? fail(err, errlen, "format-version is %d bytes, not 4", len) : -1;
+        return vp ? vmm_fail(err, errlen, "format-version is %d bytes, not 4", len) : -1;
     version = fdt32_to_cpu(*vp);
     if (version != SAVE_FORMAT_VERSION)
-        return fail(err, errlen, "format version %u; this tandem reads version %u", version,
+        return vmm_fail(err, errlen, "format version %u; this tandem reads version %u", version,
                     SAVE_FORMAT_VERSION);
     h->format_version = version;
     if (!expect)
@@ -762,13 +748,33 @@ void save_header_free(struct save_header *h)
     h->extents = NULL;
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
+int save_psave_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
     uint8_t *p = buf;
     while (len) {
         ssize_t n = pread(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n == 0)
+            errno = 0;   /* end of file: a short read */
+        if (n <= 0)
+            return -1;
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int save_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            errno = ENOSPC;
         if (n <= 0)
             return -1;
         p += n;
@@ -783,13 +789,13 @@ static int verify_memory(int fd, const struct save_header *h, char *err, size_t 
     size_t chunk = 1u << 20;
     uint8_t *buf = malloc(chunk);
     if (!buf)
-        return fail(err, errlen, "out of memory");
+        return vmm_fail(err, errlen, "out of memory");
     uint64_t sum = SAVE_CHECKSUM_INIT, off = h->data_offset, left = h->data_len;
     while (left) {
         size_t n = left < chunk ? (size_t)left : chunk;
-        if (read_full(fd, buf, n, off)) {
+        if (save_pread_full(fd, buf, n, off)) {
             free(buf);
-            return fail(err, errlen, "reading guest memory: %s", errno ? strerror(errno) : "short read");
+            return vmm_fail(err, errlen, "reading guest memory: %s", errno ? strerror(errno) : "short read");
         }
         sum = save_checksum(sum, buf, n);
         off += n;
@@ -797,7 +803,7 @@ static int verify_memory(int fd, const struct save_header *h, char *err, size_t 
     }
     free(buf);
     if (sum != h->mem_checksum)
-        return fail(err, errlen, "guest memory checksum mismatch (the file is corrupted)");
+        return vmm_fail(err, errlen, "guest memory checksum mismatch (the file is corrupted)");
     return 0;
 }
 
@@ -810,34 +816,34 @@ int save_file_open(const char *path, const struct save_expect *expect, bool veri
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        vmm_fail(err, errlen, "%s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s: not a regular file", path);
+        return vmm_fail(err, errlen, "%s: not a regular file", path);
     }
     uint8_t first[sizeof(struct fdt_header)];
     size_t got = (uint64_t)st.st_size < sizeof(first) ? (size_t)st.st_size : sizeof(first);
     size_t total = 0;
-    int r = read_full(fd, first, got, 0) ? fail(why, sizeof(why), "%s", strerror(errno))
+    int r = save_pread_full(fd, first, got, 0) ? vmm_fail(why, sizeof(why), "%s", strerror(errno))
                                           : save_header_size(first, got, (uint64_t)st.st_size,
                                                              &total, why, sizeof(why));
     if (r == 0) {
         *hdr = malloc(total);
         if (!*hdr)
-            r = fail(why, sizeof(why), "out of memory");
-        else if (read_full(fd, *hdr, total, 0))
-            r = fail(why, sizeof(why), "reading the header: %s", strerror(errno));
+            r = vmm_fail(why, sizeof(why), "out of memory");
+        else if (save_pread_full(fd, *hdr, total, 0))
+            r = vmm_fail(why, sizeof(why), "reading the header: %s", strerror(errno));
         else
             r = save_header_parse(*hdr, total, (uint64_t)st.st_size, expect, h, why, sizeof(why));
         if (r == 0 && verify && (r = verify_memory(fd, h, why, sizeof(why))) != 0)
             save_header_free(h);
     }
     if (r) {
-        fail(err, errlen, "%s: %s", path, why);
+        vmm_fail(err, errlen, "%s: %s", path, why);
         free(*hdr);
         *hdr = NULL;
         close(fd);

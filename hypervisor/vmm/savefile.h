@@ -150,4 +150,9 @@ int save_file_open(const char *path, const struct save_expect *expect, bool veri
                    struct save_header *h, void **hdr, char *err, size_t errlen);
 void save_file_close(int fd, struct save_header *h, void *hdr);
 
+/* pread/pwrite until len bytes moved (EINTR retried): 0, or -1 with errno
+ * (0 for a read that met the end of the file). */
+int save_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int save_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+
 #endif
