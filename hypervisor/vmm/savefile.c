@@ -748,7 +748,7 @@ void save_header_free(struct save_header *h)
     h->extents = NULL;
 }
 
-int save_psave_pread_full(int fd, void *buf, size_t len, uint64_t off)
+int save_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
     uint8_t *p = buf;
     while (len) {
