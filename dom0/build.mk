@@ -15,8 +15,11 @@ DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/cmd_run.c dom0/vbd.c dom0/devtype.c dom0/vifdev.c dom0/daemon.c \
                   dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c \
                   dom0/console.c dom0/services.c dom0/cmd_console.c \
-                  dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c dom0/cmd_device.c
+                  dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c dom0/cmd_device.c dom0/cmd_save.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
+# save/restore read save files with tandem-vmm's one parser (libfdt).
+DOM0_SAVEFILE_OBJ := $(BUILD)/obj/hypervisor/vmm/savefile.o $(BUILD)/obj/hypervisor/vmm/errmsg.o
+$(BUILD)/obj/dom0/cmd_save.o: CFLAGS += -Ihypervisor/vmm
 
 XENSTORE_LIB_A := $(BUILD)/lib/libxenstore.a
 XENSTORE_HDR   := $(BUILD)/include/xenstore.h
@@ -32,9 +35,9 @@ $(DOM0_CONFIG_LIB): $(DOM0_CONFIG_OBJS)
 $(DOM0_TOOL_OBJS): CFLAGS += -I$(BUILD)/include -Idom0 $(TDM_CTL_INC)
 $(DOM0_TOOL_OBJS): | $(XENSTORE_HDR)
 
-$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(TDM_XENBUS_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB)
+$(BUILD)/bin/tandem: $(DOM0_TOOL_OBJS) $(DOM0_SAVEFILE_OBJ) $(DOM0_CONFIG_LIB) $(TDM_XENBUS_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_CONFIG_LIB) $(TDM_XENBUS_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB) -pthread
+	$(CC) $(LDFLAGS) -o $@ $(DOM0_TOOL_OBJS) $(DOM0_SAVEFILE_OBJ) $(DOM0_CONFIG_LIB) $(TDM_XENBUS_LIB) $(XENSTORE_LIB_A) $(TDM_CTL_LIB) -pthread -lfdt
 
 $(BUILD)/tests/unit/dom0_config: $(BUILD)/obj/tests/unit/dom0_config.o $(DOM0_CONFIG_LIB)
 	@mkdir -p $(dir $@)

@@ -83,7 +83,7 @@ static void shutdown_usage(FILE *f, const char *verb)
 /* The supervisor (tandem run / create) cleans up after its VMM: a domain
  * is gone when it lets go of the domid (bounded: a supervisor that
  * restarts the domain keeps it). */
-static void wait_domid_released(unsigned domid)
+void wait_domid_released(unsigned domid)
 {
     int64_t deadline = now_ms() + DESTROY_TIMEOUT_MS;
     long delay_us = 200;

@@ -21,7 +21,7 @@ static const char *state_letters(const char *state)
         return "r-----";
     if (!strcmp(state, "paused"))
         return "--p---";
-    if (!strcmp(state, "shutdown"))
+    if (!strcmp(state, "shutdown") || !strcmp(state, "suspended"))   /* as xl: shut down, suspend */
         return "---s--";
     if (!strcmp(state, "crashed"))
         return "----c-";

@@ -49,6 +49,8 @@ struct run {
     bool paused;             /* create -p */
     int ready_fd;            /* create: tells the waiting `tandem create` the outcome */
     char *log_path;          /* create: the VMM's and the supervisor's messages */
+    const char *restore;     /* restore: the save file the first start comes from */
+    unsigned saved_domid;    /* restore: the saved domain's domid, not given again */
 };
 
 static void run_usage(FILE *f, bool create)
@@ -138,6 +140,8 @@ static int check_memory(struct run *r)
 static bool domid_taken(unsigned domid, void *ctx)
 {
     struct run *r = ctx;
+    if (r->restore && domid == r->saved_domid)
+        return true;   /* as Xen, a restored domain gets a new domid */
     if (r->xs && store_exists(r->xs, "/local/domain/%u", domid))
         return true;
     return domain_ctl_alive(domid);
@@ -355,12 +359,35 @@ static bool stop_requested(struct run *r)
     return r->destroying;
 }
 
+/* RUNDIR/domN.cfg: the configuration the domain runs with, for `tandem
+ * save` (it goes into the save file's header, as libxl keeps a domain's
+ * config). NULL if it cannot be written (save then records none). */
+static char *save_config_copy(struct run *r)
+{
+    char *name = xasprintf("dom%u.cfg", r->lease.domid);
+    char *path = name ? rundir_file(name) : NULL;
+    free(name);
+    FILE *f = path ? fopen(path, "we") : NULL;
+    if (!f) {
+        free(path);
+        return NULL;
+    }
+    config_print(f, &r->cfg);
+    if (fclose(f) != 0) {
+        unlink(path);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 static int supervise(struct run *r)
 {
     char *console = r->log_path ? xasprintf("file:%s", r->log_path) : NULL;
     struct vmm_launch l = { .cfg = &r->cfg, .kernel = r->kernel, .domid = r->lease.domid,
                             .uuid = r->uuid, .xenstore = r->xs_socket, .console = console,
-                            .paused = r->paused };
+                            .paused = r->paused, .restore = r->restore };
+    char *cfg_copy = save_config_copy(r);
     char **argv = NULL;
     int status = VMM_FAILED;
     if (r->verbose)
@@ -379,6 +406,7 @@ static int supervise(struct run *r)
         vmm_argv_free(argv);
         argv = vmm_argv(&l);
         l.paused = false;   /* -p holds the first start only */
+        l.restore = NULL;   /* a restart (on_reboot) boots the kernel */
         pid_t pid = argv ? vmm_spawn(argv) : -1;
         if (pid < 0)
             break;
@@ -408,6 +436,9 @@ static int supervise(struct run *r)
     }
     vmm_argv_free(argv);
     free(console);
+    if (cfg_copy)
+        unlink(cfg_copy);
+    free(cfg_copy);
     if (status != VMM_POWEROFF && status != VMM_BADINPUT)
         msg("domain '%s' (domid %u) ended: %s (status %d)", r->cfg.name, r->lease.domid,
             vmm_status_name(status), status);
@@ -553,6 +584,27 @@ static void run_free(struct run *r)
     free(r->kernel);
     free(r->log_path);
     config_free(&r->cfg);
+}
+
+/* `tandem restore` (cmd_save.c): create, from a configuration file, with
+ * the first start coming from save_file. */
+int cmd_run_restore(const char *cfg_file, const char *save_file, unsigned saved_domid,
+                    bool paused, bool attach)
+{
+    struct run r = { .lease = { .fd = -1 }, .ready_fd = -1, .restore = save_file,
+                     .saved_domid = saved_domid, .paused = paused };
+    config_init(&r.cfg);
+    block_signals(&r);
+    int rc;
+    if (load_config(&r, cfg_file, 0, NULL) < 0 || check_files(&r) < 0 || check_memory(&r) < 0 ||
+        vbd_check_disks(&r.cfg) < 0 || check_supported(&r) < 0)
+        rc = EXIT_BADINPUT;
+    else if (prepare_domain(&r) < 0)
+        rc = EXIT_RUNTIME;
+    else
+        rc = create_background(&r, attach);
+    run_free(&r);
+    return rc;
 }
 
 int cmd_run(int argc, char **argv)

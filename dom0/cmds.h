@@ -2,6 +2,8 @@
 #ifndef TANDEM_DOM0_CMDS_H
 #define TANDEM_DOM0_CMDS_H
 
+#include <stdbool.h>
+
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);   /* also `reboot` (argv[0]) */
@@ -23,5 +25,12 @@ int cmd_block_list(int argc, char **argv);
 int cmd_network_attach(int argc, char **argv);
 int cmd_network_detach(int argc, char **argv);
 int cmd_network_list(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+/* cmd_ctl.c: waits (bounded) until the domain's supervisor let go of domid. */
+void wait_domid_released(unsigned domid);
+/* cmd_run.c: `create` with the first start from a save file (cmd_save.c). */
+int cmd_run_restore(const char *cfg_file, const char *save_file, unsigned saved_domid,
+                    bool paused, bool attach);
 
 #endif

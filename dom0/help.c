@@ -230,6 +230,38 @@ static const struct page pages[] = {
       "  backend wrote them).\n"
       "EXAMPLE\n"
       "  tandem network-list web\n" },
+    { "save", "save [-t SECONDS] DOM FILE", "save a domain to a file and stop it",
+      "DESCRIPTION\n"
+      "  Asks the guest to suspend with Xen's protocol (control/shutdown =\n"
+      "  \"suspend\"; the guest acknowledges by clearing it and calls\n"
+      "  SCHEDOP_shutdown(SHUTDOWN_suspend)), then has its tandem-vmm write FILE:\n"
+      "  a device-tree header (configuration, vCPU and device state, one section\n"
+      "  per subsystem) and the guest's memory (docs/save-restore.md). The file\n"
+      "  is written beside FILE and renamed into place; the domain then ends.\n"
+      "  A guest that does not suspend within the timeout keeps running (the\n"
+      "  request is withdrawn); a failed write resumes it (its SCHEDOP_shutdown\n"
+      "  returns 1). Plain cpu-mode only: a PVM guest's vCPU state is refused.\n"
+      "OPTIONS\n"
+      "  -t  seconds the guest may take to suspend (default 30)\n"
+      "EXIT STATUS\n"
+      "  0 saved, 1 not saved (the domain carries on), 2 usage or unknown domain.\n"
+      "EXAMPLE\n"
+      "  tandem save web /var/lib/tandem/web.save\n" },
+    { "restore", "restore [-c] [-p] FILE", "start a domain from a saved file",
+      "DESCRIPTION\n"
+      "  Checks the whole file first (magic, versions, sizes, both checksums): a\n"
+      "  truncated or corrupted file is refused and nothing is started. Then\n"
+      "  creates the domain as create does, with the configuration saved in the\n"
+      "  file, under a new domid: its devices' xenstore directories are written\n"
+      "  for the new domid, backends started, and the guest carries on where it\n"
+      "  was (its SCHEDOP_shutdown returns 0; it reconnects its devices).\n"
+      "OPTIONS\n"
+      "  -c  attach to the console once the domain runs\n"
+      "  -p  leave it paused ('tandem unpause DOM' resumes it)\n"
+      "EXIT STATUS\n"
+      "  0 restored, 1 it did not start (see the log), 2 bad file or usage.\n"
+      "EXAMPLE\n"
+      "  tandem restore /var/lib/tandem/web.save\n" },
     { "help", "help [VERB]", "this text, or a verb's manual",
       "EXAMPLE\n  tandem help create      (also: tandem create --help)\n" },
 };

@@ -21,6 +21,7 @@ static const struct verb verbs[] = {
     { "block-attach", cmd_block_attach }, { "block-detach", cmd_block_detach },
     { "block-list", cmd_block_list }, { "network-attach", cmd_network_attach },
     { "network-detach", cmd_network_detach }, { "network-list", cmd_network_list },
+    { "save", cmd_save },    { "restore", cmd_restore },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -47,6 +47,10 @@ char **vmm_argv(const struct vmm_launch *l)
     a[n++] = xasprintf("--console-daemon");   /* the ring is tandem-consoled's */
     if (l->paused)
         a[n++] = xasprintf("--paused");
+    if (l->restore) {
+        a[n++] = xasprintf("--restore");
+        a[n++] = xasprintf("%s", l->restore);
+    }
     if (l->xenstore) {
         a[n++] = xasprintf("--xenstore");
         a[n++] = xasprintf("%s", l->xenstore);

@@ -22,6 +22,7 @@ struct vmm_launch {
     const char *xenstore;    /* socket path, NULL: no xenstore */
     const char *console;     /* --console: "stdio" (NULL) or "file:PATH" (console_io, 0xE9) */
     bool paused;             /* --paused: vCPUs wait for unpause */
+    const char *restore;     /* --restore FILE: the domain comes from a save file */
 };
 
 /* The argument vector (NULL-terminated; free with vmm_argv_free). */

@@ -22,7 +22,7 @@ $(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.
 ALL_BINS += $(VMM_BIN)
 
 # Unit tests (Check): loader, FDT builder, hypercall argument checks.
-VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0
+VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
 $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
@@ -63,3 +63,11 @@ $(VMM_BOUNCE_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/bounce_main.o $(GUE
 		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ \
 		$(filter %.o,$^) $(GUEST_LIBFDT) -lgcc
 ALL_BINS += $(VMM_BOUNCE_GUEST)
+
+# libFuzzer target: the save file header parser (tests/fuzz/savefile_fuzz.c).
+SAVEFILE_FUZZ_SRCS := tests/fuzz/savefile_fuzz.c hypervisor/vmm/savefile.c hypervisor/vmm/errmsg.c
+$(BUILD)/fuzz/savefile_fuzz: $(SAVEFILE_FUZZ_SRCS) hypervisor/vmm/savefile.h hypervisor/vmm/fdt_build.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(SAVEFILE_FUZZ_SRCS) -lfdt
+FUZZ_TARGETS += $(BUILD)/fuzz/savefile_fuzz

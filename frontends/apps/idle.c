@@ -1,29 +1,19 @@
 /*
  * app=idle: sleeps until the toolstack asks for a shutdown through
- * xenstore, Xen's protocol: watch control/shutdown (relative to the
- * domain's home), and on "poweroff", "halt", "reboot" or "suspend"
- * acknowledge by writing "" back, then SCHEDOP_shutdown with the reason.
+ * xenstore, Xen's protocol. The kernel answers control/shutdown
+ * (frontends/kernel/suspend.c: "poweroff", "halt", "reboot", "suspend");
+ * this app waits until that watch is in place, says so, and sleeps. After
+ * a suspend and restore it says where it woke up.
  */
 #include "apps.h"
-#include "hypervisor.h"
 #include "kernel.h"
-#include "kerrno.h"
-#include "public/sched.h"
+#include "ktime.h"
+#include "platform.h"
+#include "suspend.h"
 #include "thread.h"
 #include "xenstore.h"
 
-#define SHUTDOWN_KEY "control/shutdown"
-
-static int reason_of(const char *req)
-{
-    if (strcmp(req, "poweroff") == 0 || strcmp(req, "halt") == 0)
-        return SHUTDOWN_poweroff;
-    if (strcmp(req, "reboot") == 0)
-        return SHUTDOWN_reboot;
-    if (strcmp(req, "suspend") == 0)
-        return SHUTDOWN_suspend;
-    return -1;
-}
+#define READY_WAIT_NS XS_TIMEOUT_NS   /* then say so, and wait on */
 
 int app_idle(const struct cmdline *cl)
 {
@@ -34,35 +24,14 @@ int app_idle(const struct cmdline *cl)
             thread_block();
     }
     /* xenstored may not serve us yet (the toolstack introduces the domain
-     * while it boots): keep trying while requests only time out. */
-    int r;
-    for (int tries = 0; (r = xs_watch(SHUTDOWN_KEY, "shutdown")) == -ETIMEDOUT; tries++)
-        if (tries == 0)
-            printk("idle: xenstore does not answer yet; still trying\n");
-    if (r < 0) {
-        printk("idle: watching %s failed (%d); sleeping until destroyed\n", SHUTDOWN_KEY, r);
-        for (;;)
-            thread_block();
+     * while it boots): the kernel keeps trying in the background. */
+    if (!control_wait_ready(monotonic_ns() + READY_WAIT_NS)) {
+        printk("idle: xenstore does not answer yet; still trying\n");
+        control_wait_ready(0);
     }
-    printk("idle: waiting for %s\n", SHUTDOWN_KEY);
-    for (;;) {
-        char path[128], token[32], req[32];
-        r = xs_read_watch(path, sizeof(path), token, sizeof(token), 0);
-        if (r < 0) {
-            printk("idle: xenstore failed (%d); sleeping until destroyed\n", r);
-            for (;;)
-                thread_block();
-        }
-        r = xs_read(SHUTDOWN_KEY, req, sizeof(req));
-        if (r <= 0)
-            continue; /* absent or empty: nothing asked (yet) */
-        int reason = reason_of(req);
-        if (reason < 0) {
-            printk("idle: ignoring unknown shutdown request '%s'\n", req);
-            continue;
-        }
-        printk("idle: shutdown request '%s'\n", req);
-        xs_write(SHUTDOWN_KEY, "");
-        hypervisor_shutdown((unsigned int)reason);
+    printk("idle: waiting for control/shutdown\n");
+    for (unsigned int seen = 0;;) {
+        seen = suspend_wait_resume(seen);
+        printk("idle: resumed as domid %u; waiting for control/shutdown\n", platform.domid);
     }
 }

@@ -8,12 +8,17 @@
 #ifndef TANDEM_GUEST_APPS_H
 #define TANDEM_GUEST_APPS_H
 
+#include <stdbool.h>
+
 #include "cmdline.h"
 
 struct app {
     const char *name;
     int (*main)(const struct cmdline *cl);
     const char *help;
+    /* The app reads xenstore watch events itself (xs_read_watch): the
+     * kernel then leaves control/shutdown alone (one reader of events). */
+    bool own_watches;
 };
 
 const struct app *app_find(const char *name);

@@ -17,6 +17,8 @@ typedef void (*evtchn_handler_t)(evtchn_port_t port, void *arg);
 /* Maps shared_info, registers vcpu_info for the boot vCPU and installs
  * the upcall vector.  Needs mm and platform. */
 void evtchn_init(void);
+/* After a resume in a new domain (suspend.c): see evtchn.c. */
+void evtchn_resume(void);
 /* Same for a secondary vCPU, run on that vCPU.  Returns < 0 if the
  * vCPU gets no upcalls of its own (no per-vCPU upcall vector). */
 int evtchn_init_cpu(int cpu);

@@ -43,6 +43,8 @@
  * Every driver calls it (thread context) before granting: only the first
  * call does the work, later ones return its result. */
 int gnttab_init(void);
+/* After a resume in a new domain: frames placed again, dom0 marks cleared. */
+int gnttab_resume(void);
 bool gnttab_available(void);
 
 unsigned int gnttab_nr_frames(void);

@@ -15,6 +15,8 @@
 
 /* Binds VIRQ_TIMER on this vCPU (needs evtchn). */
 void time_init_cpu(int cpu);
+/* After a resume in a new domain (vcpu 0): rebinds VIRQ_TIMER. */
+void time_resume(void);
 
 /* Monotonic ns; never goes backwards on one vCPU. */
 uint64_t monotonic_ns(void);

@@ -179,6 +179,10 @@ struct xenbus_device {
 int xenbus_list_devices(const char *type, char *buf, size_t len);
 /* Fills dev for device/<type>/<id>: nodename and the backend (otherend). */
 int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *id);
+/* After a resume in a new domain (platform.domid is the new one): the
+ * device's paths for the new domid, the backend read again and, if it was
+ * watched, watched again with the same callback.  0 or -errno. */
+int xenbus_device_resume(struct xenbus_device *dev, const char *type, const char *id);
 /* Watches <otherend>/state; fn (may be NULL) runs on every change.  The
  * first call comes right away with the current state. */
 int xenbus_watch_otherend(struct xenbus_device *dev, xenbus_otherend_fn fn);

@@ -5,7 +5,8 @@
  * keys + Initialised -> backend Connected -> Connected), a worker thread
  * that runs every (re)connect so the xenbus watch thread is never blocked,
  * and the reconnect when the backend leaves Connected (closed by the
- * toolstack, or killed and restarted: the new daemon writes Closed).
+ * toolstack, or killed and restarted: the new daemon writes Closed, or the
+ * domain was saved and is restored under a new domid: a resume hook).
  *
  * The driver supplies callbacks (all run on the worker thread):
  *   setup(f)     backend is in InitWait: negotiate from its keys, build
@@ -25,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "suspend.h"
 #include "thread.h"
 #include "xenbus.h"
 
@@ -43,6 +45,10 @@ struct xenfront_ops {
     void (*dead)(struct xenfront *f);
     /* Optional: a wake-up of every waiter of the driver (its queues). */
     void (*wake)(struct xenfront *f);
+    /* Optional: restored in a new domain (suspend.h): the old domain's
+     * event channels are gone, forget their ports (closing them would
+     * close the new domain's). Runs before the reconnect. */
+    void (*resumed)(struct xenfront *f);
 };
 
 struct xenfront {
@@ -56,6 +62,8 @@ struct xenfront {
     struct waitq state_wq;         /* state changes; reconnect requests */
     struct thread *worker;
     uint64_t reconnects;
+    char type[8], id[16];          /* device/<type>/<id>, for a resume */
+    struct resume_hook resume;     /* after a restore: reconnect (suspend.h) */
 };
 
 /* Finds device/<type>/<id>, watches the backend, starts the worker and

@@ -42,6 +42,12 @@ int xs_directory_tx(uint32_t tx, const char *path, char *buf, size_t len);
 
 /* Waits for the next watch event until deadline (system time, 0 = no
  * limit); copies its path and token.  0, or -ETIMEDOUT / -EIO. */
+/* Suspend (suspend.c): takes the request slot, so that no request is in
+ * flight while the domain is saved (0, or -ETIMEDOUT). xs_resume gives it
+ * back; in a new domain it first starts the connection afresh and then
+ * registers every watch again, as Xen's xenbus does after a resume. */
+int xs_suspend(void);
+void xs_resume(bool new_domain);
 int xs_read_watch(char *path, size_t plen, char *token, size_t tlen, uint64_t deadline);
 
 #endif

@@ -240,9 +240,17 @@ static void wake_queues(struct xenfront *f)
         waitq_wake_all(&d->q[i].wq);
 }
 
+/* Restored in a new domain: the rings' ports died with the old one. */
+static void forget_ports(struct xenfront *f)
+{
+    struct blkfront *d = f->priv;
+    for (unsigned int i = 0; i < BLKFRONT_MAX_QUEUES; i++)
+        d->q[i].port = 0;
+}
+
 static const struct xenfront_ops blkfront_ops = {
     .setup = setup, .keys = write_keys, .connected = connected,
-    .up = up, .down = down, .dead = dead, .wake = wake_queues,
+    .up = up, .down = down, .dead = dead, .wake = wake_queues, .resumed = forget_ports,
 };
 
 struct blkfront *blkfront_open(const char *name, const struct blkfront_opts *opts, int *err)

@@ -113,17 +113,8 @@ static void register_vcpu_info(int cpu)
     vcpu_infos[cpu] = vi;
 }
 
-void evtchn_init(void)
+static void set_callback_vector(void)
 {
-    map_shared_info();
-    vcpu_info_page = page_alloc_zeroed(1);
-    if (!vcpu_info_page)
-        panic("evtchn: no page for vcpu_info");
-    /* All ports start masked so that none fires before it has a handler. */
-    for (unsigned int w = 0; w < EVTCHN_MAX_PORTS / BITS_PER_WORD; w++)
-        __atomic_store_n(&shared->evtchn_mask[w], ~0UL, __ATOMIC_RELAXED);
-    register_vcpu_info(0);
-    arch_set_upcall(UPCALL_VECTOR, evtchn_upcall);
     struct xen_hvm_param p = {
         .domid = DOMID_SELF,
         .index = HVM_PARAM_CALLBACK_IRQ,
@@ -133,6 +124,46 @@ void evtchn_init(void)
     long r = HYPERVISOR_hvm_op(HVMOP_set_param, &p);
     if (r < 0)
         panic("evtchn: HVMOP_set_param(CALLBACK_IRQ, vector %#x) failed: %ld", UPCALL_VECTOR, r);
+}
+
+static void mask_all(void)
+{
+    for (unsigned int w = 0; w < EVTCHN_MAX_PORTS / BITS_PER_WORD; w++)
+        __atomic_store_n(&shared->evtchn_mask[w], ~0UL, __ATOMIC_RELAXED);
+}
+
+/* In a new domain (after SCHEDOP_shutdown(SHUTDOWN_suspend) returned 0)
+ * every port is gone but the pre-bound xenstore and console ports: place
+ * shared_info, register vcpu_info and the callback vector again, drop
+ * every other handler (their owners bind new ports in their resume
+ * hooks), and unmask the two that stay. Vcpu 0 only, interrupts off. */
+void evtchn_resume(void)
+{
+    map_shared_info();
+    mask_all();
+    for (unsigned int w = 0; w < EVTCHN_MAX_PORTS / BITS_PER_WORD; w++)
+        __atomic_store_n(&shared->evtchn_pending[w], 0, __ATOMIC_RELAXED);
+    for (evtchn_port_t p = 0; p < EVTCHN_MAX_PORTS; p++)
+        if (p != platform.xenstore_port && p != platform.console_port)
+            __atomic_store_n(&handlers[p].fn, NULL, __ATOMIC_RELEASE);
+    register_vcpu_info(0);
+    set_callback_vector();
+    for (evtchn_port_t p = 1; p < EVTCHN_MAX_PORTS; p++)
+        if (handlers[p].fn)
+            evtchn_unmask(p);
+}
+
+void evtchn_init(void)
+{
+    map_shared_info();
+    vcpu_info_page = page_alloc_zeroed(1);
+    if (!vcpu_info_page)
+        panic("evtchn: no page for vcpu_info");
+    /* All ports start masked so that none fires before it has a handler. */
+    mask_all();
+    register_vcpu_info(0);
+    arch_set_upcall(UPCALL_VECTOR, evtchn_upcall);
+    set_callback_vector();
 }
 
 int evtchn_init_cpu(int cpu)

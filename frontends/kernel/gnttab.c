@@ -161,6 +161,25 @@ int gnttab_init(void)
     return init_result;
 }
 
+/* New domain: the frames are placed again where they were; no dom0 map
+ * survived the old domain, so its reading/writing marks are cleared (the
+ * references stay granted: their frontends reconnect and end them). */
+int gnttab_resume(void)
+{
+    if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) != 2)
+        return 0;
+    uint64_t first_gpfn = (platform.physmap_base >> PAGE_SHIFT) + 1;
+    int rc = place_frames(first_gpfn, gt.nr_frames);
+    if (rc < 0) {
+        printk("gnttab: placing the frames again failed (%d)\n", rc);
+        return rc;
+    }
+    for (unsigned int i = 0; i < gt.nr; i++)
+        __atomic_fetch_and(&gt.table[i].flags, (uint16_t)~(GTF_reading | GTF_writing),
+                           __ATOMIC_ACQ_REL);
+    return 0;
+}
+
 static int setup(void)
 {
     struct gnttab_query_size q = { .dom = DOMID_SELF };

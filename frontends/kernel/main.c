@@ -12,13 +12,17 @@
 #include "evtchn.h"
 #include "hypervisor.h"
 #include "kernel.h"
+#include "kerrno.h"
 #include "ktime.h"
 #include "mm.h"
 #include "platform.h"
 #include "public/hvm/start_info.h"
 #include "public/sched.h"
+#include "suspend.h"
 #include "thread.h"
 #include "xenstore.h"
+
+#define FEATURE_TRIES 12   /* XS_TIMEOUT_NS each */
 
 static struct cmdline cmdline;
 
@@ -42,28 +46,38 @@ static void start_console(void)
 }
 
 /* libxl looks for control/feature-* before it asks a guest to shut
- * down; written in the background so no app waits for xenstored. */
+ * down; written in the background so no app waits for xenstored. Then
+ * the kernel answers control/shutdown itself (suspend.c), unless the app
+ * reads watch events on its own; feature-suspend says it does. */
 static void advertise_features(void *arg)
 {
-    (void)arg;
-    static const char *const keys[] = { "control/feature-poweroff", "control/feature-reboot",
-                                        "control/feature-suspend" };
+    const struct app *app = arg;
+    static const char *const keys[] = { "control/feature-poweroff", "control/feature-reboot" };
     for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
-        int r = xs_write(keys[i], "1");
+        int r, tries = 0;
+        /* xenstored may not serve us yet (the toolstack introduces the
+         * domain while it boots): try for a minute while requests time out. */
+        while ((r = xs_write(keys[i], "1")) == -ETIMEDOUT && i == 0 && ++tries < FEATURE_TRIES)
+            ;
         if (r < 0) {
             printk("xenstore: writing %s failed (%d); is xenstored attached?\n", keys[i], r);
             return;
         }
     }
+    if (!app->own_watches) {
+        int r = control_start();
+        if (r < 0)
+            printk("control: cannot watch control/shutdown (%d)\n", r);
+    }
 }
 
-static void start_xenstore(void)
+static void start_xenstore(const struct app *app)
 {
     if (!platform.has_xenstore || !xs_init(platform.xenstore_ring, platform.xenstore_port))
         return;
     const char *f = cmdline_get(&cmdline, "xs-features");
     if (!(f && strcmp(f, "0") == 0))
-        thread_create("xs-features", advertise_features, NULL);
+        thread_create("xs-features", advertise_features, (void *)app);
 }
 
 static const struct app *pick_app(void)
@@ -89,8 +103,8 @@ void kernel_main(const struct hvm_start_info *si)
     time_init_cpu(0);
     arch_irq_enable();
     start_console();
-    start_xenstore();
     const struct app *app = pick_app();
+    start_xenstore(app);
     printk("tandem guest: domid=%u cpu-mode=%s app=%s\n", platform.domid, arch_cpu_mode(),
            app->name);
     int rc = app->main(&cmdline);

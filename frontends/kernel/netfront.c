@@ -223,8 +223,16 @@ static void wake(struct xenfront *f)
     waitq_wake_all(&nf->wq);
 }
 
+/* Restored in a new domain: the ports died with the old one. */
+static void forget_ports(struct xenfront *f)
+{
+    struct netfront *nf = f->priv;
+    nf->port = nf->port_rx = 0;
+}
+
 static const struct xenfront_ops netfront_ops = {
     .setup = setup, .keys = keys, .up = up, .down = down, .dead = dead, .wake = wake,
+    .resumed = forget_ports,
 };
 
 struct netfront *netfront_open(const char *id, int *err)

@@ -115,6 +115,13 @@ static void pick_time_source(int cpu)
     time_src[cpu] = t;
 }
 
+/* New domain: the VIRQ_TIMER port is gone and no timer is armed. */
+void time_resume(void)
+{
+    armed_deadline[0] = 0;
+    time_init_cpu(0);
+}
+
 void time_init_cpu(int cpu)
 {
     pick_time_source(cpu);

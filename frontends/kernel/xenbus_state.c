@@ -203,6 +203,24 @@ int xenbus_watch_otherend(struct xenbus_device *dev, xenbus_otherend_fn fn)
     return xenbus_watch_path(&dev->otherend_watch, path, otherend_fired, dev);
 }
 
+int xenbus_device_resume(struct xenbus_device *dev, const char *type, const char *id)
+{
+    xenbus_otherend_fn fn = dev->otherend_changed;
+    bool watched = dev->otherend_watch.registered;
+    if (watched)
+        xenbus_unwatch(&dev->otherend_watch);
+    int n = snprintf(dev->nodename, sizeof(dev->nodename), "/local/domain/%u/device/%s/%s",
+                     platform.domid, type, id);
+    if (n < 0 || (size_t)n >= sizeof(dev->nodename))
+        return -ENAMETOOLONG;
+    dev->otherend_state = XenbusStateUnknown;
+    int r = xenbus_read_otherend(XBT_NIL, dev->nodename, "backend", dev->otherend,
+                                 sizeof(dev->otherend), &dev->otherend_id);
+    if (r < 0)
+        return r;
+    return watched ? xenbus_watch_otherend(dev, fn) : 0;
+}
+
 void xenbus_unwatch_otherend(struct xenbus_device *dev)
 {
     if (dev->otherend_watch.registered)

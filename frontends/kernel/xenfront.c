@@ -140,12 +140,31 @@ static void worker(void *arg)
     }
 }
 
+/* Restored in a new domain (suspend.h): the device's paths name the new
+ * domid, the ports died with the old domain, and the reconnect a restarted
+ * backend gets does the rest. */
+static void resumed(void *arg)
+{
+    struct xenfront *f = arg;
+    if (f->ops->resumed)
+        f->ops->resumed(f);
+    int rc = xenbus_device_resume(&f->xb, f->type, f->id);
+    if (rc < 0)
+        printk("%s: device/%s/%s after the restore: error %d\n", f->name, f->type, f->id, rc);
+    if (f->state == XENFRONT_CONNECTED) {
+        f->backend_lost = true;
+        xenfront_wake(f);
+    }
+}
+
 int xenfront_start(struct xenfront *f, const char *type, const char *id,
                    const struct xenfront_ops *ops, void *priv)
 {
     int rc;
     f->ops = ops;
     f->priv = priv;
+    snprintf(f->type, sizeof(f->type), "%s", type);
+    snprintf(f->id, sizeof(f->id), "%s", id);
     if ((rc = xenbus_init()) < 0)
         return rc;
     if ((rc = xenbus_device_init(&f->xb, type, id)) < 0) {
@@ -160,7 +179,10 @@ int xenfront_start(struct xenfront *f, const char *type, const char *id,
     if (!f->worker)
         return -ENOMEM;
     wait_event(&f->state_wq, f->state != XENFRONT_CONNECTING);
-    return f->state == XENFRONT_DEAD ? -EIO : 0;
+    if (f->state == XENFRONT_DEAD)
+        return -EIO;
+    suspend_add_resume_hook(&f->resume, resumed, f);
+    return 0;
 }
 
 bool xenfront_in_use(const struct xenfront *f)
@@ -193,6 +215,7 @@ bool xenfront_wait_detached(struct xenfront *f, uint64_t deadline)
 
 void xenfront_close(struct xenfront *f)
 {
+    suspend_remove_resume_hook(&f->resume);
     xenbus_unwatch_otherend(&f->xb);
     if (f->detached)   /* closed already; the directories are going */
         return;

@@ -20,6 +20,7 @@
 #include "xsframe.h"
 
 #define MAX_QUEUED_EVENTS 64
+#define MAX_WATCHES 64       /* registered watches, sent again after a resume */
 
 struct watch_event {
     struct watch_event *next;
@@ -45,6 +46,7 @@ static struct {
     struct xs_frame rx;       /* receive side */
     struct watch_event *ev_head, *ev_tail;
     unsigned int ev_count;
+    char *watches[MAX_WATCHES]; /* "path\0token\0" of each watch xenstored holds for us */
 } xs;
 
 static void xs_event(evtchn_port_t port, void *arg)
@@ -344,14 +346,102 @@ int xs_mkdir(const char *path)
     return xs_mkdir_tx(0, path);
 }
 
+/* The slot of (path, token) in xs.watches, or of a free one (path NULL). */
+static int watch_slot(const char *path, const char *token)
+{
+    for (int i = 0; i < MAX_WATCHES; i++) {
+        const char *w = xs.watches[i];
+        if (!path ? !w : (w && !strcmp(w, path) && !strcmp(w + strlen(w) + 1, token)))
+            return i;
+    }
+    return -1;
+}
+
+static void remember_watch(const char *path, const char *token)
+{
+    if (watch_slot(path, token) >= 0)
+        return;
+    int i = watch_slot(NULL, NULL);
+    size_t lp = strlen(path) + 1, lt = strlen(token) + 1;
+    char *w = i >= 0 ? malloc(lp + lt) : NULL;
+    if (!w) {
+        printk("xenstore: cannot remember watch %s; it is not renewed after a resume\n", path);
+        return;
+    }
+    memcpy(w, path, lp);
+    memcpy(w + lp, token, lt);
+    xs.watches[i] = w;
+}
+
+static void forget_watch(const char *path, const char *token)
+{
+    int i = watch_slot(path, token);
+    if (i >= 0) {
+        free(xs.watches[i]);
+        xs.watches[i] = NULL;
+    }
+}
+
 int xs_watch(const char *path, const char *token)
 {
-    return simple_request(XS_WATCH, 0, path, token, true);
+    int r = simple_request(XS_WATCH, 0, path, token, true);
+    if (r == 0)
+        remember_watch(path, token);
+    return r;
 }
 
 int xs_unwatch(const char *path, const char *token)
 {
+    forget_watch(path, token);
     return simple_request(XS_UNWATCH, 0, path, token, true);
+}
+
+/* ---- suspend and resume ---- */
+
+int xs_suspend(void)
+{
+    if (!xs.ring)
+        return 0;
+    uint64_t deadline = monotonic_ns() + XS_TIMEOUT_NS;
+    return wait_event_until(&xs.busy_wq, try_own(), deadline) ? 0 : -ETIMEDOUT;
+}
+
+static void drop_events(void)
+{
+    unsigned long flags = spin_lock_irqsave(&xs.pump_lock);
+    struct watch_event *ev = xs.ev_head;
+    xs.ev_head = xs.ev_tail = NULL;
+    xs.ev_count = 0;
+    xs_frame_reset(&xs.rx);
+    spin_unlock_irqrestore(&xs.pump_lock, flags);
+    while (ev) {
+        struct watch_event *next = ev->next;
+        free(ev);
+        ev = next;
+    }
+}
+
+void xs_resume(bool new_domain)
+{
+    if (!xs.ring)
+        return;
+    if (new_domain) {
+        /* A new connection: the ring starts at 0 (tandem-vmm reset it),
+         * nothing half-read survives, the events queued were the old
+         * domain's, and the port is bound again. */
+        drop_events();
+        xs.broken = false;
+        evtchn_bind(xs.port, xs_event, NULL);
+    }
+    __atomic_store_n(&xs.owner, NULL, __ATOMIC_RELEASE);
+    waitq_wake_all(&xs.busy_wq);
+    if (!new_domain)
+        return;
+    for (int i = 0; i < MAX_WATCHES; i++) {
+        const char *w = xs.watches[i];
+        if (w && simple_request(XS_WATCH, 0, w, w + strlen(w) + 1, true) < 0)
+            printk("xenstore: watch %s could not be renewed\n", w);
+    }
 }
 
 int xs_transaction_start(uint32_t *tx)

@@ -21,7 +21,8 @@ const char *config_usage(void)
            "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
            "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
-           "         [--stats] [--console-daemon] [--paused]\n";
+           "         [--stats] [--console-daemon] [--paused]\n"
+           "       tandem-vmm --restore FILE [--name NAME] [--domid N] [--uuid UUID] ...\n";
 }
 
 /* Whole-string unsigned decimal in [min, max]. */
@@ -69,7 +70,7 @@ static void default_uuid(struct vmm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
        OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
-       OPT_PAUSED, OPT_HELP };
+       OPT_PAUSED, OPT_RESTORE, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -88,6 +89,7 @@ static const struct option options[] = {
     { "mem-path", required_argument, 0, OPT_MEMPATH },
     { "console-daemon", no_argument, 0, OPT_CONSDAEMON },
     { "paused", no_argument, 0, OPT_PAUSED },
+    { "restore", required_argument, 0, OPT_RESTORE },
     { "help", no_argument, 0, OPT_HELP },
     { 0, 0, 0, 0 },
 };
@@ -183,6 +185,11 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_CONSDAEMON:
         cfg->console_daemon = true;
         return 0;
+    case OPT_RESTORE:
+        if (!*v)
+            return vmm_fail(err, errlen, "--restore: empty path");
+        cfg->restore = v;
+        return 0;
     case OPT_PAUSED:
         cfg->start_paused = true;
         return 0;
@@ -232,8 +239,8 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
     }
     if (optind < argc)
         return vmm_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
-    if (!cfg->kernel)
-        return vmm_fail(err, errlen, "missing --kernel");
+    if (!cfg->kernel && !cfg->restore)
+        return vmm_fail(err, errlen, "missing --kernel (or --restore)");
     if (!uuid_set)
         default_uuid(cfg);
     if (!cfg->name) {

@@ -28,6 +28,7 @@ struct vmm_config {
     bool start_paused;        /* vCPUs wait for `unpause` */
     unsigned int grant_frames; /* grant-table frames the guest may set up */
     const char *mem_path;     /* guest memory in this tmpfs directory, NULL = memfd */
+    const char *restore;      /* --restore: a save file; memory, vCPUs, cmdline come from it */
 };
 
 /*

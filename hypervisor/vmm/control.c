@@ -154,6 +154,39 @@ static void op_shutdown(struct vm *vm, int fd, char **argv, int argc)
     reply_err(fd, "EINVAL", "usage: shutdown reason=poweroff|reboot|suspend|crash");
 }
 
+/* save file=PATH [toolstack=PATH]: PATH absolute. On success the VMM
+ * exits with status 4 (suspend) after the reply; on failure the guest
+ * carries on (its SCHEDOP_shutdown returns 1). */
+static void op_save(struct vm *vm, int fd, char **argv, int argc)
+{
+    const char *file = NULL, *toolstack = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strncmp(argv[i], "file=", 5) && !file)
+            file = argv[i] + 5;
+        else if (!strncmp(argv[i], "toolstack=", 10) && !toolstack)
+            toolstack = argv[i] + 10;
+        else
+            file = "";
+    }
+    if (!file || file[0] != '/' || (toolstack && toolstack[0] != '/')) {
+        reply_err(fd, "EINVAL", "usage: save file=/ABSOLUTE/PATH [toolstack=/ABSOLUTE/PATH]");
+        return;
+    }
+    if (!atomic_load(&vm->suspended)) {
+        reply_err(fd, "EAGAIN", "the domain has not suspended (SCHEDOP_shutdown(SHUTDOWN_suspend))");
+        return;
+    }
+    char err[400];
+    if (vm_save(vm, file, toolstack, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: save to %s failed: %s; the domain carries on\n", file, err);
+        reply_err(fd, "EIO", err);
+        vm_resume_suspended(vm);
+        return;
+    }
+    send_reply(fd, "OK\n", NULL, 0);
+    vm_stop(vm, TANDEM_EXIT_SUSPEND, "saved");
+}
+
 static const char *errno_name(int e)
 {
     switch (e) {
@@ -330,6 +363,10 @@ static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
         op_shutdown(vm, fd, argv, argc);
         return;
     }
+    if (!strcmp(op, "save")) {
+        op_save(vm, fd, argv, argc);
+        return;
+    }
     if (!strcmp(op, "evtchn-bind")) {
         op_evtchn_bind(vm, c, argv, argc);
         return;
@@ -351,6 +388,11 @@ static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
     } else if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
         vm_set_paused(vm, op[0] == 'p');
         send_reply(fd, "OK\n", NULL, 0);
+    } else if (!strcmp(op, "resume")) {
+        if (vm_resume_suspended(vm))
+            reply_err(fd, "EINVAL", "the domain is not suspended");
+        else
+            send_reply(fd, "OK\n", NULL, 0);
     } else if (!strcmp(op, "destroy")) {
         send_reply(fd, "OK\n", NULL, 0);
         vm_stop(vm, TANDEM_EXIT_DESTROYED, "destroyed via control socket");

@@ -16,6 +16,14 @@ struct fdt_params {
     unsigned int grant_frames; /* 0: TANDEM_DEFAULT_GRANT_FRAMES */
 };
 
+/* Returns a negative libfdt result from the enclosing function. */
+#define FDT_TRY(x)         \
+    do {                   \
+        int _r = (x);      \
+        if (_r < 0)        \
+            return _r;     \
+    } while (0)
+
 /* Builds the tree of docs/abi.md into buf (size bytes). Returns 0 or a
  * negative libfdt error code (-FDT_ERR_NOSPACE when buf is too small). */
 int fdt_build(void *buf, size_t size, const struct fdt_params *p);

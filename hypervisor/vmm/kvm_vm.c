@@ -148,6 +148,7 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
     vm->xs_kick_fd = vm->xs_notify_fd = -1;
     pthread_mutex_init(&vm->lock, NULL);
     pthread_cond_init(&vm->unpause, NULL);
+    pthread_cond_init(&vm->parked_cond, NULL);
     pthread_mutex_init(&vm->poll_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

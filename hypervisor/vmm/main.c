@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "elf_load.h"
+#include "restore.h"
 #include "vmm.h"
 
 #define KERNEL_MAX_BYTES (256ULL << 20)
@@ -142,10 +143,52 @@ static int run(const struct vmm_config *cfg, const struct kernel_file *k,
     return status;
 }
 
+/* --restore: the machine comes from the file; nothing is registered or
+ * run before its memory has been read and checked (a bad file: status 2). */
+static int run_restored(struct vmm_config *cfg, struct restore *rs)
+{
+    static struct vm vm;
+    char err[512];
+    block_signals();
+    if (vm_create(&vm, cfg)) {
+        vm_destroy(&vm);
+        return TANDEM_EXIT_ERROR;
+    }
+    if (choose_cpu_mode(&vm)) {
+        vm_destroy(&vm);
+        return TANDEM_EXIT_BADINPUT;
+    }
+    pvclock_init(&vm);
+    if (restore_memory(rs, &vm, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: %s: %s\n", cfg->restore, err);
+        vm_destroy(&vm);
+        return TANDEM_EXIT_BADINPUT;
+    }
+    if (restore_state(rs, &vm, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: %s: %s\n", cfg->restore, err);
+        vm_destroy(&vm);
+        return TANDEM_EXIT_ERROR;
+    }
+    if (console_init(&vm) || loop_init(&vm) || control_open(&vm) || xs_domain_register(&vm)) {
+        vm_stop(&vm, TANDEM_EXIT_ERROR, "setup failed");
+        teardown(&vm);
+        return TANDEM_EXIT_ERROR;
+    }
+    fprintf(stderr, "tandem-vmm: domain %u restored from %s (saved as domain %u)\n", cfg->domid,
+            cfg->restore, rs->h.domid);
+    if (cfg->start_paused)
+        atomic_store(&vm.state, VM_PAUSED);
+    if (restore_start_vcpus(&vm))
+        vm_stop(&vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
+    int status = loop_run(&vm);
+    teardown(&vm);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct vmm_config cfg;
-    char err[256];
+    char err[512];
     int r = config_parse(&cfg, argc, argv, host_memory(), err, sizeof(err));
     if (r == 1) {
         fputs(config_usage(), stdout);
@@ -154,6 +197,17 @@ int main(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, "tandem-vmm: %s\n", err);
         return TANDEM_EXIT_BADINPUT;
+    }
+    if (cfg.restore) {
+        struct restore rs = { .fd = -1 };
+        if (restore_open(&rs, &cfg, err, sizeof(err))) {
+            fprintf(stderr, "tandem-vmm: %s\n", err);
+            restore_close(&rs);
+            return TANDEM_EXIT_BADINPUT;
+        }
+        int status = run_restored(&cfg, &rs);
+        restore_close(&rs);
+        return status;
     }
     struct kernel_file k;
     struct elf_image img;

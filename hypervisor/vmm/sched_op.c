@@ -92,6 +92,8 @@ long hc_sched_op(struct vcpu *v, const uint64_t a[5])
             return -EFAULT;
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
+        if (sd.reason == SHUTDOWN_suspend)
+            return vm_guest_suspend(v);
         vm_guest_shutdown(v->vm, sd.reason);
         return 0;
     case SCHEDOP_shutdown_code:

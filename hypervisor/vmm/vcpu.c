@@ -357,14 +357,30 @@ static void apply_halt(struct vcpu *v)
     ioctl(v->fd, KVM_SET_MP_STATE, &mp);
 }
 
+/* Completes a port-I/O exit KVM still holds (KVM moves rip past the `out`
+ * on the next KVM_RUN), so the registers are final while parked: what
+ * save reads. immediate_exit makes KVM_RUN return at once after that. */
+static void settle(struct vcpu *v)
+{
+    if (v->sync_regs)
+        v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    v->run->immediate_exit = 1;
+    ioctl(v->fd, KVM_RUN, 0);
+    v->run->immediate_exit = 0;
+}
+
 static bool wait_runnable(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     if (atomic_load(&vm->state) == VM_RUNNING)
         return true;
+    settle(v);
     pthread_mutex_lock(&vm->lock);
+    v->parked = true;
+    pthread_cond_broadcast(&vm->parked_cond);
     while (atomic_load(&vm->state) == VM_PAUSED)
         pthread_cond_wait(&vm->unpause, &vm->lock);
+    v->parked = false;
     pthread_mutex_unlock(&vm->lock);
     return atomic_load(&vm->state) == VM_RUNNING;
 }

@@ -39,6 +39,7 @@ struct vcpu {
     uint8_t upcall_vector;     /* HVMOP_set_evtchn_upcall_vector; 0 = domain's */
     int virq_port[NR_VIRQS];
 
+    bool parked;               /* its thread waits outside KVM_RUN (vm->lock) */
     bool halt_next;            /* SCHEDOP_block: enter KVM_RUN halted */
     bool enable_events_next;   /* SCHEDOP_block: return with RFLAGS.IF set */
     int timer_fd;              /* singleshot timer (timerfd) */
@@ -120,6 +121,9 @@ struct vm {
     atomic_bool exit_set;
     int wake_fd;               /* eventfd: wakes the main loop */
     pthread_cond_t unpause;
+    pthread_cond_t parked_cond; /* a vCPU thread parked (vcpu->parked) */
+    atomic_bool suspended;     /* SHUTDOWN_suspend: paused, waiting for save or resume */
+    unsigned int suspend_vcpu; /* the vCPU inside SCHEDOP_shutdown(suspend) */
 
     /* SCHEDOP_poll sleepers wait here; evtchn_raise wakes them */
     pthread_mutex_t poll_lock;
@@ -152,6 +156,21 @@ void vm_stop(struct vm *vm, int status, const char *why);
 void vm_guest_shutdown(struct vm *vm, unsigned int reason);
 void vm_set_paused(struct vm *vm, bool paused);
 const char *vm_state_name(struct vm *vm);
+/* SCHEDOP_shutdown(SHUTDOWN_suspend): the domain pauses, suspended, until
+ * it is saved (the VMM then exits 4) or resumed; returns what the guest's
+ * hypercall returns if it is resumed here (1, cancelled). */
+long vm_guest_suspend(struct vcpu *v);
+/* Resumes a suspended domain (SCHEDOP_shutdown returns 1): 0, or -1 if
+ * it is not suspended. */
+int vm_resume_suspended(struct vm *vm);
+/* Waits until every started vCPU thread is parked: 0, or -1 after
+ * timeout_ms. */
+int vm_wait_parked(struct vm *vm, int timeout_ms);
+
+/* save.c: writes the save file of a suspended domain (docs/save-restore.md);
+ * toolstack (may be NULL) names a file whose text goes in the header. 0 or
+ * -1 with a message in err (the file is then not left behind). */
+int vm_save(struct vm *vm, const char *path, const char *toolstack, char *err, size_t errlen);
 
 /* pvclock.c */
 void pvclock_init(struct vm *vm);
