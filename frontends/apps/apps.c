@@ -32,7 +32,7 @@ static const struct app apps[] = {
     { "blkverify", app_blkverify, "write/check self-verifying blocks on dev=xvda (mode=write|check; wait-ms=, hold=1 for hotplug)", false },
     { "blkbench", app_blkbench, "block benchmark: pattern=randread|randwrite|read|write bs= qd= seconds=", false },
     { "blkhostile", app_blkhostile, "malformed requests on the ring must each get an error", false },
-    { "netecho", app_netecho, "answer ping and echo UDP on port 7 (seconds=S, else until destroyed)", false },
+    { "netecho", app_netecho, "answer ping and echo UDP on port 7 (seconds=S, else until destroyed; wait-ms= for hotplug)", false },
     { "nethostile", app_nethostile, "malformed TX requests: each answered or fatal as netback's rules say (mode=all|nonfatal|fatal)", false },
     { "netbench", app_netbench, "UDP benchmark: mode=udp-stream|udp-pingpong peer=IP size= seconds=", false },
 };

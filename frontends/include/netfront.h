@@ -74,6 +74,11 @@ struct netfront {
 /* Opens device/vif/<id> ("0") and connects it: NULL and *err on failure. */
 struct netfront *netfront_open(const char *id, int *err);
 void netfront_close(struct netfront *nf);
+/* Hotplug (xenfront.h): waits up to timeout_ns for device/vif/<id> to be
+ * written (0 or -ETIMEDOUT); netfront_detached is true once the toolstack
+ * detached the vif (network-detach): the frontend is closed for good. */
+int netfront_wait_present(const char *id, uint64_t timeout_ns);
+bool netfront_detached(const struct netfront *nf);
 bool netfront_connected(const struct netfront *nf);
 /* <backend>/<node> into buf (e.g. "ip", written from the vif config). */
 int netfront_backend_read(struct netfront *nf, const char *node, char *buf, size_t len);

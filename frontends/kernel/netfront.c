@@ -265,6 +265,16 @@ void netfront_close(struct netfront *nf)
         xenfront_close(&nf->xf);
 }
 
+int netfront_wait_present(const char *id, uint64_t timeout_ns)
+{
+    return xenfront_wait_present("vif", id, timeout_ns);
+}
+
+bool netfront_detached(const struct netfront *nf)
+{
+    return nf->xf.detached;
+}
+
 int netfront_backend_read(struct netfront *nf, const char *node, char *buf, size_t len)
 {
     char path[XENBUS_PATH_MAX];
