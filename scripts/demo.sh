@@ -7,7 +7,7 @@
 # left. The bridge and the host-side address live in a network namespace
 # the demo makes and removes (no other interface or address is touched);
 # the run directory and the disk are temporary.
-set -u
+set -u -o pipefail
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -113,13 +113,13 @@ t create "$WORK/demo-disk.cfg" || die "tandem create demo-disk"
 
 step "tandem block-list demo-disk: xvda served by tandem-blkback, once the guest connected it (state 4)"
 wait_for $((300 * F)) disk_connected || die "demo-disk's xvda did not connect: $(t block-list demo-disk 2>&1)"
-t block-list demo-disk
+t block-list demo-disk || die "tandem block-list demo-disk"
 
 step "tandem create demo-net: app=netecho on a vif in br0, ip=$GUEST_IP"
 t create "$WORK/demo-net.cfg" || die "tandem create demo-net"
 
 step "tandem list: dom0 and the two guests"
-t list
+t list || die "tandem list"
 
 step "tandem console demo-net: attached for a moment (until netecho is ready), then Ctrl-]"
 python3 "$DRIVER" $((60 * F)) "expect:netecho: ready" 'send:\x1d' exit:0 -- \
@@ -127,7 +127,7 @@ python3 "$DRIVER" $((60 * F)) "expect:netecho: ready" 'send:\x1d' exit:0 -- \
     die "tandem console demo-net"
 
 step "tandem network-list demo-net: the vif served by tandem-netback"
-t network-list demo-net
+t network-list demo-net || die "tandem network-list demo-net"
 
 step "ping from the host side ($HOST_IP on br0) to the guest ($GUEST_IP)"
 ip netns exec "$NS" ping -c 3 -i 0.2 -W $((2 * F)) "$GUEST_IP" | grep -E "bytes from|transmitted" ||
