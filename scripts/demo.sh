@@ -82,6 +82,7 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM   # so that Ctrl-C also tears everything down
 
 step "setup: network namespace $NS with bridge br0 ($HOST_IP/24), a 64 MiB raw disk"
 mkdir -p "$WORK"
