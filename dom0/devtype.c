@@ -213,57 +213,68 @@ static bool exists_tx(struct xs_handle *h, xs_transaction_t t, const char *path)
     return v != NULL;
 }
 
-/* One try of the attach transaction: 0 committed, -1 failed (errno;
- * EAGAIN: try again), 1 refused (err). */
-static int attach_tx(struct xs_handle *h, unsigned domid, const struct devtype *dt,
-                     struct tandem_config *c, size_t i, char *err, size_t errlen)
+struct attach_ctx {
+    unsigned domid;
+    const struct devtype *dt;
+    struct tandem_config *c;
+    size_t i;
+    bool refused;                  /* why in err */
+    char err[512];
+};
+
+/* The attach transaction's body: -1 aborts (errno; refused set when the
+ * device may not be attached, nothing written). */
+static int attach_body(struct xs_handle *h, xs_transaction_t t, void *arg)
 {
+    struct attach_ctx *a = arg;
+    const struct devtype *dt = a->dt;
     char dom[64], be[128], fe[128];
-    xs_transaction_t t = xs_transaction_start(h);
-    if (t == XBT_NULL)
-        return -1;
-    struct devtype_tx x = { h, t, domid, NULL, NULL };
+    struct devtype_tx x = { h, t, a->domid, NULL, NULL };
     int rc = 0;
-    snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
+    snprintf(dom, sizeof(dom), "/local/domain/%u", a->domid);
     if (!exists_tx(h, t, dom)) {
-        snprintf(err, errlen, "domain %u is gone from xenstore", domid);
+        snprintf(a->err, sizeof(a->err), "domain %u is gone from xenstore", a->domid);
         rc = 1;
     } else if (dt->hot_prepare) {
-        rc = dt->hot_prepare(&x, c, i, err, errlen);
+        rc = dt->hot_prepare(&x, a->c, a->i, a->err, sizeof(a->err));
     }
     if (rc == 0) {
-        devtype_dirs(dt, domid, dt->devid(c, i), be, fe, sizeof(be));
+        devtype_dirs(dt, a->domid, dt->devid(a->c, a->i), be, fe, sizeof(be));
         if (exists_tx(h, t, be) || exists_tx(h, t, fe)) {
-            snprintf(err, errlen, "domain %u already has %s %s (%s)", domid, dt->what,
-                     dt->label(c, i), exists_tx(h, t, be) ? be : fe);
+            snprintf(a->err, sizeof(a->err), "domain %u already has %s %s (%s)", a->domid, dt->what,
+                     dt->label(a->c, a->i), exists_tx(h, t, be) ? be : fe);
             rc = 1;
         }
     }
-    if (rc == 0) {
-        x.be = be;
-        x.fe = fe;
-        rc = write_parents(&x, dt) && write_device(&x, dt, c, i) ? 0 : -1;
+    if (rc == 1) {
+        a->refused = true;
+        errno = EEXIST;
+        return -1;
     }
-    if (rc != 0) {
-        int e = errno;
-        xs_transaction_end(h, t, true);
-        errno = e;
-        return rc;
-    }
-    return xs_transaction_end(h, t, false) ? 0 : -1;
+    if (rc < 0)
+        return -1;
+    x.be = be;
+    x.fe = fe;
+    return write_parents(&x, dt) && write_device(&x, dt, a->c, a->i) ? 0 : -1;
+}
+
+struct dirs_ctx {
+    const char *be, *fe;
+};
+
+static int remove_body(struct xs_handle *h, xs_transaction_t t, void *arg)
+{
+    struct dirs_ctx *d = arg;
+    xs_rm(h, t, d->fe);
+    xs_rm(h, t, d->be);
+    return 0;
 }
 
 static void remove_dirs(struct xs_handle *h, const char *be, const char *fe)
 {
-    for (int tries = 0; tries < 16; tries++) {
-        xs_transaction_t t = xs_transaction_start(h);
-        if (t == XBT_NULL)
-            break;
-        xs_rm(h, t, fe);
-        xs_rm(h, t, be);
-        if (xs_transaction_end(h, t, false) || errno != EAGAIN)
-            return;
-    }
+    struct dirs_ctx d = { be, fe };
+    if (tdm_xenbus_transact(h, remove_body, &d) == 0)
+        return;
     xs_rm(h, XBT_NULL, fe);
     xs_rm(h, XBT_NULL, be);
 }
@@ -271,20 +282,14 @@ static void remove_dirs(struct xs_handle *h, const char *be, const char *fe)
 int devtype_attach(struct xs_handle *h, unsigned domid, const struct devtype *dt,
                    struct tandem_config *c, size_t i)
 {
-    char err[512] = "";
-    int rc = -1;
+    struct attach_ctx a = { .domid = domid, .dt = dt, .c = c, .i = i };
     if (backend_ensure(dt) < 0)
         return -1;
-    for (int tries = 0; tries < 16; tries++) {
-        rc = attach_tx(h, domid, dt, c, i, err, sizeof(err));
-        if (rc >= 0 || errno != EAGAIN)
-            break;
-    }
-    if (rc == 1) {
-        msg("%s", err);
-        return 1;
-    }
-    if (rc < 0) {
+    if (tdm_xenbus_transact(h, attach_body, &a) < 0) {
+        if (a.refused) {
+            msg("%s", a.err);
+            return 1;
+        }
         msg("%s %s: cannot write it to xenstore: %s", dt->what, dt->label(c, i), strerror(errno));
         return -1;
     }
@@ -300,35 +305,27 @@ int devtype_attach(struct xs_handle *h, unsigned domid, const struct devtype *dt
 /* online = 0 and, unless the backend is Closed already, state = Closing:
  * libxl__initiate_device_generic_remove's transaction. false if the
  * directory is gone (errno ENOENT) or xenstore failed. */
-static bool ask_close(struct xs_handle *h, const char *be)
+static int close_body(struct xs_handle *h, xs_transaction_t t, void *arg)
 {
+    const char *be = arg;
     char online[160], state[160];
+    unsigned len;
     snprintf(online, sizeof(online), "%s/online", be);
     snprintf(state, sizeof(state), "%s/state", be);
-    for (int tries = 0; tries < 16; tries++) {
-        xs_transaction_t t = xs_transaction_start(h);
-        if (t == XBT_NULL)
-            return false;
-        unsigned len;
-        char *s = xs_read(h, t, state, &len);
-        bool ok = s != NULL;
-        if (!ok)
-            errno = ENOENT;
-        ok = ok && xs_write(h, t, online, "0", 1) &&
-             (atoi(s) == XENBUS_CLOSED || xs_write(h, t, state, "5", 1));
-        free(s);
-        if (!ok) {
-            int e = errno;
-            xs_transaction_end(h, t, true);
-            errno = e;
-            return false;
-        }
-        if (xs_transaction_end(h, t, false))
-            return true;
-        if (errno != EAGAIN)
-            return false;
+    char *s = xs_read(h, t, state, &len);
+    if (!s) {
+        errno = ENOENT;
+        return -1;
     }
-    return false;
+    bool ok = xs_write(h, t, online, "0", 1) &&
+              (atoi(s) == XENBUS_CLOSED || xs_write(h, t, state, "5", 1));
+    free(s);
+    return ok ? 0 : -1;
+}
+
+static bool ask_close(struct xs_handle *h, const char *be)
+{
+    return tdm_xenbus_transact(h, close_body, (void *)be) == 0;
 }
 
 /* Waits (on a watch) for the backend to reach Closed, or its directory to
