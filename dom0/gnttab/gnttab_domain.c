@@ -56,17 +56,33 @@ static int64_t gpa_to_offset(const struct gnt_domain *d, uint64_t gpa)
     return -1;
 }
 
-static int set_frames(struct gnt_domain *d, unsigned nr, const uint64_t *gpa)
+/* memfd offset of a page the VMM named by offset: inside guest memory. */
+static int64_t checked_offset(const struct gnt_domain *d, uint64_t off)
+{
+    if (!aligned(off))
+        return -1;
+    if (off < d->ram_size)
+        return (int64_t)off;
+    if (off >= d->region_offset && off - d->region_offset < d->region_size)
+        return (int64_t)off;
+    return -1;
+}
+
+static int set_frames(struct gnt_domain *d, const struct tdm_guest_memory *m)
 {
     uint8_t *frame[TDM_GNTTAB_MAX_FRAMES];
+    unsigned nr = m->nr_frames;
     unsigned need = nr * GNT_ENTRIES_PER_FRAME;
 
     for (unsigned i = 0; i < nr; i++) {
-        int64_t off = gpa_to_offset(d, gpa[i]);
+        int64_t off = m->has_offsets ? checked_offset(d, m->frame_offset[i])
+                                     : gpa_to_offset(d, m->frame_gpa[i]);
 
         if (off < 0)
-            return tdm_set_error(EPROTO, "gnttab: dom%u: grant frame %u at gpa 0x%llx is not guest memory",
-                                 d->domid, i, (unsigned long long)gpa[i]);
+            return tdm_set_error(EPROTO, "gnttab: dom%u: grant frame %u at gpa 0x%llx (offset 0x%llx) "
+                                 "is not guest memory", d->domid, i,
+                                 (unsigned long long)m->frame_gpa[i],
+                                 (unsigned long long)(m->has_offsets ? m->frame_offset[i] : 0));
         frame[i] = d->rw + off;
     }
     if (need > d->active_cap) {
@@ -140,7 +156,7 @@ static struct gnt_domain *new_domain(unsigned domid, const struct tdm_guest_memo
     d->region_gpa = m->region_gpa;
     d->region_offset = m->region_offset;
     d->region_size = m->region_size;
-    if (map_memory(d, m->memfd) < 0 || set_frames(d, m->nr_frames, m->frame_gpa) < 0) {
+    if (map_memory(d, m->memfd) < 0 || set_frames(d, m) < 0) {
         gnt_domain_free(d);
         return NULL;
     }
@@ -149,25 +165,25 @@ static struct gnt_domain *new_domain(unsigned domid, const struct tdm_guest_memo
 
 /* ---- Talking to the VMM: the `memory` and `gnttab` replies ---- */
 
-/* Parses "frames=0x1000,0x2000" into exactly nr gpas. */
-static int parse_frame_list(const char *list, unsigned nr, uint64_t *gpa)
+/* Parses "KEY=0x1000,0x2000" (frames=, offsets=) into exactly nr numbers. */
+static int parse_frame_list(const char *key, const char *list, unsigned nr, uint64_t *gpa)
 {
     char buf[TDM_CTL_LINE_MAX];
     unsigned n = 0;
     char *save = NULL;
 
     if (!list)
-        return nr == 0 ? 0 : tdm_set_error(EPROTO, "reply lacks 'frames='");
+        return nr == 0 ? 0 : tdm_set_error(EPROTO, "reply lacks '%s='", key);
     snprintf(buf, sizeof(buf), "%s", list);
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (n == nr)
-            return tdm_set_error(EPROTO, "frames= lists more than nr_frames=%u", nr);
+            return tdm_set_error(EPROTO, "%s= lists more than nr_frames=%u", key, nr);
         if (tdm_parse_u64(t, UINT64_MAX, &gpa[n]) < 0)
-            return tdm_set_error(EPROTO, "frames= entry '%.30s' is not a number", t);
+            return tdm_set_error(EPROTO, "%s= entry '%.30s' is not a number", key, t);
         n++;
     }
     if (n != nr)
-        return tdm_set_error(EPROTO, "frames= lists %u frames, nr_frames=%u", n, nr);
+        return tdm_set_error(EPROTO, "%s= lists %u frames, nr_frames=%u", key, n, nr);
     return 0;
 }
 
@@ -185,7 +201,11 @@ static int query_frames(struct tdm_ctl *ctl, struct tdm_guest_memory *m)
         return tdm_set_error(EOPNOTSUPP, "gnttab: dom%u: grant table version %llu (only v1)",
                              tdm_ctl_domid(ctl), (unsigned long long)version);
     m->nr_frames = (unsigned)nr;
-    if (parse_frame_list(tdm_ctl_get(&r, "frames"), m->nr_frames, m->frame_gpa) < 0)
+    if (parse_frame_list("frames", tdm_ctl_get(&r, "frames"), m->nr_frames, m->frame_gpa) < 0)
+        return tdm_add_context("gnttab: dom%u: ", tdm_ctl_domid(ctl));
+    const char *offsets = tdm_ctl_get(&r, "offsets");
+    m->has_offsets = offsets != NULL;
+    if (offsets && parse_frame_list("offsets", offsets, m->nr_frames, m->frame_offset) < 0)
         return tdm_add_context("gnttab: dom%u: ", tdm_ctl_domid(ctl));
     return 0;
 }
@@ -234,7 +254,7 @@ int gnt_domain_refresh_locked(struct gnt_domain *d)
         return 0;
     if (query_frames(d->ctl, &m) < 0)
         return -1;
-    return set_frames(d, m.nr_frames, m.frame_gpa);
+    return set_frames(d, &m);
 }
 
 /* ---- The handle's list of domains ---- */

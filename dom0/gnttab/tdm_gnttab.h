@@ -53,6 +53,11 @@ struct tdm_guest_memory {
     uint64_t region_gpa, region_offset, region_size;  /* platform region */
     unsigned nr_frames;              /* grant-table frames set up so far */
     uint64_t frame_gpa[TDM_GNTTAB_MAX_FRAMES];
+    /* The VMM's `offsets=`: each frame's memfd offset (a frame placed
+     * outside RAM is an overlay onto a page of the platform region). When
+     * has_offsets is 0 the offsets follow from frame_gpa. */
+    int has_offsets;
+    uint64_t frame_offset[TDM_GNTTAB_MAX_FRAMES];
 };
 
 struct tdm_gnttab;

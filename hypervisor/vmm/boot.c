@@ -1,38 +1,58 @@
 /*
  * PVH boot data in guest memory (docs/abi.md "Fixed low layout"):
- * start_info + modlist + memmap at 0x1000, command line at 0x2000, the FDT
- * at 0x10000, the hypercall page at 0xFC000000; then vCPU 0's entry state.
+ * start_info + modlist + memmap at 0x1000, command line at 0x2000; then
+ * vCPU 0's entry state. The modules and the rest depend on the platform
+ * (docs/vmm.md "Platforms"): a Tandem guest gets the FDT at 0x10000 as
+ * module 0 (then the ramdisk) and the hypercall page at 0xFC000000; a
+ * Xen HVM guest (Linux) gets what Xen gives it: the ramdisk as module 0,
+ * no FDT, and ACPI tables (rsdp_paddr).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "acpi.h"
 #include "fdt_build.h"
 #include "public/hvm/start_info.h"
 #include "vmm.h"
 
+#define BOOT_MAX_MODULES 2
+
 struct boot_block {
     struct hvm_start_info si;
-    struct hvm_modlist_entry mod;
+    struct hvm_modlist_entry mod[BOOT_MAX_MODULES];
     struct hvm_memmap_table_entry map[3];
 };
 
 _Static_assert(sizeof(struct boot_block) <= TANDEM_CMDLINE_GPA - TANDEM_START_INFO_GPA,
                "boot block fits below the command line");
 
-static void write_boot_block(struct vm *vm, uint64_t fdt_size)
+/* The module list, in the order the platform's guests expect. */
+static uint32_t modules(struct vm *vm, uint64_t fdt_size, struct hvm_modlist_entry *mod)
+{
+    uint32_t n = 0;
+    if (!vm->xen_hvm)
+        mod[n++] = (struct hvm_modlist_entry){ .paddr = TANDEM_FDT_GPA, .size = fdt_size };
+    if (vm->ramdisk_size)
+        mod[n++] = (struct hvm_modlist_entry){ .paddr = vm->ramdisk_gpa, .size = vm->ramdisk_size };
+    return n;
+}
+
+static void write_boot_block(struct vm *vm, uint64_t fdt_size, uint64_t rsdp)
 {
     struct boot_block *b = (struct boot_block *)(vm->mem + TANDEM_START_INFO_GPA);
     uint64_t base = TANDEM_START_INFO_GPA;
+    memset(b, 0, sizeof(*b));
+    uint32_t nmod = modules(vm, fdt_size, b->mod);
     b->si = (struct hvm_start_info){
         .magic = XEN_HVM_START_MAGIC_VALUE,
         .version = 1,
-        .nr_modules = 1,
-        .modlist_paddr = base + offsetof(struct boot_block, mod),
+        .nr_modules = nmod,
+        .modlist_paddr = nmod ? base + offsetof(struct boot_block, mod) : 0,
         .cmdline_paddr = TANDEM_CMDLINE_GPA,
+        .rsdp_paddr = rsdp,
         .memmap_paddr = base + offsetof(struct boot_block, map),
         .memmap_entries = 3,
     };
-    b->mod = (struct hvm_modlist_entry){ .paddr = TANDEM_FDT_GPA, .size = fdt_size };
     b->map[0] = (struct hvm_memmap_table_entry){ 0, vm->ram_size, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
     b->map[1] = (struct hvm_memmap_table_entry){ TANDEM_REGION_GPA, TANDEM_REGION_SIZE,
                                                  XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
@@ -40,11 +60,11 @@ static void write_boot_block(struct vm *vm, uint64_t fdt_size)
                                                  XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
 }
 
-int boot_setup(struct vm *vm, uint32_t entry)
+/* Tandem platform: the device tree of docs/abi.md. Returns its size. */
+static long tandem_boot_data(struct vm *vm)
 {
     const struct vmm_config *cfg = vm->cfg;
     hypercall_page_fill(vm->mem + vm_region_offset(vm, TANDEM_HYPERCALL_PAGE_GPA));
-    snprintf((char *)vm->mem + TANDEM_CMDLINE_GPA, TANDEM_CMDLINE_MAX, "%s", cfg->cmdline);
     struct fdt_params p = {
         .ram_size = vm->ram_size,
         .vcpus = vm->nr_vcpus,
@@ -55,13 +75,36 @@ int boot_setup(struct vm *vm, uint32_t entry)
         .tsc_khz = vm->tsc_khz,
         .grant_frames = cfg->grant_frames,
     };
-    void *fdt = vm->mem + TANDEM_FDT_GPA;
-    int r = fdt_build(fdt, TANDEM_FDT_MAX, &p);
+    int r = fdt_build(vm->mem + TANDEM_FDT_GPA, TANDEM_FDT_MAX, &p);
     if (r < 0) {
         fprintf(stderr, "tandem-vmm: building the device tree failed (%d)\n", r);
         return -1;
     }
-    write_boot_block(vm, TANDEM_FDT_MAX);
+    return TANDEM_FDT_MAX;
+}
+
+/* Xen HVM platform: ACPI tables in the platform region. Returns the RSDP's
+ * address. */
+static long xen_boot_data(struct vm *vm)
+{
+    if (acpi_build(vm->mem + vm_region_offset(vm, TANDEM_ACPI_GPA), TANDEM_ACPI_GPA,
+                   TANDEM_ACPI_SIZE, vm->nr_vcpus) < 0) {
+        fprintf(stderr, "tandem-vmm: the ACPI tables do not fit\n");
+        return -1;
+    }
+    return (long)TANDEM_ACPI_GPA;
+}
+
+int boot_setup(struct vm *vm, uint32_t entry)
+{
+    snprintf((char *)vm->mem + TANDEM_CMDLINE_GPA, TANDEM_CMDLINE_MAX, "%s", vm->cfg->cmdline);
+    long r = vm->xen_hvm ? xen_boot_data(vm) : tandem_boot_data(vm);
+    if (r < 0)
+        return -1;
+    if (vm->xen_hvm)
+        write_boot_block(vm, 0, (uint64_t)r);
+    else
+        write_boot_block(vm, (uint64_t)r, 0);
     /* shared_info sits at its default page until the guest moves it, so
      * events raised before that are not lost. */
     pthread_mutex_lock(&vm->lock);

@@ -21,7 +21,7 @@ const char *config_usage(void)
            "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
            "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
-           "         [--stats] [--console-daemon] [--paused]\n"
+           "         [--platform auto|tandem|xen] [--stats] [--console-daemon] [--paused]\n"
            "       tandem-vmm --restore FILE [--name NAME] [--domid N] [--uuid UUID] ...\n";
 }
 
@@ -70,7 +70,7 @@ static void default_uuid(struct vmm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
        OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
-       OPT_PAUSED, OPT_RESTORE, OPT_HELP };
+       OPT_PAUSED, OPT_RESTORE, OPT_PLATFORM, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -90,6 +90,7 @@ static const struct option options[] = {
     { "console-daemon", no_argument, 0, OPT_CONSDAEMON },
     { "paused", no_argument, 0, OPT_PAUSED },
     { "restore", required_argument, 0, OPT_RESTORE },
+    { "platform", required_argument, 0, OPT_PLATFORM },
     { "help", no_argument, 0, OPT_HELP },
     { 0, 0, 0, 0 },
 };
@@ -178,6 +179,16 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
             cfg->cpu_mode = CPU_MODE_PLAIN;
         else
             return vmm_fail(err, errlen, "--cpu-mode '%s': expected auto, pvm or plain", v);
+        return 0;
+    case OPT_PLATFORM:
+        if (!strcmp(v, "auto"))
+            cfg->platform = PLATFORM_AUTO;
+        else if (!strcmp(v, "tandem"))
+            cfg->platform = PLATFORM_TANDEM;
+        else if (!strcmp(v, "xen"))
+            cfg->platform = PLATFORM_XEN;
+        else
+            return vmm_fail(err, errlen, "--platform '%s': expected auto, tandem or xen", v);
         return 0;
     case OPT_STATS:
         cfg->stats = true;

@@ -8,6 +8,11 @@
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_PTY, CONSOLE_FILE };
 enum cpu_mode_req { CPU_MODE_AUTO, CPU_MODE_PVM, CPU_MODE_PLAIN };
+/* Which guest interface the domain gets (docs/vmm.md "Platforms"): Tandem's
+ * (device tree, port-I/O hypercall page) or Xen's HVM one (Linux: Xen CPUID
+ * leaves, vmcall/vmmcall through KVM_EXIT_XEN, ACPI). auto: Tandem's for a
+ * kernel whose XEN_ELFNOTE_GUEST_OS is "Tandem", else Xen's. */
+enum platform_req { PLATFORM_AUTO, PLATFORM_TANDEM, PLATFORM_XEN };
 
 struct vmm_config {
     const char *kernel;
@@ -23,6 +28,7 @@ struct vmm_config {
     const char *console_path; /* CONSOLE_FILE */
     const char *run_dir;
     enum cpu_mode_req cpu_mode;
+    enum platform_req platform;
     bool stats;
     bool console_daemon;      /* the ring is served by a dom0 console daemon */
     bool start_paused;        /* vCPUs wait for `unpause` */

@@ -327,7 +327,7 @@ static void op_evtchn_unbind(struct vm *vm, struct ctl_client *c, char **argv, i
  * leading frames that are all placed). */
 static void op_gnttab(struct vm *vm, int fd)
 {
-    char line[CTL_LINE_MAX + 512];
+    char line[CTL_LINE_MAX + 1024];
     pthread_mutex_lock(&vm->lock);
     unsigned int n = 0;
     while (n < TANDEM_MAX_GRANT_FRAMES && vm->gnttab_gpa[n])
@@ -337,6 +337,11 @@ static void op_gnttab(struct vm *vm, int fd)
     for (unsigned int i = 0; i < n; i++)
         len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%#llx", i ? "," : " frames=",
                         (unsigned long long)vm->gnttab_gpa[i]);
+    /* Where each frame is in the memfd (a frame outside RAM is an overlay
+     * onto a page of the platform region). */
+    for (unsigned int i = 0; i < n; i++)
+        len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%#llx", i ? "," : " offsets=",
+                        (unsigned long long)gnttab_frame_offset(vm, i));
     pthread_mutex_unlock(&vm->lock);
     snprintf(line + len, sizeof(line) - (size_t)len, "\n");
     send_reply(fd, line, NULL, 0);

@@ -83,10 +83,13 @@ static void get_phdr(const uint8_t *buf, const struct ehdr_info *e, unsigned int
     }
 }
 
-/* Walks the notes of one PT_NOTE segment looking for PHYS32_ENTRY. */
-static int find_entry_note(const uint8_t *buf, const struct phdr *p, uint32_t *entry)
+/* Walks the notes of one PT_NOTE segment: PHYS32_ENTRY (returns 1 when
+ * found) and GUEST_OS. */
+static int scan_notes(const uint8_t *buf, const struct phdr *p, struct elf_image *img,
+                      int have_entry)
 {
     uint64_t off = p->offset, end = p->offset + p->filesz;
+    int found = have_entry;
     while (end - off >= 12) {
         uint32_t namesz, descsz, type;
         memcpy(&namesz, buf + off, 4);
@@ -96,15 +99,23 @@ static int find_entry_note(const uint8_t *buf, const struct phdr *p, uint32_t *e
         uint64_t desc_off = name_off + ((namesz + 3ULL) & ~3ULL);
         uint64_t next = desc_off + ((descsz + 3ULL) & ~3ULL);
         if (next > end || next <= off)
-            return 0;
-        if (namesz == 4 && !memcmp(buf + name_off, XEN_ELFNOTE_NAME, 4) &&
-            type == XEN_ELFNOTE_PHYS32_ENTRY && (descsz == 4 || descsz == 8)) {
-            memcpy(entry, buf + desc_off, 4);
-            return 1;
+            break;
+        if (namesz == 4 && !memcmp(buf + name_off, XEN_ELFNOTE_NAME, 4)) {
+            if (type == XEN_ELFNOTE_PHYS32_ENTRY && (descsz == 4 || descsz == 8) && !found) {
+                memcpy(&img->entry, buf + desc_off, 4);
+                found = 1;
+            } else if (type == XEN_ELFNOTE_GUEST_OS && descsz > 0 && !img->guest_os[0]) {
+                size_t n = descsz < sizeof(img->guest_os) - 1 ? descsz : sizeof(img->guest_os) - 1;
+                memcpy(img->guest_os, buf + desc_off, n);
+                img->guest_os[n] = 0;   /* the note's own NUL, or cut short */
+                for (size_t i = 0; img->guest_os[i]; i++)
+                    if ((unsigned char)img->guest_os[i] < 0x20 || (unsigned char)img->guest_os[i] > 0x7e)
+                        img->guest_os[i] = '?';
+            }
         }
         off = next;
     }
-    return 0;
+    return found;
 }
 
 static int add_load(struct elf_image *img, const struct phdr *p, size_t len, uint64_t ram_size,
@@ -147,10 +158,10 @@ int elf_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct elf_imag
         if (p.type == PT_LOAD) {
             if (add_load(img, &p, len, ram_size, err, errlen))
                 return -1;
-        } else if (p.type == PT_NOTE && !have_entry) {
+        } else if (p.type == PT_NOTE) {
             if (p.offset > len || p.filesz > len - p.offset)
                 return vmm_fail(err, errlen, "ELF note segment lies outside the file");
-            have_entry = find_entry_note(buf, &p, &img->entry);
+            have_entry = scan_notes(buf, &p, img, have_entry);
         }
     }
     if (!have_entry)

@@ -17,6 +17,7 @@ struct elf_segment {
 
 struct elf_image {
     uint32_t entry;          /* PHYS32 entry point */
+    char guest_os[16];       /* XEN_ELFNOTE_GUEST_OS ("linux", "Tandem"), "" if none */
     uint64_t low, high;      /* physical range covered by PT_LOAD segments */
     unsigned int nsegs;
     struct elf_segment segs[ELF_MAX_SEGMENTS];

@@ -1,6 +1,7 @@
 /* Bounds-checked guest memory access (see guest_mem.h). */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "guest_mem.h"
 #include "vmm.h"
@@ -22,22 +23,77 @@ void *gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
     return NULL;
 }
 
+static __thread struct vcpu *hypercall_vcpu;
+
+void guest_mem_hypercall(struct vcpu *v)
+{
+    hypercall_vcpu = v && v->vm->xen_hvm ? v : NULL;
+}
+
+/* Host pointer for [addr, addr + len) within one page of the linear
+ * address space of the vCPU in a hypercall, or of physical memory. */
+static void *piece(struct vm *vm, uint64_t addr, uint64_t len, bool write)
+{
+    if (!hypercall_vcpu)
+        return gpa_to_host(vm, addr, len, write);
+    struct kvm_translation tr = { .linear_address = addr };
+    if (ioctl(hypercall_vcpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid || (write && !tr.writeable))
+        return NULL;
+    return gpa_to_host(vm, tr.physical_address, len, write);
+}
+
+/* Calls fn for each page-bounded piece of [addr, addr + len); physical
+ * ranges are one piece. */
+static int each_piece(struct vm *vm, uint64_t addr, size_t len, bool write,
+                      void (*fn)(void *host, void *buf, size_t n), uint8_t *buf)
+{
+    if (!hypercall_vcpu) {
+        void *h = gpa_to_host(vm, addr, len, write);
+        if (!h)
+            return -EFAULT;
+        fn(h, buf, len);
+        return 0;
+    }
+    if (addr + len < addr)
+        return -EFAULT;
+    /* Translate every page first, so a fault part-way writes nothing. */
+    void *host[16];
+    size_t size[16], n = 0;
+    for (size_t done = 0; done < len; n++) {
+        uint64_t a = addr + done;
+        size_t chunk = XEN_PAGE_SIZE - (a & (XEN_PAGE_SIZE - 1));
+        if (chunk > len - done)
+            chunk = len - done;
+        if (n == 16 || !(host[n] = piece(vm, a, chunk, write)))
+            return -EFAULT;
+        size[n] = chunk;
+        done += chunk;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fn(host[i], buf, size[i]);
+        buf += size[i];
+    }
+    return 0;
+}
+
+static void to_buf(void *host, void *buf, size_t n)
+{
+    memcpy(buf, host, n);
+}
+
+static void from_buf(void *host, void *buf, size_t n)
+{
+    memcpy(host, buf, n);
+}
+
 int copy_from_guest(struct vm *vm, void *dst, uint64_t gpa, size_t len)
 {
-    const void *src = gpa_to_host(vm, gpa, len, false);
-    if (!src)
-        return -EFAULT;
-    memcpy(dst, src, len);
-    return 0;
+    return each_piece(vm, gpa, len, false, to_buf, dst);
 }
 
 int copy_to_guest(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
-    void *dst = gpa_to_host(vm, gpa, len, true);
-    if (!dst)
-        return -EFAULT;
-    memcpy(dst, src, len);
-    return 0;
+    return each_piece(vm, gpa, len, true, from_buf, (uint8_t *)(uintptr_t)src);
 }
 
 bool gpa_in_physmap(uint64_t gpa)

@@ -28,20 +28,27 @@ static long get_param(struct vm *vm, uint32_t index, uint64_t *value)
     return -EINVAL;
 }
 
-/* Only the callback is the guest's to choose; the ring parameters are fixed. */
+/* Only the callback is the guest's to choose; the ring parameters are
+ * fixed. A vector callback is delivered; a GSI or PCI INTx callback is
+ * accepted and kept (Linux sets GSI 1 "to look enlightened" once it has
+ * per-vCPU upcall vectors) but has no line to raise: a PVH domain has no
+ * I/O APIC, so events then reach only vCPUs with an upcall vector. */
 static long set_param(struct vm *vm, uint32_t index, uint64_t value)
 {
     if (index != HVM_PARAM_CALLBACK_IRQ)
         return index < HVM_NR_PARAMS ? -EPERM : -EINVAL;
     unsigned int type = (unsigned int)(value >> HVM_PARAM_CALLBACK_IRQ_TYPE_SHIFT);
-    if (value != 0 && type != HVM_PARAM_CALLBACK_TYPE_VECTOR)
-        return -EINVAL; /* only the vector type exists here */
-    uint8_t vec = (uint8_t)value;
-    if (value && (vec < 0x20 || (value & ~(HVM_PARAM_CALLBACK_IRQ_TYPE_MASK | 0xff))))
+    uint8_t vec = 0;
+    if (type == HVM_PARAM_CALLBACK_TYPE_VECTOR) {
+        vec = (uint8_t)value;
+        if (vec < 0x20 || (value & ~(HVM_PARAM_CALLBACK_IRQ_TYPE_MASK | 0xff)))
+            return -EINVAL;
+    } else if (type != HVM_PARAM_CALLBACK_TYPE_GSI && type != HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
         return -EINVAL;
+    }
     pthread_mutex_lock(&vm->lock);
     vm->callback_irq = value;
-    vm->callback_vector = value ? vec : 0;
+    vm->callback_vector = vec;
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
         evtchn_kick_vcpu(vm, &vm->vcpus[i]);
     evtchn_irq_routes_update(vm);

@@ -172,6 +172,8 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
     vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (vm->wake_fd < 0 || split_irqchip(vm) || create_memory(vm) || map_memory(vm))
         return -1;
+    if (vm->xen_hvm && xen_hvm_init(vm))
+        return -2;
     vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
     if (!vm->vcpus)
         return -1;
@@ -181,6 +183,19 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
         if (vcpu_create(vm, (int)i))
             return -1;
     return 0;
+}
+
+#define OVERLAY_SLOT_BASE 3   /* after RAM, the hypercall page and the rest of the region */
+
+int vm_overlay(struct vm *vm, unsigned int n, uint64_t gpa, uint64_t off)
+{
+    struct kvm_userspace_memory_region r = {
+        .slot = OVERLAY_SLOT_BASE + n,
+        .guest_phys_addr = gpa,
+        .memory_size = gpa ? XEN_PAGE_SIZE : 0,
+        .userspace_addr = (uint64_t)(uintptr_t)(vm->mem + off),
+    };
+    return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
 }
 
 int vm_signal_msi(struct vm *vm, unsigned int vcpu, uint8_t vector)

@@ -40,9 +40,15 @@ void loop_del(struct loop_handler *h)
 }
 
 /* A doorbell (port 0xB4) write with value `datamatch` signals fd in the
- * kernel, without a userspace exit. */
+ * kernel, without a userspace exit; on the Xen HVM platform so does
+ * EVTCHNOP_send on that port (xen_hvm.c). */
 int kvm_ioeventfd(struct vm *vm, int fd, uint16_t port, uint32_t datamatch, bool assign)
 {
+    if (port == TANDEM_DOORBELL_PORT && vm->kvm_xen) {
+        int r = xen_hvm_evtchn_route(vm, datamatch, fd, assign);
+        if (r && assign)
+            return r;
+    }
     struct kvm_ioeventfd io = {
         .datamatch = datamatch,
         .addr = port,

@@ -112,16 +112,46 @@ static void teardown(struct vm *vm)
     vm_destroy(vm);
 }
 
+/* docs/vmm.md "Platforms": Tandem's for our own kernel (its GUEST_OS note),
+ * Xen's HVM interface for any other (Linux), unless --platform says. */
+static bool wants_xen_hvm(const struct vmm_config *cfg, const struct elf_image *img)
+{
+    if (cfg->platform != PLATFORM_AUTO)
+        return cfg->platform == PLATFORM_XEN;
+    return strcmp(img->guest_os, "Tandem") != 0;
+}
+
+/* Xen HVM platform: every vCPU's thread runs from the start; KVM holds the
+ * secondaries in wait-for-SIPI until the guest starts them through its
+ * local APIC (INIT, SIPI), as on a PC. */
+static int start_secondaries(struct vm *vm)
+{
+    for (unsigned int i = 1; i < vm->nr_vcpus; i++) {
+        vm->vcpus[i].up = vm->vcpus[i].initialised = true;
+        if (vcpu_start(&vm->vcpus[i]))
+            return -1;
+    }
+    return 0;
+}
+
 static int run(const struct vmm_config *cfg, const struct kernel_file *k,
                const struct elf_image *img)
 {
     static struct vm vm;
     block_signals();
-    if (vm_create(&vm, cfg)) {
-        vm_destroy(&vm);
-        return TANDEM_EXIT_ERROR;
+    vm.xen_hvm = wants_xen_hvm(cfg, img);
+    if (vm.xen_hvm && cfg->cpu_mode == CPU_MODE_PVM) {
+        fprintf(stderr, "tandem-vmm: --cpu-mode=pvm: only Tandem guests have a PVM mode\n");
+        return TANDEM_EXIT_BADINPUT;
     }
-    if (choose_cpu_mode(&vm)) { /* the VM never ran: a configuration error */
+    int cr = vm_create(&vm, cfg);
+    if (cr) {   /* -2: this host's KVM cannot run this guest (a configuration error) */
+        vm_destroy(&vm);
+        return cr == -2 ? TANDEM_EXIT_BADINPUT : TANDEM_EXIT_ERROR;
+    }
+    if (vm.xen_hvm)
+        vm.pvm = false;
+    else if (choose_cpu_mode(&vm)) { /* the VM never ran: a configuration error */
         vm_destroy(&vm);
         return TANDEM_EXIT_BADINPUT;
     }
@@ -136,8 +166,8 @@ static int run(const struct vmm_config *cfg, const struct kernel_file *k,
     if (cfg->start_paused)   /* before any vCPU thread: nothing to kick */
         atomic_store(&vm.state, VM_PAUSED);
     vm.vcpus[0].up = vm.vcpus[0].initialised = true;
-    if (vcpu_start(&vm.vcpus[0]))
-        vm_stop(&vm, TANDEM_EXIT_ERROR, "cannot start vCPU 0");
+    if (vcpu_start(&vm.vcpus[0]) || (vm.xen_hvm && start_secondaries(&vm)))
+        vm_stop(&vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
     int status = loop_run(&vm);
     teardown(&vm);
     return status;

@@ -1,7 +1,12 @@
 /*
- * memory_op: where shared_info and the grant frames live (pages of the
- * physmap window, moved with XENMEM_add_to_physmap, contents carried
- * along), the memory map and the reservation queries.
+ * memory_op: where shared_info and the grant frames live, moved with
+ * XENMEM_add_to_physmap with their contents carried along: a page of the
+ * physmap window or of RAM (which it replaces, as on Xen: Linux puts
+ * shared_info on a RAM page), or — grant frames only — any free guest
+ * address outside RAM (Linux maps them in an unpopulated hole), where a
+ * one-page memory slot shows the frame's backing page in the platform
+ * region (TANDEM_OVERLAY_GPA). Also the memory map and the reservation
+ * queries.
  */
 #include <errno.h>
 #include <string.h>
@@ -64,16 +69,68 @@ static long place_shared_info(struct vm *vm, uint64_t gpa)
     return 0;
 }
 
+static bool in_ram(struct vm *vm, uint64_t gpa)
+{
+    return gpa < vm->ram_size && vm->ram_size - gpa >= XEN_PAGE_SIZE;
+}
+
+/* A place for an overlay: page aligned, outside RAM, the platform region
+ * and the local APIC page, below 1 TiB. */
+static bool overlay_place(struct vm *vm, uint64_t gpa)
+{
+    if ((gpa & (XEN_PAGE_SIZE - 1)) || in_ram(vm, gpa) || gpa >= (1ULL << 40))
+        return false;
+    if (gpa >= TANDEM_REGION_GPA && gpa < TANDEM_REGION_GPA + TANDEM_REGION_SIZE)
+        return false;
+    return gpa != TANDEM_LAPIC_GPA;
+}
+
+static uint64_t overlay_backing(unsigned int idx)
+{
+    return TANDEM_OVERLAY_GPA + (uint64_t)idx * XEN_PAGE_SIZE;
+}
+
+/* Where frame idx's contents are now (0: nowhere yet). */
+static uint64_t frame_home(struct vm *vm, unsigned int idx)
+{
+    if (!vm->gnttab_gpa[idx])
+        return 0;
+    return vm->gnttab_overlay[idx] ? overlay_backing(idx) : vm->gnttab_gpa[idx];
+}
+
+uint64_t gnttab_frame_offset(struct vm *vm, unsigned int idx)
+{
+    uint64_t home = frame_home(vm, idx);
+    return home < vm->ram_size ? home : vm_region_offset(vm, home);
+}
+
 /* Caller holds vm->lock. */
 long gnttab_place_frame(struct vm *vm, unsigned int idx, uint64_t gpa)
 {
     if (idx >= vm->cfg->grant_frames)
         return -EINVAL;
+    bool overlay = !gpa_in_physmap(gpa) && !(in_ram(vm, gpa) && !(gpa & (XEN_PAGE_SIZE - 1)));
+    if (overlay && !overlay_place(vm, gpa))
+        return -EINVAL;
     if (page_taken(vm, gpa, (int)idx, false))
         return -EBUSY;
-    if (vm->gnttab_gpa[idx] && vm->gnttab_gpa[idx] != gpa)
-        move_page(vm, vm->gnttab_gpa[idx], gpa);
+    if (vm->gnttab_gpa[idx] == gpa)
+        return 0;
+    uint64_t from = frame_home(vm, idx);
+    uint64_t to = overlay ? overlay_backing(idx) : gpa;
+    if (vm->gnttab_overlay[idx])
+        vm_overlay(vm, idx, 0, 0);
+    if (overlay && vm_overlay(vm, idx, gpa, vm_region_offset(vm, to))) {
+        /* Something of the guest's is there already (KVM refuses an
+         * overlapping slot): the frame stays where it was. */
+        if (vm->gnttab_overlay[idx])
+            vm_overlay(vm, idx, vm->gnttab_gpa[idx], vm_region_offset(vm, overlay_backing(idx)));
+        return -EINVAL;
+    }
+    if (from && from != to)
+        move_page(vm, from, to);
     vm->gnttab_gpa[idx] = gpa;
+    vm->gnttab_overlay[idx] = overlay;
     if (idx + 1 > vm->gnttab_nr_frames)
         vm->gnttab_nr_frames = idx + 1;
     return 0;
@@ -87,13 +144,13 @@ static long add_to_physmap(struct vcpu *v, uint64_t arg)
         return -EFAULT;
     if (!is_self_domid(v, x.domid))
         return -ESRCH;
-    uint64_t gpa = (uint64_t)x.gpfn << XEN_PAGE_SHIFT;
-    if (x.gpfn >= (1ULL << 52) || !gpa_in_physmap(gpa))
+    if (x.gpfn >= (1ULL << 40))
         return -EINVAL;
+    uint64_t gpa = (uint64_t)x.gpfn << XEN_PAGE_SHIFT;
     long r;
     pthread_mutex_lock(&vm->lock);
     if (x.space == XENMAPSPACE_shared_info && x.idx == 0)
-        r = place_shared_info(vm, gpa);
+        r = gpa_in_physmap(gpa) || in_ram(vm, gpa) ? place_shared_info(vm, gpa) : -EINVAL;
     else if (x.space == XENMAPSPACE_grant_table && !(x.idx & XENMAPIDX_grant_table_status))
         r = gnttab_place_frame(vm, (unsigned int)(x.idx < TANDEM_MAX_GRANT_FRAMES ? x.idx : ~0u), gpa);
     else

@@ -235,6 +235,9 @@ int vm_save(struct vm *vm, const char *path, const char *toolstack, char *err, s
 {
     if (!atomic_load(&vm->suspended))
         return vmm_fail(err, errlen, "the domain has not suspended");
+    if (vm->xen_hvm)
+        return vmm_fail(err, errlen, "a guest on the Xen HVM platform (Linux) cannot be saved yet: "
+                        "its KVM Xen state, overlay pages and ACPI are not in the save file");
     if (vm->pvm)
         return vmm_fail(err, errlen, "cpu-mode pvm: the vCPU state of a PVM guest (its VIF page and "
                     "PVM's MSRs) cannot be saved yet; run it with cpu-mode plain");

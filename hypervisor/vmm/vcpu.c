@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,10 @@ static int set_cpuid(struct vcpu *v)
         } else if (e->function == 0xb || e->function == 0x1f) {
             e->edx = (uint32_t)v->id; /* x2APIC id */
         }
+    }
+    if (v->vm->xen_hvm && xen_hvm_cpuid(v->vm, c.e, &c.h.nent, CPUID_MAX_ENTRIES, (uint32_t)v->id)) {
+        fprintf(stderr, "tandem-vmm: too many CPUID entries for Xen's leaves\n");
+        return -1;
     }
     if (ioctl(v->fd, KVM_SET_CPUID2, &c) < 0) {
         fprintf(stderr, "tandem-vmm: KVM_SET_CPUID2: %s\n", strerror(errno));
@@ -254,13 +259,56 @@ static void do_hypercall(struct vcpu *v, uint32_t nr)
     put_regs(v, r);
 }
 
+/* A vmcall/vmmcall through KVM's Xen support (Xen HVM platform): KVM
+ * writes the result to rax and moves past the instruction on the next
+ * KVM_RUN. Hypercalls from guest user mode are refused as Xen does. */
+static void handle_xen(struct vcpu *v)
+{
+    struct kvm_run *run = v->run;
+    if (run->xen.type != KVM_EXIT_XEN_HCALL) {
+        v->unknown_hypercalls++;
+        return;
+    }
+    if (run->xen.u.hcall.cpl != 0) {
+        run->xen.u.hcall.result = (uint64_t)(long)-EPERM;
+        return;
+    }
+    const __u64 *p = run->xen.u.hcall.params;
+    uint64_t args[5] = { p[0], p[1], p[2], p[3], p[4] };
+    uint64_t nr = run->xen.u.hcall.input;
+    guest_mem_hypercall(v);   /* its pointers are linear addresses */
+    run->xen.u.hcall.result =
+        (uint64_t)(nr > UINT32_MAX ? -ENOSYS : hypercall_dispatch(v, (uint32_t)nr, args));
+    guest_mem_hypercall(NULL);
+    if (v->enable_events_next) {
+        v->enable_events_next = false;
+        struct kvm_regs buf, *r = get_regs(v, &buf);
+        if (r) {
+            r->rflags |= 0x200; /* X86_EFLAGS_IF */
+            put_regs(v, r);
+        }
+    }
+}
+
+/* A port nothing here serves: reads see all ones, writes are dropped,
+ * and the first access to each port is logged (what a guest probes for). */
+static void unhandled_io(struct vcpu *v, uint16_t port, bool in)
+{
+    static _Atomic uint64_t seen[65536 / 64];
+    uint64_t bit = 1ULL << (port % 64);
+    v->unhandled_io++;
+    if (!(atomic_fetch_or(&seen[port / 64], bit) & bit))
+        fprintf(stderr, "tandem-vmm: vCPU %d: port %#x: nothing there (%s; reported once)\n", v->id,
+                port, in ? "reads see 0xff" : "writes dropped");
+}
+
 static void handle_io(struct vcpu *v)
 {
     struct kvm_run *run = v->run;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
     if (run->io.direction != KVM_EXIT_IO_OUT) {
         memset(data, 0xff, (size_t)run->io.size * run->io.count); /* nothing here */
-        v->unhandled_io++;
+        unhandled_io(v, run->io.port, true);
         return;
     }
     uint32_t val = 0;
@@ -283,10 +331,10 @@ static void handle_io(struct vcpu *v)
     case TANDEM_DEBUG_PORT:
         console_write(v->vm, data, (size_t)run->io.size * run->io.count);
         return;
-    case 0x80: /* PVM interrupt-window exit in plain mode: nothing to do */
+    case 0x80: /* PVM interrupt-window exit in plain mode; POST codes; I/O delay */
         return;
     }
-    v->unhandled_io++;
+    unhandled_io(v, run->io.port, false);
 }
 
 static void handle_mmio(struct vcpu *v)
@@ -312,6 +360,9 @@ static bool handle_exit(struct vcpu *v)
         return true;
     case KVM_EXIT_MMIO:
         handle_mmio(v);
+        return true;
+    case KVM_EXIT_XEN:
+        handle_xen(v);
         return true;
     case KVM_EXIT_INTR:
         return true;

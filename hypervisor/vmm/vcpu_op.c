@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "guest_mem.h"
 #include "hypercall.h"
@@ -88,6 +89,37 @@ static long down(struct vcpu *v, struct vcpu *t)
     return 0;
 }
 
+/* The guest's runstate area (a linear address, as Xen takes it from HVM
+ * guests; Linux BUG()s if this fails). Where KVM keeps Xen runstates
+ * (KVM_XEN_HVM_CONFIG_RUNSTATE), KVM updates it at every vCPU switch and
+ * the guest's steal time is real; else it is written once, running since
+ * boot, and steal time stays 0. */
+static long register_runstate(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    uint64_t linear;
+    if (t != v)
+        return -EINVAL;
+    if (copy_from_guest(v->vm, &linear, arg, sizeof(linear)))
+        return -EFAULT;
+    if (!linear)
+        return 0; /* Xen: a null handle unregisters */
+    struct kvm_translation tr = { .linear_address = linear };
+    if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+        return -EFAULT;
+    uint64_t gpa = tr.physical_address;
+    if ((gpa & (XEN_PAGE_SIZE - 1)) + sizeof(struct vcpu_runstate_info) > XEN_PAGE_SIZE)
+        return -EINVAL; /* across two pages: not supported here */
+    if (v->vm->kvm_xen) {
+        struct kvm_xen_vcpu_attr a = { .type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR };
+        a.u.gpa = gpa;
+        if (ioctl(v->fd, KVM_XEN_VCPU_SET_ATTR, &a) == 0)
+            return 0;
+    }
+    uint64_t now = pvclock_now(v->vm);
+    struct vcpu_runstate_info r = { .state = RUNSTATE_running, .state_entry_time = now, .time = { now, 0, 0, 0 } };
+    return copy_to_guest(v->vm, gpa, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
 long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
 {
     struct vm *vm = v->vm;
@@ -98,6 +130,8 @@ long hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
     switch (cmd) {
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, t, arg);
+    case VCPUOP_register_runstate_memory_area:
+        return register_runstate(v, t, arg);
     case VCPUOP_initialise:
         return initialise(v, t, arg);
     case VCPUOP_up:

@@ -94,6 +94,9 @@ struct vm {
     unsigned int nr_vcpus;
     struct vcpu *vcpus;
     bool pvm;                  /* guest told cpu-mode = pvm */
+    bool xen_hvm;              /* Xen's HVM platform (Linux), not Tandem's: xen_hvm.c */
+    bool kvm_xen;              /* KVM's Xen support is configured (KVM_EXIT_XEN) */
+    uint64_t ramdisk_gpa, ramdisk_size; /* the ramdisk module, size 0 = none */
     bool pvm_host;
     bool readonly_mem;
 
@@ -108,6 +111,8 @@ struct vm {
     pthread_mutex_t lock;      /* evtchn, physmap, params, vCPU state */
     uint64_t shared_info_gpa;
     uint64_t gnttab_gpa[TANDEM_MAX_GRANT_FRAMES];
+    bool gnttab_overlay[TANDEM_MAX_GRANT_FRAMES]; /* placed outside RAM: a memory slot onto
+                                                   * TANDEM_OVERLAY_GPA + idx pages */
     unsigned int gnttab_nr_frames;
     uint64_t callback_irq;
     uint8_t callback_vector;
@@ -139,9 +144,13 @@ struct vm {
 enum { VM_RUNNING, VM_PAUSED, VM_STOPPING };
 
 /* kvm_vm.c */
+/* 0, -1 (failure), or -2: this host's KVM lacks what the guest needs. */
 int vm_create(struct vm *vm, const struct vmm_config *cfg);
 void vm_destroy(struct vm *vm);
 int vm_signal_msi(struct vm *vm, unsigned int vcpu, uint8_t vector);
+/* Maps (or with gpa 0 unmaps) overlay page n at gpa onto the memfd page at
+ * offset off: 0 or -1 (the range is taken). */
+int vm_overlay(struct vm *vm, unsigned int n, uint64_t gpa, uint64_t off);
 
 /* vcpu.c */
 int vcpu_create(struct vm *vm, int id);
@@ -182,6 +191,8 @@ void pvclock_update_wallclock(struct vm *vm);
 
 /* physmap.c */
 void *vcpu_info_ptr(struct vm *vm, struct vcpu *v);
+/* memfd offset of grant frame idx's page (caller holds vm->lock). */
+uint64_t gnttab_frame_offset(struct vm *vm, unsigned int idx);
 struct shared_info *shared_info_ptr(struct vm *vm);
 
 /* evtchn.c */
@@ -232,6 +243,12 @@ void evtchn_ctl_drop_owner(struct vm *vm, const void *owner);
 int evtchn_ctl_alloc(struct vm *vm, const void *owner, uint32_t *dom0_port);
 int evtchn_ctl_guest_port(struct vm *vm, const void *owner, uint32_t dom0_port, uint32_t *port);
 void evtchn_irq_routes_update(struct vm *vm);
+
+/* xen_hvm.c: the Xen HVM platform */
+int xen_hvm_init(struct vm *vm);
+int xen_hvm_cpuid(struct vm *vm, struct kvm_cpuid_entry2 *e, uint32_t *n, uint32_t max,
+                  uint32_t vcpu_id);
+int xen_hvm_evtchn_route(struct vm *vm, uint32_t port, int fd, bool assign);
 
 /* control.c, xs_domain.c, stats.c */
 int control_open(struct vm *vm);

@@ -193,7 +193,16 @@ START_TEST(hvm_params)
     ck_assert_uint_eq(p.value, TANDEM_XENSTORE_RING_GPA >> 12);
     p = (struct xen_hvm_param){ .domid = 5, .index = HVM_PARAM_CALLBACK_IRQ, .value = 0x30 };
     memcpy(at(ARG), &p, sizeof(p));
-    ck_assert_int_eq(hc(__HYPERVISOR_hvm_op, HVMOP_set_param, ARG, 0), -EINVAL); /* GSI type */
+    /* GSI type: kept (Linux sets GSI 1 beside its per-vCPU vectors) but no vector */
+    ck_assert_int_eq(hc(__HYPERVISOR_hvm_op, HVMOP_set_param, ARG, 0), 0);
+    ck_assert_uint_eq(vm.callback_irq, 0x30);
+    ck_assert_uint_eq(vm.callback_vector, 0);
+    p.value = (5ULL << 56) | 0x30;   /* no such callback type */
+    memcpy(at(ARG), &p, sizeof(p));
+    ck_assert_int_eq(hc(__HYPERVISOR_hvm_op, HVMOP_set_param, ARG, 0), -EINVAL);
+    p.value = (2ULL << 56) | 0x10;   /* vector below 0x20 */
+    memcpy(at(ARG), &p, sizeof(p));
+    ck_assert_int_eq(hc(__HYPERVISOR_hvm_op, HVMOP_set_param, ARG, 0), -EINVAL);
     p.value = (2ULL << 56) | 0xf3;
     memcpy(at(ARG), &p, sizeof(p));
     ck_assert_int_eq(hc(__HYPERVISOR_hvm_op, HVMOP_set_param, ARG, 0), 0);

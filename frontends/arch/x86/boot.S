@@ -20,6 +20,16 @@
     .asciz "Xen"
     .long pvh_start32
     .balign 4
+/* XEN_ELFNOTE_GUEST_OS "Tandem": tandem-vmm gives this kernel Tandem's
+ * platform (the device tree module, the port-I/O hypercall page); a kernel
+ * without it (Linux) gets Xen's HVM interface (docs/vmm.md "Platforms"). */
+    .balign 4
+    .long 4                     /* namesz */
+    .long 7                     /* descsz */
+    .long XEN_ELFNOTE_GUEST_OS
+    .asciz "Xen"
+    .asciz "Tandem"
+    .balign 4
 
     .section .text.boot, "ax"
     .code32

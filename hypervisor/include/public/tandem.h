@@ -22,6 +22,9 @@
 #define TANDEM_HYPERCALL_PAGE_GPA 0xFC000000ULL
 #define TANDEM_XENSTORE_RING_GPA 0xFC001000ULL
 #define TANDEM_CONSOLE_RING_GPA  0xFC002000ULL
+#define TANDEM_ACPI_GPA          0xFC008000ULL  /* Xen HVM platform: RSDP and tables */
+#define TANDEM_ACPI_SIZE         0x00008000ULL
+#define TANDEM_OVERLAY_GPA       0xFC080000ULL  /* backing of grant frames placed outside RAM */
 #define TANDEM_PHYSMAP_GPA       0xFC100000ULL  /* shared_info + grant frames go here */
 #define TANDEM_PHYSMAP_SIZE      0x00100000ULL
 #define TANDEM_LAPIC_GPA         0xFEE00000ULL
