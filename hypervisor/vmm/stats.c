@@ -60,6 +60,12 @@ void stats_print(struct vm *vm)
         uint64_t total = 0;
         for (int r = 0; r < VMM_NR_EXIT_REASONS; r++)
             total += v->exits[r];
+        struct kvm_mp_state mp = { 0 };
+        if (v->thread_started && ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0) {
+            char why[48];
+            snprintf(why, sizeof(why), "registers at exit (mp_state %u)", mp.mp_state);
+            vcpu_dump(v, why);
+        }
         fprintf(stderr, "vcpu%u: exits=%llu", i, (unsigned long long)total);
         for (int r = 0; r < VMM_NR_EXIT_REASONS; r++)
             if (v->exits[r])

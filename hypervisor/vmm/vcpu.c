@@ -280,6 +280,17 @@ static void handle_xen(struct vcpu *v)
     run->xen.u.hcall.result =
         (uint64_t)(nr > UINT32_MAX ? -ENOSYS : hypercall_dispatch(v, (uint32_t)nr, args));
     guest_mem_hypercall(NULL);
+    if (!v->hypercalled) {
+        /* Its first hypercall: a secondary vCPU now runs the guest with its
+         * local APIC enabled. The INIT that started it cleared the LAPIC,
+         * and with it any upcall MSI sent before (for events raised while
+         * the guest prepared it); evtchn_upcall_pending is still set, so no
+         * new MSI would come. Signal it again. */
+        v->hypercalled = true;
+        pthread_mutex_lock(&v->vm->lock);
+        evtchn_kick_vcpu(v->vm, v);
+        pthread_mutex_unlock(&v->vm->lock);
+    }
     if (v->enable_events_next) {
         v->enable_events_next = false;
         struct kvm_regs buf, *r = get_regs(v, &buf);

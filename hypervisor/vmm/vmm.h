@@ -40,6 +40,7 @@ struct vcpu {
     int virq_port[NR_VIRQS];
 
     bool parked;               /* its thread waits outside KVM_RUN (vm->lock) */
+    bool hypercalled;          /* has made a hypercall (Xen HVM platform) */
     bool halt_next;            /* SCHEDOP_block: enter KVM_RUN halted */
     bool enable_events_next;   /* SCHEDOP_block: return with RFLAGS.IF set */
     int timer_fd;              /* singleshot timer (timerfd) */
