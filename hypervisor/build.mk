@@ -7,7 +7,10 @@ VMM_BIN       := $(BUILD)/bin/tandem-vmm
 # xenstore registration uses libxenstore (xenstore/lib), linked statically,
 # and dom0/xenbus's transaction loop (tdm_xenbus_transact).
 VMM_XSLIB     := $(BUILD)/lib/libxenstore.a
-VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) -lfdt
+# kernel_image.c: the bzImage payload decompressors (Debian zlib, libbz2,
+# liblzma, liblz4, libzstd).
+VMM_ZLIBS     := -lz -lbz2 -llzma -llz4 -lzstd
+VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) -lfdt $(VMM_ZLIBS)
 # Event delivery is dom0/evtchn's 2-level code, shared with the services.
 VMM_EVTCHN_2L := $(BUILD)/obj/dom0/evtchn/evtchn_2l.o
 

@@ -10,14 +10,28 @@
 #include "public/hvm/start_info.h"
 #include "vmm.h"
 
+#define BOOT_MAX_MODULES 2
+
 struct boot_block {
     struct hvm_start_info si;
-    struct hvm_modlist_entry mod;
+    struct hvm_modlist_entry mod[BOOT_MAX_MODULES];
     struct hvm_memmap_table_entry map[3];
 };
 
 _Static_assert(sizeof(struct boot_block) <= TANDEM_CMDLINE_GPA - TANDEM_START_INFO_GPA,
                "boot block fits below the command line");
+
+/* The one place that decides which modules the guest gets, in what order:
+ * the FDT, then the ramdisk (--ramdisk) if there is one. */
+static unsigned int boot_modules(const struct vm *vm, uint64_t fdt_size,
+                                 struct hvm_modlist_entry mod[BOOT_MAX_MODULES])
+{
+    unsigned int n = 0;
+    mod[n++] = (struct hvm_modlist_entry){ .paddr = TANDEM_FDT_GPA, .size = fdt_size };
+    if (vm->ramdisk_size)
+        mod[n++] = (struct hvm_modlist_entry){ .paddr = vm->ramdisk_gpa, .size = vm->ramdisk_size };
+    return n;
+}
 
 static void write_boot_block(struct vm *vm, uint64_t fdt_size)
 {
@@ -26,13 +40,12 @@ static void write_boot_block(struct vm *vm, uint64_t fdt_size)
     b->si = (struct hvm_start_info){
         .magic = XEN_HVM_START_MAGIC_VALUE,
         .version = 1,
-        .nr_modules = 1,
+        .nr_modules = boot_modules(vm, fdt_size, b->mod),
         .modlist_paddr = base + offsetof(struct boot_block, mod),
         .cmdline_paddr = TANDEM_CMDLINE_GPA,
         .memmap_paddr = base + offsetof(struct boot_block, map),
         .memmap_entries = 3,
     };
-    b->mod = (struct hvm_modlist_entry){ .paddr = TANDEM_FDT_GPA, .size = fdt_size };
     b->map[0] = (struct hvm_memmap_table_entry){ 0, vm->ram_size, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
     b->map[1] = (struct hvm_memmap_table_entry){ TANDEM_REGION_GPA, TANDEM_REGION_SIZE,
                                                  XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };

@@ -91,6 +91,7 @@ struct vm {
     int kvm_fd, vm_fd, memfd;
     uint8_t *mem;              /* memfd mapping: RAM then the platform region */
     uint64_t ram_size, mem_size;
+    uint64_t ramdisk_gpa, ramdisk_size;   /* --ramdisk in RAM, size 0 = none */
     unsigned int nr_vcpus;
     struct vcpu *vcpus;
     bool pvm;                  /* guest told cpu-mode = pvm */
