@@ -25,7 +25,7 @@ $(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.
 ALL_BINS += $(VMM_BIN)
 
 # Unit tests (Check): loader, FDT builder, hypercall argument checks.
-VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile
+VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
 $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
