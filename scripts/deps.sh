@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages the build, the tests and the benchmarks use,
-# only those missing. The second line is the test machine's (tests/vm: QEMU,
+# only those missing. The last line is the test machine's (tests/vm: QEMU,
 # debootstrap for its root, busybox for its initramfs, the tools that make
 # its image); Debian's kernel for it is fetched with `apt-get download` by
 # tests/vm/image.sh, never installed.
