@@ -74,3 +74,14 @@ $(BUILD)/fuzz/savefile_fuzz: $(SAVEFILE_FUZZ_SRCS) hypervisor/vmm/savefile.h hyp
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(SAVEFILE_FUZZ_SRCS) -lfdt
 FUZZ_TARGETS += $(BUILD)/fuzz/savefile_fuzz
+
+# libFuzzer target: the kernel file (ELF or bzImage) through unwrap, the ELF
+# checks and the ramdisk placement (tests/fuzz/kernel_image_fuzz.c).
+KIMAGE_FUZZ_SRCS := tests/fuzz/kernel_image_fuzz.c hypervisor/vmm/kernel_image.c \
+	hypervisor/vmm/elf_load.c hypervisor/vmm/ramdisk.c hypervisor/vmm/errmsg.c
+$(BUILD)/fuzz/kernel_image_fuzz: $(KIMAGE_FUZZ_SRCS) hypervisor/vmm/kernel_image.h \
+		hypervisor/vmm/elf_load.h hypervisor/vmm/ramdisk.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(KIMAGE_FUZZ_SRCS) $(VMM_ZLIBS)
+FUZZ_TARGETS += $(BUILD)/fuzz/kernel_image_fuzz
