@@ -16,6 +16,7 @@
 #include "elf_load.h"
 #include "kernel_image.h"
 #include "public/elfnote.h"
+#include "pvh_elf_fixture.h"
 #include "ramdisk.h"
 
 #define RAM (64u << 20)
@@ -44,25 +45,14 @@ static void put32(uint8_t *p, uint32_t v)
 static void make_elf(void)
 {
     memset(elf, 0, sizeof(elf));
-    Elf64_Ehdr *e = (Elf64_Ehdr *)elf;
-    memcpy(e->e_ident, ELFMAG, SELFMAG);
-    e->e_ident[EI_CLASS] = ELFCLASS64;
-    e->e_ident[EI_DATA] = ELFDATA2LSB;
-    e->e_type = ET_EXEC;
-    e->e_machine = EM_X86_64;
-    e->e_phoff = sizeof(*e);
-    e->e_phentsize = sizeof(Elf64_Phdr);
-    e->e_phnum = 3;
-    Elf64_Phdr *p = (Elf64_Phdr *)(elf + sizeof(*e));
+    Elf64_Phdr *p = fixture_elf64(elf, 3);
     p[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x1000, .p_vaddr = 0xffffffff81000000ull,
                          .p_paddr = KPADDR, .p_filesz = TEXT_LEN, .p_memsz = TEXT_LEN };
     p[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x1000 + TEXT_LEN, .p_vaddr = 0,
                          .p_paddr = KPADDR + 0x200000, .p_filesz = DATA_LEN,
                          .p_memsz = 0x400000 };
     p[2] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = 0x800, .p_filesz = 20 };
-    uint32_t note[5] = { 4, 4, XEN_ELFNOTE_PHYS32_ENTRY, 0, KPADDR + 0x850 };
-    memcpy(&note[3], "Xen", 4);
-    memcpy(elf + 0x800, note, sizeof(note));
+    fixture_pvh_note(elf + 0x800, KPADDR + 0x850);
     uint32_t x = 12345;
     for (size_t i = 0x1000; i < ELF_LEN; i++) {
         x = x * 1103515245u + 12345u;
@@ -196,6 +186,16 @@ static void wrap_format(size_t i, const uint8_t *data, size_t n, uint32_t traile
     wrap(stream, slen, trailer, 1);
 }
 
+/* The test ELF as a zstd bzImage; returns the stream's length. */
+static size_t make_zstd_bzimage(uint8_t setup_sects)
+{
+    static uint8_t stream[MAX_FILE];
+    make_elf();
+    size_t slen = comp_zstd(elf, ELF_LEN, stream, sizeof(stream));
+    wrap(stream, slen, ELF_LEN, setup_sects);
+    return slen;
+}
+
 static uint8_t *payload(void)
 {
     return file + pm_start(file[0x1f1]) + PAYLOAD_OFF;
@@ -277,10 +277,7 @@ END_TEST
 
 START_TEST(setup_sects_zero_means_four)
 {
-    make_elf();
-    static uint8_t stream[MAX_FILE];
-    size_t slen = comp_zstd(elf, ELF_LEN, stream, sizeof(stream));
-    wrap(stream, slen, ELF_LEN, 0);
+    make_zstd_bzimage(0);
     ck_assert_msg(unwrap() == 0, "%s", err);
     kernel_payload_release(&kp);
     file[0x1f1] = 1;   /* now the payload offset points at zeros */
@@ -300,10 +297,7 @@ END_TEST
 
 START_TEST(bad_setup_header)
 {
-    make_elf();
-    static uint8_t stream[MAX_FILE];
-    size_t slen = comp_zstd(elf, ELF_LEN, stream, sizeof(stream));
-    wrap(stream, slen, ELF_LEN, 1);
+    make_zstd_bzimage(1);
     size_t good_len = file_len;
     file_len = 0x24f;
     expect_fail("setup header truncated");
@@ -324,10 +318,7 @@ END_TEST
 
 START_TEST(payload_outside_file)
 {
-    make_elf();
-    static uint8_t stream[MAX_FILE];
-    size_t slen = comp_zstd(elf, ELF_LEN, stream, sizeof(stream));
-    wrap(stream, slen, ELF_LEN, 1);
+    size_t slen = make_zstd_bzimage(1);
     put32(file + 0x248, 0xffffffffu);           /* offset past the end */
     expect_fail("lies outside the file");
     put32(file + 0x248, PAYLOAD_OFF);
