@@ -106,11 +106,6 @@ static int check_files(struct run *r)
 static int check_supported(struct run *r)
 {
     char where[512];
-    if (r->cfg.ramdisk) {
-        config_where(&r->cfg, KEY_RAMDISK, where, sizeof(where));
-        msg("%sramdisk: tandem-vmm cannot load an initial ramdisk yet", where);
-        return -1;
-    }
     if (r->cfg.on_poweroff == ACTION_RENAME_RESTART || r->cfg.on_reboot == ACTION_RENAME_RESTART ||
         r->cfg.on_crash == ACTION_RENAME_RESTART) {
         enum cfg_key k = r->cfg.on_poweroff == ACTION_RENAME_RESTART ? KEY_ON_POWEROFF

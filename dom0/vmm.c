@@ -21,6 +21,10 @@ char **vmm_argv(const struct vmm_launch *l)
     a[n++] = helper_path("TANDEM_VMM", "tandem-vmm");
     a[n++] = xasprintf("--kernel");
     a[n++] = xasprintf("%s", l->kernel);
+    if (c->ramdisk && !l->restore) {   /* a restored domain's memory holds it */
+        a[n++] = xasprintf("--ramdisk");
+        a[n++] = xasprintf("%s", c->ramdisk);
+    }
     a[n++] = xasprintf("--memory");
     a[n++] = xasprintf("%ld", c->memory_mib);
     a[n++] = xasprintf("--vcpus");

@@ -7,7 +7,10 @@ VMM_BIN       := $(BUILD)/bin/tandem-vmm
 # xenstore registration uses libxenstore (xenstore/lib), linked statically,
 # and dom0/xenbus's transaction loop (tdm_xenbus_transact).
 VMM_XSLIB     := $(BUILD)/lib/libxenstore.a
-VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) -lfdt
+# kernel_image.c: the bzImage payload decompressors (Debian zlib, libbz2,
+# liblzma, liblz4, libzstd).
+VMM_ZLIBS     := -lz -lbz2 -llzma -llz4 -lzstd
+VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) -lfdt $(VMM_ZLIBS)
 # Event delivery is dom0/evtchn's 2-level code, shared with the services.
 VMM_EVTCHN_2L := $(BUILD)/obj/dom0/evtchn/evtchn_2l.o
 
@@ -22,7 +25,7 @@ $(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.
 ALL_BINS += $(VMM_BIN)
 
 # Unit tests (Check): loader, FDT builder, hypercall argument checks.
-VMM_UNIT_TESTS := vmm_elf vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile
+VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
 $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
 	@mkdir -p $(dir $@)
@@ -71,3 +74,14 @@ $(BUILD)/fuzz/savefile_fuzz: $(SAVEFILE_FUZZ_SRCS) hypervisor/vmm/savefile.h hyp
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(SAVEFILE_FUZZ_SRCS) -lfdt
 FUZZ_TARGETS += $(BUILD)/fuzz/savefile_fuzz
+
+# libFuzzer target: the kernel file (ELF or bzImage) through unwrap, the ELF
+# checks and the ramdisk placement (tests/fuzz/kernel_image_fuzz.c).
+KIMAGE_FUZZ_SRCS := tests/fuzz/kernel_image_fuzz.c hypervisor/vmm/kernel_image.c \
+	hypervisor/vmm/elf_load.c hypervisor/vmm/ramdisk.c hypervisor/vmm/errmsg.c
+$(BUILD)/fuzz/kernel_image_fuzz: $(KIMAGE_FUZZ_SRCS) hypervisor/vmm/kernel_image.h \
+		hypervisor/vmm/elf_load.h hypervisor/vmm/ramdisk.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(KIMAGE_FUZZ_SRCS) $(VMM_ZLIBS)
+FUZZ_TARGETS += $(BUILD)/fuzz/kernel_image_fuzz

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages the build, the tests and the benchmarks use,
-# only those missing. The second line is the test machine's (tests/vm: QEMU,
+# only those missing. The last line is the test machine's (tests/vm: QEMU,
 # debootstrap for its root, busybox for its initramfs, the tools that make
 # its image); Debian's kernel for it is fetched with `apt-get download` by
 # tests/vm/image.sh, never installed.
@@ -9,6 +9,7 @@ if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
     exit 0 # inside the test machine: its packages come with its image
 fi
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check liburing-dev libfdt-dev
+      zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libzstd-dev
       xenstore-utils xen-utils-4.17 python3-pyxs fio iproute2 procps
       qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux"
 missing=""

@@ -17,6 +17,7 @@ int app_nethostile(const struct cmdline *cl);
 
 static const struct app apps[] = {
     { "hello", app_hello, "print domain id, memory and vCPUs, power off", false },
+    { "modules", app_modules, "list start_info's boot modules (FDT, ramdisk) with a checksum each", false },
     { "crash", app_crash, "fault on purpose: the domain ends as crashed", false },
     { "timer", app_timer, "check 10 ms / 100 ms / 1 s sleeps against the TSC", false },
     { "idle", app_idle, "wait for control/shutdown in xenstore (poweroff, reboot, suspend)", false },

@@ -34,5 +34,6 @@ int app_evtchn(const struct cmdline *cl);
 int app_xenstore(const struct cmdline *cl);
 int app_echo(const struct cmdline *cl);
 int app_xenbus_selftest(const struct cmdline *cl);
+int app_modules(const struct cmdline *cl);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define PLATFORM_MAX_MEM_RANGES 16
+#define PLATFORM_MAX_MODULES 8
 
 struct mem_range {
     uint64_t start, end; /* [start, end) */
@@ -34,6 +35,10 @@ struct platform {
     uint64_t xenstore_ring, console_ring;
     uint32_t xenstore_port, console_port;
     const char *bootargs; /* points into the FDT, may be NULL */
+    /* start_info's modules in order (0 = the FDT; a ramdisk follows),
+     * each inside RAM; nr_modules counts only those */
+    struct mem_range modules[PLATFORM_MAX_MODULES];
+    unsigned int nr_modules;
 };
 
 extern struct platform platform;

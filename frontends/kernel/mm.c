@@ -2,8 +2,9 @@
  * Memory setup: feeds the RAM ranges of the boot memory map to the page
  * allocator (lib/pagealloc.c) and takes out what is in use: the low 1 MiB
  * (start_info at 0x1000, command line at 0x2000, FDT at 0x10000 and the
- * arch layer's boot page tables), the kernel image, and wherever the boot
- * data actually are if the VMM put them elsewhere.  The allocator's bitmap
+ * arch layer's boot page tables), the kernel image, every boot module (the
+ * FDT, a ramdisk) and wherever the boot data actually are if the VMM put
+ * them elsewhere.  The allocator's bitmap
  * goes in the first free pages, sized for this RAM, so boot zeroes almost
  * nothing (plain cpu-mode runs ~1M instructions/s).
  */
@@ -30,25 +31,36 @@ static void reserve_boot_data(const struct hvm_start_info *si)
     pagealloc_reserve(&pages, virt_to_phys(si), virt_to_phys(si) + sizeof(*si));
     if (si->cmdline_paddr)
         pagealloc_reserve(&pages, si->cmdline_paddr, si->cmdline_paddr + TANDEM_CMDLINE_MAX);
-    if (si->nr_modules && si->modlist_paddr) {
-        const struct hvm_modlist_entry *m = phys_to_virt(si->modlist_paddr);
+    if (si->nr_modules && si->modlist_paddr)
         pagealloc_reserve(&pages, si->modlist_paddr,
-                          si->modlist_paddr + si->nr_modules * sizeof(*m));
-        pagealloc_reserve(&pages, m[0].paddr, m[0].paddr + m[0].size);
-    }
+                          si->modlist_paddr + si->nr_modules * sizeof(struct hvm_modlist_entry));
+    for (unsigned int i = 0; i < platform.nr_modules; i++)   /* FDT, ramdisk */
+        pagealloc_reserve(&pages, platform.modules[i].start, platform.modules[i].end);
     if (si->memmap_paddr)
         pagealloc_reserve(&pages, si->memmap_paddr,
                           si->memmap_paddr + si->memmap_entries *
                                                  sizeof(struct hvm_memmap_table_entry));
 }
 
-/* The first page-aligned spot of `bytes` in RAM above the kernel. */
+/* The end of the first boot module that [start, start + bytes) overlaps,
+ * or 0 when it overlaps none. */
+static uint64_t module_in_the_way(uint64_t start, uint64_t bytes)
+{
+    for (unsigned int i = 0; i < platform.nr_modules; i++)
+        if (start < platform.modules[i].end && platform.modules[i].start < start + bytes)
+            return platform.modules[i].end;
+    return 0;
+}
+
+/* The first page-aligned spot of `bytes` in RAM above the kernel and clear
+ * of the boot modules (a ramdisk). */
 static uint64_t find_bitmap_spot(uint64_t bytes)
 {
     uint64_t lo = ALIGN_UP(virt_to_phys(_end), PAGE_SIZE);
     for (unsigned int i = 0; i < platform.nr_ram; i++) {
-        uint64_t start = MAX(platform.ram[i].start, lo);
-        start = ALIGN_UP(start, PAGE_SIZE);
+        uint64_t start = ALIGN_UP(MAX(platform.ram[i].start, lo), PAGE_SIZE);
+        for (uint64_t past; (past = module_in_the_way(start, bytes)) != 0;)
+            start = ALIGN_UP(past, PAGE_SIZE);
         if (start + bytes <= platform.ram[i].end)
             return start;
     }

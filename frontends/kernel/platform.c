@@ -230,6 +230,24 @@ static void parse_memmap(const struct hvm_start_info *si)
         }
 }
 
+/* start_info's module list; one that wraps or leaves RAM ends the list. */
+static void parse_modules(const struct hvm_start_info *si)
+{
+    platform.nr_modules = 0;
+    if (!si->modlist_paddr)
+        return;
+    const struct hvm_modlist_entry *m = phys_to_virt(si->modlist_paddr);
+    for (uint32_t i = 0; i < si->nr_modules && i < PLATFORM_MAX_MODULES; i++) {
+        uint64_t end = m[i].paddr + m[i].size;
+        if (end < m[i].paddr || end > platform.memory) {
+            printk("platform: module %u at %#llx+%#llx lies outside RAM; ignored with the rest\n",
+                   i, (unsigned long long)m[i].paddr, (unsigned long long)m[i].size);
+            return;
+        }
+        platform.modules[platform.nr_modules++] = (struct mem_range){ m[i].paddr, end };
+    }
+}
+
 int platform_parse(const struct hvm_start_info *si, const void *fdt)
 {
     if (!si || si->magic != XEN_HVM_START_MAGIC_VALUE) {
@@ -245,6 +263,7 @@ int platform_parse(const struct hvm_start_info *si, const void *fdt)
     if (parse_memory_node(fdt) < 0 || parse_cpus(fdt) < 0 || parse_hypervisor(fdt) < 0)
         return -1;
     parse_memmap(si);
+    parse_modules(si);
     int chosen = fdt_path_offset(fdt, "/chosen");
     platform.bootargs = chosen >= 0 ? prop_string(fdt, chosen, "bootargs") : NULL;
     return 0;

@@ -26,10 +26,14 @@ struct boot_block {
 _Static_assert(sizeof(struct boot_block) <= TANDEM_CMDLINE_GPA - TANDEM_START_INFO_GPA,
                "boot block fits below the command line");
 
-/* The module list, in the order the platform's guests expect. */
-static uint32_t modules(struct vm *vm, uint64_t fdt_size, struct hvm_modlist_entry *mod)
+/* The one place that decides which modules the guest gets, in what order
+ * (docs/abi.md): a Tandem guest gets the FDT, then the ramdisk (--ramdisk)
+ * if there is one; a Xen HVM guest (Linux) gets the ramdisk alone, as the
+ * initrd Linux takes from module 0. */
+static unsigned int boot_modules(const struct vm *vm, uint64_t fdt_size,
+                                 struct hvm_modlist_entry mod[BOOT_MAX_MODULES])
 {
-    uint32_t n = 0;
+    unsigned int n = 0;
     if (!vm->xen_hvm)
         mod[n++] = (struct hvm_modlist_entry){ .paddr = TANDEM_FDT_GPA, .size = fdt_size };
     if (vm->ramdisk_size)
@@ -42,7 +46,7 @@ static void write_boot_block(struct vm *vm, uint64_t fdt_size, uint64_t rsdp)
     struct boot_block *b = (struct boot_block *)(vm->mem + TANDEM_START_INFO_GPA);
     uint64_t base = TANDEM_START_INFO_GPA;
     memset(b, 0, sizeof(*b));
-    uint32_t nmod = modules(vm, fdt_size, b->mod);
+    unsigned int nmod = boot_modules(vm, fdt_size, b->mod);
     b->si = (struct hvm_start_info){
         .magic = XEN_HVM_START_MAGIC_VALUE,
         .version = 1,

@@ -17,11 +17,12 @@
 
 const char *config_usage(void)
 {
-    return "usage: tandem-vmm --kernel ELF [--memory MiB] [--vcpus N] [--cmdline STR]\n"
-           "         [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
+    return "usage: tandem-vmm --kernel ELF|bzImage [--ramdisk FILE] [--memory MiB] [--vcpus N]\n"
+           "         [--cmdline STR] [--name NAME] [--domid N] [--uuid UUID] [--xenstore SOCKET]\n"
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
            "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
            "         [--platform auto|tandem|xen] [--stats] [--console-daemon] [--paused]\n"
+           "       tandem-vmm --check --kernel ELF|bzImage [--ramdisk FILE] [--memory MiB]\n"
            "       tandem-vmm --restore FILE [--name NAME] [--domid N] [--uuid UUID] ...\n";
 }
 
@@ -70,7 +71,7 @@ static void default_uuid(struct vmm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
        OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
-       OPT_PAUSED, OPT_RESTORE, OPT_PLATFORM, OPT_HELP };
+       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -91,6 +92,8 @@ static const struct option options[] = {
     { "paused", no_argument, 0, OPT_PAUSED },
     { "restore", required_argument, 0, OPT_RESTORE },
     { "platform", required_argument, 0, OPT_PLATFORM },
+    { "ramdisk", required_argument, 0, OPT_RAMDISK },
+    { "check", no_argument, 0, OPT_CHECK },
     { "help", no_argument, 0, OPT_HELP },
     { 0, 0, 0, 0 },
 };
@@ -204,6 +207,14 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_PAUSED:
         cfg->start_paused = true;
         return 0;
+    case OPT_RAMDISK:
+        if (!*v)
+            return vmm_fail(err, errlen, "--ramdisk: empty path");
+        cfg->ramdisk = v;
+        return 0;
+    case OPT_CHECK:
+        cfg->check_only = true;
+        return 0;
     case OPT_GNTFRAMES:
         if (parse_uint(v, 1, TANDEM_MAX_GRANT_FRAMES, &n))
             return vmm_fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
@@ -252,6 +263,10 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
         return vmm_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
     if (!cfg->kernel && !cfg->restore)
         return vmm_fail(err, errlen, "missing --kernel (or --restore)");
+    if (cfg->check_only && (!cfg->kernel || cfg->restore))
+        return vmm_fail(err, errlen, "--check needs --kernel (and no --restore)");
+    if (cfg->restore)   /* the saved memory holds kernel and ramdisk already */
+        cfg->ramdisk = NULL;
     if (!uuid_set)
         default_uuid(cfg);
     if (!cfg->name) {

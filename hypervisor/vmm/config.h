@@ -15,7 +15,9 @@ enum cpu_mode_req { CPU_MODE_AUTO, CPU_MODE_PVM, CPU_MODE_PLAIN };
 enum platform_req { PLATFORM_AUTO, PLATFORM_TANDEM, PLATFORM_XEN };
 
 struct vmm_config {
-    const char *kernel;
+    const char *kernel;       /* PVH ELF or bzImage */
+    const char *ramdisk;      /* NULL = none */
+    bool check_only;          /* --check: report the kernel's placement, run nothing */
     uint64_t memory_mib;
     unsigned int vcpus;
     const char *cmdline;

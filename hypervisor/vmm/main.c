@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "elf_load.h"
+#include "kernel_image.h"
+#include "ramdisk.h"
 #include "restore.h"
 #include "vmm.h"
 
@@ -23,6 +25,15 @@
 struct kernel_file {
     uint8_t *data;
     size_t len;
+};
+
+/* The kernel and ramdisk, checked before any VM exists. The file and the
+ * unpacked ELF are kept only until the segments are in guest RAM. */
+struct boot_files {
+    struct kernel_file file;
+    struct kernel_payload payload;   /* the ELF: in file, or unpacked from a bzImage */
+    struct elf_image img;
+    struct ramdisk rd;
 };
 
 static uint64_t host_memory(void)
@@ -55,6 +66,61 @@ static int map_kernel(const char *path, struct kernel_file *k)
     }
     close(fd);
     return r;
+}
+
+static void release_kernel(struct boot_files *b)
+{
+    kernel_payload_release(&b->payload);   /* may point into the file: first */
+    if (b->file.data)
+        munmap(b->file.data, b->file.len);
+    b->file.data = NULL;
+}
+
+static int open_boot_files(const struct vmm_config *cfg, struct boot_files *b)
+{
+    char err[512];
+    uint64_t ram = cfg->memory_mib << 20;
+    memset(b, 0, sizeof(*b));
+    b->rd.fd = -1;
+    if (map_kernel(cfg->kernel, &b->file))
+        return -1;
+    if (kernel_image_unwrap(b->file.data, b->file.len, KERNEL_UNPACKED_MAX, &b->payload, err,
+                            sizeof(err)) ||
+        elf_parse(b->payload.elf, b->payload.elf_len, ram, &b->img, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: kernel %s: %s\n", cfg->kernel, err);
+        release_kernel(b);
+        return -1;
+    }
+    if (cfg->ramdisk && ramdisk_open(cfg->ramdisk, ram, b->img.high, &b->rd, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: ramdisk %s: %s\n", cfg->ramdisk, err);
+        release_kernel(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* --check: what would be loaded where, on stdout (docs/vmm.md). */
+static void print_check(const struct vmm_config *cfg, const struct boot_files *b)
+{
+    const struct kernel_payload *p = &b->payload;
+    printf("kernel: %s\n", cfg->kernel);
+    if (p->comp == KCOMP_NONE)
+        printf("format: ELF\n");
+    else
+        printf("format: bzImage %u.%02u, %s\n", p->boot_version >> 8, p->boot_version & 0xff,
+               kernel_compression_name(p->comp));
+    printf("elf-size: %zu\n", p->elf_len);
+    printf("entry: %#x\n", b->img.entry);
+    for (unsigned int i = 0; i < b->img.nsegs; i++)
+        printf("segment: %#llx memsz %#llx filesz %#llx\n",
+               (unsigned long long)b->img.segs[i].paddr, (unsigned long long)b->img.segs[i].memsz,
+               (unsigned long long)b->img.segs[i].filesz);
+    printf("image: %#llx-%#llx\n", (unsigned long long)b->img.low,
+           (unsigned long long)b->img.high);
+    if (cfg->ramdisk)
+        printf("ramdisk: %#llx size %llu (%s)\n", (unsigned long long)b->rd.gpa,
+               (unsigned long long)b->rd.size, cfg->ramdisk);
+    printf("memory: %llu MiB\n", (unsigned long long)cfg->memory_mib);
 }
 
 static bool detect_pvm(struct vm *vm)
@@ -134,12 +200,28 @@ static int start_secondaries(struct vm *vm)
     return 0;
 }
 
-static int run(const struct vmm_config *cfg, const struct kernel_file *k,
-               const struct elf_image *img)
+/* Kernel segments, then the ramdisk, into guest RAM; the files go. */
+static int load_boot_files(struct vm *vm, struct boot_files *b)
+{
+    char err[512];
+    elf_load(b->payload.elf, &b->img, vm->mem);
+    release_kernel(b);
+    if (b->rd.fd < 0)
+        return 0;
+    if (ramdisk_load(&b->rd, vm->mem, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: ramdisk %s: %s\n", vm->cfg->ramdisk, err);
+        return -1;
+    }
+    vm->ramdisk_gpa = b->rd.gpa;
+    vm->ramdisk_size = b->rd.size;
+    return 0;
+}
+
+static int run(const struct vmm_config *cfg, struct boot_files *b)
 {
     static struct vm vm;
     block_signals();
-    vm.xen_hvm = wants_xen_hvm(cfg, img);
+    vm.xen_hvm = wants_xen_hvm(cfg, &b->img);
     if (vm.xen_hvm && cfg->cpu_mode == CPU_MODE_PVM) {
         fprintf(stderr, "tandem-vmm: --cpu-mode=pvm: only Tandem guests have a PVM mode\n");
         return TANDEM_EXIT_BADINPUT;
@@ -156,8 +238,11 @@ static int run(const struct vmm_config *cfg, const struct kernel_file *k,
         return TANDEM_EXIT_BADINPUT;
     }
     pvclock_init(&vm);
-    elf_load(k->data, img, vm.mem);
-    if (boot_setup(&vm, img->entry) || console_init(&vm) || loop_init(&vm) ||
+    if (load_boot_files(&vm, b)) {
+        vm_destroy(&vm);
+        return TANDEM_EXIT_ERROR;
+    }
+    if (boot_setup(&vm, b->img.entry) || console_init(&vm) || loop_init(&vm) ||
         control_open(&vm) || xs_domain_register(&vm)) {
         vm_stop(&vm, TANDEM_EXIT_ERROR, "setup failed");
         teardown(&vm);
@@ -239,15 +324,17 @@ int main(int argc, char **argv)
         restore_close(&rs);
         return status;
     }
-    struct kernel_file k;
-    struct elf_image img;
-    if (map_kernel(cfg.kernel, &k))
+    static struct boot_files b;
+    if (open_boot_files(&cfg, &b))
         return TANDEM_EXIT_BADINPUT;
-    if (elf_parse(k.data, k.len, cfg.memory_mib << 20, &img, err, sizeof(err))) {
-        fprintf(stderr, "tandem-vmm: kernel %s: %s\n", cfg.kernel, err);
-        return TANDEM_EXIT_BADINPUT;
+    if (cfg.check_only) {
+        print_check(&cfg, &b);
+        release_kernel(&b);
+        ramdisk_close(&b.rd);
+        return fflush(stdout) ? TANDEM_EXIT_ERROR : 0;
     }
-    int status = run(&cfg, &k, &img);
-    munmap(k.data, k.len);
+    int status = run(&cfg, &b);
+    release_kernel(&b);
+    ramdisk_close(&b.rd);
     return status;
 }

@@ -92,12 +92,12 @@ struct vm {
     int kvm_fd, vm_fd, memfd;
     uint8_t *mem;              /* memfd mapping: RAM then the platform region */
     uint64_t ram_size, mem_size;
+    uint64_t ramdisk_gpa, ramdisk_size;   /* --ramdisk in RAM, size 0 = none */
     unsigned int nr_vcpus;
     struct vcpu *vcpus;
     bool pvm;                  /* guest told cpu-mode = pvm */
     bool xen_hvm;              /* Xen's HVM platform (Linux), not Tandem's: xen_hvm.c */
     bool kvm_xen;              /* KVM's Xen support is configured (KVM_EXIT_XEN) */
-    uint64_t ramdisk_gpa, ramdisk_size; /* the ramdisk module, size 0 = none */
     bool pvm_host;
     bool readonly_mem;
 

@@ -91,8 +91,8 @@ check override_bad_value "^tandem: command line: 'memory=0': memory must be at l
 check missing_ramdisk "missing_ramdisk\.cfg:3: ramdisk '/nonexistent/initrd': No such file or directory\$" \
     "${good}ramdisk = '/nonexistent/initrd'
 "
-check ramdisk_not_loadable "ramdisk_not_loadable\.cfg:3: ramdisk: tandem-vmm cannot load an initial ramdisk yet\$" \
-    "${good}ramdisk = '$FAKE_KERNEL'
+check ramdisk_directory "ramdisk_directory\.cfg:3: ramdisk '$WORK': not a regular file\$" \
+    "${good}ramdisk = '$WORK'
 "
 check maxmem_below "maxmem_below\.cfg:4: maxmem 32 MiB is less than memory 64 MiB\$" \
     "${good}memory = 64

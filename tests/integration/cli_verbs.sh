@@ -16,6 +16,18 @@ write_cfg "$WORK/web.cfg" web "app=idle" "vcpus = 2" 'on_reboot = "restart"'
 "$TANDEM" create "$WORK/web.cfg" 2> "$WORK/err" && pass create || fail create "$(cat "$WORK/err")"
 id=$(domid_of web)
 
+# ---- ramdisk: passed to the VMM as an absolute path, printed by -n ----
+printf 'initrd' > "$WORK/initrd.img"
+write_cfg "$WORK/rd.cfg" rd "app=idle" 'ramdisk = "initrd.img"'
+if "$TANDEM" create "$WORK/rd.cfg" 2> "$WORK/err" &&
+   grep -q -- "--ramdisk $WORK/initrd.img .*--name rd " "$FAKE_VMM_LOG" &&
+   "$TANDEM" create -n "$WORK/rd.cfg" | grep -qx "ramdisk = \"$WORK/initrd.img\"" &&
+   "$TANDEM" destroy rd 2>> "$WORK/err"; then
+    pass ramdisk_passed
+else
+    fail ramdisk_passed "$(cat "$WORK/err"; grep -- '--name rd ' "$FAKE_VMM_LOG")"
+fi
+
 # ---- list ----
 "$TANDEM" list > "$WORK/list"
 if head -n 1 "$WORK/list" | grep -qE '^Name +ID +Mem +VCPUs +State +Time\(s\)$' &&

@@ -44,6 +44,58 @@ case_ vmm_bad_uuid 'uuid' --kernel "$GUEST" --uuid not-a-uuid
 case_ vmm_bad_option 'bad option' --kernel "$GUEST" --frobnicate
 case_ vmm_bad_tiny_memory 'does not fit' --kernel "$GUEST" --memory 1
 
+# bzImage kernels (hypervisor/tests/mkbzimage.py wraps our guest) and
+# ramdisks: each malformed piece is one line and status 2 before KVM.
+mkbz() { # name mkbzimage-args...
+    local name=$1
+    shift
+    python3 "$ROOT/hypervisor/tests/mkbzimage.py" "$GUEST" "$TMP/$name.bz" "$@"
+}
+mkbz good --comp xz && head -c 590 "$TMP/good.bz" > "$TMP/hdr.bz"
+mkbz oldproto --version 0x207
+mkbz bootflag --boot-flag 0x1234
+mkbz outside --payload-length 0x7fffffff
+mkbz shortlen --payload-length 4
+mkbz cut --comp gzip --cut 200
+mkbz corrupt_xz --comp xz --corrupt
+mkbz corrupt_bz2 --comp bzip2 --corrupt
+mkbz big_trailer --comp gzip --trailer 0x7fffffff
+mkbz lie_short --comp xz --trailer 1000
+mkbz lie_long --comp bzip2 --trailer 2000000
+python3 - "$TMP/good.bz" "$TMP/unknown.bz" "$TMP/lzo.bz" <<'PY'
+import sys
+good = bytearray(open(sys.argv[1], "rb").read())
+pm = (good[0x1f1] + 1) * 512 + int.from_bytes(good[0x248:0x24c], "little")
+for out, magic in ((sys.argv[2], b"\x42\x42\x42\x42"), (sys.argv[3], b"\x89LZO")):
+    img = bytearray(good)
+    img[pm:pm + 4] = magic
+    open(out, "wb").write(img)
+PY
+python3 "$ROOT/hypervisor/tests/mkbzimage.py" "$GUESTDIR/vmm-test-nonote.elf" "$TMP/nonote.bz"
+case_ vmm_bad_bz_header 'setup header truncated' --kernel "$TMP/hdr.bz"
+case_ vmm_bad_bz_protocol 'older than 2.08' --kernel "$TMP/oldproto.bz"
+case_ vmm_bad_bz_boot_flag 'boot flag' --kernel "$TMP/bootflag.bz"
+case_ vmm_bad_bz_outside 'payload .* lies outside the file' --kernel "$TMP/outside.bz"
+case_ vmm_bad_bz_short 'too short' --kernel "$TMP/shortlen.bz"
+case_ vmm_bad_bz_cut 'lies outside the file' --kernel "$TMP/cut.bz"
+case_ vmm_bad_bz_unknown 'unknown compression' --kernel "$TMP/unknown.bz"
+case_ vmm_bad_bz_lzo 'compressed with lzo, which tandem-vmm does not support' --kernel "$TMP/lzo.bz"
+case_ vmm_bad_bz_corrupt_xz 'payload \(xz\) is corrupt' --kernel "$TMP/corrupt_xz.bz"
+case_ vmm_bad_bz_corrupt_bzip2 'payload \(bzip2\) (is corrupt|unpacks to more than)' --kernel "$TMP/corrupt_bz2.bz"
+case_ vmm_bad_bz_trailer_cap 'trailer says it unpacks to 2147483647 bytes, not in' --kernel "$TMP/big_trailer.bz"
+case_ vmm_bad_bz_trailer_short 'unpacks to more than the 1000 bytes its trailer says' --kernel "$TMP/lie_short.bz"
+case_ vmm_bad_bz_trailer_long 'but its trailer says 2000000' --kernel "$TMP/lie_long.bz"
+case_ vmm_bad_bz_no_note 'no PVH entry note' --kernel "$TMP/nonote.bz"
+: > "$TMP/empty.rd"
+head -c $((8 << 20)) /dev/zero > "$TMP/big.rd"
+case_ vmm_bad_ramdisk_missing 'ramdisk .*: No such file' --kernel "$GUEST" --ramdisk "$TMP/nope.rd"
+case_ vmm_bad_ramdisk_dir 'ramdisk .*: not a regular file' --kernel "$GUEST" --ramdisk "$TMP"
+case_ vmm_bad_ramdisk_empty 'ramdisk .*: is empty' --kernel "$GUEST" --ramdisk "$TMP/empty.rd"
+case_ vmm_bad_ramdisk_too_big "ramdisk .*: 8388608 bytes do not fit" --kernel "$GUEST" --memory 8 \
+    --ramdisk "$TMP/big.rd"
+case_ vmm_bad_ramdisk_empty_path 'ramdisk: empty path' --kernel "$GUEST" --ramdisk ''
+case_ vmm_bad_check_restore 'check needs --kernel' --check --restore "$TMP/empty"
+
 # Larger than the host: only testable when the host has less than the
 # 3 GiB guest maximum.
 host_mib=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)

@@ -130,6 +130,23 @@ START_TEST(refusals)
 }
 END_TEST
 
+START_TEST(ramdisk_and_check)
+{
+    ck_assert_int_eq(PARSE("--kernel", "k"), 0);
+    ck_assert_ptr_null(cfg.ramdisk);
+    ck_assert(!cfg.check_only);
+    ck_assert_int_eq(PARSE("--kernel", "k", "--ramdisk", "initrd", "--check"), 0);
+    ck_assert_str_eq(cfg.ramdisk, "initrd");
+    ck_assert(cfg.check_only);
+    refused(PARSE("--kernel", "k", "--ramdisk", ""), "--ramdisk: empty path");
+    refused(PARSE("--check"), "missing --kernel");
+    refused(PARSE("--check", "--kernel", "k", "--restore", "f"), "--check needs --kernel (and no --restore)");
+    /* a restored domain's memory holds the ramdisk: the option is dropped */
+    ck_assert_int_eq(PARSE("--restore", "f", "--ramdisk", "initrd"), 0);
+    ck_assert_ptr_null(cfg.ramdisk);
+}
+END_TEST
+
 START_TEST(host_memory_bound)
 {
     char **a = ARGV("--kernel", "k", "--memory", "512");
@@ -154,6 +171,7 @@ int main(void)
     tcase_add_test(tc, all_options);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, mem_path);
+    tcase_add_test(tc, ramdisk_and_check);
     tcase_add_test(tc, host_memory_bound);
     tcase_add_test(tc, help);
     suite_add_tcase(s, tc);

@@ -8,6 +8,7 @@
 
 #include "elf_load.h"
 #include "public/elfnote.h"
+#include "pvh_elf_fixture.h"
 
 #define RAM (4u << 20)
 #define PAYLOAD_OFF 0x200
@@ -23,22 +24,11 @@ static struct elf_image out;
 static void make64(void)
 {
     memset(img, 0, sizeof(img));
-    Elf64_Ehdr *e = (Elf64_Ehdr *)img;
-    memcpy(e->e_ident, ELFMAG, SELFMAG);
-    e->e_ident[EI_CLASS] = ELFCLASS64;
-    e->e_ident[EI_DATA] = ELFDATA2LSB;
-    e->e_type = ET_EXEC;
-    e->e_machine = EM_X86_64;
-    e->e_phoff = sizeof(*e);
-    e->e_phentsize = sizeof(Elf64_Phdr);
-    e->e_phnum = 2;
-    Elf64_Phdr *p = (Elf64_Phdr *)(img + sizeof(*e));
+    Elf64_Phdr *p = fixture_elf64(img, 2);
     p[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = PAYLOAD_OFF, .p_paddr = 0x100000,
                          .p_filesz = 16, .p_memsz = 0x10000 };
     p[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = NOTE_OFF, .p_filesz = 20 };
-    uint32_t note[5] = { 4, 4, XEN_ELFNOTE_PHYS32_ENTRY, 0, 0x100004 };
-    memcpy(&note[3], "Xen", 4);
-    memcpy(img + NOTE_OFF, note, sizeof(note));
+    fixture_pvh_note(img + NOTE_OFF, 0x100004);
     for (int i = 0; i < 16; i++)
         img[PAYLOAD_OFF + i] = (uint8_t)(0xa0 + i);
     img_len = PAYLOAD_OFF + 16;
@@ -92,9 +82,7 @@ START_TEST(valid32_loads)
     p[0] = (Elf32_Phdr){ .p_type = PT_LOAD, .p_offset = PAYLOAD_OFF, .p_paddr = 0x200000,
                          .p_filesz = 8, .p_memsz = 8 };
     p[1] = (Elf32_Phdr){ .p_type = PT_NOTE, .p_offset = NOTE_OFF, .p_filesz = 20 };
-    uint32_t note[5] = { 4, 4, XEN_ELFNOTE_PHYS32_ENTRY, 0, 0x200000 };
-    memcpy(&note[3], "Xen", 4);
-    memcpy(img + NOTE_OFF, note, sizeof(note));
+    fixture_pvh_note(img + NOTE_OFF, 0x200000);
     img_len = PAYLOAD_OFF + 8;
     ck_assert_int_eq(parse(), 0);
     ck_assert_uint_eq(out.entry, 0x200000);
