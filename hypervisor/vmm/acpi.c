@@ -3,9 +3,13 @@
  * for a PVH domU: RSDP (start_info's rsdp_paddr) -> XSDT -> FADT
  * (hardware-reduced, no VGA, no CMOS RTC) -> DSDT (empty), and a MADT with
  * one enabled local APIC per vCPU (APIC id = ACPI processor id = vCPU id)
- * and no I/O APIC. Linux reads the MADT to bring up its vCPUs. The tables
- * live in the platform region (reserved in the memory map). Layouts from
- * the ACPI 6.x specification.
+ * and no I/O APIC. Linux reads the MADT to bring up its vCPUs. Power off
+ * and reset are ACPI's hardware-reduced ones: the DSDT's \_S5 gives
+ * SLP_TYP 5, written with SLP_EN to the sleep control register (port
+ * ACPI_SLEEP_CONTROL_PORT), and the reset register (ACPI_RESET_PORT, value
+ * ACPI_RESET_VALUE); tandem-vmm turns those writes into poweroff and
+ * reboot (vcpu.c). The tables live in the platform region (reserved in
+ * the memory map). Layouts from the ACPI 6.x specification.
  */
 #include <stddef.h>
 #include <string.h>
@@ -94,7 +98,10 @@ _Static_assert(offsetof(struct acpi_fadt, iapc_boot_arch) == 109, "FADT IAPC_BOO
 _Static_assert(offsetof(struct acpi_fadt, flags) == 112, "FADT flags");
 _Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT X_DSDT");
 
+#define FADT_RESET_REG_SUP (1u << 10)
 #define FADT_HW_REDUCED_ACPI (1u << 20)
+#define GAS_SYSTEM_IO 1
+#define GAS_ACCESS_BYTE 1
 #define FADT_BOOT_NO_VGA (1u << 2)
 #define FADT_BOOT_NO_CMOS_RTC (1u << 5)
 #define MADT_LAPIC_ENABLED 1u
@@ -131,7 +138,7 @@ long acpi_build(uint8_t *buf, uint64_t gpa, size_t size, unsigned int vcpus)
 {
     uint64_t rsdp_off = 0;
     uint64_t dsdt_off = align16(rsdp_off + sizeof(struct acpi_rsdp));
-    uint64_t fadt_off = align16(dsdt_off + sizeof(struct acpi_header));
+    uint64_t fadt_off = align16(dsdt_off + sizeof(struct acpi_header) + 14);
     uint64_t madt_off = align16(fadt_off + sizeof(struct acpi_fadt));
     uint64_t madt_len = sizeof(struct acpi_madt) + vcpus * sizeof(struct acpi_madt_lapic);
     uint64_t xsdt_off = align16(madt_off + madt_len);
@@ -141,13 +148,23 @@ long acpi_build(uint8_t *buf, uint64_t gpa, size_t size, unsigned int vcpus)
         return -1;
     memset(buf, 0, end);
 
-    /* DSDT: no devices (the definition block is just its header). */
-    header((struct acpi_header *)(buf + dsdt_off), "DSDT", sizeof(struct acpi_header), 2);
+    /* DSDT: no devices; Name (_S5, Package (4) { 5, 5, 0, 0 }). */
+    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+                                  0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00 };
+    memcpy(buf + dsdt_off + sizeof(struct acpi_header), s5, sizeof(s5));
+    header((struct acpi_header *)(buf + dsdt_off), "DSDT",
+           (uint32_t)(sizeof(struct acpi_header) + sizeof(s5)), 2);
 
     struct acpi_fadt *f = (struct acpi_fadt *)(buf + fadt_off);
     f->dsdt = (uint32_t)(gpa + dsdt_off);
     f->x_dsdt = gpa + dsdt_off;
-    f->flags = FADT_HW_REDUCED_ACPI;
+    f->flags = FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP;
+    f->reset_reg = (struct acpi_gas){ GAS_SYSTEM_IO, 8, 0, GAS_ACCESS_BYTE, ACPI_RESET_PORT };
+    f->reset_value = ACPI_RESET_VALUE;
+    f->sleep_control_reg = (struct acpi_gas){ GAS_SYSTEM_IO, 8, 0, GAS_ACCESS_BYTE,
+                                              ACPI_SLEEP_CONTROL_PORT };
+    f->sleep_status_reg = (struct acpi_gas){ GAS_SYSTEM_IO, 8, 0, GAS_ACCESS_BYTE,
+                                             ACPI_SLEEP_STATUS_PORT };
     f->iapc_boot_arch = FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC;
     f->minor_revision = 0;
     memcpy(&f->hypervisor_vendor_id, "XenVMMXe", 8);

@@ -5,6 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Hardware-reduced ACPI power control (FADT sleep and reset registers). */
+#define ACPI_SLEEP_CONTROL_PORT 0x600
+#define ACPI_SLEEP_STATUS_PORT  0x601
+#define ACPI_RESET_PORT         0x604
+#define ACPI_RESET_VALUE        0x01
+#define ACPI_S5_SLP_TYP         5
+#define ACPI_SLEEP_SLP_EN       0x20      /* SLP_EN; SLP_TYP in bits 2..4 */
+
 /* Writes RSDP (at buf[0], guest address gpa), XSDT, FADT, MADT and DSDT
  * for `vcpus` vCPUs into buf[0, size). Returns the bytes used, or -1 if
  * they do not fit or vcpus is not 1..255. */

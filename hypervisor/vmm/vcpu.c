@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "acpi.h"
 #include "guest_mem.h"
 #include "vmm.h"
 
@@ -318,6 +319,10 @@ static void handle_io(struct vcpu *v)
     struct kvm_run *run = v->run;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
     if (run->io.direction != KVM_EXIT_IO_OUT) {
+        if (run->io.port == ACPI_SLEEP_STATUS_PORT && v->vm->xen_hvm) {
+            memset(data, 0, (size_t)run->io.size * run->io.count); /* not woken */
+            return;
+        }
         memset(data, 0xff, (size_t)run->io.size * run->io.count); /* nothing here */
         unhandled_io(v, run->io.port, true);
         return;
@@ -343,6 +348,22 @@ static void handle_io(struct vcpu *v)
         console_write(v->vm, data, (size_t)run->io.size * run->io.count);
         return;
     case 0x80: /* PVM interrupt-window exit in plain mode; POST codes; I/O delay */
+        return;
+    case ACPI_SLEEP_CONTROL_PORT: /* Xen HVM platform: ACPI S5 (acpi.c) */
+        if (!v->vm->xen_hvm || run->io.size != 1)
+            break;
+        if ((data[0] & ACPI_SLEEP_SLP_EN) && ((data[0] >> 2) & 7) == ACPI_S5_SLP_TYP)
+            vm_guest_shutdown(v->vm, 0 /* SHUTDOWN_poweroff */);
+        return;
+    case ACPI_SLEEP_STATUS_PORT: /* clearing WAK_STS: nothing to keep */
+        if (!v->vm->xen_hvm)
+            break;
+        return;
+    case ACPI_RESET_PORT:
+        if (!v->vm->xen_hvm || run->io.size != 1)
+            break;
+        if (data[0] == ACPI_RESET_VALUE)
+            vm_guest_shutdown(v->vm, 1 /* SHUTDOWN_reboot */);
         return;
     }
     unhandled_io(v, run->io.port, false);
