@@ -58,7 +58,7 @@ done
 [ -n "$OUT" ] || usage
 [ -n "$INIT" ] || usage
 [ -f "$INIT" ] || die "init script $INIT: no such file"
-head -c 2 "$INIT" | grep -q '^#!' || die "init script $INIT does not start with #! (the kernel cannot run it)"
+[ "$(head -c 2 "$INIT")" = '#!' ] || die "init script $INIT does not start with #! (the kernel cannot run it)"
 [ "$DEFAULTS" = 1 ] && MODS=("${DEFAULT_MODULES[@]}" "${MODS[@]}")
 [ -n "$MODDIR" ] || MODDIR=/lib/modules/$(uname -r)
 [ -n "$KVER" ] || KVER=$(basename "$MODDIR")
@@ -73,7 +73,8 @@ for f in "${FILES[@]}"; do
 done
 [ -n "$BUSYBOX" ] || BUSYBOX=$(command -v busybox) || die "no busybox on PATH: install busybox-static"
 [ -f "$BUSYBOX" ] && [ -x "$BUSYBOX" ] || die "busybox $BUSYBOX is not an executable file"
-if readelf -l "$BUSYBOX" 2> /dev/null | grep -q 'Requesting program interpreter'; then
+# (grep reads it all: under pipefail an early exit could SIGPIPE readelf.)
+if readelf -l "$BUSYBOX" 2> /dev/null | grep 'Requesting program interpreter' > /dev/null; then
     die "busybox $BUSYBOX is dynamically linked (an initramfs has no libc): install busybox-static"
 fi
 for tool in cpio gzip modprobe depmod; do

@@ -231,7 +231,7 @@ fi
 depmod -b "$WORK/kernel" "$KVER"
 if [ -z "$KX_WHY" ]; then
     for m in kvm kvm_amd; do
-        modprobe -C /dev/null -d "$WORK/kernel" -S "$KVER" --show-depends "$m" | grep -q " $MODS/updates/" && continue
+        modprobe -C /dev/null -d "$WORK/kernel" -S "$KVER" --show-depends "$m" | grep " $MODS/updates/" > /dev/null && continue
         KX_WHY="modprobe does not take $m from updates/ (this host's depmod.d search order?)"
         rm -rf "$MODS/updates"
         depmod -b "$WORK/kernel" "$KVER"
