@@ -47,6 +47,13 @@ $(VMM_HOSTSPIN): $(BUILD)/obj/hypervisor/tests/hostspin.o
 	$(CC) $^ -o $@ $(LDFLAGS)
 ALL_BINS += $(VMM_HOSTSPIN)
 
+# need_kvm_xen's probe (hypervisor/tests/kvm.sh): KVM_CHECK_EXTENSION of one cap.
+VMM_KVMCAP := $(BUILD)/tests/vmm/kvm-cap
+$(VMM_KVMCAP): $(BUILD)/obj/hypervisor/tests/kvm_cap.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS)
+ALL_BINS += $(VMM_KVMCAP)
+
 # A C test guest: the arch layer (frontends/build.mk's objects) with its own
 # kernel_main exercising block/poll/timers/channels from inside the guest.
 VMM_SCHED_GUEST := $(BUILD)/guest/vmm-ctest-sched.elf

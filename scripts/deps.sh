@@ -2,8 +2,11 @@
 # Installs the Debian packages the build, the tests and the benchmarks use,
 # only those missing. The last line is the test machine's (tests/vm: QEMU,
 # debootstrap for its root, busybox for its initramfs, the tools that make
-# its image); Debian's kernel for it is fetched with `apt-get download` by
-# tests/vm/image.sh, never installed.
+# its image; gcc-12, libelf1 and xz-utils rebuild its kvm.ko with Xen support
+# against Debian's headers: gcc-12 is the compiler they name, libelf1 their
+# objtool's library, xz the source tarball's); Debian's kernel, headers and
+# source for it are fetched with `apt-get download` by tests/vm/image.sh,
+# never installed.
 set -e
 if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
     exit 0 # inside the test machine: its packages come with its image
@@ -11,7 +14,7 @@ fi
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check liburing-dev libfdt-dev
       zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libzstd-dev
       xenstore-utils xen-utils-4.17 python3-pyxs fio iproute2 procps
-      qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux"
+      qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux gcc-12 libelf1 xz-utils"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -18,14 +18,9 @@ pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; }
 skip() { echo "SKIP: $1: $2"; }
 
-# Skips the whole script (status 77) without a usable /dev/kvm.
-need_kvm() {
-    if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm -a -w /dev/kvm ]; then
-        echo "SKIP: $1: /dev/kvm is missing or not accessible"
-        exit 77
-    fi
-}
-
+# need_kvm NAME, need_kvm_xen NAME: skip the whole script (status 77)
+# without a usable /dev/kvm, or without Xen support in it.
+. "$ROOT/hypervisor/tests/kvm.sh"
 . "$ROOT/hypervisor/tests/emulation.sh"
 
 need_file() { # name file

@@ -21,6 +21,9 @@ pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; FAILS=$((FAILS + 1)); }
 skip_all() { echo "$1"; exit 77; }
 . "$(dirname "${BASH_SOURCE[0]}")/../../hypervisor/tests/emulation.sh"
+# need_kvm, need_kvm_xen: skip the whole script without a usable /dev/kvm,
+# or without Xen support in it.
+. "$(dirname "${BASH_SOURCE[0]}")/../../hypervisor/tests/kvm.sh"
 
 cleanup() {
     local p
@@ -110,11 +113,6 @@ file_has() { grep -qE -- "$2" "$1"; }
 
 need_tandem() {
     [ -x "$TANDEM" ] || { echo "FAIL: setup: $TANDEM is not built"; exit 1; }
-}
-
-need_kvm() {
-    [ -c /dev/kvm ] || skip_all "SKIP: /dev/kvm is missing: cannot boot guests here"
-    [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "SKIP: /dev/kvm is not writable by $(id -un)"
 }
 
 need_file() {
