@@ -707,6 +707,12 @@ int save_header_parse(const void *buf, size_t buflen, uint64_t file_size,
         return -1;
     if (total > buflen)
         return vmm_fail(err, errlen, "truncated: the header is %zu bytes, only %zu read", total, buflen);
+    /* Only version 17 trees are written (libfdt's own); Debian's libfdt 1.6.1
+     * dereferences NULL in fdt_check_full on some older-version headers
+     * (savefile_fuzz found one with version 9), so those are refused first. */
+    if (fdt_version(buf) != 17 || fdt_last_comp_version(buf) > 17)
+        return vmm_fail(err, errlen, "the header is a device tree of version %u; only version 17 "
+                        "is read", (unsigned)fdt_version(buf));
     int r = fdt_check_full(buf, total);
     if (r < 0)
         return vmm_fail(err, errlen, "the header is not a valid device tree: %s", fdt_strerror(r));
