@@ -80,6 +80,35 @@ static void print_disks(FILE *f, const struct tandem_config *c)
     free(items);
 }
 
+/* A parsed vif with everything that makes it the same device again: the
+ * MAC (also a generated one) and the devid, so that a domain's record
+ * (dom0/record.c) brings back the same NIC after a restart or a restore. */
+static char *vif_item(const struct vif_spec *v)
+{
+    char *s = NULL;
+    if (asprintf(&s, "mac=%s, bridge=%s%s%s%s%s, devid=%u", v->mac, v->bridge,
+                 v->ip[0] ? ", ip=" : "", v->ip, v->vifname[0] ? ", vifname=" : "", v->vifname,
+                 v->devid) < 0)
+        return NULL;
+    return s;
+}
+
+static void print_vifs(FILE *f, const struct tandem_config *c)
+{
+    if (!c->nvifs) {
+        print_list(f, "vif", c->vif.items, c->vif.n);
+        return;
+    }
+    char **items = calloc(c->nvifs, sizeof(char *));
+    size_t n = 0;
+    while (items && n < c->nvifs && (items[n] = vif_item(&c->vifs[n])))
+        n++;
+    print_list(f, "vif", items, n);
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
 void config_print(FILE *f, const struct tandem_config *c)
 {
     print_string(f, "name", c->name ? c->name : "");
@@ -106,5 +135,5 @@ void config_print(FILE *f, const struct tandem_config *c)
     print_string(f, "on_reboot", config_action_name(c->on_reboot));
     print_string(f, "on_crash", config_action_name(c->on_crash));
     print_disks(f, c);
-    print_list(f, "vif", c->vif.items, c->vif.n);
+    print_vifs(f, c);
 }
