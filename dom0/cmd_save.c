@@ -213,7 +213,7 @@ int cmd_save(int argc, char **argv)
         msg("xenstored is not running: no domain to save");
         rc = EXIT_RUNTIME;
     } else if (domain_resolve(xs, argv[optind], &domid) < 0)
-        rc = EXIT_BADINPUT;
+        rc = EXIT_RUNTIME;   /* as every verb: no such domain is 1 */
     else
         rc = do_save(xs, domid, target, timeout_s);
     store_close(xs);

@@ -43,6 +43,21 @@ then pass list_long; else fail list_long "$(cat "$WORK/json")"; fi
 "$TANDEM" list nosuch > /dev/null 2> "$WORK/err"; rc=$?
 [ $rc = 1 ] && grep -q "no domain named 'nosuch'" "$WORK/err" && pass list_unknown ||
     fail list_unknown "rc=$rc $(cat "$WORK/err")"
+# Every verb that names a domain: an unknown one is status 1 with the
+# same message, and nothing changes.
+bad=""
+for v in "shutdown nosuch" "reboot nosuch" "destroy nosuch" "pause nosuch" "unpause nosuch" \
+         "dmesg nosuch" "uptime nosuch" "vcpu-list nosuch" "domid nosuch" "console nosuch" \
+         "block-list nosuch" "block-detach nosuch xvdb" "network-list nosuch" \
+         "network-detach nosuch 0" "network-attach nosuch" "save nosuch $WORK/x.save"; do
+    # shellcheck disable=SC2086  # the verb and its arguments, split on purpose
+    "$TANDEM" $v > /dev/null 2> "$WORK/err" < /dev/null; rc=$?
+    [ $rc = 1 ] && grep -q "no domain named 'nosuch'" "$WORK/err" || bad="$bad [$v: rc=$rc $(head -c 200 "$WORK/err")]"
+done
+"$TANDEM" domname 999 > /dev/null 2> "$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -q "no domain with domid 999" "$WORK/err" || bad="$bad [domname 999: rc=$rc $(cat "$WORK/err")]"
+[ -z "$bad" ] && [ "$(domid_of web)" = "$id" ] && [ ! -e "$WORK/x.save" ] && pass every_verb_unknown_domain ||
+    fail every_verb_unknown_domain "$bad"
 
 # ---- info, uptime, vcpu-list, dmesg ----
 "$TANDEM" info > "$WORK/info" && grep -qE '^nr_domains +: 1$' "$WORK/info" &&
@@ -126,7 +141,7 @@ fi
 missing=""
 for v in create run list info console shutdown reboot destroy pause unpause rename vcpu-list \
          domid domname uptime dmesg services help block-attach block-detach block-list \
-         network-attach network-detach network-list; do
+         network-attach network-detach network-list save restore; do
     "$TANDEM" help "$v" > "$WORK/page" && grep -q "^SYNOPSIS" "$WORK/page" &&
         grep -q "^EXAMPLE" "$WORK/page" || missing="$missing $v"
     "$TANDEM" "$v" --help | cmp -s - "$WORK/page" || missing="$missing $v(--help)"
