@@ -158,15 +158,7 @@ check attach_dead_domain 1 "no domain named 'hp'" \
     "$TANDEM" block-attach hp "target=$WORK/d1.img,vdev=xvdb"
 
 # ---- network ----
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip > /dev/null ||
-   [ ! -x "$TANDEM_BIN/tandem-netback" ]; then
-    echo "SKIP: network_hotplug: needs root, ip(8), /dev/net/tun and tandem-netback"
-    finish
-fi
-NS=tdm-hp-$$$RANDOM
-ip netns add "$NS" || { echo "SKIP: network_hotplug: cannot make a namespace"; NS=""; finish; }
-ip netns exec "$NS" ip link add br0 type bridge
-ip netns exec "$NS" ip link set br0 up
+switch_ns_or_finish network_hotplug
 nst() { ip netns exec "$NS" "$TANDEM" "$@"; }
 nst create "$WORK/hp.cfg" 2> "$WORK/err" || { fail net_create "$(cat "$WORK/err")"; finish; }
 id=$("$TANDEM" domid hp)

@@ -134,15 +134,7 @@ else
 fi
 
 # ---- network: the same NIC (MAC, devid) after a restart; a detached one not ----
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip > /dev/null ||
-   [ ! -x "$TANDEM_BIN/tandem-netback" ]; then
-    echo "SKIP: network_restart: needs root, ip(8), /dev/net/tun and tandem-netback"
-    finish
-fi
-NS=tdm-rs-$$$RANDOM
-ip netns add "$NS" || { echo "SKIP: network_restart: cannot make a namespace"; NS=""; finish; }
-ip netns exec "$NS" ip link add br0 type bridge
-ip netns exec "$NS" ip link set br0 up
+switch_ns_or_finish network_restart
 nst() { ip netns exec "$NS" "$TANDEM" "$@"; }
 write_cfg "$WORK/nr.cfg" nr "app=idle" 'on_reboot = "restart"' "vif = [ 'bridge=br0' ]"
 nst create "$WORK/nr.cfg" 2> "$WORK/err" || { fail net_create "$(cat "$WORK/err")"; finish; }
