@@ -16,13 +16,7 @@ need_tandem
 need_file "$TANDEM_BIN/tandem-blkback"
 use_fake_vmm
 NS=""
-hp_cleanup() {
-    stop_service blkback
-    stop_service netback
-    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
-    cleanup
-}
-trap hp_cleanup EXIT
+trap cleanup_with_backends EXIT
 
 # check NAME WANT-RC REGEX CMD...: CMD's status and stderr.
 check() {

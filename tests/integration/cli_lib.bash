@@ -175,6 +175,15 @@ nothing_left() {
     [ -z "$why" ]
 }
 
+# cleanup_with_backends: cleanup, after the blkback and netback the test
+# started (by their pid files) and its namespace $NS (switch_ns_or_finish).
+cleanup_with_backends() {
+    stop_service blkback
+    stop_service netback
+    [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
+    cleanup
+}
+
 # switch_ns_or_finish WHAT: a network namespace of this test's (name in
 # $NS; the caller's EXIT trap removes it) with an up bridge br0, where
 # tandem-netback can be run; without root, ip(8), /dev/net/tun or

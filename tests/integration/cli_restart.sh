@@ -18,13 +18,7 @@ need_tandem
 need_file "$TANDEM_BIN/tandem-blkback"
 use_fake_vmm
 NS=""
-rs_cleanup() {
-    stop_service blkback
-    stop_service netback
-    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
-    cleanup
-}
-trap rs_cleanup EXIT
+trap cleanup_with_backends EXIT
 domid_of() { "$TANDEM" domid "$1" 2>/dev/null; }
 starts_of() { grep -c -- "--name $1 " "$FAKE_VMM_LOG"; }
 state_is() { [ "$(xs read "$1/state" 2>/dev/null)" = "$2" ]; }

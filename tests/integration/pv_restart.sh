@@ -19,7 +19,7 @@ need_kvm
 need_tandem
 for b in tandem-vmm xenstored tandem-consoled tandem-blkback; do need_file "$TANDEM_BIN/$b"; done
 need_file "$KERNEL"
-trap 'stop_service blkback; cleanup' EXIT
+trap cleanup_with_backends EXIT
 F=$(emulation_factor)
 domid_of() { "$TANDEM" domid "$1" 2>/dev/null; }
 CON=$TANDEM_RUNDIR/consoled/guest-hr.log
