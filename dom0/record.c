@@ -19,7 +19,7 @@ char *record_path(unsigned domid)
     return path;
 }
 
-int record_write(unsigned domid, const struct tandem_config *c)
+static int write_locked(unsigned domid, const struct tandem_config *c)
 {
     char *path = record_path(domid);
     char *tmp = path ? xasprintf("%s.new", path) : NULL;
@@ -39,6 +39,15 @@ int record_write(unsigned domid, const struct tandem_config *c)
     }
     free(tmp);
     free(path);
+    return rc;
+}
+
+int record_write(unsigned domid, const struct tandem_config *c)
+{
+    int lock = rundir_lock("record.lock");   /* one writer of domN.cfg.new at a time */
+    int rc = write_locked(domid, c);
+    if (lock >= 0)
+        close(lock);
     return rc;
 }
 
@@ -82,7 +91,7 @@ static int edit(unsigned domid, record_edit_fn fn, const void *arg, const char *
     } else if (!fn(&rec, arg)) {
         msg("out of memory");
     } else {
-        rc = record_write(domid, &rec);
+        rc = write_locked(domid, &rec);
     }
     if (rc < 0)
         msg("warning: domain %u's record does not show this; a restart of the domain %s", domid,

@@ -16,8 +16,9 @@ struct devtype;
 /* RUNDIR/domN.cfg; caller frees. */
 char *record_path(unsigned domid);
 
-/* Writes c as domid's record (a temporary file renamed into place, so a
- * reader never sees half of it). 0, or -1 (message printed). */
+/* Writes c as domid's record (under RUNDIR/record.lock, to a temporary
+ * file renamed into place, so a reader never sees half of it). 0, or -1
+ * (message printed). */
 int record_write(unsigned domid, const struct tandem_config *c);
 
 /* Parses domid's record into c (config_init-ed) and finishes it. 0, or -1
