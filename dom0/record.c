@@ -94,8 +94,7 @@ static int edit(unsigned domid, record_edit_fn fn, const void *arg, const char *
         rc = write_locked(domid, &rec);
     }
     if (rc < 0)
-        msg("warning: domain %u's record does not show this; a restart of the domain %s", domid,
-            what);
+        msg("warning: domain %u's record does not show this: %s", domid, what);
     if (lock >= 0)
         close(lock);
     config_free(&rec);
@@ -118,7 +117,7 @@ int record_add_device(unsigned domid, const struct devtype *dt, const struct tan
                       size_t i)
 {
     struct add_arg a = { dt, dev, i };
-    return edit(domid, add_edit, &a, "will not bring the device back");
+    return edit(domid, add_edit, &a, "a restart or restore will not bring the device back");
 }
 
 struct remove_arg {
@@ -136,7 +135,22 @@ static bool remove_edit(struct tandem_config *rec, const void *arg)
 int record_remove_device(unsigned domid, const struct devtype *dt, unsigned devid)
 {
     struct remove_arg a = { dt, devid };
-    return edit(domid, remove_edit, &a, "will bring the device back");
+    return edit(domid, remove_edit, &a, "a restart or restore will bring the device back");
+}
+
+static bool rename_edit(struct tandem_config *rec, const void *arg)
+{
+    char *name = strdup(arg);
+    if (!name)
+        return false;
+    free(rec->name);
+    rec->name = name;
+    return true;
+}
+
+int record_rename(unsigned domid, const char *name)
+{
+    return edit(domid, rename_edit, name, "a restore will start it under its old name");
 }
 
 void record_remove(unsigned domid)

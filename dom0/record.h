@@ -34,6 +34,9 @@ int record_add_device(unsigned domid, const struct devtype *dt, const struct tan
                       size_t i);
 int record_remove_device(unsigned domid, const struct devtype *dt, unsigned devid);
 
+/* `tandem rename`: the record's name too (what a restore starts it as). */
+int record_rename(unsigned domid, const char *name);
+
 /* Removes domid's record (the domain ended). */
 void record_remove(unsigned domid);
 

@@ -2,7 +2,7 @@
 # The xl verbs that need no network and no save, against the fake VMM
 # (cli_fake_vmm.py) and the real xenstored and tandem-consoled: create in
 # the background, list (table, --json, -l), info, uptime, vcpu-list,
-# rename (also across a restart), dmesg, on_crash=preserve, services
+# rename (also across a restart, and in the domain's record), dmesg, on_crash=preserve, services
 # status (with a crashed one) and stop, help pages, and the error paths
 # (unknown domain, bad name, taken name). Needs no KVM.
 . "$(dirname "$0")/cli_lib.bash"
@@ -83,7 +83,8 @@ write_cfg "$WORK/db.cfg" db "app=idle"
 "$TANDEM" rename nosuch x 2> "$WORK/err"; rc=$?
 [ $rc = 1 ] && pass rename_unknown || fail rename_unknown "rc=$rc"
 if "$TANDEM" rename web www && [ "$(domid_of www)" = "$id" ] && ! domid_of web > /dev/null &&
-   [ "$(xs read "$(xs read "/local/domain/$id/vm")/name")" = www ]; then
+   [ "$(xs read "$(xs read "/local/domain/$id/vm")/name")" = www ] &&
+   grep -qx 'name = "www"' "$TANDEM_RUNDIR/dom$id.cfg"; then
     pass rename
 else
     fail rename "$("$TANDEM" list)"
