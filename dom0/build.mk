@@ -15,7 +15,8 @@ DOM0_TOOL_SRCS := dom0/main.c dom0/util.c dom0/rundir.c dom0/domid.c \
                   dom0/cmd_run.c dom0/vbd.c dom0/devtype.c dom0/vifdev.c dom0/daemon.c \
                   dom0/cmd_list.c dom0/cmd_ctl.c dom0/cmd_lookup.c \
                   dom0/console.c dom0/services.c dom0/cmd_console.c \
-                  dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c dom0/cmd_device.c dom0/cmd_save.c
+                  dom0/cmd_domain.c dom0/cmd_host.c dom0/help.c dom0/cmd_device.c dom0/cmd_save.c \
+                  dom0/record.c
 DOM0_TOOL_OBJS := $(DOM0_TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 # save/restore read save files with tandem-vmm's one parser (libfdt).
 DOM0_SAVEFILE_OBJ := $(BUILD)/obj/hypervisor/vmm/savefile.o $(BUILD)/obj/hypervisor/vmm/errmsg.o

@@ -64,20 +64,44 @@ static char *disk_item(const struct disk_spec *d)
     return NULL;
 }
 
-static void print_disks(FILE *f, const struct tandem_config *c)
+/* item(c, i) for each of n parsed devices (heap strings), or the list as
+ * written when there are none parsed. */
+typedef char *(*item_fn)(const struct tandem_config *c, size_t i);
+
+static void print_devices(FILE *f, const char *key, const struct tandem_config *c, size_t n,
+                          const struct cfg_strlist *written, item_fn item)
 {
-    if (!c->ndisks) {
-        print_list(f, "disk", c->disk.items, c->disk.n);
+    if (!n) {
+        print_list(f, key, written->items, written->n);
         return;
     }
-    char **items = calloc(c->ndisks, sizeof(char *));
-    size_t n = 0;
-    while (items && n < c->ndisks && (items[n] = disk_item(&c->disks[n])))
-        n++;
-    print_list(f, "disk", items, n);
-    for (size_t i = 0; i < n; i++)
+    char **items = calloc(n, sizeof(char *));
+    size_t k = 0;
+    while (items && k < n && (items[k] = item(c, k)))
+        k++;
+    print_list(f, key, items, k);
+    for (size_t i = 0; i < k; i++)
         free(items[i]);
     free(items);
+}
+
+static char *disk_at(const struct tandem_config *c, size_t i)
+{
+    return disk_item(&c->disks[i]);
+}
+
+/* A parsed vif with everything that makes it the same device again: the
+ * MAC (also a generated one) and the devid, so that a domain's record
+ * (dom0/record.c) brings back the same NIC after a restart or a restore. */
+static char *vif_at(const struct tandem_config *c, size_t i)
+{
+    const struct vif_spec *v = &c->vifs[i];
+    char *s = NULL;
+    if (asprintf(&s, "mac=%s, bridge=%s%s%s%s%s, devid=%u", v->mac, v->bridge,
+                 v->ip[0] ? ", ip=" : "", v->ip, v->vifname[0] ? ", vifname=" : "", v->vifname,
+                 v->devid) < 0)
+        return NULL;
+    return s;
 }
 
 void config_print(FILE *f, const struct tandem_config *c)
@@ -105,6 +129,6 @@ void config_print(FILE *f, const struct tandem_config *c)
     print_string(f, "on_poweroff", config_action_name(c->on_poweroff));
     print_string(f, "on_reboot", config_action_name(c->on_reboot));
     print_string(f, "on_crash", config_action_name(c->on_crash));
-    print_disks(f, c);
-    print_list(f, "vif", c->vif.items, c->vif.n);
+    print_devices(f, "disk", c, c->ndisks, &c->disk, disk_at);
+    print_devices(f, "vif", c, c->nvifs, &c->vif, vif_at);
 }

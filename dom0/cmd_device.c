@@ -1,13 +1,17 @@
 /* The hotplug verbs, as xl's: block-attach/-detach/-list and
  * network-attach/-detach/-list. A spec is parsed and checked here (disk.c,
  * vif.c, vbd.c) before anything is written; the xenstore work is the
- * device-type table's (devtype.c), the same code `create` uses. The
- * directories are the domain's record: the supervisor removes every
- * backend directory of a domain when it ends, hot-attached ones too. */
+ * device-type table's (devtype.c), the same code `create` uses. A device
+ * attached or detached is also added to or taken out of the domain's
+ * record (record.c), from which a restart and a restore start the domain,
+ * as libxl keeps hot-plugged devices in a domain's stored configuration.
+ * The supervisor removes every backend directory of a domain when it
+ * ends, hot-attached ones too. */
 #include "cmds.h"
 #include "config.h"
 #include "devtype.h"
 #include "domain.h"
+#include "record.h"
 #include "rundir.h"
 #include "store.h"
 #include "util.h"
@@ -76,8 +80,10 @@ static int attach_to(const char *dom, const struct devtype *dt, struct tandem_co
     struct xs_handle *xs = open_domain(dom, &domid, &rc);
     if (xs) {
         rc = EXIT_RUNTIME;
-        if (require_running(domid) && devtype_attach(xs, domid, dt, c, 0) == 0)
+        if (require_running(domid) && devtype_attach(xs, domid, dt, c, 0) == 0) {
             rc = 0;
+            record_add_device(domid, dt, c, 0);   /* a warning if not: it is attached */
+        }
     }
     store_close(xs);
     return rc;
@@ -176,8 +182,10 @@ int cmd_block_detach(int argc, char **argv)
     unsigned domid;
     int rc;
     struct xs_handle *xs = open_domain(argv[optind], &domid, &rc);
-    if (xs && devtype_detach(xs, domid, &vbd_devtype, (unsigned)devid, vdev, force) == 0)
+    if (xs && devtype_detach(xs, domid, &vbd_devtype, (unsigned)devid, vdev, force) == 0) {
         rc = 0;
+        record_remove_device(domid, &vbd_devtype, (unsigned)devid);
+    }
     store_close(xs);
     return rc;
 }
@@ -219,8 +227,10 @@ int cmd_network_detach(int argc, char **argv)
         long devid = find_vif(xs, domid, which);
         if (devid < 0)
             msg("domain %u has no network device %s", domid, which);
-        else if (devtype_detach(xs, domid, &vif_devtype, (unsigned)devid, which, force) == 0)
+        else if (devtype_detach(xs, domid, &vif_devtype, (unsigned)devid, which, force) == 0) {
             rc = 0;
+            record_remove_device(domid, &vif_devtype, (unsigned)devid);
+        }
     }
     store_close(xs);
     return rc;

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "domain.h"
 #include "domid.h"
+#include "record.h"
 #include "store.h"
 #include "util.h"
 #include "xsd.h"
@@ -75,8 +76,10 @@ int cmd_rename(int argc, char **argv)
     /* As libxl: the domain's name and its /vm entry's, in one transaction. */
     char *vm = store_read(xs, "/local/domain/%u/vm", domid);
     struct rename_ctx rc_ctx = { domid, vm, argv[2] };
-    if (tdm_xenbus_transact(xs, rename_body, &rc_ctx) == 0)
+    if (tdm_xenbus_transact(xs, rename_body, &rc_ctx) == 0) {
         rc = 0;
+        record_rename(domid, argv[2]);   /* a warning if not: it is renamed */
+    }
     free(vm);
     if (rc)
         msg("cannot rename domain %u in xenstore", domid);

@@ -9,6 +9,7 @@
 #include "devtype.h"
 #include "domain.h"
 #include "domid.h"
+#include "record.h"
 #include "rundir.h"
 #include "services.h"
 #include "store.h"
@@ -103,20 +104,6 @@ static int check_files(struct run *r)
 
 /* Keys the configuration holds but this tandem-vmm cannot honour yet: an
  * error before anything starts. Not for -n, which only prints. */
-static int check_supported(struct run *r)
-{
-    char where[512];
-    if (r->cfg.on_poweroff == ACTION_RENAME_RESTART || r->cfg.on_reboot == ACTION_RENAME_RESTART ||
-        r->cfg.on_crash == ACTION_RENAME_RESTART) {
-        enum cfg_key k = r->cfg.on_poweroff == ACTION_RENAME_RESTART ? KEY_ON_POWEROFF
-                         : r->cfg.on_reboot == ACTION_RENAME_RESTART ? KEY_ON_REBOOT : KEY_ON_CRASH;
-        config_where(&r->cfg, k, where, sizeof(where));
-        msg("%srename-restart is not implemented yet (use restart, or preserve)", where);
-        return -1;
-    }
-    return 0;
-}
-
 static int check_memory(struct run *r)
 {
     long host = host_memory_mib();
@@ -314,25 +301,33 @@ static void show_log_tail(const char *path)
     fputs(p, stderr);
 }
 
-/* on_*=preserve: the dead domain stays listed (name, memory, how it ended)
- * until `tandem destroy` removes it from xenstore, or a signal. */
-static void preserve(struct run *r, int status)
+/* The dead domain's entry in the registry (name, domid, memory, how it
+ * ended; with uuid, a /vm entry of its own: a renamed one's new UUID, as
+ * libxl_domain_preserve gives it), so that `list` shows it. false if it
+ * could not be written. */
+static bool mark_preserved(struct run *r, const char *name, const char *uuid, int status)
 {
-    char path[96];
+    char path[96], vm[64], mem[32], domid[16];
     unsigned id = r->lease.domid;
     snprintf(path, sizeof(path), "/local/domain/%u", id);
-    char mem[32], domid[16];
     snprintf(mem, sizeof(mem), "%ld", r->cfg.memory_mib * 1024);
     snprintf(domid, sizeof(domid), "%u", id);
-    bool ok = r->xs && put_key(r->xs, path, "name", r->cfg.name) &&
-              put_key(r->xs, path, "domid", domid) && put_key(r->xs, path, "memory/target", mem) &&
+    bool ok = r->xs && put_key(r->xs, path, "name", name) && put_key(r->xs, path, "domid", domid) &&
+              put_key(r->xs, path, "memory/target", mem) &&
               put_key(r->xs, path, "tandem/preserved", vmm_status_name(status));
-    if (!ok) {
-        msg("domain '%s' (domid %u): cannot keep it listed; destroying", r->cfg.name, id);
-        return;
+    if (ok && uuid) {
+        snprintf(vm, sizeof(vm), "/vm/%s", uuid);
+        ok = put_key(r->xs, vm, "uuid", uuid) && put_key(r->xs, vm, "name", name) &&
+             put_key(r->xs, path, "vm", vm);
     }
-    msg("domain '%s' (domid %u) ended: %s; preserved until 'tandem destroy %s'", r->cfg.name, id,
-        vmm_status_name(status), r->cfg.name);
+    return ok;
+}
+
+/* Until `tandem destroy` removes the entry from xenstore, or a signal. */
+static void wait_preserved(struct run *r)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/local/domain/%u", r->lease.domid);
     struct timespec now = { 0, 0 };
     siginfo_t si;
     for (;;) {
@@ -341,6 +336,20 @@ static void preserve(struct run *r, int status)
         if (sigtimedwait(&r->sigs, &si, &now) > 0 && si.si_signo != SIGCHLD)
             break;
     }
+}
+
+/* on_*=preserve: the dead domain stays listed until `tandem destroy`
+ * removes it from xenstore, or a signal. */
+static void preserve(struct run *r, int status)
+{
+    unsigned id = r->lease.domid;
+    if (!mark_preserved(r, r->cfg.name, NULL, status)) {
+        msg("domain '%s' (domid %u): cannot keep it listed; destroying", r->cfg.name, id);
+        return;
+    }
+    msg("domain '%s' (domid %u) ended: %s; preserved until 'tandem destroy %s'", r->cfg.name, id,
+        vmm_status_name(status), r->cfg.name);
+    wait_preserved(r);
 }
 
 static bool stop_requested(struct run *r)
@@ -354,35 +363,177 @@ static bool stop_requested(struct run *r)
     return r->destroying;
 }
 
-/* RUNDIR/domN.cfg: the configuration the domain runs with, for `tandem
- * save` (it goes into the save file's header, as libxl keeps a domain's
- * config). NULL if it cannot be written (save then records none). */
-static char *save_config_copy(struct run *r)
+/* The name the domain has now (`tandem rename` while it ran rewrote the
+ * lease's lock file). */
+static void take_current_name(struct run *r)
 {
-    char *name = xasprintf("dom%u.cfg", r->lease.domid);
-    char *path = name ? rundir_file(name) : NULL;
-    free(name);
-    FILE *f = path ? fopen(path, "we") : NULL;
-    if (!f) {
-        free(path);
-        return NULL;
+    char now_named[CFG_NAME_MAX + 2];
+    if (domid_lease_name(&r->lease, now_named, sizeof(now_named)) == 0 &&
+        strcmp(now_named, r->cfg.name)) {
+        char *n = strdup(now_named);
+        if (n) {
+            free(r->cfg.name);
+            r->cfg.name = n;
+        }
     }
-    config_print(f, &r->cfg);
-    if (fclose(f) != 0) {
-        unlink(path);
-        free(path);
-        return NULL;
+}
+
+/* A restart starts the domain from its record (record.h): with the
+ * devices attached and without those detached while it ran, as libxl
+ * reloads a domain's stored configuration. A record that cannot be read
+ * leaves the configuration it started with (as xl: a warning). */
+static void reload_record(struct run *r)
+{
+    char err[CFG_ERR_MAX + 256];
+    struct tandem_config fresh;
+    config_init(&fresh);
+    char *name = strdup(r->cfg.name);
+    bool ok = name && record_read(r->lease.domid, &fresh, err, sizeof(err)) == 0;
+    if (ok && config_check_files(&fresh, err, sizeof(err)) < 0)
+        ok = false;
+    if (ok && vbd_check_disks(&fresh) < 0)
+        snprintf(err, sizeof(err), "a disk of its record cannot be used"), ok = false;
+    char *kernel = ok ? strdup(fresh.kernel) : NULL;
+    if (!ok || !kernel) {
+        msg("warning: domain '%s' (domid %u): %s; restarting it with the configuration it "
+            "started with", r->cfg.name, r->lease.domid, ok ? "out of memory" : err);
+        config_free(&fresh);
+        free(name);
+        free(kernel);
+        return;
     }
-    return path;
+    free(fresh.name);
+    fresh.name = name;   /* the record has the name it started with */
+    config_free(&r->cfg);
+    r->cfg = fresh;
+    free(r->kernel);
+    r->kernel = kernel;
+}
+
+/* xl's name for a domain kept by rename-restart: NAME-YYYYMMDDTHHMMZ
+ * (the time in UTC); -2, -3 ... after it when that is taken (a second
+ * one within the minute, which xl would refuse). NAME is shortened to
+ * fit CFG_NAME_MAX. -1 if no free name was found. */
+static int kept_name(struct run *r, char *out, size_t len)
+{
+    char suffix[32], err[512];
+    time_t t = time(NULL);
+    struct tm tm;
+    if (t == (time_t)-1 || !gmtime_r(&t, &tm) ||
+        !strftime(suffix, sizeof(suffix), "-%Y%m%dT%H%MZ", &tm))
+        return -1;
+    int base = CFG_NAME_MAX - (int)strlen(suffix) - 3;
+    for (int n = 1; n < 100; n++) {
+        char more[8] = "";
+        unsigned other;
+        if (n > 1)
+            snprintf(more, sizeof(more), "-%d", n);
+        snprintf(out, len, "%.*s%s%s", base, r->cfg.name, suffix, more);
+        if (config_check_name(out, err, sizeof(err)) < 0)
+            return -1;
+        if (store_find_name(r->xs, out, &other) == 0)
+            continue;
+        if (domid_rename(r->lease.domid, out, err, sizeof(err)) == 0)
+            return 0;
+        if (!strstr(err, "already exists")) {
+            msg("%s", err);
+            return -1;
+        }
+    }
+    return -1;
+}
+
+static void run_free(struct run *r);
+
+/* The keeper of a domain kept by rename-restart: holds its domid's lock
+ * until `tandem destroy` (or a signal), then removes what is left. A
+ * process of its own session, so that Ctrl-C on `tandem run` (which
+ * destroys the new domain) leaves it. Never returns. */
+static void __attribute__((noreturn)) keep_domain(struct run *r, const char *uuid)
+{
+    setsid();
+    snprintf(r->uuid, sizeof(r->uuid), "%s", uuid);
+    r->xs = store_open(true);
+    if (r->xs)
+        wait_preserved(r);
+    clean_after(r);
+    run_free(r);
+    _exit(0);
+}
+
+static int open_log(struct run *r);
+
+/* create: the supervisor's messages and the VMM's go to the new domid's
+ * log (`tandem dmesg`) from here on. */
+static int switch_log(struct run *r, char **console)
+{
+    free(r->log_path);
+    r->log_path = NULL;
+    int fd = open_log(r);
+    if (fd < 0)
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    free(*console);
+    *console = xasprintf("file:%s", r->log_path);
+    return *console ? 0 : -1;
+}
+
+/* on_*=rename-restart, as xl's: the dead domain is kept, renamed (see
+ * kept_name) with a new UUID, listed until `tandem destroy` (by a keeper
+ * process that holds its domid); the domain starts again from its record
+ * under a new domid, with its name and UUID. -1 (message printed) if it
+ * cannot: then, as xl, the dead domain is left as it is (preserved). */
+static int keep_renamed(struct run *r, int status, char **console)
+{
+    char kept[CFG_NAME_MAX + 1], uuid[37], err[512];
+    unsigned old = r->lease.domid;
+    if (kept_name(r, kept, sizeof(kept)) < 0 || make_uuid(uuid) < 0 ||
+        !mark_preserved(r, kept, uuid, status)) {
+        msg("domain '%s' (domid %u): cannot rename it for rename-restart; keeping it as it is",
+            r->cfg.name, old);
+        preserve(r, status);
+        clean_after(r);
+        return -1;
+    }
+    /* The keeper opens its own xenstore connection (this one's reader
+     * thread does not survive fork), and so does this supervisor. */
+    store_close(r->xs);
+    r->xs = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t k = fork();
+    if (k == 0)
+        keep_domain(r, uuid);
+    r->xs = store_open(true);
+    if (k < 0) {
+        msg("fork: %s", strerror(errno));
+        if (r->xs)
+            wait_preserved(r);   /* the kept domain stays until destroyed; no restart */
+        return -1;
+    }
+    close(r->lease.fd);   /* the keeper holds the old domid's lock from here on */
+    r->lease.fd = -1;
+    record_remove(old);
+    msg("domain '%s' (domid %u) ended: %s; kept as '%s' until 'tandem destroy %s'", r->cfg.name,
+        old, vmm_status_name(status), kept, kept);
+    if (!r->xs || domid_acquire(r->cfg.name, domid_taken, r, &r->lease, err, sizeof(err)) < 0) {
+        msg("domain '%s': cannot restart it: %s", r->cfg.name, r->xs ? err : "no xenstore");
+        return -1;
+    }
+    if (r->background && switch_log(r, console) < 0)
+        return -1;
+    return 0;
 }
 
 static int supervise(struct run *r)
 {
     char *console = r->log_path ? xasprintf("file:%s", r->log_path) : NULL;
-    struct vmm_launch l = { .cfg = &r->cfg, .kernel = r->kernel, .domid = r->lease.domid,
-                            .uuid = r->uuid, .xenstore = r->xs_socket, .console = console,
-                            .paused = r->paused, .restore = r->restore };
-    char *cfg_copy = save_config_copy(r);
+    struct vmm_launch l = { .cfg = &r->cfg, .xenstore = r->xs_socket, .paused = r->paused,
+                            .restore = r->restore };
     char **argv = NULL;
     int status = VMM_FAILED;
     if (r->verbose)
@@ -393,12 +544,17 @@ static int supervise(struct run *r)
             break;
         }
         fflush(stdout);
+        record_write(r->lease.domid, &r->cfg);   /* for attach, detach and save */
         if (devtype_add_all(r->xs, r->lease.domid, &r->cfg) < 0) {
             clean_after(r);
             status = VMM_FAILED;
             break;
         }
         vmm_argv_free(argv);
+        l.kernel = r->kernel;
+        l.domid = r->lease.domid;
+        l.uuid = r->uuid;
+        l.console = console;
         argv = vmm_argv(&l);
         l.paused = false;   /* -p holds the first start only */
         l.restore = NULL;   /* a restart (on_reboot) boots the kernel */
@@ -415,32 +571,26 @@ static int supervise(struct run *r)
             preserve(r, status);
             clean_after(r);
         }
-        if (act != ACTION_RESTART)
+        if (act != ACTION_RESTART && act != ACTION_RENAME_RESTART)
             break;
-        char now_named[CFG_NAME_MAX + 2];   /* `tandem rename` while it ran */
-        if (domid_lease_name(&r->lease, now_named, sizeof(now_named)) == 0 &&
-            strcmp(now_named, r->cfg.name)) {
-            char *n = strdup(now_named);
-            if (n) {
-                free(r->cfg.name);
-                r->cfg.name = n;
-            }
+        take_current_name(r);
+        reload_record(r);
+        if (act == ACTION_RENAME_RESTART && keep_renamed(r, status, &console) < 0) {
+            status = VMM_FAILED;
+            break;
         }
         msg("domain '%s' (domid %u): %s; restarting", r->cfg.name, r->lease.domid,
             vmm_status_name(status));
     }
     vmm_argv_free(argv);
     free(console);
-    if (cfg_copy)
-        unlink(cfg_copy);
-    free(cfg_copy);
+    if (r->lease.fd >= 0)
+        record_remove(r->lease.domid);
     if (status != VMM_POWEROFF && status != VMM_BADINPUT)
         msg("domain '%s' (domid %u) ended: %s (status %d)", r->cfg.name, r->lease.domid,
             vmm_status_name(status), status);
     return status;
 }
-
-static void run_free(struct run *r);
 
 /* The log of a created domain: RUNDIR/log/domN.log, started afresh by
  * each create (restarts append): the VMM's output and ours. */
@@ -592,7 +742,7 @@ int cmd_run_restore(const char *cfg_file, const char *save_file, unsigned saved_
     block_signals(&r);
     int rc;
     if (load_config(&r, cfg_file, 0, NULL) < 0 || check_files(&r) < 0 || check_memory(&r) < 0 ||
-        vbd_check_disks(&r.cfg) < 0 || check_supported(&r) < 0)
+        vbd_check_disks(&r.cfg) < 0)
         rc = EXIT_BADINPUT;
     else if (prepare_domain(&r) < 0)
         rc = EXIT_RUNTIME;
@@ -628,8 +778,7 @@ int cmd_run(int argc, char **argv)
      * in a clean destroy rather than a half-started domain. */
     block_signals(&r);
     if (load_config(&r, argv[optind], argc - optind - 1, argv + optind + 1) < 0 ||
-        check_files(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0 ||
-        (!dry && check_supported(&r) < 0)) {
+        check_files(&r) < 0 || check_memory(&r) < 0 || vbd_check_disks(&r.cfg) < 0) {
         run_free(&r);
         return EXIT_BADINPUT;
     }

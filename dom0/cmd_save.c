@@ -10,6 +10,7 @@
 #include "ctl_client.h"
 #include "domain.h"
 #include "domid.h"
+#include "record.h"
 #include "rundir.h"
 #include "savefile.h"
 #include "store.h"
@@ -151,8 +152,8 @@ static int do_save(struct xs_handle *xs, unsigned domid, const char *target, int
                 w == 2 ? "did not acknowledge the suspend request" : "acknowledged but did not suspend",
                 timeout_s);
         } else if (w == 0) {
-            char *cfg = xasprintf("dom%u.cfg", domid);
-            char *cfg_path = cfg ? rundir_file(cfg) : NULL;
+            /* The domain's record, hot-attached devices included. */
+            char *cfg_path = record_path(domid);
             char *req = access(cfg_path ? cfg_path : "", R_OK) == 0
                             ? xasprintf("save file=%s toolstack=%s", target, cfg_path)
                             : xasprintf("save file=%s", target);
@@ -169,7 +170,6 @@ static int do_save(struct xs_handle *xs, unsigned domid, const char *target, int
                 rc = 0;
             }
             free(req);
-            free(cfg);
             free(cfg_path);
         }
     }
@@ -213,7 +213,7 @@ int cmd_save(int argc, char **argv)
         msg("xenstored is not running: no domain to save");
         rc = EXIT_RUNTIME;
     } else if (domain_resolve(xs, argv[optind], &domid) < 0)
-        rc = EXIT_BADINPUT;
+        rc = EXIT_RUNTIME;   /* as every verb: no such domain is 1 */
     else
         rc = do_save(xs, domid, target, timeout_s);
     store_close(xs);

@@ -105,7 +105,7 @@ void config_init(struct tandem_config *c)
     c->on_crash = ACTION_DESTROY;
 }
 
-static void strlist_free(struct cfg_strlist *l)
+void config_strlist_free(struct cfg_strlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->items[i]);
@@ -127,13 +127,13 @@ void config_free(struct tandem_config *c)
     free(c->cmdline_final);
     free(c->uuid);
     free(c->file);
-    strlist_free(&c->disk);
+    config_strlist_free(&c->disk);
     for (size_t i = 0; i < c->ndisks; i++)
         disk_spec_free(&c->disks[i]);
     free(c->disks);
     c->disks = NULL;
     c->ndisks = 0;
-    strlist_free(&c->vif);
+    config_strlist_free(&c->vif);
     vif_free_all(c);
     memset(c, 0, sizeof(*c));
 }
@@ -250,7 +250,7 @@ static int value_strlist(const char *key, const struct cfg_value *v,
             return fail(msg, len, "items of '%s' must be quoted strings", key);
         }
     }
-    strlist_free(out);
+    config_strlist_free(out);
     out->items = calloc(v->n ? v->n : 1, sizeof(char *));
     if (!out->items)
         return fail(msg, len, "out of memory");

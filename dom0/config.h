@@ -73,6 +73,9 @@ struct tandem_config {
 
 void config_init(struct tandem_config *c);
 void config_free(struct tandem_config *c);
+/* Empties a list (an "as written" disk[] or vif[] whose parsed devices
+ * are edited instead: config_print prints the parsed ones). */
+void config_strlist_free(struct cfg_strlist *l);
 
 /* Parses a whole file. Returns 0, or -1 with "FILE:LINE: message" in err. */
 int config_parse_file(struct tandem_config *c, const char *path,

@@ -42,6 +42,12 @@ struct devtype {
      * (xenstore failed, errno set) or 1 (refused: why in err). */
     int (*hot_prepare)(struct devtype_tx *x, struct tandem_config *c, size_t i, char *err,
                        size_t errlen);
+    /* The domain's record (record.c): device i of c appended to rec's
+     * devices of this type (false: out of memory), or device devid taken
+     * out of them (nothing if rec has none). rec is a finished config;
+     * its parsed devices are what config_print writes. */
+    bool (*record_add)(struct tandem_config *rec, const struct tandem_config *c, size_t i);
+    void (*record_remove)(struct tandem_config *rec, unsigned devid);
 };
 
 /* The entries (vbd.c, vifdev.c). */

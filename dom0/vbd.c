@@ -100,7 +100,37 @@ static bool vbd_write(struct devtype_tx *x, const struct tandem_config *c, size_
            devtype_put(x, x->fe, "device-type", "disk");
 }
 
+static bool vbd_record_add(struct tandem_config *rec, const struct tandem_config *c, size_t i)
+{
+    struct disk_spec *more = realloc(rec->disks, (rec->ndisks + 1) * sizeof(*more));
+    if (!more)
+        return false;
+    rec->disks = more;
+    struct disk_spec *d = &more[rec->ndisks];
+    *d = c->disks[i];
+    d->target = strdup(c->disks[i].target);
+    if (!d->target)
+        return false;
+    rec->ndisks++;
+    return true;
+}
+
+static void vbd_record_remove(struct tandem_config *rec, unsigned devid)
+{
+    for (size_t i = 0; i < rec->ndisks; i++)
+        if (rec->disks[i].devid == devid) {
+            disk_spec_free(&rec->disks[i]);
+            memmove(&rec->disks[i], &rec->disks[i + 1],
+                    (rec->ndisks - i - 1) * sizeof(rec->disks[0]));
+            rec->ndisks--;
+            break;
+        }
+    if (!rec->ndisks)
+        config_strlist_free(&rec->disk);   /* config_print would fall back to it */
+}
+
 const struct devtype vbd_devtype = {
     .kind = "vbd", .what = "disk", .backend = &blkback_daemon, .count = vbd_count,
     .devid = vbd_devid, .label = vbd_label, .write = vbd_write,
+    .record_add = vbd_record_add, .record_remove = vbd_record_remove,
 };

@@ -131,6 +131,20 @@ static int one_pair(const char *p, size_t n, struct vif_spec *v, char *err, size
         }
         memcpy(v->ip, val, vlen);
         v->ip[vlen] = '\0';
+    } else if (IS("devid")) {
+        /* xl's devid=: the device's number (default: its index in vif[]).
+         * The toolstack writes it in a domain's record, so that a vif
+         * attached later keeps its number across a restart. */
+        unsigned long id = 0;
+        size_t k = 0;
+        while (k < vlen && val[k] >= '0' && val[k] <= '9' && id <= VIF_DEVID_MAX)
+            id = id * 10 + (unsigned long)(val[k++] - '0');
+        if (vlen == 0 || k != vlen || id > VIF_DEVID_MAX) {
+            snprintf(err, errlen, "devid '%.*s' is not a number in 0..%d",
+                     (int)(vlen > 40 ? 40 : vlen), val, VIF_DEVID_MAX);
+            return -1;
+        }
+        v->devid = (unsigned)id;
     } else if (IS("type")) {
         /* xl: vif (PV) or ioemu (an emulated NIC beside it, HVM only) */
         if (!(vlen == 3 && memcmp(val, "vif", 3) == 0)) {
@@ -149,8 +163,8 @@ static int one_pair(const char *p, size_t n, struct vif_spec *v, char *err, size
          * tap to the bridge itself (no hotplug script), and a PV vif has no
          * emulated model. */
     } else {
-        snprintf(err, errlen, "unknown vif key '%.*s' (mac, bridge, ip, vifname, type, backend, "
-                 "script, model)", (int)(klen > 40 ? 40 : klen), key);
+        snprintf(err, errlen, "unknown vif key '%.*s' (mac, bridge, ip, vifname, devid, type, "
+                 "backend, script, model)", (int)(klen > 40 ? 40 : klen), key);
         return -1;
     }
 #undef IS
@@ -179,6 +193,16 @@ int vif_parse(const char *spec, unsigned devid, struct vif_spec *out, char *err,
         return gen_mac(out->mac, err, errlen);
     }
     return 0;
+}
+
+static bool devid_taken(const struct vif_spec *v, size_t n, unsigned devid, size_t *which)
+{
+    for (size_t k = 0; k < n; k++)
+        if (v[k].devid == devid) {
+            *which = k;
+            return true;
+        }
+    return false;
 }
 
 static bool mac_taken(const struct vif_spec *v, size_t n, const char *mac, size_t *which)
@@ -220,6 +244,11 @@ int vif_finish(struct tandem_config *c, char *err, size_t errlen)
         if (mac_taken(c->vifs, i, c->vifs[i].mac, &k)) {
             snprintf(err, errlen, "%svif %zu: mac %s is already vif %zu's", where, i,
                      c->vifs[i].mac, k);
+            return -1;
+        }
+        if (devid_taken(c->vifs, i, c->vifs[i].devid, &k)) {
+            snprintf(err, errlen, "%svif %zu: devid %u is already vif %zu's", where, i,
+                     c->vifs[i].devid, k);
             return -1;
         }
         c->nvifs = i + 1;

@@ -1,5 +1,5 @@
 /* A `vif = [ ... ]` item in xl's syntax (xl-network-configuration):
- * comma-separated key=value pairs; mac=, bridge=, ip=, vifname= are
+ * comma-separated key=value pairs; mac=, bridge=, ip=, vifname=, devid= are
  * understood (a MAC in Xen's 00:16:3e range is generated when none is
  * given; the bridge defaults to xl's xenbr0). Parsed and checked here,
  * once; pure code (no xenstore), in the config library. */
@@ -10,11 +10,12 @@
 
 #define VIF_NAME_MAX 16             /* an interface name and its NUL (IFNAMSIZ) */
 #define VIF_DEFAULT_BRIDGE "xenbr0"
+#define VIF_DEVID_MAX 65535         /* devid= (the default vifname vif<domid>.<devid> fits IFNAMSIZ) */
 
 #include <stdbool.h>
 
 struct vif_spec {
-    unsigned devid;                 /* its index in vif[] (libxl's devid) */
+    unsigned devid;                 /* devid=, else its index in vif[] (libxl's devid) */
     char mac[18];                   /* "00:16:3e:xx:xx:xx" */
     char bridge[VIF_NAME_MAX];
     char vifname[VIF_NAME_MAX];     /* "" = netback's vif<domid>.<devid> */

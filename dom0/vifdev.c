@@ -67,7 +67,30 @@ static int vif_hot_prepare(struct devtype_tx *x, struct tandem_config *c, size_t
     return rc;
 }
 
+static bool vif_record_add(struct tandem_config *rec, const struct tandem_config *c, size_t i)
+{
+    struct vif_spec *more = realloc(rec->vifs, (rec->nvifs + 1) * sizeof(*more));
+    if (!more)
+        return false;
+    rec->vifs = more;
+    more[rec->nvifs++] = c->vifs[i];   /* devid and MAC as attached: the same NIC again */
+    return true;
+}
+
+static void vif_record_remove(struct tandem_config *rec, unsigned devid)
+{
+    for (size_t i = 0; i < rec->nvifs; i++)
+        if (rec->vifs[i].devid == devid) {
+            memmove(&rec->vifs[i], &rec->vifs[i + 1], (rec->nvifs - i - 1) * sizeof(rec->vifs[0]));
+            rec->nvifs--;
+            break;
+        }
+    if (!rec->nvifs)
+        config_strlist_free(&rec->vif);   /* config_print would fall back to it */
+}
+
 const struct devtype vif_devtype = {
     .kind = "vif", .what = "network device", .backend = &netback_daemon, .count = vif_count,
     .devid = vif_devid, .label = vif_label, .write = vif_write, .hot_prepare = vif_hot_prepare,
+    .record_add = vif_record_add, .record_remove = vif_record_remove,
 };

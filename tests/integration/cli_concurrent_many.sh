@@ -97,7 +97,7 @@ for k in vbd vif; do
     be=$(xs ls "/local/domain/0/backend/$k" 2>/dev/null | grep -c '^[0-9]')
     [ "$be" != 0 ] && left="$left $be domains under backend/$k;"
 done
-files=$(ls "$TANDEM_RUNDIR" | grep -vE '^(xenstored|consoled|blkback|log|create\.lock)$')
+files=$(ls "$TANDEM_RUNDIR" | grep -vE '^(xenstored|consoled|blkback|log|create\.lock|record\.lock)$')
 [ -n "$files" ] && left="$left run dir: $(echo "$files" | tr '\n' ' ');"
 procs=$(pgrep -fa -- "$TANDEM_RUNDIR" | grep -vE 'xenstored|tandem-consoled|tandem-blkback')
 [ -n "$procs" ] && left="$left processes: $procs;"

@@ -16,13 +16,7 @@ need_tandem
 need_file "$TANDEM_BIN/tandem-blkback"
 use_fake_vmm
 NS=""
-hp_cleanup() {
-    stop_service blkback
-    stop_service netback
-    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
-    cleanup
-}
-trap hp_cleanup EXIT
+trap cleanup_with_backends EXIT
 
 # check NAME WANT-RC REGEX CMD...: CMD's status and stderr.
 check() {
@@ -158,15 +152,7 @@ check attach_dead_domain 1 "no domain named 'hp'" \
     "$TANDEM" block-attach hp "target=$WORK/d1.img,vdev=xvdb"
 
 # ---- network ----
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip > /dev/null ||
-   [ ! -x "$TANDEM_BIN/tandem-netback" ]; then
-    echo "SKIP: network_hotplug: needs root, ip(8), /dev/net/tun and tandem-netback"
-    finish
-fi
-NS=tdm-hp-$$$RANDOM
-ip netns add "$NS" || { echo "SKIP: network_hotplug: cannot make a namespace"; NS=""; finish; }
-ip netns exec "$NS" ip link add br0 type bridge
-ip netns exec "$NS" ip link set br0 up
+switch_ns_or_finish network_hotplug
 nst() { ip netns exec "$NS" "$TANDEM" "$@"; }
 nst create "$WORK/hp.cfg" 2> "$WORK/err" || { fail net_create "$(cat "$WORK/err")"; finish; }
 id=$("$TANDEM" domid hp)

@@ -173,6 +173,31 @@ nothing_left() {
     [ -z "$why" ]
 }
 
+# cleanup_with_backends: cleanup, after the blkback and netback the test
+# started (by their pid files) and its namespace $NS (switch_ns_or_finish).
+cleanup_with_backends() {
+    stop_service blkback
+    stop_service netback
+    [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
+    cleanup
+}
+
+# switch_ns_or_finish WHAT: a network namespace of this test's (name in
+# $NS; the caller's EXIT trap removes it) with an up bridge br0, where
+# tandem-netback can be run; without root, ip(8), /dev/net/tun or
+# tandem-netback, says "SKIP: WHAT: ..." and finishes the test.
+switch_ns_or_finish() {
+    if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip > /dev/null ||
+       [ ! -x "$TANDEM_BIN/tandem-netback" ]; then
+        echo "SKIP: $1: needs root, ip(8), /dev/net/tun and tandem-netback"
+        finish
+    fi
+    NS=tdm-$$$RANDOM
+    ip netns add "$NS" || { echo "SKIP: $1: cannot make a namespace"; NS=""; finish; }
+    ip netns exec "$NS" ip link add br0 type bridge
+    ip netns exec "$NS" ip link set br0 up
+}
+
 finish() {
     [ "$FAILS" = 0 ]
     exit $?

@@ -2,7 +2,7 @@
 # The xl verbs that need no network and no save, against the fake VMM
 # (cli_fake_vmm.py) and the real xenstored and tandem-consoled: create in
 # the background, list (table, --json, -l), info, uptime, vcpu-list,
-# rename (also across a restart), dmesg, on_crash=preserve, services
+# rename (also across a restart, and in the domain's record), dmesg, on_crash=preserve, services
 # status (with a crashed one) and stop, help pages, and the error paths
 # (unknown domain, bad name, taken name). Needs no KVM.
 . "$(dirname "$0")/cli_lib.bash"
@@ -55,6 +55,21 @@ then pass list_long; else fail list_long "$(cat "$WORK/json")"; fi
 "$TANDEM" list nosuch > /dev/null 2> "$WORK/err"; rc=$?
 [ $rc = 1 ] && grep -q "no domain named 'nosuch'" "$WORK/err" && pass list_unknown ||
     fail list_unknown "rc=$rc $(cat "$WORK/err")"
+# Every verb that names a domain: an unknown one is status 1 with the
+# same message, and nothing changes.
+bad=""
+for v in "shutdown nosuch" "reboot nosuch" "destroy nosuch" "pause nosuch" "unpause nosuch" \
+         "dmesg nosuch" "uptime nosuch" "vcpu-list nosuch" "domid nosuch" "console nosuch" \
+         "block-list nosuch" "block-detach nosuch xvdb" "network-list nosuch" \
+         "network-detach nosuch 0" "network-attach nosuch" "save nosuch $WORK/x.save"; do
+    # shellcheck disable=SC2086  # the verb and its arguments, split on purpose
+    "$TANDEM" $v > /dev/null 2> "$WORK/err" < /dev/null; rc=$?
+    [ $rc = 1 ] && grep -q "no domain named 'nosuch'" "$WORK/err" || bad="$bad [$v: rc=$rc $(head -c 200 "$WORK/err")]"
+done
+"$TANDEM" domname 999 > /dev/null 2> "$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -q "no domain with domid 999" "$WORK/err" || bad="$bad [domname 999: rc=$rc $(cat "$WORK/err")]"
+[ -z "$bad" ] && [ "$(domid_of web)" = "$id" ] && [ ! -e "$WORK/x.save" ] && pass every_verb_unknown_domain ||
+    fail every_verb_unknown_domain "$bad"
 
 # ---- info, uptime, vcpu-list, dmesg ----
 "$TANDEM" info > "$WORK/info" && grep -qE '^nr_domains +: 1$' "$WORK/info" &&
@@ -80,7 +95,8 @@ write_cfg "$WORK/db.cfg" db "app=idle"
 "$TANDEM" rename nosuch x 2> "$WORK/err"; rc=$?
 [ $rc = 1 ] && pass rename_unknown || fail rename_unknown "rc=$rc"
 if "$TANDEM" rename web www && [ "$(domid_of www)" = "$id" ] && ! domid_of web > /dev/null &&
-   [ "$(xs read "$(xs read "/local/domain/$id/vm")/name")" = www ]; then
+   [ "$(xs read "$(xs read "/local/domain/$id/vm")/name")" = www ] &&
+   grep -qx 'name = "www"' "$TANDEM_RUNDIR/dom$id.cfg"; then
     pass rename
 else
     fail rename "$("$TANDEM" list)"
@@ -138,7 +154,7 @@ fi
 missing=""
 for v in create run list info console shutdown reboot destroy pause unpause rename vcpu-list \
          domid domname uptime dmesg services help block-attach block-detach block-list \
-         network-attach network-detach network-list; do
+         network-attach network-detach network-list save restore; do
     "$TANDEM" help "$v" > "$WORK/page" && grep -q "^SYNOPSIS" "$WORK/page" &&
         grep -q "^EXAMPLE" "$WORK/page" || missing="$missing $v"
     "$TANDEM" "$v" --help | cmp -s - "$WORK/page" || missing="$missing $v(--help)"

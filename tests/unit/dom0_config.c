@@ -683,13 +683,6 @@ static char *print_to_string(const struct tandem_config *c)
     return text;
 }
 
-static void assert_same_strlist(const struct cfg_strlist *a, const struct cfg_strlist *b)
-{
-    ck_assert_uint_eq(a->n, b->n);
-    for (size_t i = 0; i < a->n; i++)
-        ck_assert_str_eq(a->items[i], b->items[i]);
-}
-
 #define ASSERT_SAME_STR(a, b) do {                                          \
         if ((a) || (b)) {                                                   \
             ck_assert_ptr_nonnull(a);                                       \
@@ -717,7 +710,14 @@ static void assert_same_config(const struct tandem_config *a, const struct tande
     ck_assert_int_eq(a->on_poweroff, b->on_poweroff);
     ck_assert_int_eq(a->on_reboot, b->on_reboot);
     ck_assert_int_eq(a->on_crash, b->on_crash);
-    assert_same_strlist(&a->vif, &b->vif);
+    ck_assert_uint_eq(a->nvifs, b->nvifs);
+    for (size_t i = 0; i < a->nvifs; i++) {
+        ck_assert_str_eq(a->vifs[i].mac, b->vifs[i].mac);   /* a generated one too */
+        ck_assert_str_eq(a->vifs[i].bridge, b->vifs[i].bridge);
+        ck_assert_str_eq(a->vifs[i].ip, b->vifs[i].ip);
+        ck_assert_str_eq(a->vifs[i].vifname, b->vifs[i].vifname);
+        ck_assert_uint_eq(a->vifs[i].devid, b->vifs[i].devid);
+    }
     ck_assert_uint_eq(a->ndisks, b->ndisks);
     for (size_t i = 0; i < a->ndisks; i++) {
         ck_assert_str_eq(a->disks[i].target, b->disks[i].target);
@@ -759,12 +759,18 @@ START_TEST(test_print_round_trip)
         "max_grant_frames = 8\n"
         "disk = [ '/srv/a.img,raw,xvda,r', 'target=/srv/b,c.img, vdev=xvdb',\n"
         "         'file:/srv/c.img,xvdc,w', 'tap:phy:/srv/p.img,xvdd,r' ]\n"
-        "vif = [ 'mac=00:16:3e:00:00:01,bridge=br0', \"script='x'\" ]\n");
+        "vif = [ 'mac=00:16:3e:00:00:01,bridge=br0', \"script='x'\",\n"
+        "        'devid=5, ip=10.0.0.2/24, vifname=v5' ]\n");
     /* A list is one key; no raw control character in the print. */
     ck_assert_ptr_nonnull(strstr(p, "\ndisk = ["));
     ck_assert_ptr_null(strstr(strstr(p, "\ndisk =") + 1, "\ndisk ="));
     for (const char *q = p; *q; q++)
         ck_assert(*q == '\n' || (unsigned char)*q >= 0x20);
+    /* Every vif with its MAC (a generated one too) and devid: a domain's
+     * record brings back the same NIC. */
+    ck_assert_ptr_nonnull(strstr(p, "\"mac=00:16:3e:00:00:01, bridge=br0, devid=0\""));
+    ck_assert_ptr_nonnull(strstr(p, ", bridge=xenbr0, devid=1\""));
+    ck_assert_ptr_nonnull(strstr(p, ", bridge=xenbr0, ip=10.0.0.2/24, vifname=v5, devid=5\""));
     free(p);
 }
 END_TEST

@@ -88,8 +88,44 @@ START_TEST(config_hook)
     config_init(&c);
     ck_assert_int_eq(config_parse_text(&c, bad, strlen(bad), "t.cfg", err, sizeof(err)), 0);
     ck_assert_int_eq(config_finish(&c, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:4: vif 0: unknown vif key 'brige' (mac, bridge, ip, vifname, type, backend, "
-                     "script, model)");
+    ck_assert_str_eq(err, "t.cfg:4: vif 0: unknown vif key 'brige' (mac, bridge, ip, vifname, devid, "
+                     "type, backend, script, model)");
+    config_free(&c);
+}
+END_TEST
+
+/* xl's devid=: the number a domain's record keeps for a vif attached
+ * later; two vifs on one devid are refused. */
+START_TEST(devid_key)
+{
+    static const char ok[] = "name = 'g'\nkernel = 'k'\n"
+                             "vif = [ 'devid=3', 'mac=00:16:3e:00:00:01' ]\n";
+    static const char dup[] = "name = 'g'\nkernel = 'k'\n"
+                              "vif = [ 'bridge=br0', 'devid=0' ]\n";
+    static const char *const bad[] = { "devid=", "devid=-1", "devid=65536", "devid=1x",
+                                       "devid=99999999999999999999" };
+    struct tandem_config c;
+
+    ck_assert_int_eq(vif_parse("devid=7, bridge=br1", 0, &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v.devid, 7);
+    ck_assert_int_eq(vif_parse("devid=65535", 0, &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(v.devid, 65535);
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(vif_parse(bad[i], 0, &v, err, sizeof(err)) == -1, "%s accepted", bad[i]);
+        ck_assert_msg(strstr(err, "is not a number in 0..65535"), "%s: '%s'", bad[i], err);
+    }
+
+    config_init(&c);
+    ck_assert_int_eq(config_parse_text(&c, ok, strlen(ok), "t.cfg", err, sizeof(err)), 0);
+    ck_assert_int_eq(config_finish(&c, err, sizeof(err)), 0);
+    ck_assert_uint_eq(c.vifs[0].devid, 3);
+    ck_assert_uint_eq(c.vifs[1].devid, 1);   /* its index */
+    config_free(&c);
+
+    config_init(&c);
+    ck_assert_int_eq(config_parse_text(&c, dup, strlen(dup), "t.cfg", err, sizeof(err)), 0);
+    ck_assert_int_eq(config_finish(&c, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: vif 1: devid 0 is already vif 0's");
     config_free(&c);
 }
 END_TEST
@@ -105,6 +141,7 @@ int main(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, config_hook);
+    tcase_add_test(tc, devid_key);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
