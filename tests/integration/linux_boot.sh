@@ -40,8 +40,13 @@ for what in shutdown reboot; do
     if wait_for $((900 * $(emulation_factor))) has_lt "$what" ready; then
         "$TANDEM" "$what" "$what" > "$WORK/$what.cmd" 2>&1
         wait_rc "$pid" $((600 * $(emulation_factor)))
-        want=0; [ "$what" = reboot ] && want=3
-        if [ "$RC" = "$want" ] && grep -q "ended: $([ $what = reboot ] && echo reboot || echo poweroff)" "$WORK/$what.err"; then
+        # poweroff: status 0, Linux's "Power down"; reboot: status 3, "ended: reboot".
+        if [ "$what" = shutdown ]; then
+            want=0 said="reboot: Power down" file=$WORK/$what.out
+        else
+            want=3 said="ended: reboot" file=$WORK/$what.err
+        fi
+        if [ "$RC" = "$want" ] && grep -q "$said" "$file"; then
             pass "tandem_${what}_reaches_linux"
         else
             fail "tandem_${what}_reaches_linux" "status $RC (want $want): $(lshow "$what") $(cat "$WORK/$what.cmd")"
