@@ -116,21 +116,31 @@ for t in tests/integration/*.sh tests/compat/*.sh; do
 done
 
 [ $guests = vm ] && [ ${#guest_files[@]} = 0 ] && where="guests: none in this selection (no /dev/kvm here)"
-# Every guest file in one boot of the test machine, which runs on one
-# core (-smp 1) beside the host's integration tests and fuzz targets; its
-# counts join ours at the end.
-VM_PID=
-trap '[ -n "$VM_PID" ] && kill -TERM "$VM_PID" 2> /dev/null' EXIT
+# The guest files run in the test machine, which runs on one core (-smp 1):
+# in TANDEM_VM_LANES machines at once (default 2, one per core of these
+# hosts), each given every LANES-th file, in the background beside the
+# host's integration tests and fuzz targets; their counts join ours at the
+# end.
+VM_PIDS=()
+trap 'for p in "${VM_PIDS[@]}"; do kill -TERM "$p" 2> /dev/null; done' EXIT
 if [ ${#guest_files[@]} -gt 0 ]; then
     mkdir -p "$BUILD"
-    results=$(mktemp "$ROOT/$BUILD/.vm-results.XXXXXX")
-    vmlog=$LOGDIR/test-machine.log
-    filter="^($(printf '%s|' "${guest_files[@]}" | sed 's/|$//; s/\./\\./g'))\$"
-    echo "[guest tests: ${#guest_files[@]} files in the test machine, in the background]"
+    lanes=${TANDEM_VM_LANES:-2}
+    case $lanes in ''|*[!0-9]*|0) lanes=1;; esac
+    [ "$lanes" -gt ${#guest_files[@]} ] && lanes=${#guest_files[@]}
+    echo "[guest tests: ${#guest_files[@]} files in $lanes test machine(s), in the background]"
     vm_t0=$SECONDS
-    TANDEM_TEST_GUEST_ONLY=1 TANDEM_TEST_RESULTS=$results TEST_FILTER=$filter NO_FUZZ=1 \
-        tests/vm/run bash tests/run.sh > "$vmlog" 2>&1 < /dev/null &
-    VM_PID=$!
+    for ((l = 0; l < lanes; l++)); do
+        mine=()
+        for ((i = l; i < ${#guest_files[@]}; i += lanes)); do mine+=("${guest_files[i]}"); done
+        results[l]=$(mktemp "$ROOT/$BUILD/.vm-results.XXXXXX")
+        vmlog[l]=$LOGDIR/test-machine-$((l + 1)).log
+        vmfiles[l]=${#mine[@]}
+        filter="^($(printf '%s|' "${mine[@]}" | sed 's/|$//; s/\./\\./g'))\$"
+        TANDEM_TEST_GUEST_ONLY=1 TANDEM_TEST_RESULTS=${results[l]} TEST_FILTER=$filter NO_FUZZ=1 \
+            tests/vm/run bash tests/run.sh > "${vmlog[l]}" 2>&1 < /dev/null &
+        VM_PIDS+=($!)
+    done
 fi
 
 for t in "${host_files[@]}"; do
@@ -154,21 +164,21 @@ if [ "${NO_FUZZ:-0}" != 1 ] && [ "$GUEST_ONLY" != 1 ]; then
     done
 fi
 
-if [ -n "$VM_PID" ]; then
-    wait "$VM_PID"
+for ((l = 0; l < ${#VM_PIDS[@]}; l++)); do
+    wait "${VM_PIDS[l]}"
     vrc=$?
-    VM_PID=
-    sed 's/^/  vm| /' "$vmlog"
-    echo "[guest tests: test machine status $vrc, $((SECONDS - vm_t0))s]"
-    if read -r _ p f s < <(grep '^counts ' "$results"); then
+    sed "s/^/  vm$((l + 1))| /" "${vmlog[l]}"
+    echo "[guest tests: test machine $((l + 1)) status $vrc, $((SECONDS - vm_t0))s since the start]"
+    if read -r _ p f s < <(grep '^counts ' "${results[l]}"); then
         pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-        while read -r _ n; do failed_names+=("vm: $n"); done < <(grep '^failed ' "$results")
+        while read -r _ n; do failed_names+=("vm$((l + 1)): $n"); done < <(grep '^failed ' "${results[l]}")
     else
-        fail=$((fail + ${#guest_files[@]}))
-        failed_names+=("the test machine (status $vrc): ${#guest_files[@]} guest test files did not run")
+        fail=$((fail + vmfiles[l]))
+        failed_names+=("test machine $((l + 1)) (status $vrc): ${vmfiles[l]} guest test files did not run")
     fi
-    rm -f "$results"
-fi
+    rm -f "${results[l]}"
+done
+VM_PIDS=()
 
 if [ ${#failed_names[@]} -gt 0 ]; then
     echo "failed:"; printf '  %s\n' "${failed_names[@]}"

@@ -304,14 +304,14 @@ static void handle_xen(struct vcpu *v)
 
 /* A port nothing here serves: reads see all ones, writes are dropped,
  * and the first access to each port is logged (what a guest probes for). */
-static void unhandled_io(struct vcpu *v, uint16_t port, bool in)
+static void unhandled_io(struct vcpu *v, uint16_t port, const char *what)
 {
     static _Atomic uint64_t seen[65536 / 64];
     uint64_t bit = 1ULL << (port % 64);
     v->unhandled_io++;
     if (!(atomic_fetch_or(&seen[port / 64], bit) & bit))
         fprintf(stderr, "tandem-vmm: vCPU %d: port %#x: nothing there (%s; reported once)\n", v->id,
-                port, in ? "reads see 0xff" : "writes dropped");
+                port, what);
 }
 
 static void handle_io(struct vcpu *v)
@@ -323,8 +323,18 @@ static void handle_io(struct vcpu *v)
             memset(data, 0, (size_t)run->io.size * run->io.count); /* not woken */
             return;
         }
+        if (run->io.port >= 0x40 && run->io.port <= 0x42) {
+            /* No PIT. Its counters read 0, not 0xff: Linux's quick PIT
+             * calibration waits for a counter's high byte to leave 0xff and
+             * would spin through 50,000 reads (each an exit) before giving
+             * up; with 0 it gives up at once and takes the TSC rate from
+             * pvclock, as on Xen. */
+            memset(data, 0, (size_t)run->io.size * run->io.count);
+            unhandled_io(v, run->io.port, "reads see 0");
+            return;
+        }
         memset(data, 0xff, (size_t)run->io.size * run->io.count); /* nothing here */
-        unhandled_io(v, run->io.port, true);
+        unhandled_io(v, run->io.port, "reads see 0xff");
         return;
     }
     uint32_t val = 0;
@@ -366,7 +376,7 @@ static void handle_io(struct vcpu *v)
             vm_guest_shutdown(v->vm, 1 /* SHUTDOWN_reboot */);
         return;
     }
-    unhandled_io(v, run->io.port, false);
+    unhandled_io(v, run->io.port, "writes dropped");
 }
 
 static void handle_mmio(struct vcpu *v)

@@ -3,11 +3,14 @@
 # Debian's kernel on Tandem's network backend: xen-netfront <-> tandem-netback
 # on a bridge in a namespace the test makes (net_lib.bash), reached from a
 # host namespace. Two Linux guests and Tandem's own guest (app=netecho) on
-# the one bridge. The first Linux guest pings the host, receives 256 MiB
-# over TCP with a checksum at both ends, and pings the other two; the host
+# the one bridge. The first Linux guest pings the host, receives 200 UDP
+# datagrams and 256 MiB over TCP with a checksum at both ends, and pings the
+# other two; the host
 # pings all three and echoes UDP through Tandem's guest; `tandem shutdown`
 # ends both Linux guests.
 . "$(dirname "$0")/linux_lib.bash"
+# One vCPU each: three guests and 256 MiB share the test machine's one core.
+LINUX_VCPUS=1
 need_linux
 need_file "$TANDEM_BIN/tandem-netback"
 linux_net
@@ -27,6 +30,14 @@ if wait_for $((900 * $(emulation_factor))) has_lt l1 listening; then
     [ "$(lt l1 ping)" = 20 ] && pass linux_pings_host_20_of_20 || fail linux_pings_host_20_of_20 "received '$(lt l1 ping)'"
     mac=$(lt l1 "net up")
     [ -n "$mac" ] && pass "netfront_has_its_mac ($mac)" || fail netfront_has_its_mac "$(lshow l1)"
+    # 200 numbered UDP datagrams, 2 ms apart, to the guest's nc -u -l.
+    inhost python3 - "$L1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1, 201):
+    s.sendto(b"udp-%d\n" % i, (sys.argv[1], 7001))
+    time.sleep(0.002)
+PY
     # 256 MiB from the host namespace, its sum computed as it is sent.
     sent=$(inhost python3 - "$L1" <<'PY'
 import hashlib, os, socket, sys, time
@@ -61,6 +72,7 @@ else
     fail linux_guest_listens "$(lshow l1)"
 fi
 if wait_for $((900 * $(emulation_factor))) has_lt l1 done; then
+    [ "$(lt l1 udp)" = 200 ] && pass linux_receives_200_udp_datagrams || fail linux_receives_200_udp_datagrams "got '$(lt l1 udp)' of 200"
     [ "$(lt l1 "peer $L2")" = 10 ] && pass linux_pings_linux || fail linux_pings_linux "'$(lt l1 "peer $L2")'"
     [ "$(lt l1 "peer $TG")" = 10 ] && pass linux_pings_tandem_guest || fail linux_pings_tandem_guest "'$(lt l1 "peer $TG")'"
 else
