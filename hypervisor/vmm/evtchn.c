@@ -355,6 +355,13 @@ static long op_bind_vcpu(struct vcpu *v, uint64_t arg)
     struct evtchn *e = &v->vm->ports[b.port];
     if (e->state == ECS_FREE || e->state == ECS_VIRQ || e->state == ECS_IPI)
         r = -EINVAL; /* per-vCPU sources stay on their vCPU */
+    else if ((e->kick_fd >= 0 || e->owner) && e->vcpu != b.vcpu)
+        /* A dom0 service holds it and raises it on the vCPU it was told
+         * at evtchn-bind: moving it here would send its events where the
+         * guest no longer looks (Linux spreads its event channels over
+         * its vCPUs and lost blkback's completions so). Refused; Linux
+         * then keeps the port where it was. */
+        r = -EBUSY;
     else
         e->vcpu = b.vcpu;
     pthread_mutex_unlock(&v->vm->lock);
