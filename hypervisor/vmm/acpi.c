@@ -129,6 +129,10 @@ static void header(struct acpi_header *h, const char sig[4], uint32_t len, uint8
     h->checksum = checksum(h, len);
 }
 
+/* The DSDT's only content: Name (_S5, Package (4) { 5, 5, 0, 0 }). */
+static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+                              0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00 };
+
 static uint64_t align16(uint64_t x)
 {
     return (x + 15) & ~15ULL;
@@ -138,7 +142,7 @@ long acpi_build(uint8_t *buf, uint64_t gpa, size_t size, unsigned int vcpus)
 {
     uint64_t rsdp_off = 0;
     uint64_t dsdt_off = align16(rsdp_off + sizeof(struct acpi_rsdp));
-    uint64_t fadt_off = align16(dsdt_off + sizeof(struct acpi_header) + 14);
+    uint64_t fadt_off = align16(dsdt_off + sizeof(struct acpi_header) + sizeof(s5));
     uint64_t madt_off = align16(fadt_off + sizeof(struct acpi_fadt));
     uint64_t madt_len = sizeof(struct acpi_madt) + vcpus * sizeof(struct acpi_madt_lapic);
     uint64_t xsdt_off = align16(madt_off + madt_len);
@@ -148,9 +152,6 @@ long acpi_build(uint8_t *buf, uint64_t gpa, size_t size, unsigned int vcpus)
         return -1;
     memset(buf, 0, end);
 
-    /* DSDT: no devices; Name (_S5, Package (4) { 5, 5, 0, 0 }). */
-    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-                                  0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00 };
     memcpy(buf + dsdt_off + sizeof(struct acpi_header), s5, sizeof(s5));
     header((struct acpi_header *)(buf + dsdt_off), "DSDT",
            (uint32_t)(sizeof(struct acpi_header) + sizeof(s5)), 2);

@@ -23,6 +23,9 @@ void *gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
     return NULL;
 }
 
+/* The largest linear copy: 64 KiB (console_io's bound) from any offset. */
+#define COPY_MAX_PAGES (65536 / XEN_PAGE_SIZE + 1)
+
 static __thread struct vcpu *hypercall_vcpu;
 
 void guest_mem_hypercall(struct vcpu *v)
@@ -57,14 +60,14 @@ static int each_piece(struct vm *vm, uint64_t addr, size_t len, bool write,
     if (addr + len < addr)
         return -EFAULT;
     /* Translate every page first, so a fault part-way writes nothing. */
-    void *host[16];
-    size_t size[16], n = 0;
+    void *host[COPY_MAX_PAGES];
+    size_t size[COPY_MAX_PAGES], n = 0;
     for (size_t done = 0; done < len; n++) {
         uint64_t a = addr + done;
         size_t chunk = XEN_PAGE_SIZE - (a & (XEN_PAGE_SIZE - 1));
         if (chunk > len - done)
             chunk = len - done;
-        if (n == 16 || !(host[n] = piece(vm, a, chunk, write)))
+        if (n == COPY_MAX_PAGES || !(host[n] = piece(vm, a, chunk, write)))
             return -EFAULT;
         size[n] = chunk;
         done += chunk;

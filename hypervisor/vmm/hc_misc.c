@@ -1,5 +1,6 @@
 /* console_io and xen_version. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guest_mem.h"
@@ -18,18 +19,17 @@ long hc_console_io(struct vcpu *v, const uint64_t a[5])
         return -ENOSYS;
     if (count > CONSOLE_IO_MAX)
         return -EINVAL;
-    /* Copied out in pieces: the buffer may be a linear address that spans
-     * pages (Xen HVM platform, guest_mem.h). All of it is checked before
-     * any of it is written, so a bad buffer writes nothing. */
-    char chunk[1024];
-    for (uint64_t off = 0; off < count; off += sizeof(chunk))
-        if (copy_from_guest(v->vm, chunk, buf + off, count - off < sizeof(chunk) ? count - off : sizeof(chunk)))
-            return -EFAULT;
-    for (uint64_t off = 0; off < count; off += sizeof(chunk)) {
-        size_t n = count - off < sizeof(chunk) ? (size_t)(count - off) : sizeof(chunk);
-        copy_from_guest(v->vm, chunk, buf + off, n);
-        console_write(v->vm, chunk, n);
+    /* Copied out first (the buffer may be a linear address that spans
+     * pages, guest_mem.h), so a bad buffer writes nothing. */
+    char *copy = malloc(count ? count : 1);
+    if (!copy)
+        return -ENOMEM;
+    if (copy_from_guest(v->vm, copy, buf, count)) {
+        free(copy);
+        return -EFAULT;
     }
+    console_write(v->vm, copy, count);
+    free(copy);
     return (long)count;
 }
 

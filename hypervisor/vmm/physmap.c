@@ -109,7 +109,7 @@ long gnttab_place_frame(struct vm *vm, unsigned int idx, uint64_t gpa)
 {
     if (idx >= vm->cfg->grant_frames)
         return -EINVAL;
-    bool overlay = !gpa_in_physmap(gpa) && !(in_ram(vm, gpa) && !(gpa & (XEN_PAGE_SIZE - 1)));
+    bool overlay = !gpa_in_physmap(gpa) && !in_ram(vm, gpa);   /* gpa: a gpfn's, page aligned */
     if (overlay && !overlay_place(vm, gpa))
         return -EINVAL;
     if (page_taken(vm, gpa, (int)idx, false))

@@ -244,6 +244,16 @@ static void put_regs(struct vcpu *v, struct kvm_regs *r)
         ioctl(v->fd, KVM_SET_REGS, r);
 }
 
+/* SCHEDOP_block returns with events enabled (RFLAGS.IF), whichever way
+ * the hypercall trapped. */
+static void enable_events(struct vcpu *v, struct kvm_regs *r)
+{
+    if (!v->enable_events_next)
+        return;
+    v->enable_events_next = false;
+    r->rflags |= 0x200; /* X86_EFLAGS_IF */
+}
+
 static void do_hypercall(struct vcpu *v, uint32_t nr)
 {
     struct kvm_regs buf, *r = get_regs(v, &buf);
@@ -253,10 +263,7 @@ static void do_hypercall(struct vcpu *v, uint32_t nr)
     }
     uint64_t args[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
     r->rax = (uint64_t)hypercall_dispatch(v, nr, args);
-    if (v->enable_events_next) {
-        v->enable_events_next = false;
-        r->rflags |= 0x200; /* X86_EFLAGS_IF */
-    }
+    enable_events(v, r);
     put_regs(v, r);
 }
 
@@ -293,10 +300,9 @@ static void handle_xen(struct vcpu *v)
         pthread_mutex_unlock(&v->vm->lock);
     }
     if (v->enable_events_next) {
-        v->enable_events_next = false;
         struct kvm_regs buf, *r = get_regs(v, &buf);
         if (r) {
-            r->rflags |= 0x200; /* X86_EFLAGS_IF */
+            enable_events(v, r);
             put_regs(v, r);
         }
     }
