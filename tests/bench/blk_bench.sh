@@ -164,12 +164,8 @@ while read -r name pattern fio_rw bs qd metric target; do
         mbps) h=$hm g=$gm ;;
         p50) h=$hp50 g=$gp50 ;;
     esac
-    read -r ratio met <<< "$(python3 -c "
-h, g, t, m = float('$h'), float('$g'), float('$target'), '$metric'
-r = (h / g if m == 'p50' else g / h) if h > 0 and g > 0 else 0
-shown = f'{g / h:.2f}x p50' if m == 'p50' else f'{r * 100:.0f}% {m}'
-print(shown.replace(' ', '_'), 'yes' if r >= t else 'no')")"
-    tgt=$(case $metric in iops) echo "≥90% IOPS";; mbps) echo "≥95% MB/s";; p50) echo "p50 ≤2x host";; esac)
+    read -r ratio met tgt <<< "$(blk_verdict "$metric" "$h" "$g" "$target")"
+    tgt=${tgt//_/ }
     echo "| $name | $hi | $gi | $hm | $gm | $hp50/$hp99 | $gp50/$gp99 | ${ratio//_/ } | $tgt | $met | $bi, $bm |"
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$metric" "$h" "$g" "$target" >> "$TSV"
     sub=$(field "$line" submits) db=$(field "$line" doorbells) up=$(field "$line" upcalls)
@@ -177,13 +173,7 @@ print(shown.replace(' ', '_'), 'yes' if r >= t else 'no')")"
     BREAKDOWN+=("$(python3 -c "
 s, d, u, p, z = (max(float(x), 1) for x in ('$sub', '$db', '$up', '$pf', '$sl'))
 print(f'| $name | {int(s)} | {d / s:.3f} | {s / d:.1f} | {u / s:.3f} | {p / s:.3f} | {z / s:.3f} |')")")
-done <<'CASES'
-4k-randread-qd1 randread randread 4096 1 p50 0.5
-4k-randread-qd32 randread randread 4096 32 iops 0.9
-4k-randwrite-qd32 randwrite randwrite 4096 32 iops 0.9
-128k-read-qd8 read read 131072 8 mbps 0.95
-128k-write-qd8 write write 131072 8 mbps 0.95
-CASES
+done <<< "$BLK_CASES"
 echo
 echo "Per request in the guest (blkfront counters): doorbells sent, requests per doorbell,"
 echo "upcalls taken, busy-poll rounds that found responses, waits that slept on the upcall."

@@ -7,7 +7,9 @@
 # has no usable /dev/kvm they run inside the test machine (tests/vm/run),
 # whose guests run on KVM nested in QEMU's emulator: the header says so and
 # every row they print is marked "not comparable: emulated". The host-only
-# benches run here as usual.
+# benches run here as usual. A '# tandem-bench: guest kvm-xen' bench boots
+# Linux, which needs KVM with Xen support (KVM_CAP_XEN_HVM): on a host whose
+# KVM lacks it (a PVM host's kvm_pvm) it too runs in the test machine.
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,15 +20,26 @@ out=${BENCH_OUT:-$BUILD/bench/results.md}
 GUEST_ONLY=${BENCH_GUEST_ONLY:-0}
 
 kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+# The host's KVM hands Xen hypercalls to userspace (KVM_CAP_XEN_HVM, 38).
+kvm_xen_usable() {
+    local n
+    n=$("$BUILD/tests/vmm/kvm-cap" --dev /dev/kvm 38 2> /dev/null) && [ "${n:-0}" -gt 0 ] 2> /dev/null
+}
 is_guest_bench() { grep -q '^# tandem-bench: guest' "$1"; }
+needs_kvm_xen() { grep -q '^# tandem-bench: guest kvm-xen' "$1"; }
 
+# Where the guest benches go (here or vm), and the Linux ones.
 if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
-    guests=here emulated=1
+    guests=here xen=here emulated=1
 elif kvm_usable; then
     guests=here emulated=0
+    kvm_xen_usable && xen=here || xen=vm
 else
-    guests=vm emulated=0
+    guests=vm xen=vm emulated=0
 fi
+goes_to_vm() { # a guest bench: true if it runs in the test machine
+    if needs_kvm_xen "$1"; then [ $xen = vm ]; else [ $guests = vm ]; fi
+}
 
 # Marks every table row but headers and separators (inside the machine).
 mark_emulated() {
@@ -50,6 +63,11 @@ if [ "$GUEST_ONLY" != 1 ]; then
             echo "**This host has no /dev/kvm: the guest benchmarks ran in the test machine (tests/vm: QEMU TCG"
             echo "with nested KVM). Their figures are the emulator's, not the product's: not comparable: emulated.**"
             echo "Host-only benchmarks (no guest) ran on the host and are comparable."
+        elif [ $xen = vm ]; then
+            echo
+            echo "Guest benchmarks ran on this host's /dev/kvm, **except the Linux-guest ones: this host's KVM has"
+            echo "no Xen support (KVM_CAP_XEN_HVM), so they ran in the test machine (tests/vm: QEMU TCG with nested"
+            echo "KVM) and their figures are not comparable: emulated.**"
         fi
         echo
     } > "$out"
@@ -60,7 +78,7 @@ for b in tests/bench/*.sh; do
     [ "$b" = tests/bench/run.sh ] && continue
     echo "$b" | grep -qE "${BENCH_FILTER:-.}" || continue
     if is_guest_bench "$b"; then
-        [ $guests = vm ] && { guest_benches+=("$b"); continue; }
+        goes_to_vm "$b" && { guest_benches+=("$b"); continue; }
     elif [ "$GUEST_ONLY" = 1 ]; then
         continue
     fi

@@ -131,6 +131,7 @@ write_cfg() {
         echo "kernel = \"$KERNEL\""
         echo "memory = 32"
         echo "cmdline = \"$cmdline\""
+        [ -z "${GUEST_CPU_MODE:-}" ] || echo "cpu_mode = \"$GUEST_CPU_MODE\""
         local l
         for l in "$@"; do echo "$l"; done
     } > "$f"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
+# tandem-test: guest kvm-xen (boots Linux: KVM with Xen support; in the test machine where the host has none)
 # Debian's own kernel (its bzImage, untouched) boots on Tandem as a PVH guest
 # with an initramfs of Debian's busybox and modules (docs/linux-guests.md):
 # Linux sees Xen (/sys/hypervisor/type), both vCPUs, its memory, hvc0 as its

@@ -112,6 +112,33 @@ mv "$M" "$T/mods/lib/modules/other-name"
     fail only-given-modules "$(cat "$T/err")"
 mv "$T/mods/lib/modules/other-name" "$M"
 
+# --exec: a program with its libraries and loader at the paths ldd gives,
+# which the loader finds there (run it with the archive's loader and only
+# the archive's libraries).
+gcc -o "$T/prog" -x c - -lz <<'C' || { fail setup "gcc could not make the test program"; exit 1; }
+#include <stdio.h>
+#include <zlib.h>
+int main(void) { printf("zlib %s\n", zlibVersion()); return 0; }
+C
+if "$MK" -o "$T/e.gz" -i "$T/init" --no-default-modules -x "$T/prog" -x cat 2> "$T/err"; then
+    mkdir -p "$T/e"
+    (cd "$T/e" && zcat "$T/e.gz" | cpio -id --quiet --no-absolute-filenames)
+    libz=$(ldd "$T/prog" | sed -n 's|.*=> \(/[^ ]*libz[^ ]*\) (.*|\1|p')
+    loader=$(ldd "$T/prog" | sed -n 's|^[[:space:]]*\(/[^ ]*ld-linux[^ ]*\) (.*|\1|p')
+    cat_bin=$(command -v cat)
+    if [ -x "$T/e$T/prog" ] && [ -f "$T/e$libz" ] && [ -f "$T/e$loader" ] && [ -x "$T/e$cat_bin" ] &&
+        [ ! -L "$T/e$libz" ] && cmp -s "$T/e$libz" "$libz"; then
+        pass exec-with-libraries
+    else
+        fail exec-with-libraries "missing in the archive: prog, $libz, $loader or $cat_bin"
+    fi
+    libdir=$(dirname "$T/e$libz")
+    out=$("$T/e$loader" --inhibit-cache --library-path "$libdir" "$T/e$T/prog" 2>&1)
+    [[ $out == "zlib "* ]] && pass exec-runs-from-the-archive || fail exec-runs-from-the-archive "$out"
+else
+    fail exec-with-libraries "$(cat "$T/err")"
+fi
+
 # Bad input: one line saying what, status 1, OUT untouched.
 bad() { # name regex args...
     local name=$1 re=$2
@@ -135,4 +162,6 @@ bad dynamic-busybox "is dynamically linked" -o "$T/out.gz" -i "$T/init" -M "$M" 
 bad bad-file-arg "expected SRC:/DEST" -o "$T/out.gz" -i "$T/init" -M "$M" -f "$T/extra.txt"
 bad unknown-option "unknown argument '--frob'" -o "$T/out.gz" -i "$T/init" --frob
 bad no-output "usage:" -i "$T/init" -M "$M"
+bad exec-missing "--exec no-such-prog-xyz: no such program on PATH" -o "$T/out.gz" -i "$T/init" -M "$M" -x no-such-prog-xyz
+bad exec-not-a-program "--exec $T/extra.txt: .* is not an executable file" -o "$T/out.gz" -i "$T/init" -M "$M" -x "$T/extra.txt"
 bad missing-value "-m needs a value" -o "$T/out.gz" -i "$T/init" -m

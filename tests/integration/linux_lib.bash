@@ -31,6 +31,8 @@ LINUX_KERNEL=${TANDEM_LINUX_KERNEL:-/boot/vmlinuz-$(uname -r)}
 LINUX_MODULES=${TANDEM_LINUX_MODULES:-/lib/modules/$(uname -r)}
 LINUX_INITRD=$WORK/linux-initrd.gz
 LT_DIR=$TANDEM_ROOT/tests/integration/linux
+# More of tests/lib/linux-initramfs.sh's options (the benchmark's -x fio ...).
+LINUX_INITRAMFS_ARGS=()
 
 need_linux() {
     need_kvm_xen "${1:-}"
@@ -40,7 +42,7 @@ need_linux() {
     [ -f "$LINUX_KERNEL" ] || skip_all "SKIP: no Linux kernel at $LINUX_KERNEL (set TANDEM_LINUX_KERNEL)"
     [ -d "$LINUX_MODULES" ] || skip_all "SKIP: no kernel modules at $LINUX_MODULES (set TANDEM_LINUX_MODULES)"
     if ! out=$(bash "$TANDEM_ROOT/tests/lib/linux-initramfs.sh" -o "$LINUX_INITRD" -i "$LT_DIR/init" \
-                   -M "$LINUX_MODULES" -f "$LT_DIR/lt-run:/lt-run" 2>&1); then
+                   -M "$LINUX_MODULES" -f "$LT_DIR/lt-run:/lt-run" "${LINUX_INITRAMFS_ARGS[@]}" 2>&1); then
         echo "FAIL: setup: building the initramfs: $out"
         exit 1
     fi

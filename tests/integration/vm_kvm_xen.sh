@@ -1,5 +1,5 @@
 #!/bin/bash
-# tandem-test: guest
+# tandem-test: guest kvm-xen
 # What the test machine offers Linux guests (tests/vm/image.sh): KVM with
 # Xen support (KVM_CAP_XEN_HVM) from the kvm.ko/kvm-amd.ko it rebuilt into
 # /lib/modules/KVER/updates, Debian's kernel in /boot, and an initramfs for

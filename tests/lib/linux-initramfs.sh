@@ -27,6 +27,10 @@
 #                           xen-blkfront xen-netfront ext4 (hvc_xen and xenbus
 #                           are built into Debian's kernel)
 #   -f, --file SRC:DEST     copy SRC (a file or a directory) to DEST (repeatable)
+#   -x, --exec PROG         a program of this host (a name on PATH or a path),
+#                           at its own path, with the shared libraries and the
+#                           dynamic loader `ldd` names for it (repeatable):
+#                           fio, iperf3 for the benchmarks
 #   -b, --busybox FILE      the busybox to use (must be statically linked)
 # Exits 0 with the initramfs written, or 1 with one line on stderr saying what
 # was wrong; OUT is then left untouched.
@@ -35,11 +39,11 @@ PROG=tests/lib/linux-initramfs.sh
 DEFAULT_MODULES=(xen-blkfront xen-netfront ext4)
 
 die() { echo "$PROG: $*" >&2; exit 1; }
-usage() { die "usage: $PROG -o OUT -i INIT [-M MODULES_DIR] [-k KVER] [-m MODULE]... [--no-default-modules] [-f SRC:DEST]... [-b BUSYBOX]"; }
+usage() { die "usage: $PROG -o OUT -i INIT [-M MODULES_DIR] [-k KVER] [-m MODULE]... [--no-default-modules] [-f SRC:DEST]... [-x PROG]... [-b BUSYBOX]"; }
 
 # --- The command line, parsed and checked here and only here. ---
 OUT= INIT= MODDIR= KVER= BUSYBOX= DEFAULTS=1
-MODS=() FILES=()
+MODS=() FILES=() EXECS=()
 need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
         -m|--module) need_arg "$@"; MODS+=("$2"); shift 2;;
         --no-default-modules) DEFAULTS=0; shift;;
         -f|--file) need_arg "$@"; FILES+=("$2"); shift 2;;
+        -x|--exec) need_arg "$@"; EXECS+=("$2"); shift 2;;
         -b|--busybox) need_arg "$@"; BUSYBOX=$2; shift 2;;
         -h|--help) usage;;
         *) die "unknown argument '$1' (see the comment at the top of $PROG)";;
@@ -70,6 +75,23 @@ fi
 for f in "${FILES[@]}"; do
     [[ $f == *:/* ]] || die "--file $f: expected SRC:/DEST (DEST absolute)"
     [ -e "${f%%:/*}" ] || die "--file $f: ${f%%:/*} does not exist"
+done
+# Each program as an absolute path, and what it needs (ldd: the libraries
+# as "NAME => PATH (ADDR)", the loader as "PATH (ADDR)"; a static program
+# has none).
+EXEC_FILES=()
+for x in "${EXECS[@]}"; do
+    p=$x
+    [[ $p == /* ]] || p=$(command -v "$x") || die "--exec $x: no such program on PATH"
+    [ -f "$p" ] && [ -x "$p" ] || die "--exec $x: $p is not an executable file"
+    EXEC_FILES+=("$p")
+    if ldd_out=$(ldd "$p" 2>&1); then
+        while read -r lib; do
+            [ -f "$lib" ] || die "--exec $x: ldd names $lib, which is not a file"
+            EXEC_FILES+=("$lib")
+        done < <(printf '%s\n' "$ldd_out" | sed -n 's|.*=> \(/[^ ]*\) (.*|\1|p; s|^[[:space:]]*\(/[^ ]*\) (.*|\1|p')
+        [[ $ldd_out != *"not found"* ]] || die "--exec $x: a library is missing: $(printf '%s\n' "$ldd_out" | sed -n '/not found/{s/^[[:space:]]*//p;q}')"
+    fi
 done
 [ -n "$BUSYBOX" ] || BUSYBOX=$(command -v busybox) || die "no busybox on PATH: install busybox-static"
 [ -f "$BUSYBOX" ] && [ -x "$BUSYBOX" ] || die "busybox $BUSYBOX is not an executable file"
@@ -146,6 +168,12 @@ for f in "${FILES[@]}"; do
     src=${f%%:/*} dst=/${f#*:/}
     mkdir -p "$R$(dirname "$dst")"
     cp -a "$src" "$R$dst" || die "--file $f: cannot copy"
+done
+# Programs and libraries at the paths they have here (symlinks followed:
+# the loader finds each library under the name ldd printed).
+for p in "${EXEC_FILES[@]}"; do
+    mkdir -p "$R$(dirname "$p")"
+    [ -e "$R$p" ] || cp -L "$p" "$R$p" || die "--exec: cannot copy $p"
 done
 install -m 0755 "$INIT" "$R/init"
 

@@ -26,7 +26,7 @@ SUITE=bookworm
 # What the guest tests (and `make bench`) run inside the machine (cpio: tests/lib/linux-initramfs.sh).
 PKGS=(procps python3 iproute2 iputils-ping libfdt1 liburing2 libsubunit0 xenstore-utils
       xen-utils-4.17 python3-pyxs fio kmod make tini libasan8 libubsan1 util-linux
-      e2fsprogs busybox-static binutils cpio)
+      e2fsprogs busybox-static binutils cpio iperf3)
 # Modules the initramfs loads to mount the root (tests/lib/linux-initramfs.sh
 # adds what they depend on).
 INITRD_MODS=(virtio_pci virtio_blk ext4)
