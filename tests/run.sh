@@ -13,9 +13,13 @@
 #
 # Guest tests (files with a '# tandem-test: guest' line) boot guests under
 # /dev/kvm. Where the host has no usable /dev/kvm they run inside the test
-# machine (tests/vm/run: QEMU TCG with nested SVM), all in one boot, and
-# count as passed or failed like the rest; TANDEM_VM=0 skips them instead.
-# A line before the closing one says where guests ran.
+# machine (tests/vm/run: QEMU TCG with nested SVM) and count as passed or
+# failed like the rest; TANDEM_VM=0 skips them instead. Files tagged
+# '# tandem-test: guest kvm-xen' boot Linux, which needs KVM with Xen
+# support (KVM_CAP_XEN_HVM): where the host's KVM lacks it (a PVM host's
+# kvm_pvm, Debian's stock kernel) they go to the test machine, whose KVM
+# has it, while the other guest files run here. A line before the closing
+# one says where guests ran.
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -81,30 +85,44 @@ for t in "$BUILD"/tests/unit/*; do
 done
 
 kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+# The host's KVM hands Xen hypercalls to userspace (KVM_CAP_XEN_HVM, 38).
+kvm_xen_usable() {
+    local n
+    n=$("$BUILD/tests/vmm/kvm-cap" --dev /dev/kvm 38 2> /dev/null) && [ "${n:-0}" -gt 0 ] 2> /dev/null
+}
 is_guest_test() { grep -q '^# tandem-test: guest' "$1"; }
+needs_kvm_xen() { grep -q '^# tandem-test: guest kvm-xen' "$1"; }
 
 # GUEST_ONLY=1 (the inner run inside the test machine): only guest tests,
 # counts left in $TANDEM_TEST_RESULTS for the outer run.
 GUEST_ONLY=${TANDEM_TEST_GUEST_ONLY:-0}
+# guests / xen: where the guest files / the Linux-guest files run (here,
+# vm or skip).
 if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
     where="guests: ran in the test machine (QEMU TCG, nested KVM: timings are not the product's)"
-    guests=here
+    guests=here xen=here
 elif kvm_usable; then
+    guests=here xen=here
     where="guests: ran on this host's /dev/kvm"
-    guests=here
+    if ! kvm_xen_usable && [ "${TANDEM_VM:-1}" != 0 ]; then
+        xen=vm
+        where="guests: ran on this host's /dev/kvm; the Linux-guest files in the test machine (tests/vm: QEMU TCG, nested KVM with Xen support, which this host's KVM lacks)"
+    fi
 elif [ "${TANDEM_VM:-1}" = 0 ]; then
     where="guests: skipped (no /dev/kvm here and TANDEM_VM=0)"
-    guests=skip
+    guests=skip xen=skip
 else
     where="guests: ran in the test machine (tests/vm: QEMU TCG, nested KVM), this host has no /dev/kvm"
-    guests=vm
+    guests=vm xen=vm
 fi
 guest_files=() host_files=()
 for t in tests/integration/*.sh tests/compat/*.sh; do
     [ -f "$t" ] || continue
     echo "$t" | grep -qE "$FILTER" || continue
     if is_guest_test "$t"; then
-        case $guests in
+        mode=$guests
+        needs_kvm_xen "$t" && mode=$xen
+        case $mode in
             here) ;;
             vm) guest_files+=("$t"); continue;;
             skip) skip=$((skip + 1)); echo "  SKIP ${t#tests/}: no /dev/kvm and TANDEM_VM=0"; continue;;
@@ -118,9 +136,9 @@ done
 [ $guests = vm ] && [ ${#guest_files[@]} = 0 ] && where="guests: none in this selection (no /dev/kvm here)"
 # The guest files run in the test machine, which runs on one core (-smp 1):
 # in TANDEM_VM_LANES machines at once (default 2, one per core of these
-# hosts), each given every LANES-th file, in the background beside the
-# host's integration tests and fuzz targets; their counts join ours at the
-# end.
+# hosts), the files shared out by the time they take there, in the
+# background beside the host's integration tests and fuzz targets; their
+# counts join ours at the end.
 VM_PIDS=()
 trap 'for p in "${VM_PIDS[@]}"; do kill -TERM "$p" 2> /dev/null; done' EXIT
 if [ ${#guest_files[@]} -gt 0 ]; then
@@ -130,9 +148,22 @@ if [ ${#guest_files[@]} -gt 0 ]; then
     [ "$lanes" -gt ${#guest_files[@]} ] && lanes=${#guest_files[@]}
     echo "[guest tests: ${#guest_files[@]} files in $lanes test machine(s), in the background]"
     vm_t0=$SECONDS
+    # Files to lanes longest first, each to the lane with the least so far,
+    # by the seconds a file says it takes in the test machine
+    # ('# tandem-test-vm-seconds: N', default 30).
+    declare -a lane_load lane_files
+    for ((l = 0; l < lanes; l++)); do lane_load[l]=0 lane_files[l]=; done
+    while read -r secs t; do
+        best=0
+        for ((l = 1; l < lanes; l++)); do [ "${lane_load[l]}" -lt "${lane_load[best]}" ] && best=$l; done
+        lane_load[best]=$((lane_load[best] + secs))
+        lane_files[best]="${lane_files[best]} $t"
+    done < <(for t in "${guest_files[@]}"; do
+                 n=$(sed -n 's/^# tandem-test-vm-seconds: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
+                 echo "${n:-30} $t"
+             done | sort -k1,1nr -k2)
     for ((l = 0; l < lanes; l++)); do
-        mine=()
-        for ((i = l; i < ${#guest_files[@]}; i += lanes)); do mine+=("${guest_files[i]}"); done
+        read -r -a mine <<< "${lane_files[l]}"
         results[l]=$(mktemp "$ROOT/$BUILD/.vm-results.XXXXXX")
         vmlog[l]=$LOGDIR/test-machine-$((l + 1)).log
         vmfiles[l]=${#mine[@]}

@@ -1,5 +1,6 @@
 #!/bin/bash
 # tandem-test: guest kvm-xen (boots Linux: KVM with Xen support; in the test machine where the host has none)
+# tandem-test-vm-seconds: 310 (in the test machine; tests/run.sh shares files out by it)
 # Debian's own kernel (its bzImage, untouched) boots on Tandem as a PVH guest
 # with an initramfs of Debian's busybox and modules (docs/linux-guests.md):
 # Linux sees Xen (/sys/hypervisor/type), both vCPUs, its memory, hvc0 as its

@@ -1,5 +1,6 @@
 #!/bin/bash
 # tandem-test: guest kvm-xen (boots Linux: KVM with Xen support; in the test machine where the host has none)
+# tandem-test-vm-seconds: 110 (in the test machine; tests/run.sh shares files out by it)
 # Debian's kernel on Tandem's block backend: xen-blkfront <-> tandem-blkback.
 # xvda: a pattern the host wrote is read by the guest, a pattern the guest
 # wrote is found by the host. xvdb: an ext4 the host made; the guest mounts

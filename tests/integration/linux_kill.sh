@@ -1,5 +1,6 @@
 #!/bin/bash
 # tandem-test: guest kvm-xen (boots Linux: KVM with Xen support; in the test machine where the host has none)
+# tandem-test-vm-seconds: 150 (in the test machine; tests/run.sh shares files out by it)
 # A Linux guest killed mid-I/O leaves dom0 serving the others (issue 13 §4):
 # Debian's kernel writes and reads /dev/xvda in a loop (xen-blkfront ->
 # tandem-blkback) and streams TCP to the host namespace (xen-netfront ->
