@@ -26,7 +26,7 @@ static const uint32_t saved_msrs[] = {
     0xc0000103,                    /* TSC_AUX */
 };
 
-static int get_msr(struct vcpu *v, uint32_t index, uint64_t *value)
+int vcpu_msr_get(struct vcpu *v, uint32_t index, uint64_t *value)
 {
     struct {
         struct kvm_msrs h;
@@ -84,7 +84,7 @@ int vcpu_state_get(struct vcpu *v, struct vcpu_saved *s, char *err, size_t errle
         return fail(err, errlen, v, "KVM_GET_VCPU_EVENTS");
     for (size_t i = 0; i < sizeof(saved_msrs) / sizeof(saved_msrs[0]); i++) {
         uint64_t val;
-        if (get_msr(v, saved_msrs[i], &val) == 0 && s->nr_msrs < VCPU_SAVED_MSRS) {
+        if (vcpu_msr_get(v, saved_msrs[i], &val) == 0 && s->nr_msrs < VCPU_SAVED_MSRS) {
             s->msrs[s->nr_msrs].index = saved_msrs[i];
             s->msrs[s->nr_msrs].value = val;
             s->nr_msrs++;
