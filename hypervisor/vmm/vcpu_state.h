@@ -9,7 +9,7 @@
 
 struct vcpu;
 
-#define VCPU_SAVED_MSRS 16
+#define VCPU_SAVED_MSRS 16   /* saved_msrs and PVM_MSR_VIF fit */
 
 struct vcpu_saved {
     struct kvm_regs regs;
