@@ -281,12 +281,6 @@ int cmd_restore(int argc, char **argv)
         msg("%s; nothing was started", err);
         return EXIT_BADINPUT;
     }
-    if (strcmp(h.cpu_mode, "plain")) {
-        msg("%s: saved in cpu-mode %s; only plain-mode saves restore; nothing was started", real,
-            h.cpu_mode);
-        save_file_close(fd, &h, hdr);
-        return EXIT_BADINPUT;
-    }
     char *text = *h.toolstack ? strdup(h.toolstack) : minimal_config(&h);
     unsigned saved_domid = h.domid;
     save_file_close(fd, &h, hdr);

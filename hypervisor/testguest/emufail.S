@@ -8,11 +8,8 @@
  */
 #include "public/elfnote.h"
 
-    .section .note.Xen, "a", @note
-    .balign 4
-    .long 4, 4, XEN_ELFNOTE_PHYS32_ENTRY
-    .asciz "Xen"
-    .long pvh_start32
+/* The PVH entry and GUEST_OS "Tandem": run on Tandem's platform. */
+TANDEM_PVH_NOTES pvh_start32
 
     .text
     .code32

@@ -34,15 +34,14 @@ int restore_open(struct restore *rs, struct vmm_config *cfg, char *err, size_t e
     if (rs->fd < 0)
         return -1;
     const struct save_header *h = &rs->h;
-    if (strcmp(h->cpu_mode, "plain"))
-        return vmm_fail(err, errlen, "%s: saved in cpu-mode %s; only plain-mode saves restore",
-                    cfg->restore, h->cpu_mode);
     /* The machine is the saved one; who it is (domid, name, uuid) is ours. */
     cfg->memory_mib = h->memory_mib;
     cfg->vcpus = h->vcpus;
     cfg->grant_frames = h->grant_frames;
     cfg->cmdline = h->cmdline;
-    cfg->cpu_mode = CPU_MODE_PLAIN;
+    /* The mode it ran in (the guest chose its interrupt gate at boot): a
+     * pvm-mode save restores only on a PVM host (main.c says so). */
+    cfg->cpu_mode = strcmp(h->cpu_mode, "pvm") ? CPU_MODE_PLAIN : CPU_MODE_PVM;
     if (!cfg->kernel)
         cfg->kernel = h->kernel;
     return 0;

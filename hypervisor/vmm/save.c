@@ -238,9 +238,6 @@ int vm_save(struct vm *vm, const char *path, const char *toolstack, char *err, s
     if (vm->xen_hvm)
         return vmm_fail(err, errlen, "a guest on the Xen HVM platform (Linux) cannot be saved yet: "
                         "its KVM Xen state, overlay pages and ACPI are not in the save file");
-    if (vm->pvm)
-        return vmm_fail(err, errlen, "cpu-mode pvm: the vCPU state of a PVM guest (its VIF page and "
-                    "PVM's MSRs) cannot be saved yet; run it with cpu-mode plain");
     if (vm_wait_parked(vm, PARK_TIMEOUT_MS))
         return vmm_fail(err, errlen, "the vCPUs did not stop within %d ms", PARK_TIMEOUT_MS);
     struct save_header *h = calloc(1, sizeof(*h));

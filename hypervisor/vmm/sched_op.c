@@ -6,6 +6,8 @@
 #include "guest_mem.h"
 #include "hypercall.h"
 #include "public/sched.h"
+#include "public/tandem.h"
+#include "vcpu_state.h"
 #include "vmm.h"
 
 #define POLL_MAX_PORTS 128
@@ -59,15 +61,36 @@ static long do_poll(struct vcpu *v, uint64_t arg)
 }
 
 /*
+ * pvm mode: interrupts are gated by byte 0 of the vCPU's VIF page (guest
+ * memory, registered by the guest in PVM_MSR_VIF), not by RFLAGS.IF; KVM
+ * neither injects nor wakes a halted vCPU while it is 0. Set it, as the
+ * guest's own "enable" does; the interrupt the host may hold (byte 1) is
+ * injected on the next entry. A vCPU without a VIF page is still running
+ * emulated and is gated by RFLAGS.IF.
+ */
+static void pvm_enable_events(struct vcpu *v)
+{
+    uint64_t vif;
+    if (vcpu_msr_get(v, PVM_MSR_VIF, &vif) < 0 || !(vif & ~0xfffULL))
+        return;
+    uint8_t *p = gpa_to_host(v->vm, vif & ~0xfffULL, 1, true);
+    if (p)
+        __atomic_store_n(p, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * Xen's SCHEDOP_block enables event delivery and blocks, as one step: the
- * guest calls it with events disabled (here RFLAGS.IF, the upcall vector's
- * gate), having found nothing to do, and no event can slip in between its
- * check and the halt. So the hypercall returns with IF set, halted unless
- * an upcall is already pending; either way the event is delivered at once.
+ * guest calls it with events disabled (the upcall vector's gate: RFLAGS.IF
+ * in plain mode, VIF byte 0 in pvm mode), having found nothing to do, and
+ * no event can slip in between its check and the halt. So the hypercall
+ * returns with events enabled, halted unless an upcall is already pending;
+ * either way the event is delivered at once.
  */
 static long do_block(struct vcpu *v)
 {
-    v->enable_events_next = true;
+    v->enable_events_next = true;   /* RFLAGS.IF, set by the exit handler */
+    if (v->vm->pvm)
+        pvm_enable_events(v);
     pthread_mutex_lock(&v->vm->lock);
     struct vcpu_info *vi = vcpu_info_ptr(v->vm, v);
     bool pending = vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);

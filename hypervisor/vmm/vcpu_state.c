@@ -1,7 +1,7 @@
 /*
- * A vCPU's architectural state for save and restore (plain mode): KVM
- * regs, sregs, xsave, xcrs, the MSRs a 64-bit guest uses, the LAPIC, the
- * mp_state and pending events. Read and written by the main thread while
+ * A vCPU's architectural state for save and restore: KVM regs, sregs,
+ * xsave, xcrs, the MSRs a 64-bit guest uses (in pvm mode also PVM's VIF
+ * page MSR), the LAPIC, the mp_state and pending events. Read and written by the main thread while
  * the vCPU's thread is parked outside KVM_RUN (vcpu.c settles a pending
  * port-I/O exit first, so rip is past the instruction).
  */
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "public/tandem.h"
 #include "vcpu_state.h"
 #include "vmm.h"
 
@@ -26,7 +27,7 @@ static const uint32_t saved_msrs[] = {
     0xc0000103,                    /* TSC_AUX */
 };
 
-static int get_msr(struct vcpu *v, uint32_t index, uint64_t *value)
+int vcpu_msr_get(struct vcpu *v, uint32_t index, uint64_t *value)
 {
     struct {
         struct kvm_msrs h;
@@ -84,11 +85,23 @@ int vcpu_state_get(struct vcpu *v, struct vcpu_saved *s, char *err, size_t errle
         return fail(err, errlen, v, "KVM_GET_VCPU_EVENTS");
     for (size_t i = 0; i < sizeof(saved_msrs) / sizeof(saved_msrs[0]); i++) {
         uint64_t val;
-        if (get_msr(v, saved_msrs[i], &val) == 0 && s->nr_msrs < VCPU_SAVED_MSRS) {
+        if (vcpu_msr_get(v, saved_msrs[i], &val) == 0 && s->nr_msrs < VCPU_SAVED_MSRS) {
             s->msrs[s->nr_msrs].index = saved_msrs[i];
             s->msrs[s->nr_msrs].value = val;
             s->nr_msrs++;
         }
+    }
+    /* pvm mode: the VIF page's gpa and flags (the page itself is guest
+     * memory, saved with it). Without it the restored vCPU would run in
+     * KVM's emulator with its interrupts gated by a page KVM no longer
+     * reads, so it is required. */
+    if (v->vm->pvm) {
+        uint64_t vif;
+        if (vcpu_msr_get(v, PVM_MSR_VIF, &vif) < 0)
+            return fail(err, errlen, v, "KVM_GET_MSRS of PVM's VIF page");
+        s->msrs[s->nr_msrs].index = PVM_MSR_VIF;
+        s->msrs[s->nr_msrs].value = vif;
+        s->nr_msrs++;
     }
     return 0;
 }
@@ -168,9 +181,16 @@ int vcpu_state_set(struct vcpu *v, const struct save_vcpu *c, char *err, size_t 
             struct kvm_msrs h;
             struct kvm_msr_entry e;
         } m = { .h.nmsrs = 1, .e.index = c->msrs[i].index, .e.data = c->msrs[i].value };
-        if (ioctl(v->fd, KVM_SET_MSRS, &m) != 1)   /* this host's KVM does not take it */
+        if (ioctl(v->fd, KVM_SET_MSRS, &m) == 1)
+            continue;
+        if (c->msrs[i].index == PVM_MSR_VIF) {   /* see vcpu_state_get */
+            snprintf(err, errlen, "vCPU %d: KVM refuses PVM's VIF page %#llx (MSR %#x)", v->id,
+                     (unsigned long long)c->msrs[i].value, PVM_MSR_VIF);
+            r = -1;
+        } else {   /* this host's KVM does not take it */
             fprintf(stderr, "tandem-vmm: vCPU %d: MSR %#x = %#llx not restored\n", v->id,
                     c->msrs[i].index, (unsigned long long)c->msrs[i].value);
+        }
     }
     return r;
 }

@@ -9,7 +9,7 @@
 
 struct vcpu;
 
-#define VCPU_SAVED_MSRS 16
+#define VCPU_SAVED_MSRS 16   /* saved_msrs and PVM_MSR_VIF fit */
 
 struct vcpu_saved {
     struct kvm_regs regs;
@@ -24,6 +24,8 @@ struct vcpu_saved {
     struct save_msr msrs[VCPU_SAVED_MSRS];
 };
 
+/* KVM_GET_MSRS of one MSR: 0, or -1 when KVM refuses it. */
+int vcpu_msr_get(struct vcpu *v, uint32_t index, uint64_t *value);
 int vcpu_state_get(struct vcpu *v, struct vcpu_saved *s, char *err, size_t errlen);
 void vcpu_state_free(struct vcpu_saved *s);
 /* Points c's blobs at s (s must outlive c's use). */

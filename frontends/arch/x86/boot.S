@@ -11,25 +11,7 @@
 #include "public/elfnote.h"
 #include "asm.h"
 
-/* The PVH entry note: name "Xen", type XEN_ELFNOTE_PHYS32_ENTRY. */
-    .section .note.Xen, "a", @note
-    .balign 4
-    .long 4                     /* namesz */
-    .long 4                     /* descsz */
-    .long XEN_ELFNOTE_PHYS32_ENTRY
-    .asciz "Xen"
-    .long pvh_start32
-    .balign 4
-/* XEN_ELFNOTE_GUEST_OS "Tandem": tandem-vmm gives this kernel Tandem's
- * platform (the device tree module, the port-I/O hypercall page); a kernel
- * without it (Linux) gets Xen's HVM interface (docs/vmm.md "Platforms"). */
-    .balign 4
-    .long 4                     /* namesz */
-    .long 7                     /* descsz */
-    .long XEN_ELFNOTE_GUEST_OS
-    .asciz "Xen"
-    .asciz "Tandem"
-    .balign 4
+TANDEM_PVH_NOTES pvh_start32 /* public/elfnote.h */
 
     .section .text.boot, "ax"
     .code32

@@ -29,4 +29,28 @@
 
 #define XEN_ELFNOTE_NAME "Xen"
 
+#ifdef __ASSEMBLER__
+/*
+ * The notes of a Tandem PVH kernel, for assembly sources: the 32-bit entry
+ * (XEN_ELFNOTE_PHYS32_ENTRY) and XEN_ELFNOTE_GUEST_OS "Tandem", by which
+ * tandem-vmm's `--platform auto` gives the kernel Tandem's platform (the
+ * device tree module, the port-I/O hypercall); a kernel without it (Linux)
+ * gets Xen's HVM interface (docs/vmm.md "Platforms"). Leaves the current
+ * section unchanged.
+ */
+    .macro TANDEM_PVH_NOTES entry
+    .pushsection .note.Xen, "a", @note
+    .balign 4
+    .long 4, 4, XEN_ELFNOTE_PHYS32_ENTRY    /* namesz, descsz, type */
+    .asciz "Xen"
+    .long \entry
+    .balign 4
+    .long 4, 7, XEN_ELFNOTE_GUEST_OS
+    .asciz "Xen"
+    .asciz "Tandem"
+    .balign 4
+    .popsection
+    .endm
+#endif
+
 #endif
