@@ -1,7 +1,8 @@
 /*
- * The main thread: one epoll loop over signals, the stop eventfd, vCPU
- * timers, the console (ring doorbell and input), the xenstore notify
- * eventfd and the control socket. Returns when the VM stops.
+ * The main thread: one epoll loop over signals, the stop eventfd and the
+ * vCPU timers, and whatever the services add with loop_add (the console,
+ * the xenstore link, the control socket and its connections). Returns
+ * when the VM stops.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,9 +19,8 @@
 #include "vmm.h"
 
 static int epfd = -1;
-static struct loop_handler sig_h, wake_h, con_kick_h, con_in_h;
+static struct loop_handler sig_h, wake_h;
 static struct loop_handler *timer_h;
-static bool con_in_blocked;
 
 int loop_add(struct loop_handler *h, uint32_t events)
 {
@@ -86,51 +86,6 @@ static void on_wake(struct vm *vm, struct loop_handler *h, uint32_t ev)
     drain_eventfd(h->fd);
 }
 
-static struct loop_handler con_out_h;
-static bool con_out_waiting;
-
-/* The destination blocked: drain again when it can take more. */
-static void drain_console(struct vm *vm)
-{
-    bool blocked = console_drain_ring(vm);
-    if (blocked && !con_out_waiting) {
-        if (loop_add(&con_out_h, EPOLLOUT) == 0)
-            con_out_waiting = true;
-    } else if (!blocked && con_out_waiting) {
-        loop_del(&con_out_h);
-        con_out_waiting = false;
-    }
-}
-
-static void on_console_writable(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)h;
-    (void)ev;
-    drain_console(vm);
-}
-
-static void on_console_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)ev;
-    drain_eventfd(h->fd);
-    drain_console(vm);
-    if (con_in_blocked) { /* the guest consumed input: room again */
-        con_in_blocked = false;
-        loop_mod(&con_in_h, EPOLLIN);
-    }
-}
-
-static void on_console_input(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)ev;
-    if (console_input(vm) == 1) {
-        con_in_blocked = true;
-        loop_mod(h, 0);
-    } else if (vm->con.in_fd < 0) {
-        loop_del(h);
-    }
-}
-
 static void on_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)
 {
     (void)ev;
@@ -148,44 +103,32 @@ static int setup_signals(struct vm *vm)
     return sig_h.fd < 0 ? -1 : loop_add(&sig_h, EPOLLIN);
 }
 
-static int setup_console(struct vm *vm)
-{
-    int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (kick < 0 || kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_CONSOLE_PORT, true))
-        return -1;
-    vm->con.kick_fd = kick;
-    con_kick_h = (struct loop_handler){ on_console_kick, kick, vm };
-    con_out_h = (struct loop_handler){ on_console_writable, vm->con.out_fd, vm };
-    if (loop_add(&con_kick_h, EPOLLIN))
-        return -1;
-    if (vm->con.in_fd >= 0) {
-        con_in_h = (struct loop_handler){ on_console_input, vm->con.in_fd, vm };
-        if (loop_add(&con_in_h, EPOLLIN)) /* e.g. /dev/null: no input */
-            vm->con.in_fd = -1;
-    }
-    return 0;
-}
-
-/* Called before the vCPUs start: everything they may signal exists. */
+/* Called before the vCPUs start and before the services that add to it. */
 int loop_init(struct vm *vm)
 {
+    sig_h.fd = -1;
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)
         return -1;
     wake_h = (struct loop_handler){ on_wake, vm->wake_fd, vm };
-    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm) || setup_console(vm)) {
+    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm)) {
         fprintf(stderr, "tandem-vmm: event loop setup: %s\n", strerror(errno));
+        loop_close(vm);
         return -1;
     }
     timer_h = calloc(2 * vm->nr_vcpus, sizeof(*timer_h));
-    if (!timer_h)
+    if (!timer_h) {
+        loop_close(vm);
         return -1;
+    }
     for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
         timer_h[2 * i] = (struct loop_handler){ on_timer, vm->vcpus[i].timer_fd, (void *)(uintptr_t)i };
         timer_h[2 * i + 1] = (struct loop_handler){ on_timer, vm->vcpus[i].periodic_fd,
                                                     (void *)(uintptr_t)i };
-        if (loop_add(&timer_h[2 * i], EPOLLIN) || loop_add(&timer_h[2 * i + 1], EPOLLIN))
+        if (loop_add(&timer_h[2 * i], EPOLLIN) || loop_add(&timer_h[2 * i + 1], EPOLLIN)) {
+            loop_close(vm);
             return -1;
+        }
     }
     return 0;
 }
@@ -229,6 +172,18 @@ int loop_run(struct vm *vm)
             h->fn(vm, h, evs[i].events);
         }
     }
-    console_last_words(vm);
     return vm->exit_status;
+}
+
+void loop_close(struct vm *vm)
+{
+    (void)vm;
+    if (sig_h.fd >= 0)
+        close(sig_h.fd);
+    sig_h.fd = -1;
+    free(timer_h);
+    timer_h = NULL;
+    if (epfd >= 0)
+        close(epfd);
+    epfd = -1;
 }
