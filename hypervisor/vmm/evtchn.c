@@ -104,15 +104,6 @@ int evtchn_local_take(struct vm *vm, evtchn_port_t port, bool take)
     return r;
 }
 
-bool evtchn_local_taken(struct vm *vm, evtchn_port_t port)
-{
-    pthread_mutex_lock(&vm->lock);
-    struct evtchn_local *l = find_local(vm, port);
-    bool taken = l && l->taken;
-    pthread_mutex_unlock(&vm->lock);
-    return taken;
-}
-
 static void wake_pollers(struct vm *vm)
 {
     if (atomic_load(&vm->pollers) == 0)

@@ -230,7 +230,6 @@ int evtchn_local_add(struct vm *vm, evtchn_port_t port, bool yields);
 int evtchn_local_kick(struct vm *vm, evtchn_port_t port, int fd);
 void evtchn_local_remove(struct vm *vm, evtchn_port_t port);
 int evtchn_local_take(struct vm *vm, evtchn_port_t port, bool take); /* vm->lock held */
-bool evtchn_local_taken(struct vm *vm, evtchn_port_t port);
 
 /* timer.c */
 int timer_init(struct vcpu *v);
