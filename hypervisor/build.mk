@@ -28,7 +28,8 @@ ALL_BINS += $(VMM_BIN)
 VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile \
                   vmm_iobus
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
-$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
+$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) \
+		$(BUILD)/lib/libtdmxenbus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
