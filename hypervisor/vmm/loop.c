@@ -21,6 +21,12 @@
 static int epfd = -1;
 static struct loop_handler sig_h, wake_h;
 static struct loop_handler *timer_h;
+static atomic_int holds;   /* loop_hold */
+
+void loop_hold(bool hold)
+{
+    atomic_fetch_add(&holds, hold ? 1 : -1);
+}
 
 int loop_add(struct loop_handler *h, uint32_t events)
 {
@@ -133,8 +139,9 @@ int loop_init(struct vm *vm)
     return 0;
 }
 
-/* How long a stopped VM keeps answering its control socket for xenstored's
- * INTRODUCE callback (xenstored itself gives up after 2 s). */
+/* How long a stopped VM keeps serving a service that holds the loop
+ * (xenstored's INTRODUCE callback on the control socket: xenstored itself
+ * gives up after 2 s). */
 #define LOOP_REGISTRATION_GRACE_MS 3000
 
 static int64_t monotonic_ms(void)
@@ -148,7 +155,7 @@ static bool loop_should_run(struct vm *vm, int64_t *deadline_ms)
 {
     if (atomic_load(&vm->state) != VM_STOPPING)
         return true;
-    if (!xs_domain_registering())
+    if (atomic_load(&holds) <= 0)
         return false;
     int64_t now = monotonic_ms();
     if (*deadline_ms == 0)

@@ -257,6 +257,9 @@ struct loop_handler {
 };
 int loop_init(struct vm *vm);
 void loop_close(struct vm *vm);
+/* A service that must still be served after the domain stops holds the
+ * loop (true) until it is done (false); the loop waits at most 3 s. */
+void loop_hold(bool hold);
 int loop_add(struct loop_handler *h, uint32_t events);
 void loop_mod(struct loop_handler *h, uint32_t events);
 void loop_del(struct loop_handler *h);
@@ -291,8 +294,6 @@ int xs_link_init(struct vm *vm);
 void xs_link_close(struct vm *vm);
 int xs_domain_register(struct vm *vm);
 void xs_domain_unregister(struct vm *vm);
-/* True while the registration thread may still need the control socket. */
-bool xs_domain_registering(void);
 void vm_wake_main(struct vm *vm);
 void stats_print(struct vm *vm);
 int loop_run(struct vm *vm);

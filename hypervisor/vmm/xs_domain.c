@@ -31,7 +31,6 @@ struct xs_state {
     struct xs_handle *h;
     pthread_t thread;
     bool thread_started;
-    atomic_bool registering;
     bool introduced;
     char dom_path[64];
     char vm_path[64];
@@ -135,7 +134,7 @@ static bool write_all(struct vm *vm)
 
 static void registration_done(struct vm *vm)
 {
-    atomic_store(&xs.registering, false);
+    loop_hold(false);
     vm_wake_main(vm); /* a stopped main loop may be waiting for us */
 }
 
@@ -174,10 +173,10 @@ int xs_domain_register(struct vm *vm)
     /* libxenstore finds the daemon through XENSTORED_PATH */
     if (setenv("XENSTORED_PATH", vm->cfg->xenstore, 1))
         return -1;
-    atomic_store(&xs.registering, true);
+    loop_hold(true);   /* served after a stop until the registration is done */
     int e = pthread_create(&xs.thread, NULL, register_thread, vm);
     if (e) {
-        atomic_store(&xs.registering, false);
+        loop_hold(false);
         fprintf(stderr, "tandem-vmm: xenstore thread: %s\n", strerror(e));
         return -1;
     }
@@ -188,14 +187,9 @@ int xs_domain_register(struct vm *vm)
 /*
  * While introducing, xenstored calls back on our control socket; a guest
  * that stops meanwhile must not leave that call unanswered (xenstored, which
- * serves every domain, would wait for its timeout), so the main loop keeps
- * serving until this turns false.
+ * serves every domain, would wait for its timeout), so the registration
+ * holds the main loop (loop_hold) until it is done.
  */
-bool xs_domain_registering(void)
-{
-    return atomic_load(&xs.registering);
-}
-
 void xs_domain_unregister(struct vm *vm)
 {
     if (!xs.thread_started)
