@@ -26,7 +26,7 @@ ALL_BINS += $(VMM_BIN)
 
 # Unit tests (Check): loader, FDT builder, hypercall argument checks, the I/O bus.
 VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile \
-                  vmm_iobus
+                  vmm_iobus vmm_devices
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
 $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) \
 		$(BUILD)/lib/libtdmxenbus.a

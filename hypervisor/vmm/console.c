@@ -223,14 +223,6 @@ static int input(struct vm *vm)
 static struct loop_handler kick_h, out_h, in_h;
 static bool out_waiting, in_blocked;
 
-static void drain_eventfd(int fd)
-{
-    uint64_t n;
-    if (read(fd, &n, sizeof(n)) < 0) {
-        /* EAGAIN: nothing pending */
-    }
-}
-
 /* The destination blocked: drain again when it can take more. */
 static void drain_to_destination(struct vm *vm)
 {
@@ -254,7 +246,7 @@ static void on_writable(struct vm *vm, struct loop_handler *h, uint32_t ev)
 static void on_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
 {
     (void)ev;
-    drain_eventfd(h->fd);
+    loop_drain_eventfd(h->fd);
     drain_to_destination(vm);
     if (in_blocked) { /* the guest consumed input: room again */
         in_blocked = false;
@@ -277,9 +269,11 @@ static int start_service(struct vm *vm)
 {
     struct console_state *c = &vm->con;
     c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (c->kick_fd < 0 || evtchn_local_add(vm, TANDEM_CONSOLE_PORT, true) ||
-        evtchn_local_kick(vm, TANDEM_CONSOLE_PORT, c->kick_fd)) {
-        fprintf(stderr, "tandem-vmm: the console's event channel: %s\n", strerror(errno));
+    int r = c->kick_fd < 0 ? -errno : evtchn_local_add(vm, TANDEM_CONSOLE_PORT, true);
+    if (!r)
+        r = evtchn_local_kick(vm, TANDEM_CONSOLE_PORT, c->kick_fd);
+    if (r) {
+        fprintf(stderr, "tandem-vmm: the console's event channel: %s\n", strerror(-r));
         return -1;
     }
     kick_h = (struct loop_handler){ on_kick, c->kick_fd, vm };

@@ -77,7 +77,7 @@ static void on_signal(struct vm *vm, struct loop_handler *h, uint32_t ev)
     vm_stop(vm, TANDEM_EXIT_DESTROYED, why);
 }
 
-static void drain_eventfd(int fd)
+void loop_drain_eventfd(int fd)
 {
     uint64_t n;
     if (read(fd, &n, sizeof(n)) < 0) {
@@ -89,7 +89,7 @@ static void on_wake(struct vm *vm, struct loop_handler *h, uint32_t ev)
 {
     (void)vm;
     (void)ev;
-    drain_eventfd(h->fd);
+    loop_drain_eventfd(h->fd);
 }
 
 static void on_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)

@@ -260,6 +260,7 @@ void loop_close(struct vm *vm);
 /* A service that must still be served after the domain stops holds the
  * loop (true) until it is done (false); the loop waits at most 3 s. */
 void loop_hold(bool hold);
+void loop_drain_eventfd(int fd);   /* a non-blocking eventfd's count, dropped */
 int loop_add(struct loop_handler *h, uint32_t events);
 void loop_mod(struct loop_handler *h, uint32_t events);
 void loop_del(struct loop_handler *h);
