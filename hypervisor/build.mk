@@ -1,6 +1,6 @@
 # tandem-vmm: the KVM core (hypervisor/vmm), its Check unit tests and the
 # tiny assembly guests its integration tests boot.
-VMM_SRCS      := $(sort $(wildcard hypervisor/vmm/*.c))
+VMM_SRCS      := $(sort $(wildcard hypervisor/vmm/*.c hypervisor/vmm/dev/*.c))
 VMM_OBJS      := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_LIB_OBJS  := $(filter-out $(BUILD)/obj/hypervisor/vmm/main.o,$(VMM_OBJS))
 VMM_BIN       := $(BUILD)/bin/tandem-vmm
@@ -24,10 +24,12 @@ $(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.
 
 ALL_BINS += $(VMM_BIN)
 
-# Unit tests (Check): loader, FDT builder, hypercall argument checks.
-VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile
+# Unit tests (Check): loader, FDT builder, hypercall argument checks, the I/O bus.
+VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_evtchn_dom0 vmm_savefile \
+                  vmm_iobus vmm_devices
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
-$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB)
+$(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) \
+		$(BUILD)/lib/libtdmxenbus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))

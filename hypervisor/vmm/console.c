@@ -4,6 +4,11 @@
  * 0xE9 all go to one destination (stdout, a pty or a file). Input (stdin or
  * the pty) goes to the ring's in[] side.
  *
+ * A service of the platform's console port (evtchn_local_add): the guest's
+ * sends signal its eventfd, which the main loop watches with the
+ * destination and the input source (loop_add); a dom0 console service
+ * (tandem-consoled) that binds the port takes it over.
+ *
  * Output is never dropped: when the destination would block, the bytes stay
  * in the guest's ring (out_cons is not advanced) and the main loop retries.
  */
@@ -15,6 +20,8 @@
 #include <termios.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "guest_mem.h"
@@ -54,12 +61,10 @@ static int open_pty(struct vm *vm)
     return 0;
 }
 
-int console_init(struct vm *vm)
+static int open_destination(struct vm *vm)
 {
     struct console_state *c = &vm->con;
     const struct vmm_config *cfg = vm->cfg;
-    pthread_mutex_init(&c->out_lock, NULL);
-    c->pty_master = c->pty_slave = c->in_fd = c->kick_fd = -1;
     switch (cfg->console) {
     case CONSOLE_STDIO:
         c->out_fd = STDOUT_FILENO;
@@ -127,7 +132,7 @@ static bool writable(int fd)
  */
 static bool drain(struct vm *vm, struct xencons_interface *r);
 
-bool console_drain_ring(struct vm *vm)
+static bool drain_ring(struct vm *vm)
 {
     struct xencons_interface *r = ring(vm);
     /* --console-daemon: the ring waits for tandem-consoled (evtchn-bind
@@ -143,7 +148,7 @@ bool console_drain_ring(struct vm *vm)
  * its last words with it. The VMM prints what is left in the ring then;
  * once consoled has the port, the ring stays its own.
  */
-void console_last_words(struct vm *vm)
+static void last_words(struct vm *vm)
 {
     struct xencons_interface *r = ring(vm);
     if (!r || (vm->cfg->console_daemon && vm->dom0_ports[TANDEM_CONSOLE_PORT].state == D0_BOUND))
@@ -187,8 +192,8 @@ static bool drain(struct vm *vm, struct xencons_interface *r)
     return blocked;
 }
 
-/* Input source -> guest input ring. Reads only what fits. */
-int console_input(struct vm *vm)
+/* Input source -> guest input ring. Reads only what fits. 1: ring full. */
+static int input(struct vm *vm)
 {
     struct xencons_interface *r = ring(vm);
     int fd = vm->con.in_fd;
@@ -213,9 +218,100 @@ int console_input(struct vm *vm)
     return 0;
 }
 
+/* The main loop's side: the port's eventfd, the destination when it
+ * blocked, the input source. */
+static struct loop_handler kick_h, out_h, in_h;
+static bool out_waiting, in_blocked;
+
+/* The destination blocked: drain again when it can take more. */
+static void drain_to_destination(struct vm *vm)
+{
+    bool blocked = drain_ring(vm);
+    if (blocked && !out_waiting) {
+        if (loop_add(&out_h, EPOLLOUT) == 0)
+            out_waiting = true;
+    } else if (!blocked && out_waiting) {
+        loop_del(&out_h);
+        out_waiting = false;
+    }
+}
+
+static void on_writable(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)h;
+    (void)ev;
+    drain_to_destination(vm);
+}
+
+static void on_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    loop_drain_eventfd(h->fd);
+    drain_to_destination(vm);
+    if (in_blocked) { /* the guest consumed input: room again */
+        in_blocked = false;
+        loop_mod(&in_h, EPOLLIN);
+    }
+}
+
+static void on_input(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    if (input(vm) == 1) {
+        in_blocked = true;
+        loop_mod(h, 0);
+    } else if (vm->con.in_fd < 0) {
+        loop_del(h);
+    }
+}
+
+static int start_service(struct vm *vm)
+{
+    struct console_state *c = &vm->con;
+    c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int r = c->kick_fd < 0 ? -errno : evtchn_local_add(vm, TANDEM_CONSOLE_PORT, true);
+    if (!r)
+        r = evtchn_local_kick(vm, TANDEM_CONSOLE_PORT, c->kick_fd);
+    if (r) {
+        fprintf(stderr, "tandem-vmm: the console's event channel: %s\n", strerror(-r));
+        return -1;
+    }
+    kick_h = (struct loop_handler){ on_kick, c->kick_fd, vm };
+    out_h = (struct loop_handler){ on_writable, c->out_fd, vm };
+    if (loop_add(&kick_h, EPOLLIN)) {
+        fprintf(stderr, "tandem-vmm: console: %s\n", strerror(errno));
+        return -1;
+    }
+    if (c->in_fd >= 0) {
+        in_h = (struct loop_handler){ on_input, c->in_fd, vm };
+        if (loop_add(&in_h, EPOLLIN)) /* e.g. /dev/null: no input */
+            c->in_fd = -1;
+    }
+    return 0;
+}
+
+int console_init(struct vm *vm)
+{
+    struct console_state *c = &vm->con;
+    pthread_mutex_init(&c->out_lock, NULL);
+    c->pty_master = c->pty_slave = c->in_fd = c->kick_fd = c->out_fd = -1;
+    if (open_destination(vm) || start_service(vm)) {
+        console_close(vm);
+        return -1;
+    }
+    return 0;
+}
+
+/* After the vCPUs have stopped. */
 void console_close(struct vm *vm)
 {
     struct console_state *c = &vm->con;
+    if (c->out_fd >= 0)
+        last_words(vm);
+    evtchn_local_remove(vm, TANDEM_CONSOLE_PORT);
+    if (c->kick_fd >= 0)
+        close(c->kick_fd);
+    c->kick_fd = -1;
     if (vm->cfg->console == CONSOLE_FILE && c->out_fd >= 0)
         close(c->out_fd);
     if (c->pty_slave >= 0)

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,11 +30,29 @@ struct ctl_client {
     bool used;
 };
 
+#define CTL_MAX_REQUESTS 8
+
 static struct loop_handler listen_h;
 static struct ctl_client clients[CTL_MAX_CLIENTS];
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-static void send_reply(int fd, const char *line, const int *fds, int nfds)
+/* Requests that services serve (control_add_request). */
+static struct {
+    const char *name;
+    control_fn fn;
+} requests[CTL_MAX_REQUESTS];
+static unsigned int nr_requests;
+
+int control_add_request(const char *name, control_fn fn)
+{
+    if (nr_requests == CTL_MAX_REQUESTS)
+        return -1;
+    requests[nr_requests].name = name;
+    requests[nr_requests++].fn = fn;
+    return 0;
+}
+
+void control_reply(int fd, const char *line, const int *fds, int nfds)
 {
     struct iovec iov = { (void *)line, strlen(line) };
     char cbuf[CMSG_SPACE(sizeof(int) * 4)];
@@ -54,49 +71,11 @@ static void send_reply(int fd, const char *line, const int *fds, int nfds)
         fprintf(stderr, "tandem-vmm: control reply: %s\n", strerror(errno));
 }
 
-static void reply_err(int fd, const char *errname, const char *msg)
+void control_reply_err(int fd, const char *errname, const char *msg)
 {
     char line[CTL_LINE_MAX + 64];
     snprintf(line, sizeof(line), "ERR %s %s\n", errname, msg);
-    send_reply(fd, line, NULL, 0);
-}
-
-/* Kick (guest->dom0, an ioeventfd on the doorbell) and notify (dom0->guest,
- * read by our loop) eventfds of the xenstore port, made on first request. */
-static void on_xs_notify(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)ev;
-    uint64_t n;
-    if (read(h->fd, &n, sizeof(n)) == sizeof(n))
-        evtchn_raise(vm, TANDEM_XENSTORE_PORT);
-}
-
-static struct loop_handler xs_notify_h;
-
-static int xenstore_fds(struct vm *vm)
-{
-    if (vm->xs_kick_fd >= 0)
-        return 0;
-    int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    int notify = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (kick < 0 || notify < 0 ||
-        kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_XENSTORE_PORT, true)) {
-        if (kick >= 0)
-            close(kick);
-        if (notify >= 0)
-            close(notify);
-        return -1;
-    }
-    xs_notify_h = (struct loop_handler){ on_xs_notify, notify, vm };
-    if (loop_add(&xs_notify_h, EPOLLIN)) {
-        kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_XENSTORE_PORT, false);
-        close(kick);
-        close(notify);
-        return -1;
-    }
-    vm->xs_kick_fd = kick;
-    vm->xs_notify_fd = notify;
-    return 0;
+    control_reply(fd, line, NULL, 0);
 }
 
 static void op_info(struct vm *vm, int fd)
@@ -106,7 +85,7 @@ static void op_info(struct vm *vm, int fd)
              "OK domid=%u name=%s uuid=%s state=%s vcpus=%u memory_kib=%llu cpu_mode=%s\n",
              vm->cfg->domid, vm->cfg->name, vm->cfg->uuid, vm_state_name(vm), vm->nr_vcpus,
              (unsigned long long)(vm->ram_size >> 10), vm->pvm ? "pvm" : "plain");
-    send_reply(fd, line, NULL, 0);
+    control_reply(fd, line, NULL, 0);
 }
 
 static void op_memory(struct vm *vm, int fd)
@@ -121,22 +100,7 @@ static void op_memory(struct vm *vm, int fd)
              (unsigned long long)vm->ram_size, (unsigned long long)TANDEM_REGION_GPA,
              (unsigned long long)vm->ram_size, (unsigned long long)TANDEM_REGION_SIZE,
              (unsigned long long)si);
-    send_reply(fd, line, &vm->memfd, 1);
-}
-
-static void op_xenstore_ring(struct vm *vm, int fd)
-{
-    if (xenstore_fds(vm)) {
-        reply_err(fd, "EIO", "cannot set up the xenstore event channel");
-        return;
-    }
-    char line[CTL_LINE_MAX];
-    snprintf(line, sizeof(line), "OK gpa=%#llx offset=%llu port=%u\n",
-             (unsigned long long)TANDEM_XENSTORE_RING_GPA,
-             (unsigned long long)vm_region_offset(vm, TANDEM_XENSTORE_RING_GPA),
-             TANDEM_XENSTORE_PORT);
-    int fds[3] = { vm->memfd, vm->xs_kick_fd, vm->xs_notify_fd };
-    send_reply(fd, line, fds, 3);
+    control_reply(fd, line, &vm->memfd, 1);
 }
 
 static void op_shutdown(struct vm *vm, int fd, char **argv, int argc)
@@ -145,13 +109,13 @@ static void op_shutdown(struct vm *vm, int fd, char **argv, int argc)
     if (argc == 2 && !strncmp(argv[1], "reason=", 7)) {
         for (unsigned int r = 0; r < 4; r++) {
             if (!strcmp(argv[1] + 7, reasons[r])) {
-                send_reply(fd, "OK\n", NULL, 0);
+                control_reply(fd, "OK\n", NULL, 0);
                 vm_guest_shutdown(vm, r);
                 return;
             }
         }
     }
-    reply_err(fd, "EINVAL", "usage: shutdown reason=poweroff|reboot|suspend|crash");
+    control_reply_err(fd, "EINVAL", "usage: shutdown reason=poweroff|reboot|suspend|crash");
 }
 
 /* save file=PATH [toolstack=PATH]: PATH absolute. On success the VMM
@@ -169,21 +133,21 @@ static void op_save(struct vm *vm, int fd, char **argv, int argc)
             file = "";
     }
     if (!file || file[0] != '/' || (toolstack && toolstack[0] != '/')) {
-        reply_err(fd, "EINVAL", "usage: save file=/ABSOLUTE/PATH [toolstack=/ABSOLUTE/PATH]");
+        control_reply_err(fd, "EINVAL", "usage: save file=/ABSOLUTE/PATH [toolstack=/ABSOLUTE/PATH]");
         return;
     }
     if (!atomic_load(&vm->suspended)) {
-        reply_err(fd, "EAGAIN", "the domain has not suspended (SCHEDOP_shutdown(SHUTDOWN_suspend))");
+        control_reply_err(fd, "EAGAIN", "the domain has not suspended (SCHEDOP_shutdown(SHUTDOWN_suspend))");
         return;
     }
     char err[400];
     if (vm_save(vm, file, toolstack, err, sizeof(err))) {
         fprintf(stderr, "tandem-vmm: save to %s failed: %s; the domain carries on\n", file, err);
-        reply_err(fd, "EIO", err);
+        control_reply_err(fd, "EIO", err);
         vm_resume_suspended(vm);
         return;
     }
-    send_reply(fd, "OK\n", NULL, 0);
+    control_reply(fd, "OK\n", NULL, 0);
     vm_stop(vm, TANDEM_EXIT_SUSPEND, "saved");
 }
 
@@ -229,7 +193,7 @@ static int resolve_bind_port(struct vm *vm, struct ctl_client *c, char **argv, i
     if (argc == 2 && !strncmp(argv[1], "dom0_port=", 10)) {
         uint32_t d0;
         if (parse_u32(argv[1] + 10, &d0)) {
-            reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
+            control_reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
             return -1;
         }
         int r = evtchn_ctl_guest_port(vm, c, d0, port);
@@ -238,13 +202,13 @@ static int resolve_bind_port(struct vm *vm, struct ctl_client *c, char **argv, i
             snprintf(msg, sizeof(msg), "dom0 port %u: %s", d0,
                      r == -EAGAIN ? "the guest has not bound it yet"
                                   : "not allocated on this connection");
-            reply_err(c->h.fd, errno_name(-r), msg);
+            control_reply_err(c->h.fd, errno_name(-r), msg);
             return -1;
         }
         return 0;
     }
     if (parse_port(argv, argc, port)) {
-        reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
+        control_reply_err(c->h.fd, "EINVAL", "usage: evtchn-bind port=N | dom0_port=N");
         return -1;
     }
     return 0;
@@ -287,40 +251,40 @@ static void op_evtchn_bind(struct vm *vm, struct ctl_client *c, char **argv, int
     if (r) {
         char msg[128];
         snprintf(msg, sizeof(msg), "port %u: %s", port, why);
-        reply_err(c->h.fd, errno_name(-r), msg);
+        control_reply_err(c->h.fd, errno_name(-r), msg);
         return;
     }
     strcat(line, "\n");
-    send_reply(c->h.fd, line, fds, 3);
+    control_reply(c->h.fd, line, fds, 3);
 }
 
 static void op_evtchn_alloc(struct vm *vm, struct ctl_client *c, int argc)
 {
     uint32_t d0;
     if (argc != 1) {
-        reply_err(c->h.fd, "EINVAL", "usage: evtchn-alloc");
+        control_reply_err(c->h.fd, "EINVAL", "usage: evtchn-alloc");
         return;
     }
     if (evtchn_ctl_alloc(vm, c, &d0)) {
-        reply_err(c->h.fd, "ENOSPC", "no free dom0 port");
+        control_reply_err(c->h.fd, "ENOSPC", "no free dom0 port");
         return;
     }
     char line[64];
     snprintf(line, sizeof(line), "OK port=%u\n", d0);
-    send_reply(c->h.fd, line, NULL, 0);
+    control_reply(c->h.fd, line, NULL, 0);
 }
 
 static void op_evtchn_unbind(struct vm *vm, struct ctl_client *c, char **argv, int argc)
 {
     uint32_t port;
     if (parse_port(argv, argc, &port)) {
-        reply_err(c->h.fd, "EINVAL", "usage: evtchn-unbind port=N");
+        control_reply_err(c->h.fd, "EINVAL", "usage: evtchn-unbind port=N");
         return;
     }
     if (evtchn_ctl_unbind(vm, c, port))
-        reply_err(c->h.fd, "EINVAL", "port is not bound on this connection");
+        control_reply_err(c->h.fd, "EINVAL", "port is not bound on this connection");
     else
-        send_reply(c->h.fd, "OK\n", NULL, 0);
+        control_reply(c->h.fd, "OK\n", NULL, 0);
 }
 
 /* Where the guest put its grant-table frames, in frame order (only the
@@ -344,7 +308,7 @@ static void op_gnttab(struct vm *vm, int fd)
                         (unsigned long long)gnttab_frame_offset(vm, i));
     pthread_mutex_unlock(&vm->lock);
     snprintf(line + len, sizeof(line) - (size_t)len, "\n");
-    send_reply(fd, line, NULL, 0);
+    control_reply(fd, line, NULL, 0);
 }
 
 static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
@@ -354,13 +318,13 @@ static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
     int argc = 0;
     for (char *tok = strtok(line, " \t"); tok; tok = strtok(NULL, " \t")) {
         if (argc == CTL_MAX_ARGS) {
-            reply_err(fd, "EINVAL", "too many arguments");
+            control_reply_err(fd, "EINVAL", "too many arguments");
             return;
         }
         argv[argc++] = tok;
     }
     if (argc == 0) {
-        reply_err(fd, "EINVAL", "empty request");
+        control_reply_err(fd, "EINVAL", "empty request");
         return;
     }
     const char *op = argv[0];
@@ -384,33 +348,37 @@ static void handle_line(struct vm *vm, struct ctl_client *c, char *line)
         op_evtchn_unbind(vm, c, argv, argc);
         return;
     }
+    for (unsigned int i = 0; i < nr_requests; i++) {
+        if (!strcmp(op, requests[i].name)) {
+            requests[i].fn(vm, fd, argv, argc);
+            return;
+        }
+    }
     if (argc != 1) {
-        reply_err(fd, "EINVAL", "this request takes no arguments");
+        control_reply_err(fd, "EINVAL", "this request takes no arguments");
         return;
     }
     if (!strcmp(op, "info")) {
         op_info(vm, fd);
     } else if (!strcmp(op, "pause") || !strcmp(op, "unpause")) {
         vm_set_paused(vm, op[0] == 'p');
-        send_reply(fd, "OK\n", NULL, 0);
+        control_reply(fd, "OK\n", NULL, 0);
     } else if (!strcmp(op, "resume")) {
         if (vm_resume_suspended(vm))
-            reply_err(fd, "EINVAL", "the domain is not suspended");
+            control_reply_err(fd, "EINVAL", "the domain is not suspended");
         else
-            send_reply(fd, "OK\n", NULL, 0);
+            control_reply(fd, "OK\n", NULL, 0);
     } else if (!strcmp(op, "destroy")) {
-        send_reply(fd, "OK\n", NULL, 0);
+        control_reply(fd, "OK\n", NULL, 0);
         vm_stop(vm, TANDEM_EXIT_DESTROYED, "destroyed via control socket");
     } else if (!strcmp(op, "memory")) {
         op_memory(vm, fd);
-    } else if (!strcmp(op, "xenstore-ring")) {
-        op_xenstore_ring(vm, fd);
     } else if (!strcmp(op, "gnttab")) {
         op_gnttab(vm, fd);
     } else {
         char msg[96];
         snprintf(msg, sizeof(msg), "unknown request '%.40s'", op);
-        reply_err(fd, "EINVAL", msg);
+        control_reply_err(fd, "EINVAL", msg);
     }
 }
 
@@ -451,12 +419,12 @@ static void on_client(struct vm *vm, struct loop_handler *h, uint32_t ev)
         if (strlen(c->buf) == textlen && printable(c->buf, textlen))
             handle_line(vm, c, c->buf);
         else
-            reply_err(h->fd, "EINVAL", "request is not printable text");
+            control_reply_err(h->fd, "EINVAL", "request is not printable text");
         c->len -= linelen + 1;
         memmove(c->buf, nl + 1, c->len);
     }
     if (c->len == sizeof(c->buf)) {
-        reply_err(h->fd, "EINVAL", "request line too long");
+        control_reply_err(h->fd, "EINVAL", "request line too long");
         drop_client(vm, c);
     }
 }
@@ -480,7 +448,7 @@ static void on_accept(struct vm *vm, struct loop_handler *h, uint32_t ev)
         break;
     }
     (void)vm;
-    reply_err(fd, "EBUSY", "too many control connections");
+    control_reply_err(fd, "EBUSY", "too many control connections");
     close(fd);
 }
 

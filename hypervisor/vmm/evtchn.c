@@ -2,7 +2,11 @@
  * Event channels, 2-level ABI: pending/mask bitmaps in shared_info, the
  * selector and upcall flag in each vcpu_info; an upcall is an MSI to the
  * vector the guest chose (HVM_PARAM_CALLBACK_IRQ or its per-vCPU vector).
- * Ports 1 (xenstore) and 2 (console) are bound to domain 0 at boot.
+ * The platform's ports (1 .. VMM_PLATFORM_PORTS - 1, docs/abi.md) are bound
+ * to domain 0 at boot; a VMM service that serves one (evtchn_local_add:
+ * {port, eventfd}) is signalled when the guest sends on it, through the
+ * doorbell's ioeventfd in KVM or from evtchn_send, until a dom0 service
+ * binds the port (if the local service yields it).
  * Ports to other dom0 services: the guest allocates one for domain 0
  * (alloc_unbound, remote_dom 0) and a service binds it (`evtchn-bind`), or
  * a service allocates a dom0 port (`evtchn-alloc`) and the guest binds it
@@ -17,17 +21,87 @@
 #include "hypercall.h"
 #include "vmm.h"
 
-#define FIRST_FREE_PORT 3
+#define FIRST_FREE_PORT VMM_PLATFORM_PORTS
 
 void evtchn_init(struct vm *vm)
 {
     for (evtchn_port_t p = 0; p < VMM_NR_PORTS; p++)
         vm->ports[p] = (struct evtchn){ .state = ECS_FREE, .kick_fd = -1 };
-    for (evtchn_port_t p = TANDEM_XENSTORE_PORT; p <= TANDEM_CONSOLE_PORT; p++)
+    for (evtchn_port_t p = 1; p < VMM_PLATFORM_PORTS; p++)
         vm->ports[p] = (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = 0,
                                         .remote_port = p, .vcpu = 0, .kick_fd = -1 };
     for (evtchn_port_t p = 0; p < VMM_NR_PORTS; p++)
         vm->dom0_ports[p] = (struct dom0_port){ .state = D0_FREE };
+    vm->nr_local_ports = 0;
+}
+
+/* Caller holds vm->lock. */
+static struct evtchn_local *find_local(struct vm *vm, evtchn_port_t port)
+{
+    for (unsigned int i = 0; i < vm->nr_local_ports; i++)
+        if (vm->local_ports[i].port == port)
+            return &vm->local_ports[i];
+    return NULL;
+}
+
+int evtchn_local_add(struct vm *vm, evtchn_port_t port, bool yields)
+{
+    int r = 0;
+    pthread_mutex_lock(&vm->lock);
+    if (port == 0 || port >= VMM_PLATFORM_PORTS || find_local(vm, port))
+        r = -EINVAL;
+    else if (vm->nr_local_ports == VMM_PLATFORM_PORTS)
+        r = -ENOSPC;
+    else
+        vm->local_ports[vm->nr_local_ports++] =
+            (struct evtchn_local){ .port = port, .kick_fd = -1, .yields = yields };
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+int evtchn_local_kick(struct vm *vm, evtchn_port_t port, int fd)
+{
+    int r = -ENOENT;
+    pthread_mutex_lock(&vm->lock);
+    struct evtchn_local *l = find_local(vm, port);
+    if (l && l->kick_fd >= 0)
+        r = -EEXIST;
+    else if (l && vm->ports[port].kick_fd >= 0)
+        r = -EBUSY;    /* a dom0 service holds the port */
+    else if (l && (r = kvm_ioeventfd(vm, fd, TANDEM_DOORBELL_PORT, port, true)) == 0)
+        l->kick_fd = fd;
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+void evtchn_local_remove(struct vm *vm, evtchn_port_t port)
+{
+    pthread_mutex_lock(&vm->lock);
+    struct evtchn_local *l = find_local(vm, port);
+    if (l) {
+        if (l->kick_fd >= 0 && !l->taken)
+            kvm_ioeventfd(vm, l->kick_fd, TANDEM_DOORBELL_PORT, port, false);
+        *l = vm->local_ports[--vm->nr_local_ports];
+    }
+    pthread_mutex_unlock(&vm->lock);
+}
+
+/* Caller holds vm->lock. A dom0 service binds (take) or lets go of a
+ * port: a local service that yields hands over its doorbell, one that does
+ * not refuses while it has one (-EBUSY). */
+int evtchn_local_take(struct vm *vm, evtchn_port_t port, bool take)
+{
+    struct evtchn_local *l = find_local(vm, port);
+    if (!l || l->kick_fd < 0)
+        return 0;
+    if (!l->yields)
+        return take ? -EBUSY : 0;
+    if (l->taken == take)
+        return 0;
+    int r = kvm_ioeventfd(vm, l->kick_fd, TANDEM_DOORBELL_PORT, port, !take);
+    if (r == 0)
+        l->taken = take;
+    return r;
 }
 
 static void wake_pollers(struct vm *vm)
@@ -101,21 +175,22 @@ long evtchn_send(struct vcpu *v, evtchn_port_t port)
         return -EINVAL;
     pthread_mutex_lock(&vm->lock);
     struct evtchn e = vm->ports[port];
+    int fd = e.kick_fd;
+    if (fd < 0 && e.state == ECS_INTERDOMAIN && e.remote_dom == 0) {
+        /* no dom0 service holds it: a VMM service may serve it */
+        const struct evtchn_local *l = find_local(vm, port);
+        fd = l && !l->taken ? l->kick_fd : -1;
+    }
     uint64_t one = 1;
-    if (e.kick_fd >= 0 && write(e.kick_fd, &one, sizeof(one)) < 0)
+    if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
         vm->dropped_events++;
     pthread_mutex_unlock(&vm->lock);
     switch (e.state) {
     case ECS_INTERDOMAIN:
-        if (e.kick_fd >= 0) {
-            /* a dom0 service holds it: notified above, as its ioeventfd would */
+        if (fd >= 0) {
+            /* a service holds it: notified above, as its ioeventfd would */
         } else if (e.remote_dom != 0) {
             evtchn_raise(vm, e.remote_port); /* loopback to ourselves */
-        } else if (port == TANDEM_XENSTORE_PORT && vm->xs_kick_fd >= 0) {
-            if (write(vm->xs_kick_fd, &one, sizeof(one)) < 0)
-                vm->dropped_events++;
-        } else if (port == TANDEM_CONSOLE_PORT && !vm->con.taken) {
-            console_drain_ring(vm);
         } else {
             vm->dropped_events++;
         }
@@ -292,9 +367,8 @@ static long op_close(struct vcpu *v, evtchn_port_t port)
     return r;
 }
 
-/* EVTCHNOP_reset: closes every port of the domain except the two that the
- * platform binds at boot (xenstore, console), which a guest cannot bind
- * again by itself. Only the domain itself may reset its ports. */
+/* EVTCHNOP_reset: closes every port of the domain except the platform's,
+ * bound at boot, which a guest cannot bind again by itself. Only the domain itself may reset its ports. */
 static long op_reset(struct vcpu *v, uint64_t arg)
 {
     struct vm *vm = v->vm;

@@ -4,7 +4,8 @@
  * guest->service through a KVM ioeventfd on the doorbell with datamatch N,
  * service->guest through an irqfd per vCPU (GSI 24 + vCPU, MSI-routed to
  * that vCPU's upcall vector). A binding belongs to its connection and is
- * undone when the connection closes.
+ * undone when the connection closes. A port a VMM service serves
+ * (evtchn_local_add) is handed over or refused as that service says.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -68,20 +69,6 @@ static uint64_t memfd_offset(struct vm *vm, uint64_t gpa)
     return gpa < vm->ram_size ? gpa : vm_region_offset(vm, gpa);
 }
 
-/* The console and xenstore ports have VMM-side doorbells; a service that
- * binds one takes it over. Caller holds vm->lock. */
-static int take_builtin(struct vm *vm, uint32_t port, bool take)
-{
-    if (port == TANDEM_XENSTORE_PORT)
-        return take && vm->xs_kick_fd >= 0 ? -EBUSY : 0;
-    if (port != TANDEM_CONSOLE_PORT || vm->con.kick_fd < 0)
-        return 0;
-    int r = kvm_ioeventfd(vm, vm->con.kick_fd, TANDEM_DOORBELL_PORT, port, !take);
-    if (r == 0)
-        vm->con.taken = take;
-    return r;
-}
-
 static int bind_locked(struct vm *vm, const void *owner, uint32_t port, int *kick)
 {
     struct evtchn *e = &vm->ports[port];
@@ -105,11 +92,11 @@ static int bind_locked(struct vm *vm, const void *owner, uint32_t port, int *kic
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
         return -EIO;
-    int r = take_builtin(vm, port, true);
+    int r = evtchn_local_take(vm, port, true);
     if (!r)
         r = kvm_ioeventfd(vm, fd, TANDEM_DOORBELL_PORT, port, true);
     if (r) {
-        take_builtin(vm, port, false);
+        evtchn_local_take(vm, port, false);
         close(fd);
         return r == -EEXIST ? -EBUSY : r;
     }
@@ -168,8 +155,8 @@ static void unbind_locked(struct vm *vm, uint32_t port)
     close(e->kick_fd);
     e->kick_fd = -1;
     e->owner = NULL;
-    take_builtin(vm, port, false);
-    if (port != TANDEM_XENSTORE_PORT && port != TANDEM_CONSOLE_PORT)
+    evtchn_local_take(vm, port, false);
+    if (port >= VMM_PLATFORM_PORTS)   /* the platform's stay bound to dom0 */
         e->state = ECS_UNBOUND;
 }
 

@@ -145,7 +145,6 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
     vm->mem_size = vm->ram_size + TANDEM_REGION_SIZE;
     vm->nr_vcpus = cfg->vcpus;
     vm->memfd = vm->vm_fd = vm->wake_fd = -1;
-    vm->xs_kick_fd = vm->xs_notify_fd = -1;
     pthread_mutex_init(&vm->lock, NULL);
     pthread_cond_init(&vm->unpause, NULL);
     pthread_cond_init(&vm->parked_cond, NULL);

@@ -1,7 +1,8 @@
 /*
- * The main thread: one epoll loop over signals, the stop eventfd, vCPU
- * timers, the console (ring doorbell and input), the xenstore notify
- * eventfd and the control socket. Returns when the VM stops.
+ * The main thread: one epoll loop over signals, the stop eventfd and the
+ * vCPU timers, and whatever the services add with loop_add (the console,
+ * the xenstore link, the control socket and its connections). Returns
+ * when the VM stops.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,9 +19,14 @@
 #include "vmm.h"
 
 static int epfd = -1;
-static struct loop_handler sig_h, wake_h, con_kick_h, con_in_h;
+static struct loop_handler sig_h, wake_h;
 static struct loop_handler *timer_h;
-static bool con_in_blocked;
+static atomic_int holds;   /* loop_hold */
+
+void loop_hold(bool hold)
+{
+    atomic_fetch_add(&holds, hold ? 1 : -1);
+}
 
 int loop_add(struct loop_handler *h, uint32_t events)
 {
@@ -71,7 +77,7 @@ static void on_signal(struct vm *vm, struct loop_handler *h, uint32_t ev)
     vm_stop(vm, TANDEM_EXIT_DESTROYED, why);
 }
 
-static void drain_eventfd(int fd)
+void loop_drain_eventfd(int fd)
 {
     uint64_t n;
     if (read(fd, &n, sizeof(n)) < 0) {
@@ -83,52 +89,7 @@ static void on_wake(struct vm *vm, struct loop_handler *h, uint32_t ev)
 {
     (void)vm;
     (void)ev;
-    drain_eventfd(h->fd);
-}
-
-static struct loop_handler con_out_h;
-static bool con_out_waiting;
-
-/* The destination blocked: drain again when it can take more. */
-static void drain_console(struct vm *vm)
-{
-    bool blocked = console_drain_ring(vm);
-    if (blocked && !con_out_waiting) {
-        if (loop_add(&con_out_h, EPOLLOUT) == 0)
-            con_out_waiting = true;
-    } else if (!blocked && con_out_waiting) {
-        loop_del(&con_out_h);
-        con_out_waiting = false;
-    }
-}
-
-static void on_console_writable(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)h;
-    (void)ev;
-    drain_console(vm);
-}
-
-static void on_console_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)ev;
-    drain_eventfd(h->fd);
-    drain_console(vm);
-    if (con_in_blocked) { /* the guest consumed input: room again */
-        con_in_blocked = false;
-        loop_mod(&con_in_h, EPOLLIN);
-    }
-}
-
-static void on_console_input(struct vm *vm, struct loop_handler *h, uint32_t ev)
-{
-    (void)ev;
-    if (console_input(vm) == 1) {
-        con_in_blocked = true;
-        loop_mod(h, 0);
-    } else if (vm->con.in_fd < 0) {
-        loop_del(h);
-    }
+    loop_drain_eventfd(h->fd);
 }
 
 static void on_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)
@@ -148,50 +109,39 @@ static int setup_signals(struct vm *vm)
     return sig_h.fd < 0 ? -1 : loop_add(&sig_h, EPOLLIN);
 }
 
-static int setup_console(struct vm *vm)
-{
-    int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (kick < 0 || kvm_ioeventfd(vm, kick, TANDEM_DOORBELL_PORT, TANDEM_CONSOLE_PORT, true))
-        return -1;
-    vm->con.kick_fd = kick;
-    con_kick_h = (struct loop_handler){ on_console_kick, kick, vm };
-    con_out_h = (struct loop_handler){ on_console_writable, vm->con.out_fd, vm };
-    if (loop_add(&con_kick_h, EPOLLIN))
-        return -1;
-    if (vm->con.in_fd >= 0) {
-        con_in_h = (struct loop_handler){ on_console_input, vm->con.in_fd, vm };
-        if (loop_add(&con_in_h, EPOLLIN)) /* e.g. /dev/null: no input */
-            vm->con.in_fd = -1;
-    }
-    return 0;
-}
-
-/* Called before the vCPUs start: everything they may signal exists. */
+/* Called before the vCPUs start and before the services that add to it. */
 int loop_init(struct vm *vm)
 {
+    sig_h.fd = -1;
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)
         return -1;
     wake_h = (struct loop_handler){ on_wake, vm->wake_fd, vm };
-    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm) || setup_console(vm)) {
+    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm)) {
         fprintf(stderr, "tandem-vmm: event loop setup: %s\n", strerror(errno));
+        loop_close(vm);
         return -1;
     }
     timer_h = calloc(2 * vm->nr_vcpus, sizeof(*timer_h));
-    if (!timer_h)
+    if (!timer_h) {
+        loop_close(vm);
         return -1;
+    }
     for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
         timer_h[2 * i] = (struct loop_handler){ on_timer, vm->vcpus[i].timer_fd, (void *)(uintptr_t)i };
         timer_h[2 * i + 1] = (struct loop_handler){ on_timer, vm->vcpus[i].periodic_fd,
                                                     (void *)(uintptr_t)i };
-        if (loop_add(&timer_h[2 * i], EPOLLIN) || loop_add(&timer_h[2 * i + 1], EPOLLIN))
+        if (loop_add(&timer_h[2 * i], EPOLLIN) || loop_add(&timer_h[2 * i + 1], EPOLLIN)) {
+            loop_close(vm);
             return -1;
+        }
     }
     return 0;
 }
 
-/* How long a stopped VM keeps answering its control socket for xenstored's
- * INTRODUCE callback (xenstored itself gives up after 2 s). */
+/* How long a stopped VM keeps serving a service that holds the loop
+ * (xenstored's INTRODUCE callback on the control socket: xenstored itself
+ * gives up after 2 s). */
 #define LOOP_REGISTRATION_GRACE_MS 3000
 
 static int64_t monotonic_ms(void)
@@ -205,7 +155,7 @@ static bool loop_should_run(struct vm *vm, int64_t *deadline_ms)
 {
     if (atomic_load(&vm->state) != VM_STOPPING)
         return true;
-    if (!xs_domain_registering())
+    if (atomic_load(&holds) <= 0)
         return false;
     int64_t now = monotonic_ms();
     if (*deadline_ms == 0)
@@ -229,6 +179,18 @@ int loop_run(struct vm *vm)
             h->fn(vm, h, evs[i].events);
         }
     }
-    console_last_words(vm);
     return vm->exit_status;
+}
+
+void loop_close(struct vm *vm)
+{
+    (void)vm;
+    if (sig_h.fd >= 0)
+        close(sig_h.fd);
+    sig_h.fd = -1;
+    free(timer_h);
+    timer_h = NULL;
+    if (epfd >= 0)
+        close(epfd);
+    epfd = -1;
 }

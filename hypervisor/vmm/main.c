@@ -165,19 +165,6 @@ static void block_signals(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-static void teardown(struct vm *vm)
-{
-    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-        if (vm->vcpus[i].thread_started)
-            pthread_join(vm->vcpus[i].thread, NULL);
-    if (vm->cfg->stats)
-        stats_print(vm);
-    xs_domain_unregister(vm);
-    control_close(vm);
-    console_close(vm);
-    vm_destroy(vm);
-}
-
 /* docs/vmm.md "Platforms": Tandem's for our own kernel (its GUEST_OS note),
  * Xen's HVM interface for any other (Linux), unless --platform says. */
 static bool wants_xen_hvm(const struct vmm_config *cfg, const struct elf_image *img)
@@ -217,88 +204,196 @@ static int load_boot_files(struct vm *vm, struct boot_files *b)
     return 0;
 }
 
-static int run(const struct vmm_config *cfg, struct boot_files *b)
+/*
+ * Bringing a domain up is a list of steps run in order; at exit, or when
+ * one fails, the steps that succeeded are undone in reverse order (a step
+ * that fails has undone its own part). The boot and the restore paths
+ * differ only in their lists (docs/vmm.md "Devices").
+ */
+struct run_ctx {
+    const struct vmm_config *cfg;
+    struct boot_files *boot;     /* the boot path */
+    struct restore *rs;          /* the restore path */
+};
+
+struct step {
+    const char *name;
+    /* 0, or the exit status to end with (it has said why) */
+    int (*init)(struct vm *vm, struct run_ctx *c);
+    void (*teardown)(struct vm *vm);
+    const char *fail_why;        /* non-NULL: a failure stops the domain with this reason */
+};
+
+static int step_platform(struct vm *vm, struct run_ctx *c)
 {
-    static struct vm vm;
-    block_signals();
-    vm.xen_hvm = wants_xen_hvm(cfg, &b->img);
-    if (vm.xen_hvm && cfg->cpu_mode == CPU_MODE_PVM) {
+    vm->xen_hvm = wants_xen_hvm(c->cfg, &c->boot->img);
+    if (vm->xen_hvm && c->cfg->cpu_mode == CPU_MODE_PVM) {
         fprintf(stderr, "tandem-vmm: --cpu-mode=pvm: only Tandem guests have a PVM mode\n");
         return TANDEM_EXIT_BADINPUT;
     }
-    int cr = vm_create(&vm, cfg);
+    return 0;
+}
+
+static int step_vm(struct vm *vm, struct run_ctx *c)
+{
+    int cr = vm_create(vm, c->cfg);
     if (cr) {   /* -2: this host's KVM cannot run this guest (a configuration error) */
-        vm_destroy(&vm);
+        vm_destroy(vm);
         return cr == -2 ? TANDEM_EXIT_BADINPUT : TANDEM_EXIT_ERROR;
     }
-    if (vm.xen_hvm)
-        vm.pvm = false;
-    else if (choose_cpu_mode(&vm)) { /* the VM never ran: a configuration error */
-        vm_destroy(&vm);
+    return 0;
+}
+
+static int step_cpu_mode(struct vm *vm, struct run_ctx *c)
+{
+    (void)c;
+    if (vm->xen_hvm) {
+        vm->pvm = false;
+        return 0;
+    }
+    return choose_cpu_mode(vm) ? TANDEM_EXIT_BADINPUT : 0; /* never ran: a configuration error */
+}
+
+static int step_clock(struct vm *vm, struct run_ctx *c)
+{
+    (void)c;
+    pvclock_init(vm);
+    return 0;
+}
+
+static int step_kernel(struct vm *vm, struct run_ctx *c)
+{
+    return load_boot_files(vm, c->boot) ? TANDEM_EXIT_ERROR : 0;
+}
+
+static int step_restore_memory(struct vm *vm, struct run_ctx *c)
+{
+    char err[512];
+    if (restore_memory(c->rs, vm, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: %s: %s\n", c->cfg->restore, err);
         return TANDEM_EXIT_BADINPUT;
     }
-    pvclock_init(&vm);
-    if (load_boot_files(&vm, b)) {
-        vm_destroy(&vm);
-        return TANDEM_EXIT_ERROR;
-    }
-    if (boot_setup(&vm, b->img.entry) || console_init(&vm) || loop_init(&vm) ||
-        control_open(&vm) || xs_domain_register(&vm)) {
-        vm_stop(&vm, TANDEM_EXIT_ERROR, "setup failed");
-        teardown(&vm);
-        return TANDEM_EXIT_ERROR;
-    }
-    if (cfg->start_paused)   /* before any vCPU thread: nothing to kick */
-        atomic_store(&vm.state, VM_PAUSED);
-    vm.vcpus[0].up = vm.vcpus[0].initialised = true;
-    if (vcpu_start(&vm.vcpus[0]) || (vm.xen_hvm && start_secondaries(&vm)))
-        vm_stop(&vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
-    int status = loop_run(&vm);
-    teardown(&vm);
-    return status;
+    return 0;
 }
+
+static int step_restore_state(struct vm *vm, struct run_ctx *c)
+{
+    char err[512];
+    if (restore_state(c->rs, vm, err, sizeof(err))) {
+        fprintf(stderr, "tandem-vmm: %s: %s\n", c->cfg->restore, err);
+        return TANDEM_EXIT_ERROR;
+    }
+    return 0;
+}
+
+/* The steps that only say 0 or -1. */
+#define SIMPLE_STEP(fn, call) \
+    static int fn(struct vm *vm, struct run_ctx *c) \
+    { \
+        (void)c; \
+        return (call) ? TANDEM_EXIT_ERROR : 0; \
+    }
+SIMPLE_STEP(step_devices, devices_init(vm))
+SIMPLE_STEP(step_boot_data, boot_setup(vm, c->boot->img.entry))
+SIMPLE_STEP(step_loop, loop_init(vm))
+SIMPLE_STEP(step_console, console_init(vm))
+SIMPLE_STEP(step_control, control_open(vm))
+SIMPLE_STEP(step_xs_link, xs_link_init(vm))
+SIMPLE_STEP(step_xenstore, xs_domain_register(vm))
+
+/* The vCPUs start last. A start that fails stops the domain, but the main
+ * loop still runs, briefly: xenstored may be calling back. */
+static int step_vcpus(struct vm *vm, struct run_ctx *c)
+{
+    if (c->cfg->start_paused)   /* before any vCPU thread: nothing to kick */
+        atomic_store(&vm->state, VM_PAUSED);
+    vm->vcpus[0].up = vm->vcpus[0].initialised = true;
+    if (vcpu_start(&vm->vcpus[0]) || (vm->xen_hvm && start_secondaries(vm)))
+        vm_stop(vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
+    return 0;
+}
+
+static int step_restored_vcpus(struct vm *vm, struct run_ctx *c)
+{
+    fprintf(stderr, "tandem-vmm: domain %u restored from %s (saved as domain %u)\n", c->cfg->domid,
+            c->cfg->restore, c->rs->h.domid);
+    if (c->cfg->start_paused)
+        atomic_store(&vm->state, VM_PAUSED);
+    if (restore_start_vcpus(vm))
+        vm_stop(vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
+    return 0;
+}
+
+static void join_vcpus(struct vm *vm)
+{
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        if (vm->vcpus[i].thread_started)
+            pthread_join(vm->vcpus[i].thread, NULL);
+    if (vm->cfg->stats)
+        stats_print(vm);
+}
+
+#define SETUP_FAILED "setup failed"
+
+static const struct step boot_steps[] = {
+    { "platform", step_platform, NULL, NULL },
+    { "vm", step_vm, vm_destroy, NULL },
+    { "cpu-mode", step_cpu_mode, NULL, NULL },
+    { "clock", step_clock, NULL, NULL },
+    { "kernel", step_kernel, NULL, NULL },
+    { "devices", step_devices, devices_close, SETUP_FAILED },
+    { "boot-data", step_boot_data, NULL, SETUP_FAILED },
+    { "loop", step_loop, loop_close, SETUP_FAILED },
+    { "console", step_console, console_close, SETUP_FAILED },
+    { "control", step_control, control_close, SETUP_FAILED },
+    { "xenstore-link", step_xs_link, xs_link_close, SETUP_FAILED },
+    { "xenstore", step_xenstore, xs_domain_unregister, SETUP_FAILED },
+    { "vcpus", step_vcpus, join_vcpus, NULL },
+};
 
 /* --restore: the machine comes from the file; nothing is registered or
  * run before its memory has been read and checked (a bad file: status 2). */
-static int run_restored(struct vmm_config *cfg, struct restore *rs)
+static const struct step restore_steps[] = {
+    { "vm", step_vm, vm_destroy, NULL },
+    { "cpu-mode", step_cpu_mode, NULL, NULL },
+    { "clock", step_clock, NULL, NULL },
+    { "memory", step_restore_memory, NULL, NULL },
+    { "state", step_restore_state, NULL, NULL },
+    { "devices", step_devices, devices_close, SETUP_FAILED },
+    { "loop", step_loop, loop_close, SETUP_FAILED },
+    { "console", step_console, console_close, SETUP_FAILED },
+    { "control", step_control, control_close, SETUP_FAILED },
+    { "xenstore-link", step_xs_link, xs_link_close, SETUP_FAILED },
+    { "xenstore", step_xenstore, xs_domain_unregister, SETUP_FAILED },
+    { "vcpus", step_restored_vcpus, join_vcpus, NULL },
+};
+
+static void undo_steps(struct vm *vm, const struct step *steps, size_t n)
+{
+    while (n--)
+        if (steps[n].teardown)
+            steps[n].teardown(vm);
+}
+
+static int run_steps(const struct step *steps, size_t n, struct run_ctx *c)
 {
     static struct vm vm;
-    char err[512];
     block_signals();
-    if (vm_create(&vm, cfg)) {
-        vm_destroy(&vm);
-        return TANDEM_EXIT_ERROR;
+    for (size_t i = 0; i < n; i++) {
+        int status = steps[i].init(&vm, c);
+        if (status) {
+            if (steps[i].fail_why)
+                vm_stop(&vm, status, steps[i].fail_why);
+            undo_steps(&vm, steps, i);
+            return status;
+        }
     }
-    if (choose_cpu_mode(&vm)) {
-        vm_destroy(&vm);
-        return TANDEM_EXIT_BADINPUT;
-    }
-    pvclock_init(&vm);
-    if (restore_memory(rs, &vm, err, sizeof(err))) {
-        fprintf(stderr, "tandem-vmm: %s: %s\n", cfg->restore, err);
-        vm_destroy(&vm);
-        return TANDEM_EXIT_BADINPUT;
-    }
-    if (restore_state(rs, &vm, err, sizeof(err))) {
-        fprintf(stderr, "tandem-vmm: %s: %s\n", cfg->restore, err);
-        vm_destroy(&vm);
-        return TANDEM_EXIT_ERROR;
-    }
-    if (console_init(&vm) || loop_init(&vm) || control_open(&vm) || xs_domain_register(&vm)) {
-        vm_stop(&vm, TANDEM_EXIT_ERROR, "setup failed");
-        teardown(&vm);
-        return TANDEM_EXIT_ERROR;
-    }
-    fprintf(stderr, "tandem-vmm: domain %u restored from %s (saved as domain %u)\n", cfg->domid,
-            cfg->restore, rs->h.domid);
-    if (cfg->start_paused)
-        atomic_store(&vm.state, VM_PAUSED);
-    if (restore_start_vcpus(&vm))
-        vm_stop(&vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
     int status = loop_run(&vm);
-    teardown(&vm);
+    undo_steps(&vm, steps, n);
     return status;
 }
+
+#define RUN(list, ctx) run_steps(list, sizeof(list) / sizeof(list[0]), ctx)
 
 int main(int argc, char **argv)
 {
@@ -320,7 +415,8 @@ int main(int argc, char **argv)
             restore_close(&rs);
             return TANDEM_EXIT_BADINPUT;
         }
-        int status = run_restored(&cfg, &rs);
+        struct run_ctx c = { .cfg = &cfg, .rs = &rs };
+        int status = RUN(restore_steps, &c);
         restore_close(&rs);
         return status;
     }
@@ -333,7 +429,8 @@ int main(int argc, char **argv)
         ramdisk_close(&b.rd);
         return fflush(stdout) ? TANDEM_EXIT_ERROR : 0;
     }
-    int status = run(&cfg, &b);
+    struct run_ctx c = { .cfg = &cfg, .boot = &b };
+    int status = RUN(boot_steps, &c);
     release_kernel(&b);
     ramdisk_close(&b.rd);
     return status;

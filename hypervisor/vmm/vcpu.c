@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "acpi.h"
 #include "guest_mem.h"
+#include "iobus.h"
 #include "vmm.h"
 
 #define MSR_IA32_TSC 0x10
@@ -254,7 +254,9 @@ static void enable_events(struct vcpu *v, struct kvm_regs *r)
     r->rflags |= 0x200; /* X86_EFLAGS_IF */
 }
 
-static void do_hypercall(struct vcpu *v, uint32_t nr)
+/* A hypercall through Tandem's port (dev/hypercall_port.c): number nr,
+ * arguments in rdi, rsi, rdx, r10, r8; the result goes to rax. */
+void vcpu_hypercall(struct vcpu *v, uint32_t nr)
 {
     struct kvm_regs buf, *r = get_regs(v, &buf);
     if (!r) {
@@ -308,86 +310,44 @@ static void handle_xen(struct vcpu *v)
     }
 }
 
-/* A port nothing here serves: reads see all ones, writes are dropped,
+/* A port access nothing here serves (no device on the bus, or a device
+ * that does not serve this offset, size or direction): reads see `fill`
+ * (0xff as on an empty bus; the PIT stand-in gives 0), writes are dropped,
  * and the first access to each port is logged (what a guest probes for). */
-static void unhandled_io(struct vcpu *v, uint16_t port, const char *what)
+void vcpu_io_unserved(struct vcpu *v, uint16_t port, uint8_t *data, uint32_t len, bool is_write,
+                      uint8_t fill)
 {
     static _Atomic uint64_t seen[65536 / 64];
     uint64_t bit = 1ULL << (port % 64);
+    if (!is_write)
+        memset(data, fill, len);
+    if (!v)
+        return;
     v->unhandled_io++;
     if (!(atomic_fetch_or(&seen[port / 64], bit) & bit))
         fprintf(stderr, "tandem-vmm: vCPU %d: port %#x: nothing there (%s; reported once)\n", v->id,
-                port, what);
+                port, is_write ? "writes dropped" : fill ? "reads see 0xff" : "reads see 0");
 }
 
+/* Each element of a port access (a `rep ins/outs` has run->io.count of
+ * them) goes to the device on the bus that holds the port. */
 static void handle_io(struct vcpu *v)
 {
     struct kvm_run *run = v->run;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
-    if (run->io.direction != KVM_EXIT_IO_OUT) {
-        if (run->io.port == ACPI_SLEEP_STATUS_PORT && v->vm->xen_hvm) {
-            memset(data, 0, (size_t)run->io.size * run->io.count); /* not woken */
-            return;
-        }
-        if (run->io.port >= 0x40 && run->io.port <= 0x42) {
-            /* No PIT. Its counters read 0, not 0xff: Linux's quick PIT
-             * calibration waits for a counter's high byte to leave 0xff and
-             * would spin through 50,000 reads (each an exit) before giving
-             * up; with 0 it gives up at once and takes the TSC rate from
-             * pvclock, as on Xen. */
-            memset(data, 0, (size_t)run->io.size * run->io.count);
-            unhandled_io(v, run->io.port, "reads see 0");
-            return;
-        }
-        memset(data, 0xff, (size_t)run->io.size * run->io.count); /* nothing here */
-        unhandled_io(v, run->io.port, "reads see 0xff");
-        return;
-    }
-    uint32_t val = 0;
-    switch (run->io.port) {
-    case TANDEM_HYPERCALL_PORT:
-        if (run->io.size != 4 || run->io.count != 1)
-            break;
-        memcpy(&val, data, 4);
-        do_hypercall(v, val);
-        return;
-    case TANDEM_DOORBELL_PORT:
-        if (run->io.size != 4)
-            break;
-        for (uint32_t i = 0; i < run->io.count; i++) {
-            memcpy(&val, data + 4 * i, 4);
-            v->doorbells++;
-            evtchn_send(v, val);
-        }
-        return;
-    case TANDEM_DEBUG_PORT:
-        console_write(v->vm, data, (size_t)run->io.size * run->io.count);
-        return;
-    case 0x80: /* PVM interrupt-window exit in plain mode; POST codes; I/O delay */
-        return;
-    case ACPI_SLEEP_CONTROL_PORT: /* Xen HVM platform: ACPI S5 (acpi.c) */
-        if (!v->vm->xen_hvm || run->io.size != 1)
-            break;
-        if ((data[0] & ACPI_SLEEP_SLP_EN) && ((data[0] >> 2) & 7) == ACPI_S5_SLP_TYP)
-            vm_guest_shutdown(v->vm, 0 /* SHUTDOWN_poweroff */);
-        return;
-    case ACPI_SLEEP_STATUS_PORT: /* clearing WAK_STS: nothing to keep */
-        if (!v->vm->xen_hvm)
-            break;
-        return;
-    case ACPI_RESET_PORT:
-        if (!v->vm->xen_hvm || run->io.size != 1)
-            break;
-        if (data[0] == ACPI_RESET_VALUE)
-            vm_guest_shutdown(v->vm, 1 /* SHUTDOWN_reboot */);
-        return;
-    }
-    unhandled_io(v, run->io.port, "writes dropped");
+    bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+    uint32_t size = run->io.size;
+    for (uint32_t i = 0; i < run->io.count; i++, data += size)
+        if (!iobus_access(v->vm->bus, IOBUS_PIO, run->io.port, data, size, is_write, v))
+            vcpu_io_unserved(v, run->io.port, data, size, is_write, 0xff);
 }
 
 static void handle_mmio(struct vcpu *v)
 {
     struct kvm_run *run = v->run;
+    if (iobus_access(v->vm->bus, IOBUS_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+                     run->mmio.is_write, v))
+        return;
     /* Writes to the read-only hypercall page and accesses to unbacked
      * addresses are dropped; reads see all ones, as on an empty bus. */
     if (!run->mmio.is_write)

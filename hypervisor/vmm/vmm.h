@@ -17,10 +17,12 @@
 #include "public/xen.h"
 
 #define VMM_NR_PORTS 4096          /* the 2-level limit on 64-bit (port 0 is never used) */
+#define VMM_PLATFORM_PORTS 3       /* ports 1..2 are the platform's, bound to dom0 at boot (docs/abi.md) */
 #define VMM_NR_HYPERCALLS 64
 #define VMM_NR_EXIT_REASONS 64
 
 struct vm;
+struct iobus;
 
 struct vcpu {
     struct vm *vm;
@@ -77,13 +79,21 @@ struct dom0_port {
     const void *owner;         /* the control connection that allocated it */
 };
 
+/* A VMM service on one of the platform's ports (evtchn.c): the guest's
+ * sends signal kick_fd, an eventfd the service reads in the main loop. */
+struct evtchn_local {
+    evtchn_port_t port;
+    int kick_fd;               /* -1 until the service has one */
+    bool yields;               /* a dom0 service binding the port takes it over (else EBUSY) */
+    bool taken;                /* it has */
+};
+
 struct console_state {
     int out_fd;                /* where guest output goes */
     int in_fd;                 /* input source, -1 = none */
     int pty_master;            /* pty mode: also keeps the slave open */
     int pty_slave;
-    int kick_fd;               /* ioeventfd: doorbell for the console port */
-    bool taken;                /* a dom0 console service bound port 2 */
+    int kick_fd;               /* the console port's eventfd (evtchn_local_kick) */
     pthread_mutex_t out_lock;  /* console_io, port 0xE9 and the ring share out_fd */
 };
 
@@ -120,6 +130,8 @@ struct vm {
     unsigned int shutdown_code;
     struct evtchn ports[VMM_NR_PORTS];
     struct dom0_port dom0_ports[VMM_NR_PORTS];
+    struct evtchn_local local_ports[VMM_PLATFORM_PORTS];
+    unsigned int nr_local_ports;
 
     /* Lifecycle */
     atomic_int state;          /* VM_RUNNING, VM_PAUSED, VM_STOPPING */
@@ -137,8 +149,8 @@ struct vm {
     atomic_int pollers;
     uint64_t poll_seq;
 
+    struct iobus *bus;         /* port and MMIO devices (iobus.c, dev/) */
     struct console_state con;
-    int xs_kick_fd, xs_notify_fd;   /* xenstore-ring fds, -1 until asked */
     uint64_t dropped_events;
 };
 
@@ -160,6 +172,15 @@ int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c);
 int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_dump(struct vcpu *v, const char *why);
+void vcpu_hypercall(struct vcpu *v, uint32_t nr);
+/* A port access no device serves: reads see fill, logged once a port. */
+void vcpu_io_unserved(struct vcpu *v, uint16_t port, uint8_t *data, uint32_t len, bool is_write,
+                      uint8_t fill);
+
+/* devices.c: the bus and the devices of the domain's platform (files in dev/,
+ * docs/vmm.md "Devices"). */
+int devices_init(struct vm *vm);
+void devices_close(struct vm *vm);
 
 /* lifecycle.c */
 void vm_stop(struct vm *vm, int status, const char *why);
@@ -202,6 +223,13 @@ void evtchn_raise(struct vm *vm, evtchn_port_t port);
 void evtchn_kick_vcpu(struct vm *vm, struct vcpu *v);
 void evtchn_raise_virq(struct vm *vm, struct vcpu *v, unsigned int virq);
 long evtchn_send(struct vcpu *v, evtchn_port_t port);
+/* VMM services on the platform's ports (docs/vmm.md "Devices"): add one
+ * (after evtchn_init), give it its eventfd (the doorbell's ioeventfd is
+ * assigned with it), remove it. 0 or -errno. */
+int evtchn_local_add(struct vm *vm, evtchn_port_t port, bool yields);
+int evtchn_local_kick(struct vm *vm, evtchn_port_t port, int fd);
+void evtchn_local_remove(struct vm *vm, evtchn_port_t port);
+int evtchn_local_take(struct vm *vm, evtchn_port_t port, bool take); /* vm->lock held */
 
 /* timer.c */
 int timer_init(struct vcpu *v);
@@ -210,12 +238,9 @@ long timer_set_periodic(struct vcpu *v, uint64_t period_ns);
 void timer_expired(struct vcpu *v, int fd);
 
 /* console.c */
-int console_init(struct vm *vm);
+int console_init(struct vm *vm);     /* after loop_init and evtchn_init */
 void console_write(struct vm *vm, const void *buf, size_t len);
-bool console_drain_ring(struct vm *vm); /* true: destination blocked */
-void console_last_words(struct vm *vm);
-int console_input(struct vm *vm); /* 1: input ring full */
-void console_close(struct vm *vm);
+void console_close(struct vm *vm);   /* prints what is left in the ring first */
 
 /* hypercall.c */
 long hypercall_dispatch(struct vcpu *v, unsigned int nr, const uint64_t args[5]);
@@ -231,6 +256,11 @@ struct loop_handler {
     void *ctx;
 };
 int loop_init(struct vm *vm);
+void loop_close(struct vm *vm);
+/* A service that must still be served after the domain stops holds the
+ * loop (true) until it is done (false); the loop waits at most 3 s. */
+void loop_hold(bool hold);
+void loop_drain_eventfd(int fd);   /* a non-blocking eventfd's count, dropped */
 int loop_add(struct loop_handler *h, uint32_t events);
 void loop_mod(struct loop_handler *h, uint32_t events);
 void loop_del(struct loop_handler *h);
@@ -254,10 +284,17 @@ int xen_hvm_evtchn_route(struct vm *vm, uint32_t port, int fd, bool assign);
 /* control.c, xs_domain.c, stats.c */
 int control_open(struct vm *vm);
 void control_close(struct vm *vm);
+/* A request a service serves on the control socket (name, then arguments):
+ * it answers with control_reply or control_reply_err. 0 or -1 (table full). */
+typedef void (*control_fn)(struct vm *vm, int fd, char **argv, int argc);
+int control_add_request(const char *name, control_fn fn);
+void control_reply(int fd, const char *line, const int *fds, int nfds);
+void control_reply_err(int fd, const char *errname, const char *msg);
+/* The xenstore port's service: its eventfds for xenstored (`xenstore-ring`). */
+int xs_link_init(struct vm *vm);
+void xs_link_close(struct vm *vm);
 int xs_domain_register(struct vm *vm);
 void xs_domain_unregister(struct vm *vm);
-/* True while the registration thread may still need the control socket. */
-bool xs_domain_registering(void);
 void vm_wake_main(struct vm *vm);
 void stats_print(struct vm *vm);
 int loop_run(struct vm *vm);

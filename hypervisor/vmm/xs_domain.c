@@ -6,11 +6,20 @@
  * libxenstore (xenstore/lib). Registration runs on its own thread: while
  * introducing, xenstored calls back on our control socket (xenstore-ring),
  * which the main loop must be free to answer.
+ *
+ * Also the xenstore port's service (xs_link_init): the platform's port 1
+ * stays bound to domain 0, and the control request `xenstore-ring` hands
+ * xenstored the ring's memfd and two eventfds, made on the first request:
+ * kick (guest->xenstored: the doorbell's ioeventfd, evtchn_local_kick) and
+ * notify (xenstored->guest: the main loop raises the port).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <xenstore.h>
 
 #include "tdm_xenbus.h"
@@ -22,7 +31,6 @@ struct xs_state {
     struct xs_handle *h;
     pthread_t thread;
     bool thread_started;
-    atomic_bool registering;
     bool introduced;
     char dom_path[64];
     char vm_path[64];
@@ -126,7 +134,7 @@ static bool write_all(struct vm *vm)
 
 static void registration_done(struct vm *vm)
 {
-    atomic_store(&xs.registering, false);
+    loop_hold(false);
     vm_wake_main(vm); /* a stopped main loop may be waiting for us */
 }
 
@@ -165,10 +173,10 @@ int xs_domain_register(struct vm *vm)
     /* libxenstore finds the daemon through XENSTORED_PATH */
     if (setenv("XENSTORED_PATH", vm->cfg->xenstore, 1))
         return -1;
-    atomic_store(&xs.registering, true);
+    loop_hold(true);   /* served after a stop until the registration is done */
     int e = pthread_create(&xs.thread, NULL, register_thread, vm);
     if (e) {
-        atomic_store(&xs.registering, false);
+        loop_hold(false);
         fprintf(stderr, "tandem-vmm: xenstore thread: %s\n", strerror(e));
         return -1;
     }
@@ -179,14 +187,9 @@ int xs_domain_register(struct vm *vm)
 /*
  * While introducing, xenstored calls back on our control socket; a guest
  * that stops meanwhile must not leave that call unanswered (xenstored, which
- * serves every domain, would wait for its timeout), so the main loop keeps
- * serving until this turns false.
+ * serves every domain, would wait for its timeout), so the registration
+ * holds the main loop (loop_hold) until it is done.
  */
-bool xs_domain_registering(void)
-{
-    return atomic_load(&xs.registering);
-}
-
 void xs_domain_unregister(struct vm *vm)
 {
     if (!xs.thread_started)
@@ -201,4 +204,85 @@ void xs_domain_unregister(struct vm *vm)
     xs_rm(xs.h, XBT_NULL, xs.vm_path);
     xs_close(xs.h);
     xs.h = NULL;
+}
+
+static int link_kick_fd = -1, link_notify_fd = -1;
+static struct loop_handler notify_h;
+
+static void on_notify(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    uint64_t n;
+    if (read(h->fd, &n, sizeof(n)) == sizeof(n))
+        evtchn_raise(vm, TANDEM_XENSTORE_PORT);
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static int link_fds(struct vm *vm)
+{
+    if (link_kick_fd >= 0)
+        return 0;
+    int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int notify = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (kick < 0 || notify < 0 || evtchn_local_kick(vm, TANDEM_XENSTORE_PORT, kick)) {
+        close_fd(&kick);
+        close_fd(&notify);
+        return -1;
+    }
+    notify_h = (struct loop_handler){ on_notify, notify, vm };
+    if (loop_add(&notify_h, EPOLLIN)) {
+        evtchn_local_remove(vm, TANDEM_XENSTORE_PORT);   /* takes the ioeventfd away */
+        evtchn_local_add(vm, TANDEM_XENSTORE_PORT, false);
+        close_fd(&kick);
+        close_fd(&notify);
+        return -1;
+    }
+    link_kick_fd = kick;
+    link_notify_fd = notify;
+    return 0;
+}
+
+static void op_xenstore_ring(struct vm *vm, int fd, char **argv, int argc)
+{
+    (void)argv;
+    if (argc != 1) {
+        control_reply_err(fd, "EINVAL", "this request takes no arguments");
+        return;
+    }
+    if (link_fds(vm)) {
+        control_reply_err(fd, "EIO", "cannot set up the xenstore event channel");
+        return;
+    }
+    char line[128];
+    snprintf(line, sizeof(line), "OK gpa=%#llx offset=%llu port=%u\n",
+             (unsigned long long)TANDEM_XENSTORE_RING_GPA,
+             (unsigned long long)vm_region_offset(vm, TANDEM_XENSTORE_RING_GPA),
+             TANDEM_XENSTORE_PORT);
+    int fds[3] = { vm->memfd, link_kick_fd, link_notify_fd };
+    control_reply(fd, line, fds, 3);
+}
+
+/* A dom0 service may bind port 1 only until xenstored has asked for it. */
+int xs_link_init(struct vm *vm)
+{
+    if (evtchn_local_add(vm, TANDEM_XENSTORE_PORT, false) ||
+        control_add_request("xenstore-ring", op_xenstore_ring)) {
+        fprintf(stderr, "tandem-vmm: the xenstore port's service cannot be set up\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* After the vCPUs have stopped. */
+void xs_link_close(struct vm *vm)
+{
+    evtchn_local_remove(vm, TANDEM_XENSTORE_PORT);
+    close_fd(&link_kick_fd);
+    close_fd(&link_notify_fd);
 }

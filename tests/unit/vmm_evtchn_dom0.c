@@ -35,8 +35,6 @@ static void setup(void)
     vm.mem = calloc(1, vm.mem_size);
     vm.nr_vcpus = 1;
     vm.kvm_fd = vm.vm_fd = vm.memfd = -1;
-    vm.xs_kick_fd = vm.xs_notify_fd = -1;
-    vm.con.kick_fd = -1;
     pthread_mutex_init(&vm.lock, NULL);
     pthread_mutex_init(&vm.poll_lock, NULL);
     pthread_cond_init(&vm.poll_cond, NULL);

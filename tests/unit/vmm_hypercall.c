@@ -41,7 +41,6 @@ static void setup(void)
     vm.mem = calloc(1, vm.mem_size);
     vm.nr_vcpus = 2;
     vm.kvm_fd = vm.vm_fd = vm.memfd = -1;
-    vm.xs_kick_fd = vm.xs_notify_fd = -1;
     vm.wake_fd = eventfd(0, EFD_NONBLOCK);
     pthread_mutex_init(&vm.lock, NULL);
     pthread_mutex_init(&vm.poll_lock, NULL);
