@@ -285,27 +285,22 @@ static void complete_part(struct blkeng *e, uint64_t slot, unsigned part, int re
     r->done(e->cfg.ctx, r, r->status_);
 }
 
+static void on_cqe(void *ctx, uint64_t ud, int res)
+{
+    struct blkeng *e = ctx;
+
+    if (tdm_uring_tag_of(ud) == TAG_IO)
+        complete_part(e, tdm_uring_index_of(ud), tdm_uring_part_of(ud), res);
+    else if (e->cfg.other)
+        e->cfg.other(e->cfg.ctx, ud, res);
+}
+
 bool blkeng_reap(struct blkeng *e)
 {
-    struct io_uring_cqe *cqes[64];
-    bool progress = false;
-    unsigned n;
+    unsigned batches = tdm_uring_reap(&e->uring, on_cqe, e);
 
-    while ((n = io_uring_peek_batch_cqe(&e->uring, cqes, 64)) > 0) {
-        e->st.batches++;
-        for (unsigned k = 0; k < n; k++) {
-            uint64_t ud = io_uring_cqe_get_data64(cqes[k]);
-            int res = cqes[k]->res;
-
-            if (tdm_uring_tag_of(ud) == TAG_IO)
-                complete_part(e, tdm_uring_index_of(ud), tdm_uring_part_of(ud), res);
-            else if (e->cfg.other)
-                e->cfg.other(e->cfg.ctx, ud, res);
-        }
-        io_uring_cq_advance(&e->uring, n);
-        progress = true;
-    }
-    return progress;
+    e->st.batches += batches;
+    return batches > 0;
 }
 
 unsigned blkeng_cq_ready(struct blkeng *e)

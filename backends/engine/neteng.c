@@ -199,33 +199,26 @@ void neteng_flush(struct neteng *e)
     e->tx_unsubmitted = 0;
 }
 
+static void on_cqe(void *ctx, uint64_t ud, int res)
+{
+    struct neteng *e = ctx;
+
+    switch (tdm_uring_tag_of(ud)) {
+    case TAG_WRITE:
+        tx_done(e, tdm_uring_index_of(ud), res);
+        break;
+    case TAG_READ:
+        rx_done(e, tdm_uring_index_of(ud), res);
+        break;
+    default:
+        if (e->cfg.other)
+            e->cfg.other(e->cfg.ctx, ud, res);
+    }
+}
+
 bool neteng_reap(struct neteng *e)
 {
-    struct io_uring_cqe *cqes[64];
-    bool progress = false;
-    unsigned n;
-
-    while ((n = io_uring_peek_batch_cqe(&e->uring, cqes, 64)) > 0) {
-        for (unsigned k = 0; k < n; k++) {
-            uint64_t ud = io_uring_cqe_get_data64(cqes[k]);
-            int res = cqes[k]->res;
-
-            switch (tdm_uring_tag_of(ud)) {
-            case TAG_WRITE:
-                tx_done(e, tdm_uring_index_of(ud), res);
-                break;
-            case TAG_READ:
-                rx_done(e, tdm_uring_index_of(ud), res);
-                break;
-            default:
-                if (e->cfg.other)
-                    e->cfg.other(e->cfg.ctx, ud, res);
-            }
-        }
-        io_uring_cq_advance(&e->uring, n);
-        progress = true;
-    }
-    return progress;
+    return tdm_uring_reap(&e->uring, on_cqe, e) > 0;
 }
 
 unsigned neteng_cq_ready(struct neteng *e)

@@ -26,6 +26,12 @@ unsigned tdm_uring_cq_ready(struct io_uring *ring);
  * if the kernel refuses the submission. */
 struct io_uring_sqe *tdm_uring_sqe(struct io_uring *ring);
 
+/* Hands every CQE there is to fn(ctx, user_data, res), in batches of up
+ * to 64 (fn may queue new SQEs); returns the number of batches, 0 if
+ * there was nothing. */
+unsigned tdm_uring_reap(struct io_uring *ring, void (*fn)(void *ctx, uint64_t ud, int res),
+                        void *ctx);
+
 /* user_data layout: tag (8 bits) | part (8 bits) | index (48 bits). */
 static inline uint64_t tdm_uring_tag(unsigned tag, unsigned part, uint64_t index)
 {

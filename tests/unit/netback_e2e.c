@@ -36,6 +36,7 @@
 
 #include "daemon_harness.h"
 #include "netback_fakefront.h"
+#include "test_netns.h"
 
 #define WAIT_MS 5000
 #define TEST_ETHERTYPE 0x88B5        /* IEEE local experimental: only our frames */
@@ -50,43 +51,6 @@ static int pkt_fd = -1;
 static const char *skip_reason;
 
 /* ---- environment ---- */
-
-static void write_file(const char *path, const char *s)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-    if (fd >= 0) {
-        ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-        close(fd);
-    }
-}
-
-/* A network namespace of our own (the taps vanish with it). */
-static const char *enter_netns(void)
-{
-    if (unshare(CLONE_NEWNET) < 0)
-        return "cannot make a network namespace (needs root / CAP_SYS_ADMIN)";
-    /* No IPv6 autoconfiguration chatter on the taps. */
-    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-    return NULL;
-}
-
-/* Root, /dev/net/tun and namespaces, tried in a child; else the reason. */
-static const char *probe_net(void)
-{
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), st;
-    pid_t pid;
-
-    if (fd < 0)
-        return "/dev/net/tun cannot be opened";
-    close(fd);
-    pid = fork();
-    if (pid == 0)
-        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return "cannot make a network namespace (needs root / CAP_SYS_ADMIN)";
-    return NULL;
-}
 
 static void start_netback(void)
 {
@@ -132,7 +96,7 @@ static void setup(void)
 {
     struct fake_vmm_config cfg = { .domid = 3, .nr_grant_frames = 4 };
 
-    skip_reason = enter_netns();
+    skip_reason = test_netns_enter();
     ck_assert_msg(!skip_reason, "%s", skip_reason ? skip_reason : "");
     atexit(cleanup);
     snprintf(dir, sizeof(dir), "/tmp/tandem-netback.XXXXXX");
@@ -723,7 +687,7 @@ int main(void)
 {
     Suite *s = suite_create("netback_e2e");
     TCase *tc = tcase_create("daemon");
-    const char *why = probe_net();
+    const char *why = test_netns_probe();
     SRunner *sr;
     int failed;
 

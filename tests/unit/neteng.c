@@ -16,16 +16,15 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "neteng.h"
 #include "tdm_uring.h"
+#include "test_netns.h"
 
 #define TAP "tdmeng0"
 #define ETHERTYPE 0x88B5            /* IEEE local experimental: only our frames */
@@ -47,16 +46,6 @@ static void on_sent(void *ctx, struct neteng_tx *t, int res)
     s->res = res;
 }
 
-static void write_file(const char *path, const char *s)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-    if (fd >= 0) {
-        ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-        close(fd);
-    }
-}
-
 static struct neteng *engine(unsigned depth, unsigned rx_bufs)
 {
     char err[256];
@@ -74,9 +63,9 @@ static void setup(void)
 {
     struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
     char err[256];
+    const char *why = test_netns_enter();
 
-    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");   /* no chatter */
+    ck_assert_msg(!why, "%s", why ? why : "");
     tap_fd = neteng_tap_open(TAP, err, sizeof(err));
     ck_assert_msg(tap_fd >= 0, "%s", err);
     ck_assert_msg(neteng_tap_offload(tap_fd, true, true, true, err, sizeof(err)) == 0, "%s", err);
@@ -266,28 +255,11 @@ START_TEST(tap_names)
 }
 END_TEST
 
-/* Root, /dev/net/tun and namespaces, tried in a child; else the reason. */
-static const char *probe_net(void)
-{
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), st;
-    pid_t pid;
-
-    if (fd < 0)
-        return "/dev/net/tun cannot be opened (needs root)";
-    close(fd);
-    pid = fork();
-    if (pid == 0)
-        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return "cannot make a network namespace (needs root / CAP_SYS_ADMIN)";
-    return NULL;
-}
-
 int main(void)
 {
     Suite *s = suite_create("neteng");
     TCase *names = tcase_create("names"), *tap = tcase_create("tap");
-    const char *why = probe_net();
+    const char *why = test_netns_probe();
     SRunner *sr;
     int failed;
 
