@@ -152,10 +152,8 @@ static int submit(struct blk_queue *q, unsigned i)
     f->io = (struct blkeng_req){
         .op = eng_op[r->kind], .offset = r->sector * BLKIF_SECTOR_SIZE,
         .len = r->kind == BLK_KIND_DISCARD ? r->nr_sectors * BLKIF_SECTOR_SIZE : 0,
-        .iov = f->iov, .niov = r->kind == BLK_KIND_DISCARD ? 0 : f->niov, .done = io_done,
+        .iov = f->iov, .niov = r->nr_segs ? f->niov : 0, .done = io_done,   /* DISCARD: none */
     };
-    if (!r->nr_segs)
-        f->io.niov = 0;
     return blkeng_submit(q->eng, &f->io);
 }
 

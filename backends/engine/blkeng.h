@@ -118,9 +118,10 @@ struct blkeng_stats {
 /* An engine on cfg->backing. NULL with a message in err. */
 struct blkeng *blkeng_create(const struct blkeng_config *cfg, char *err, size_t errlen);
 
-/* Completions of requests still in flight are dropped (their callbacks
- * are not called: drain with blkeng_inflight() == 0 first); the io_uring
- * and its registered buffers go. */
+/* The io_uring and its registered buffers go. Drain first
+ * (blkeng_inflight() == 0): the callbacks of requests still in flight
+ * are not called, and the kernel may still be finishing their I/O on the
+ * front door's memory while the ring is torn down. */
 void blkeng_destroy(struct blkeng *e);
 
 /* Registers `mem` for fixed-buffer I/O (see struct blkeng_memory). 0, or

@@ -89,8 +89,9 @@ struct neteng_stats {
 /* NULL with a message in err. */
 struct neteng *neteng_create(const struct neteng_config *cfg, char *err, size_t errlen);
 
-/* Sends still in flight are dropped without their callback (drain with
- * neteng_tx_inflight() == 0 first); the reads are cancelled. */
+/* The reads are cancelled and the buffers freed. Drain sends first
+ * (neteng_tx_inflight() == 0): their callbacks are not called, and the
+ * kernel may still be reading their iovecs while the ring is torn down. */
 void neteng_destroy(struct neteng *e);
 
 /* Arms the tap reads (once, from the thread that drives the engine). */
