@@ -27,7 +27,6 @@
 #include "test_netns.h"
 
 #define TAP "tdmeng0"
-#define ETHERTYPE 0x88B5            /* IEEE local experimental: only our frames */
 
 static int tap_fd = -1, pkt_fd = -1;
 static struct neteng *eng;
@@ -89,18 +88,6 @@ static void teardown(void)
     pkt_fd = tap_fd = -1;
 }
 
-/* A test frame: broadcast, our ethertype, a numbered payload. */
-static size_t frame(uint8_t *buf, size_t len, unsigned seq)
-{
-    memset(buf, 0xff, 6);
-    memcpy(buf + 6, "\x02\x00\x00\x00\x00\x01", 6);
-    buf[12] = ETHERTYPE >> 8;
-    buf[13] = ETHERTYPE & 0xff;
-    for (size_t i = 14; i < len; i++)
-        buf[i] = (uint8_t)(seq + i);
-    return len;
-}
-
 /* The next of our frames the socket sees (others, if any, skipped). */
 static ssize_t recv_ours(uint8_t *buf, size_t len)
 {
@@ -111,7 +98,7 @@ static ssize_t recv_ours(uint8_t *buf, size_t len)
         if (poll(&p, 1, 2000) <= 0)
             return -1;
         n = recv(pkt_fd, buf, len, 0);
-        if (n >= 14 && buf[12] == (ETHERTYPE >> 8) && buf[13] == (ETHERTYPE & 0xff))
+        if (test_frame_ours(buf, (size_t)(n < 0 ? 0 : n)))
             return n;
     }
     return -1;
@@ -135,7 +122,7 @@ START_TEST(send_reaches_the_tap)
     struct sent s = { .tx = { .nfrag = 3, .done = on_sent } };
     struct neteng_stats st;
 
-    frame(f, sizeof(f), 1);
+    test_frame(f, sizeof(f), 1);
     /* the frame in three pieces, as a guest's pages would be */
     s.tx.iov[1] = (struct iovec){ f, 14 };
     s.tx.iov[2] = (struct iovec){ f + 14, 100 };
@@ -163,15 +150,15 @@ START_TEST(receive_in_order_and_wait)
     unsigned seen = 0;
 
     for (unsigned k = 0; k < 12; k++)  /* more than the 8 buffers */
-        ck_assert_int_eq(send(pkt_fd, f, frame(f, sizeof(f), k), 0), (ssize_t)sizeof(f));
+        ck_assert_int_eq(send(pkt_fd, f, test_frame(f, sizeof(f), k), 0), (ssize_t)sizeof(f));
     /* take none: the engine holds what its 8 reads got */
     for (int i = 0; i < 100 && neteng_rx_ready(eng) < 8; i++)
         turn();
     ck_assert_uint_eq(neteng_rx_ready(eng), 8);
     for (int i = 0; i < 200 && seen < 12; i++) {
         while (neteng_rx_peek(eng, &fr)) {
-            if (fr.len == sizeof(f) && fr.data[12] == (ETHERTYPE >> 8)) {
-                frame(f, sizeof(f), seen);
+            if (fr.len == sizeof(f) && test_frame_ours(fr.data, fr.len)) {
+                test_frame(f, sizeof(f), seen);
                 ck_assert_msg(memcmp(fr.data, f, sizeof(f)) == 0, "frame %u out of order", seen);
                 ck_assert_uint_eq(fr.hdr.gso_type, VIRTIO_NET_HDR_GSO_NONE);
                 seen++;
@@ -191,7 +178,7 @@ START_TEST(depth_is_backpressure)
     uint8_t f[64];
     struct sent s[5];
 
-    frame(f, sizeof(f), 9);
+    test_frame(f, sizeof(f), 9);
     for (unsigned i = 0; i < 5; i++) {
         s[i] = (struct sent){ .tx = { .nfrag = 1, .done = on_sent } };
         s[i].tx.iov[1] = (struct iovec){ f, sizeof(f) };
@@ -222,7 +209,7 @@ START_TEST(refused_header_fails_one_frame)
     struct sent bad = { .tx = { .nfrag = 1, .done = on_sent } }, good = bad;
     struct neteng_stats st;
 
-    frame(f, sizeof(f), 3);
+    test_frame(f, sizeof(f), 3);
     bad.tx.iov[1] = good.tx.iov[1] = (struct iovec){ f, sizeof(f) };
     bad.tx.hdr.gso_type = 0x7f;
     bad.tx.hdr.gso_size = 100;

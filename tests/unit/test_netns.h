@@ -1,11 +1,14 @@
 /* A network namespace of a test's own (tests/unit/netback_e2e.c,
  * neteng.c): the taps it makes are private to it and vanish with it.
- * Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and /dev/net/tun. */
+ * Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and /dev/net/tun. Also the
+ * test frames both tests send and check. */
 #ifndef TANDEM_TESTS_TEST_NETNS_H
 #define TANDEM_TESTS_TEST_NETNS_H
 
 #include <fcntl.h>
 #include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +48,27 @@ static inline const char *test_netns_probe(void)
     if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return "cannot make a network namespace (needs root / CAP_SYS_ADMIN)";
     return NULL;
+}
+
+#define TEST_ETHERTYPE 0x88B5        /* IEEE local experimental: only our frames */
+
+/* A test frame: broadcast, from 00:16:3e:00:00:00, TEST_ETHERTYPE, a
+ * pattern from seed. Returns len. */
+static inline size_t test_frame(uint8_t *f, size_t len, unsigned seed)
+{
+    memset(f, 0xff, 6);
+    memcpy(f + 6, "\x00\x16\x3e\x00\x00\x00", 6);
+    f[12] = TEST_ETHERTYPE >> 8;
+    f[13] = TEST_ETHERTYPE & 0xff;
+    for (size_t i = 14; i < len; i++)
+        f[i] = (uint8_t)(seed * 7 + i * 13);
+    return len;
+}
+
+/* Whether f (n bytes) is one of ours. */
+static inline int test_frame_ours(const uint8_t *f, size_t n)
+{
+    return n >= 14 && f[12] == (TEST_ETHERTYPE >> 8) && f[13] == (TEST_ETHERTYPE & 0xff);
 }
 
 #endif
