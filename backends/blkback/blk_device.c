@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk_backing.h"
 #include "blk_frontend.h"
 #include "blk_queue.h"
 #include "blk_request.h"
+#include "blkeng_backing.h"
 
 struct blk_device {
     struct tdm_xbdev *xb;
-    struct blk_backing back;
+    struct blkeng_backing back;
     struct blk_limits lim;
     struct blk_queue *q[BLK_MAX_QUEUES];
     unsigned nq;
@@ -70,8 +70,8 @@ static int open_backing(struct blk_device *d)
         snprintf(err, sizeof(err), "mode \"%.16s\" is neither r nor w", mode);
     else {
         ro = mode && strcmp(mode, "r") == 0;
-        rc = blk_backing_open(params, ro, options(d->xb)->allow_direct, &d->back, err,
-                              sizeof(err));
+        rc = blkeng_backing_open(params, ro, options(d->xb)->allow_direct, &d->back, err,
+                                 sizeof(err));
     }
     if (rc < 0)
         tdm_xbdev_error(d->xb, err);
@@ -85,8 +85,8 @@ static void set_limits(struct blk_device *d)
     d->lim = (struct blk_limits){
         .sectors = d->back.sectors,
         .readonly = d->back.readonly,
-        .discard = !d->back.readonly,
-        .flush = true,
+        .discard = d->back.can_discard,
+        .flush = d->back.can_flush,
         .barrier = true,
         .max_indirect_segs = BLK_MAX_INDIRECT_SEGS,
     };
@@ -132,7 +132,7 @@ static int blk_connect(struct tdm_xbdev *xb)
     tdm_xbdev_connecting(xb);
     for (unsigned i = 0; i < fe.nr_queues; i++) {
         struct blk_queue_config c = {
-            .domid = xb->fe_id, .index = i, .name = xb->name, .fd = d->back.fd, .lim = d->lim,
+            .domid = xb->fe_id, .index = i, .name = xb->name, .backing = &d->back, .lim = d->lim,
             .gnt = xb->bus->gnt, .evh = xb->bus->evh, .ring_order = fe.ring_order,
             .evtchn = fe.q[i].evtchn, .poll_us = o->poll_us,
             .busy_poll_us = o->busy_poll_us, .persistent = fe.persistent,
@@ -185,7 +185,7 @@ static void blk_remove(struct tdm_xbdev *xb)
 
     if (!d)
         return;
-    blk_backing_close(&d->back);
+    blkeng_backing_close(&d->back);
     free(d);
     xb->priv = NULL;
 }

@@ -1,8 +1,8 @@
-/* The per-queue io_uring engine (see blk_queue.h). */
+/* One queue of a vbd: the blkif front door of the block engine (see
+ * blk_queue.h; the engine is backends/engine/blkeng.c). */
 #include "blk_queue.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,31 +14,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blk_fixed.h"
 #include "blk_pcache.h"
 #include "blk_ring.h"
+#include "blkeng.h"
 #include "tdm_poll.h"
 #include "tdm_uring.h"
 
-enum { TAG_REQ = 1, TAG_KICK = 2, TAG_STOP = 3 };
-enum { PART_DATA = 0, PART_SYNC = 1 };
+/* Our own operations on the engine's io_uring (below TDM_URING_TAG_ENGINE). */
+enum { TAG_KICK = 2, TAG_STOP = 3 };
 
-/* Requests are handed to the kernel, and responses published, every
- * BLK_PIPE_CHUNK rather than once per sweep: with a whole ring per sweep
- * the device got all 32 requests in one submission, completed them
- * together, and the queue moved in lock-step batches (guest refills 32,
- * backend submits 32, device completes 32). Small chunks let the device
- * start on the first requests while the rest are taken, and the guest
- * refill the first answers while the rest are reaped: measured 4k qd32
- * 77-93% -> 94-113% of the host's IOPS (docs/benchmarks-blk.md). */
+/* Responses are published every BLK_PIPE_CHUNK rather than once per
+ * sweep, so the guest refills the first answers while the rest are
+ * reaped (the engine hands requests to the kernel in chunks of the same
+ * size for the same reason: blkeng.c). */
 #define BLK_PIPE_CHUNK 4u
 /* A request between "taken from the ring" and "answered". */
 struct inflight {
     struct blk_req req;
+    struct blkeng_req io;          /* what the engine does for it */
     struct tdm_grant_map maps[BLK_MAX_SEGS];
     struct iovec iov[BLK_MAX_SEGS];
     unsigned niov;                 /* iov entries after merging adjacent segments */
-    unsigned cqes_left;
     int16_t status;
 };
 
@@ -48,8 +44,7 @@ struct blk_queue {
     struct blk_ring ring;
     struct blk_pcache *pcache;     /* persistent grants, if agreed */
     int local_port, kick_fd, stop_fd;
-    struct io_uring uring;
-    struct blk_fixed fixed;        /* guest memory as fixed buffers */
+    struct blkeng *eng;            /* the queue's io_uring, on the device's backing store */
     pthread_t thread;
 
     struct inflight *slots;
@@ -64,7 +59,6 @@ struct blk_queue {
     uint64_t kick_buf, stop_buf;
     struct tdm_poll poll;
     uint64_t busy_poll_ns;         /* poll window while I/O is in flight */
-    uint64_t sq_end;               /* byte after the last read/write in the unsubmitted SQEs */
     struct blk_queue_stats st;
 };
 
@@ -138,108 +132,29 @@ static void finish(struct blk_queue *q, unsigned i)
 
 /* ---- submission ---- */
 
-static int prep(struct blk_queue *q, unsigned i, unsigned part, struct io_uring_sqe **out)
-{
-    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
+static void io_done(void *ctx, struct blkeng_req *io, int status);
 
-    if (!sqe)
-        return -1;
-    io_uring_sqe_set_data64(sqe, tdm_uring_tag(TAG_REQ, part, i));
-    *out = sqe;
-    return 0;
-}
+static const enum blkeng_op eng_op[] = {
+    [BLK_KIND_READ] = BLKENG_READ, [BLK_KIND_WRITE] = BLKENG_WRITE,
+    [BLK_KIND_FLUSH] = BLKENG_FLUSH, [BLK_KIND_BARRIER] = BLKENG_FLUSH,   /* after the drain */
+    [BLK_KIND_DISCARD] = BLKENG_DISCARD,
+};
 
-/* Writes the segments (if any) then fdatasync, linked so the sync runs
- * only after the write succeeded. */
-static int submit_write_sync(struct blk_queue *q, unsigned i, off_t off)
-{
-    struct inflight *f = &q->slots[i];
-    struct io_uring_sqe *sqe;
-
-    f->cqes_left = 0;
-    /* Both SQEs of the chain must go in one submission, or the link is cut. */
-    if (io_uring_sq_space_left(&q->uring) < 2 && io_uring_submit(&q->uring) < 0)
-        return -1;
-    if (f->req.nr_segs) {
-        if (prep(q, i, PART_DATA, &sqe) < 0)
-            return -1;
-        io_uring_prep_writev(sqe, q->cfg.fd, f->iov, f->niov, off);
-        sqe->flags |= IOSQE_IO_LINK;
-        f->cqes_left++;
-    }
-    if (prep(q, i, PART_SYNC, &sqe) < 0)
-        return -1;
-    io_uring_prep_fsync(sqe, q->cfg.fd, IORING_FSYNC_DATASYNC);
-    f->cqes_left++;
-    return 0;
-}
-
-/* One contiguous range inside a registered chunk: READ_FIXED/WRITE_FIXED
- * (no page lookup and pinning per request). False: use vectored I/O. */
-static bool submit_fixed(struct blk_queue *q, struct inflight *f, struct io_uring_sqe *sqe,
-                         off_t off)
-{
-    const struct iovec *v = &f->iov[0];
-    void *rw;
-    int idx = blk_fixed_lookup(&q->fixed, &q->uring, v->iov_base, v->iov_len, &rw);
-
-    if (idx < 0)
-        return false;
-    if (f->req.kind == BLK_KIND_READ)
-        io_uring_prep_read_fixed(sqe, q->cfg.fd, rw, (unsigned)v->iov_len, off, idx);
-    else
-        io_uring_prep_write_fixed(sqe, q->cfg.fd, rw, (unsigned)v->iov_len, off, idx);
-    return true;
-}
-
+/* Hands the checked, mapped request to the engine: READ/WRITE straight on
+ * the guest's pages, FLUSH and BARRIER as [write +] fdatasync, DISCARD as
+ * a punched hole. 0, or -errno (the engine refused it). */
 static int submit(struct blk_queue *q, unsigned i)
 {
     struct inflight *f = &q->slots[i];
     const struct blk_req *r = &f->req;
-    off_t off = (off_t)(r->sector * BLKIF_SECTOR_SIZE);
-    struct io_uring_sqe *sqe;
 
     f->status = BLKIF_RSP_OKAY;
-    f->cqes_left = 1;
-    switch (r->kind) {
-    case BLK_KIND_READ:
-    case BLK_KIND_WRITE:
-        /* A request that continues the previous one in the same submission
-         * would be merged with it by the block layer's plug (8 x 128 KiB
-         * sequential became 2 x 512 KiB at the device): fewer, larger
-         * requests in flight, measured 2.3 -> 1.5 GB/s read and 4.9 -> 3.8
-         * GB/s write with host fio on this disk. The guest chose its request
-         * size; hand it over as it is (as fio does, one submission each). */
-        if (io_uring_sq_ready(&q->uring) && off == (off_t)q->sq_end) {
-            q->st.split_submits++;
-            if (io_uring_submit(&q->uring) < 0)
-                return -1;
-        }
-        q->sq_end = (uint64_t)off + (uint64_t)r->nr_sectors * BLKIF_SECTOR_SIZE;
-        if (prep(q, i, PART_DATA, &sqe) < 0)
-            return -1;
-        if (f->niov == 1 && submit_fixed(q, f, sqe, off)) {
-            q->st.fixed++;
-            return 0;
-        }
-        q->st.vectored++;
-        if (r->kind == BLK_KIND_READ)
-            io_uring_prep_readv(sqe, q->cfg.fd, f->iov, f->niov, off);
-        else
-            io_uring_prep_writev(sqe, q->cfg.fd, f->iov, f->niov, off);
-        return 0;
-    case BLK_KIND_FLUSH:
-    case BLK_KIND_BARRIER:
-        return submit_write_sync(q, i, off);
-    case BLK_KIND_DISCARD:
-        if (prep(q, i, PART_DATA, &sqe) < 0)
-            return -1;
-        /* Block devices implement PUNCH_HOLE as discard/zero-out. */
-        io_uring_prep_fallocate(sqe, q->cfg.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                                off, (off_t)(r->nr_sectors * BLKIF_SECTOR_SIZE));
-        return 0;
-    }
-    return -1;
+    f->io = (struct blkeng_req){
+        .op = eng_op[r->kind], .offset = r->sector * BLKIF_SECTOR_SIZE,
+        .len = r->kind == BLK_KIND_DISCARD ? r->nr_sectors * BLKIF_SECTOR_SIZE : 0,
+        .iov = f->iov, .niov = r->nr_segs ? f->niov : 0, .done = io_done,   /* DISCARD: none */
+    };
+    return blkeng_submit(q->eng, &f->io);
 }
 
 /* ---- taking requests ---- */
@@ -287,7 +202,7 @@ static void *persistent_page(struct blk_queue *q, uint32_t ref)
  * guest's pages, so it needs a writable grant. f->maps[s].addr stays
  * NULL for pages of the persistent cache (not unmapped at the end).
  * submit() then sends a single merged range as READ_FIXED/WRITE_FIXED
- * when it lies in a registered chunk of guest memory (blk_fixed.h). */
+ * when it lies in a registered chunk of guest memory (blkeng_fixed.h). */
 static int map_data(struct blk_queue *q, struct inflight *f, const char **why)
 {
     uint32_t refs[BLK_MAX_SEGS];
@@ -362,6 +277,7 @@ static bool accept_request(struct blk_queue *q, unsigned i, const union blkif_sr
 static void start_request(struct blk_queue *q, unsigned i)
 {
     struct inflight *f = &q->slots[i];
+    int rc;
 
     if (f->req.kind == BLK_KIND_DISCARD && f->req.nr_sectors == 0) {
         respond(q, &f->req, BLKIF_RSP_OKAY);      /* nothing to do */
@@ -371,8 +287,8 @@ static void start_request(struct blk_queue *q, unsigned i)
     q->inflight++;
     if (f->req.kind == BLK_KIND_BARRIER)
         q->exclusive = true;
-    if (submit(q, i) < 0) {
-        qlog(q, "cannot submit to io_uring: %s", strerror(errno));
+    if ((rc = submit(q, i)) < 0) {
+        qlog(q, "the block engine refused the request: %s", strerror(-rc));
         f->status = BLKIF_RSP_ERROR;
         finish(q, i);
     }
@@ -412,35 +328,33 @@ static bool take_requests(struct blk_queue *q)
             break;
         }
         start_request(q, i);
-        if (io_uring_sq_ready(&q->uring) >= BLK_PIPE_CHUNK)
-            io_uring_submit(&q->uring);
     }
     return progress;
 }
 
 /* ---- completions ---- */
 
-static void complete_part(struct blk_queue *q, unsigned i, unsigned part, int res)
+/* The engine finished request f->io: 0, or -errno (-EIO for a short
+ * transfer, e.g. the file shrank). */
+static void io_done(void *ctx, struct blkeng_req *io, int status)
 {
-    struct inflight *f = &q->slots[i];
-    size_t want = (size_t)f->req.nr_sectors * BLKIF_SECTOR_SIZE;
+    struct blk_queue *q = ctx;
+    struct inflight *f = (struct inflight *)((char *)io - offsetof(struct inflight, io));
 
-    if (res < 0) {
-        if (res != -ECANCELED)
-            qlog(q, "I/O failed: %s", strerror(-res));
-        f->status = (f->req.kind == BLK_KIND_DISCARD && res == -EOPNOTSUPP)
+    if (status < 0) {
+        qlog(q, "I/O failed: %s", status == -EIO ? "short transfer or I/O error"
+                                                 : strerror(-status));
+        f->status = (f->req.kind == BLK_KIND_DISCARD && status == -EOPNOTSUPP)
                         ? BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR;
-    } else if (part == PART_DATA && f->req.kind != BLK_KIND_DISCARD && (size_t)res != want) {
-        qlog(q, "short transfer: %d of %zu bytes", res, want);   /* e.g. the file shrank */
-        f->status = BLKIF_RSP_ERROR;
     }
-    if (--f->cqes_left == 0)
-        finish(q, i);
+    finish(q, (unsigned)(f - q->slots));
+    if (q->pending_rsp >= BLK_PIPE_CHUNK)
+        push_responses(q);
 }
 
 static void arm_read(struct blk_queue *q, int fd, uint64_t *buf, unsigned tag)
 {
-    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
+    struct io_uring_sqe *sqe = tdm_uring_sqe(blkeng_uring(q->eng));
 
     if (!sqe) {
         qlog(q, "cannot arm a doorbell read: %s", strerror(errno));
@@ -450,41 +364,23 @@ static void arm_read(struct blk_queue *q, int fd, uint64_t *buf, unsigned tag)
     io_uring_sqe_set_data64(sqe, tdm_uring_tag(tag, 0, 0));
 }
 
-/* Handles every completion there is, in batches. */
-static bool reap(struct blk_queue *q)
+/* Completions of our own operations on the engine's ring. */
+static void other_done(void *ctx, uint64_t ud, int res)
 {
-    struct io_uring_cqe *cqes[64];
-    bool progress = false;
-    unsigned n;
+    struct blk_queue *q = ctx;
 
-    while ((n = io_uring_peek_batch_cqe(&q->uring, cqes, 64)) > 0) {
-        q->st.batches++;
-        for (unsigned k = 0; k < n; k++) {
-            uint64_t ud = io_uring_cqe_get_data64(cqes[k]);
-            int res = cqes[k]->res;
-
-            switch (tdm_uring_tag_of(ud)) {
-            case TAG_REQ:
-                complete_part(q, (unsigned)tdm_uring_index_of(ud), tdm_uring_part_of(ud), res);
-                if (q->pending_rsp >= BLK_PIPE_CHUNK)
-                    push_responses(q);
-                break;
-            case TAG_KICK:
-                q->st.kicks++;
-                if (res >= 0 || res == -EINTR || res == -EAGAIN)
-                    arm_read(q, q->kick_fd, &q->kick_buf, TAG_KICK);
-                else        /* re-arming would spin; the queue still polls on CQEs */
-                    qlog(q, "doorbell read failed: %s; no more kicks", strerror(-res));
-                break;
-            case TAG_STOP:
-                q->stopping = true;
-                break;
-            }
-        }
-        io_uring_cq_advance(&q->uring, n);
-        progress = true;
+    switch (tdm_uring_tag_of(ud)) {
+    case TAG_KICK:
+        q->st.kicks++;
+        if (res >= 0 || res == -EINTR || res == -EAGAIN)
+            arm_read(q, q->kick_fd, &q->kick_buf, TAG_KICK);
+        else        /* re-arming would spin; the queue still polls on CQEs */
+            qlog(q, "doorbell read failed: %s; no more kicks", strerror(-res));
+        break;
+    case TAG_STOP:
+        q->stopping = true;
+        break;
     }
-    return progress;
 }
 
 /* ---- the loop ---- */
@@ -493,7 +389,7 @@ static bool has_work(void *ctx)
 {
     struct blk_queue *q = ctx;
 
-    return blk_ring_has_requests(&q->ring) || tdm_uring_cq_ready(&q->uring);
+    return blk_ring_has_requests(&q->ring) || blkeng_cq_ready(q->eng);
 }
 
 /* With I/O in flight a completion is coming: poll the busy window
@@ -520,9 +416,8 @@ static void *queue_main(void *arg)
     while (!done(q)) {
         bool progress = take_requests(q);
 
-        if (io_uring_sq_ready(&q->uring))
-            io_uring_submit(&q->uring);
-        progress |= reap(q);
+        blkeng_flush(q->eng);
+        progress |= blkeng_reap(q->eng);
         push_responses(q);
         if (progress || done(q))
             continue;
@@ -530,13 +425,35 @@ static void *queue_main(void *arg)
             continue;
         if (!q->stopping && !q->exclusive && q->parked < 0 && blk_ring_final_check(&q->ring))
             continue;
-        io_uring_submit_and_wait(&q->uring, 1);
+        blkeng_wait(q->eng);
     }
     push_responses(q);
     return NULL;
 }
 
 /* ---- setup and teardown ---- */
+
+/* The engine for this queue, with guest memory as fixed buffers. */
+static int start_engine(struct blk_queue *q, char *err, size_t errlen)
+{
+    const struct blkeng_config ec = {
+        .backing = q->cfg.backing, .depth = q->nslots, .extra_sqes = 8, .ctx = q,
+        .other = other_done, .submit_batch = BLK_PIPE_CHUNK,
+    };
+    struct tdm_gnttab_memory mem;
+    const char *why = "domain memory not available";
+
+    if (!(q->eng = blkeng_create(&ec, err, errlen)))
+        return -1;
+    if (tdm_gnttab_memory(q->cfg.gnt, q->cfg.domid, &mem) == 0 && mem.rw && mem.len) {
+        const struct blkeng_memory m = { .base = mem.rw, .alias = mem.ro, .len = mem.len };
+
+        if (blkeng_use_memory(q->eng, &m, &why) == 0)
+            return 0;
+    }
+    qlog(q, "no fixed buffers (%s): vectored I/O", why);
+    return 0;
+}
 
 static int alloc_slots(struct blk_queue *q)
 {
@@ -552,6 +469,7 @@ static int alloc_slots(struct blk_queue *q)
 
 static void free_queue(struct blk_queue *q)
 {
+    blkeng_destroy(q->eng);
     if (q->pcache) {
         blk_pcache_clear(q->pcache, q->cfg.gnt);
         free(q->pcache);
@@ -604,7 +522,6 @@ static int setup(struct blk_queue *q, char *err, size_t errlen)
 struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err, size_t errlen)
 {
     struct blk_queue *q = calloc(1, sizeof(*q));
-    int rc;
 
     if (!q) {
         snprintf(err, errlen, "out of memory");
@@ -615,24 +532,12 @@ struct blk_queue *blk_queue_start(const struct blk_queue_config *cfg, char *err,
     q->parked = -1;
     tdm_poll_init(&q->poll, cfg->poll_us);
     q->busy_poll_ns = (uint64_t)cfg->busy_poll_us * 1000u;
-    if (setup(q, err, errlen) < 0) {
+    if (setup(q, err, errlen) < 0 || start_engine(q, err, errlen) < 0) {
         free_queue(q);
         return NULL;
     }
-    rc = tdm_uring_init(&q->uring, 2 * q->nslots + 8);
-    if (rc < 0) {
-        snprintf(err, errlen, "io_uring setup: %s", strerror(-rc));
-        free_queue(q);
-        return NULL;
-    }
-    const char *why;
-    blk_fixed_init(&q->fixed, &q->uring, q->cfg.gnt, q->cfg.domid, &why);
-    if (why)
-        qlog(q, "no fixed buffers (%s): vectored I/O", why);
     if (pthread_create(&q->thread, NULL, queue_main, q) != 0) {
         snprintf(err, errlen, "pthread_create failed");
-        io_uring_queue_exit(&q->uring);
-        blk_fixed_free(&q->fixed);
         free_queue(q);
         return NULL;
     }
@@ -648,9 +553,15 @@ void blk_queue_stop(struct blk_queue *q, struct blk_queue_stats *stats)
     if (write(q->stop_fd, &one, sizeof(one)) != sizeof(one))
         qlog(q, "stop: %s", strerror(errno));
     pthread_join(q->thread, NULL);
-    if (stats)
+    if (stats) {
+        struct blkeng_stats es;
+
+        blkeng_get_stats(q->eng, &es);
         *stats = q->st;
-    io_uring_queue_exit(&q->uring);   /* cancels the doorbell reads, drops the buffers */
-    blk_fixed_free(&q->fixed);
-    free_queue(q);
+        stats->fixed = es.fixed;
+        stats->vectored = es.vectored;
+        stats->split_submits = es.split_submits;
+        stats->batches = es.batches;
+    }
+    free_queue(q);     /* the engine's exit cancels the doorbell reads, drops the buffers */
 }

@@ -1,13 +1,15 @@
 /* One queue of a virtual block device: a shared ring, its event channel,
- * and an io_uring that does all the I/O, served by a thread of its own.
+ * and a block engine (backends/engine/blkeng.h: one io_uring) that does
+ * all the I/O, served by a thread of its own. blkback is the blkif front
+ * door of that engine.
  *
  * Per request: copy out of the ring, check (blk_request.c), map the
  * granted pages through the dom0 grant library (a read maps them
- * writable, a write read-only), submit readv/writev/fsync/fallocate
- * straight on those pages, and on completion unmap, respond, and notify
- * the frontend only if it asked (rsp_event). The kick eventfd is read
- * through the same io_uring; before sleeping the queue polls the ring
- * for a short, adaptive while. */
+ * writable, a write read-only), hand the engine the operation and iovecs
+ * straight on those pages, and on its completion unmap, respond, and
+ * notify the frontend only if it asked (rsp_event). The kick eventfd is
+ * read through the engine's io_uring; before sleeping the queue polls the
+ * ring and the engine for a short, adaptive while. */
 #ifndef TANDEM_BLKBACK_QUEUE_H
 #define TANDEM_BLKBACK_QUEUE_H
 
@@ -16,6 +18,7 @@
 #include <stdint.h>
 #include "blk_request.h"
 #include "blk_ringmap.h"
+#include "blkeng_backing.h"
 #include "tdm_evtchn.h"
 #include "tdm_gnttab.h"
 
@@ -23,7 +26,7 @@ struct blk_queue_config {
     unsigned domid;
     unsigned index;                /* queue number (for messages) */
     const char *name;              /* device name for messages */
-    int fd;                        /* backing store */
+    const struct blkeng_backing *backing;  /* the device's store (shared by its queues) */
     struct blk_limits lim;
     struct tdm_gnttab *gnt;
     struct tdm_evtchn *evh;
@@ -37,8 +40,8 @@ struct blk_queue_config {
 
 struct blk_queue_stats {
     uint64_t requests, refused, kicks, notifies, batches;
-    uint64_t fixed, vectored;      /* data I/Os on fixed buffers / vectored */
-    uint64_t split_submits;        /* submissions cut so adjacent requests stay apart */
+    uint64_t fixed, vectored;      /* the engine's: data I/Os on fixed buffers / vectored */
+    uint64_t split_submits;        /* the engine's: submissions cut so adjacent requests stay apart */
 };
 
 struct blk_queue;

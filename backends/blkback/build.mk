@@ -1,15 +1,16 @@
 # backends/blkback: tandem-blkback, the io_uring PV block backend.
 # backends/*/build.mk are read before dom0/* and xenstore/*, so the
 # libraries of those are named by path here, not by their variables.
-BLKBACK_INC  := -Ibackends/blkback -Ibackends/common -Idom0/evtchn -Idom0/gnttab -Idom0/xenbus \
+BLKBACK_INC  := -Ibackends/blkback -Ibackends/engine -Ibackends/common -Idom0/evtchn -Idom0/gnttab -Idom0/xenbus \
                 -I$(BUILD)/include
-BLKBACK_LIBS := $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libtdmxenbus.a $(BUILD)/lib/libxenstore.a \
+BLKBACK_LIBS := $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libtdmengine.a $(BUILD)/lib/libtdmxenbus.a $(BUILD)/lib/libxenstore.a \
                 $(BUILD)/lib/libtdmgnttab.a $(BUILD)/lib/libtdmevtchn.a
-# The engine (everything but main), also linked by the tests.
+# The blkif front door (everything but main), also linked by the tests;
+# the I/O itself is the block engine's (backends/engine, libtdmengine.a).
 BLKBACK_CORE_SRCS := backends/blkback/blk_request.c backends/blkback/blk_ring.c \
-                     backends/blkback/blk_ringmap.c backends/blkback/blk_backing.c \
+                     backends/blkback/blk_ringmap.c \
                      backends/blkback/blk_frontend.c backends/blkback/blk_pcache.c \
-                     backends/blkback/blk_queue.c backends/blkback/blk_fixed.c \
+                     backends/blkback/blk_queue.c \
                      backends/blkback/blk_device.c
 BLKBACK_CORE_OBJS := $(BLKBACK_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 BLKBACK_BIN := $(BUILD)/bin/tandem-blkback

@@ -1,9 +1,10 @@
 # backends/common: what every backend daemon shares (libtdmbackend.a): the
 # xenbus backend framework (tdm_xbback), xenstore number parsing
-# (tdm_xskeys), daemon command lines (tdm_opts), io_uring helpers (tdm_uring), the adaptive poll (tdm_poll). Objects here are built with
-# the backends' include paths (backends/blkback/build.mk sets them for
-# every $(BUILD)/obj/backends/%.o).
-BACKEND_COMMON_SRCS := backends/common/tdm_uring.c backends/common/tdm_xskeys.c \
+# (tdm_xskeys), daemon command lines (tdm_opts), the adaptive poll
+# (tdm_poll). (io_uring helpers are the engines': backends/engine.)
+# Objects here are built with the backends' include paths
+# (backends/blkback/build.mk sets them for every $(BUILD)/obj/backends/%.o).
+BACKEND_COMMON_SRCS := backends/common/tdm_xskeys.c \
                        backends/common/tdm_xbback.c backends/common/tdm_poll.c \
                        backends/common/tdm_opts.c
 BACKEND_COMMON_OBJS := $(BACKEND_COMMON_SRCS:%.c=$(BUILD)/obj/%.o)

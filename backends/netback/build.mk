@@ -1,11 +1,10 @@
 # backends/netback: tandem-netback, the io_uring PV network backend.
 # (Include paths: backends/blkback/build.mk sets them for every
 # $(BUILD)/obj/backends/%.o; netback adds its own directory.)
-NETBACK_LIBS := $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libtdmxenbus.a $(BUILD)/lib/libxenstore.a \
+NETBACK_LIBS := $(BUILD)/lib/libtdmbackend.a $(BUILD)/lib/libtdmengine.a $(BUILD)/lib/libtdmxenbus.a $(BUILD)/lib/libxenstore.a \
                 $(BUILD)/lib/libtdmgnttab.a $(BUILD)/lib/libtdmevtchn.a
 NETBACK_CORE_SRCS := backends/netback/net_tx.c backends/netback/net_queue.c \
-                     backends/netback/net_tap.c backends/netback/net_frontend.c \
-                     backends/netback/net_device.c
+                     backends/netback/net_frontend.c backends/netback/net_device.c
 NETBACK_CORE_OBJS := $(NETBACK_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 NETBACK_BIN := $(BUILD)/bin/tandem-netback
 

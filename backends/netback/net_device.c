@@ -10,7 +10,7 @@
 #include "net_frontend.h"
 #include "net_queue.h"
 #include "net_stats.h"
-#include "net_tap.h"
+#include "neteng_tap.h"
 
 struct net_device {
     struct tdm_xbdev *xb;
@@ -124,7 +124,7 @@ static int start_queues(struct net_device *d, const struct net_fe_cfg *fe, char 
         };
         char qerr[256];
 
-        if (i > 0 && (d->fd[i] = net_tap_open(d->ifname, qerr, sizeof(qerr))) < 0) {
+        if (i > 0 && (d->fd[i] = neteng_tap_open(d->ifname, qerr, sizeof(qerr))) < 0) {
             snprintf(err, errlen, "queue %u: %s", i, qerr);
             return -1;
         }
@@ -152,7 +152,7 @@ static int net_connect(struct tdm_xbdev *xb)
     }
     memcpy(d->mac, fe.mac, sizeof(d->mac));
     /* What the frontend takes on RX decides what the kernel may hand us. */
-    if (net_tap_offload(d->fd[0], fe.ipv4_csum, fe.sg && fe.gso_tcpv4, fe.sg && fe.gso_tcpv6,
+    if (neteng_tap_offload(d->fd[0], fe.ipv4_csum, fe.sg && fe.gso_tcpv4, fe.sg && fe.gso_tcpv6,
                         err, sizeof(err)) < 0) {
         tdm_xbdev_error(xb, err);
         return -1;
@@ -199,14 +199,14 @@ static int pick_name(struct net_device *d)
 
     if (!v) {
         snprintf(msg, sizeof(msg), "vif%u.%u", d->xb->fe_id, d->xb->devid);
-        if (!net_tap_name_ok(msg)) {
+        if (!neteng_tap_name_ok(msg)) {
             tdm_xbdev_error(d->xb, "vif<domid>.<devid> is too long for an interface name");
             return -1;
         }
         memcpy(d->ifname, msg, strlen(msg) + 1);     /* checked: < IFNAMSIZ */
         return 0;
     }
-    if (!net_tap_name_ok(v)) {
+    if (!neteng_tap_name_ok(v)) {
         snprintf(msg, sizeof(msg), "vifname \"%.20s\" is not an interface name", v);
         tdm_xbdev_error(d->xb, msg);
         free(v);
@@ -236,14 +236,14 @@ static int net_probe(struct tdm_xbdev *xb)
     if (pick_name(d) < 0)
         return -1;
     bridge = tdm_xbdev_read(xb, "bridge");
-    if (bridge && !net_tap_name_ok(bridge)) {
+    if (bridge && !neteng_tap_name_ok(bridge)) {
         snprintf(err, sizeof(err), "bridge \"%.20s\" is not an interface name", bridge);
         tdm_xbdev_error(xb, err);
         free(bridge);
         return -1;
     }
-    d->fd[0] = net_tap_open(d->ifname, err, sizeof(err));
-    rc = d->fd[0] < 0 ? -1 : net_tap_up(d->ifname, bridge, err, sizeof(err));
+    d->fd[0] = neteng_tap_open(d->ifname, err, sizeof(err));
+    rc = d->fd[0] < 0 ? -1 : neteng_tap_up(d->ifname, bridge, err, sizeof(err));
     if (rc == 0)
         fprintf(stderr, "tandem-netback: %s: tap %s%s%s\n", xb->name, d->ifname,
                 bridge ? " on bridge " : " (no bridge)", bridge ? bridge : "");

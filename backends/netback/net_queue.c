@@ -1,4 +1,5 @@
-/* The per-queue engine (see net_queue.h). */
+/* One queue of a vif: the netif front door of the network engine (see
+ * net_queue.h; the engine is backends/engine/neteng.c). */
 #include "net_queue.h"
 
 #include <errno.h>
@@ -12,29 +13,24 @@
 #include <unistd.h>
 
 #include "net_tx.h"
+#include "neteng.h"
 #include "tdm_poll.h"
 #include "tdm_uring.h"
 
-enum { TAG_WRITE = 1, TAG_READ = 2, TAG_KICK = 3, TAG_STOP = 4 };
+/* Our own operations on the engine's io_uring (below TDM_URING_TAG_ENGINE). */
+enum { TAG_KICK = 3, TAG_STOP = 4 };
 
 #define NET_READS 32                   /* tap reads in flight */
 #define NET_WRITES 64                  /* TX packets in flight */
-#define NET_WRITE_BATCH 16             /* writes per submission at most */
-#define NET_VNET_HDR sizeof(struct virtio_net_hdr)
-#define NET_MAX_FRAME 65536u           /* a GSO frame from the tap */
 #define NET_HEAD_COPY 192              /* bytes of a TX packet parsed for offloads */
-#define NET_RX_MAX_SLOTS (NET_MAX_FRAME / XEN_PAGE_SIZE + 2)
+#define NET_RX_MAX_SLOTS (NETENG_MAX_FRAME / XEN_PAGE_SIZE + 2)
+
+_Static_assert(NET_TX_MAX_DATA <= NETENG_TX_MAX_FRAGS, "a TX packet fits one engine send");
 
 struct txw {                            /* one TX packet being written */
     struct net_tx_pkt pkt;
     struct tdm_grant_map maps[NET_TX_MAX_DATA];
-    struct iovec iov[NET_TX_MAX_DATA + 1];
-    struct virtio_net_hdr hdr;
-};
-
-struct rxb {                            /* one tap read buffer */
-    uint8_t *data;                     /* NET_VNET_HDR + NET_MAX_FRAME */
-    unsigned len;                      /* bytes read (with the header), 0: armed */
+    struct neteng_tx tx;               /* header + the guest's pages, for the engine */
 };
 
 struct net_queue {
@@ -46,15 +42,11 @@ struct net_queue {
     int port_tx, port_rx;              /* local ports; equal if not split */
     int kick_tx, kick_rx, stop_fd;
     uint64_t kick_buf[2], stop_buf;
-    struct io_uring uring;
+    struct neteng *eng;                /* the queue's io_uring on its tap queue */
     pthread_t thread;
 
     struct txw w[NET_WRITES];
     unsigned wfree[NET_WRITES], nwfree;
-    unsigned writes_unsubmitted;
-
-    struct rxb b[NET_READS];
-    unsigned ready[NET_READS], nready, ready_head;  /* read, waiting for RX slots (FIFO) */
 
     bool stopping, fatal;
     bool tx_pending_rsp, rx_pending_rsp;
@@ -135,11 +127,11 @@ static size_t tx_head(const struct txw *w, uint8_t *head)
     size_t got = 0;
 
     for (unsigned s = 0; s < w->pkt.ndata && got < NET_HEAD_COPY; s++) {
-        size_t n = w->iov[s + 1].iov_len;
+        size_t n = w->tx.iov[s + 1].iov_len;
 
         if (n > NET_HEAD_COPY - got)
             n = NET_HEAD_COPY - got;
-        memcpy(head + got, w->iov[s + 1].iov_base, n);
+        memcpy(head + got, w->tx.iov[s + 1].iov_base, n);
         got += n;
     }
     return got;
@@ -161,11 +153,11 @@ static int tx_prepare(struct net_queue *q, struct txw *w)
         tdm_gnttab_unmap_batch(q->cfg.gnt, n, w->maps, NULL);
         return -1;
     }
-    w->iov[0] = (struct iovec){ &w->hdr, NET_VNET_HDR };
     for (unsigned s = 0; s < n; s++)
-        w->iov[s + 1] = (struct iovec){ (uint8_t *)w->maps[s].addr + w->pkt.slot[s].offset,
-                                        w->pkt.slot[s].size };
-    if (net_tx_vnet_hdr(&w->pkt, head, tx_head(w, head), &w->hdr, &why) < 0) {
+        w->tx.iov[s + 1] = (struct iovec){ (uint8_t *)w->maps[s].addr + w->pkt.slot[s].offset,
+                                           w->pkt.slot[s].size };
+    w->tx.nfrag = n;
+    if (net_tx_vnet_hdr(&w->pkt, head, tx_head(w, head), &w->tx.hdr, &why) < 0) {
         log_drop(q, why, NULL);
         tdm_gnttab_unmap_batch(q->cfg.gnt, n, w->maps, NULL);
         return -1;
@@ -173,23 +165,19 @@ static int tx_prepare(struct net_queue *q, struct txw *w)
     return 0;
 }
 
+static void tx_done(void *ctx, struct neteng_tx *t, int res);
+
 static void tx_submit(struct net_queue *q, unsigned i)
 {
-    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
     struct txw *w = &q->w[i];
+    int rc;
 
-    if (!sqe) {
-        qlog(q, "cannot queue a tap write: %s", strerror(errno));
+    w->tx.done = tx_done;
+    if ((rc = neteng_send(q->eng, &w->tx)) < 0) {
+        qlog(q, "cannot queue a tap write: %s", strerror(-rc));
         tdm_gnttab_unmap_batch(q->cfg.gnt, w->pkt.ndata, w->maps, NULL);
         tx_respond(q, &w->pkt, XEN_NETIF_RSP_ERROR);
         q->wfree[q->nwfree++] = i;
-        return;
-    }
-    io_uring_prep_writev(sqe, q->cfg.tap_fd, w->iov, w->pkt.ndata + 1, 0);
-    io_uring_sqe_set_data64(sqe, tdm_uring_tag(TAG_WRITE, 0, i));
-    if (++q->writes_unsubmitted >= NET_WRITE_BATCH) {
-        io_uring_submit(&q->uring);
-        q->writes_unsubmitted = 0;
     }
 }
 
@@ -229,9 +217,12 @@ static bool tx_take(struct net_queue *q)
     return progress;
 }
 
-static void tx_done(struct net_queue *q, unsigned i, int res)
+/* The engine wrote (or failed to write) packet w->tx to the tap. */
+static void tx_done(void *ctx, struct neteng_tx *t, int res)
 {
-    struct txw *w = &q->w[i];
+    struct net_queue *q = ctx;
+    struct txw *w = (struct txw *)((char *)t - offsetof(struct txw, tx));
+    unsigned i = (unsigned)(w - q->w);
     int16_t status = XEN_NETIF_RSP_OKAY;
 
     /* Unmap before answering: the guest may end its grants at once. */
@@ -250,19 +241,6 @@ static void tx_done(struct net_queue *q, unsigned i, int res)
 }
 
 /* ---- RX: tap -> guest ---- */
-
-static void arm_tap_read(struct net_queue *q, unsigned i)
-{
-    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
-
-    if (!sqe) {
-        qlog(q, "cannot queue a tap read: %s", strerror(errno));
-        return;
-    }
-    q->b[i].len = 0;
-    io_uring_prep_read(sqe, q->cfg.tap_fd, q->b[i].data, NET_VNET_HDR + NET_MAX_FRAME, 0);
-    io_uring_sqe_set_data64(sqe, tdm_uring_tag(TAG_READ, 0, i));
-}
 
 /* RX slots a frame needs: one per page of data, one for a GSO extra. */
 static unsigned rx_slots_for(const struct virtio_net_hdr *h, unsigned len)
@@ -346,14 +324,13 @@ static bool rx_deliver(struct net_queue *q)
 {
     bool progress = false;
 
-    while (q->nready && !q->fatal) {
-        unsigned i = q->ready[q->ready_head];
-        struct rxb *b = &q->b[i];
-        struct virtio_net_hdr h;
-        unsigned len = b->len - NET_VNET_HDR, need;
+    struct neteng_frame fr;
+
+    while (!q->fatal && neteng_rx_peek(q->eng, &fr)) {
+        const struct virtio_net_hdr h = fr.hdr;
+        unsigned len = fr.len, need;
         RING_IDX posted;
 
-        memcpy(&h, b->data, sizeof(h));
         need = rx_slots_for(&h, len);
         if ((need > 1 && !q->cfg.rx_sg) || need > NET_RX_MAX_SLOTS ||
             (h.gso_type != VIRTIO_NET_HDR_GSO_NONE && !q->cfg.rx_gso) || len == 0) {
@@ -371,29 +348,12 @@ static bool rx_deliver(struct net_queue *q)
                 if (posted < need)
                     break;
             }
-            rx_put(q, &h, b->data + NET_VNET_HDR, len, need);
+            rx_put(q, &h, fr.data, len, need);
         }
-        q->ready_head = (q->ready_head + 1) % NET_READS;
-        q->nready--;
-        arm_tap_read(q, i);
+        neteng_rx_release(q->eng);        /* re-arms its read */
         progress = true;
     }
     return progress;
-}
-
-static void rx_read_done(struct net_queue *q, unsigned i, int res)
-{
-    if (res <= (int)NET_VNET_HDR) {
-        if (res == -EAGAIN || res == -EINTR || res >= 0) {
-            arm_tap_read(q, i);
-        } else if (res != -ECANCELED) {
-            qlog(q, "tap read failed: %s", strerror(-res));
-        }
-        return;
-    }
-    q->b[i].len = (unsigned)res;
-    q->ready[(q->ready_head + q->nready) % NET_READS] = i;
-    q->nready++;
 }
 
 /* ---- notifications ---- */
@@ -417,7 +377,7 @@ static void push(struct net_queue *q)
 
 static void arm_fd_read(struct net_queue *q, int fd, uint64_t *buf, unsigned tag, unsigned part)
 {
-    struct io_uring_sqe *sqe = tdm_uring_sqe(&q->uring);
+    struct io_uring_sqe *sqe = tdm_uring_sqe(neteng_uring(q->eng));
 
     if (!sqe) {
         qlog(q, "cannot arm a doorbell read: %s", strerror(errno));
@@ -427,52 +387,33 @@ static void arm_fd_read(struct net_queue *q, int fd, uint64_t *buf, unsigned tag
     io_uring_sqe_set_data64(sqe, tdm_uring_tag(tag, part, 0));
 }
 
-static bool reap(struct net_queue *q)
+/* Completions of our own operations on the engine's ring. */
+static void other_done(void *ctx, uint64_t ud, int res)
 {
-    struct io_uring_cqe *cqes[64];
-    bool progress = false;
-    unsigned n;
+    struct net_queue *q = ctx;
 
-    while ((n = io_uring_peek_batch_cqe(&q->uring, cqes, 64)) > 0) {
-        for (unsigned k = 0; k < n; k++) {
-            uint64_t ud = io_uring_cqe_get_data64(cqes[k]);
-            int res = cqes[k]->res;
-            unsigned idx = (unsigned)tdm_uring_index_of(ud);
+    switch (tdm_uring_tag_of(ud)) {
+    case TAG_KICK:
+        net_stat_add(&q->st->kicks, 1);
+        if (res >= 0 || res == -EINTR || res == -EAGAIN) {
+            unsigned part = tdm_uring_part_of(ud);
 
-            switch (tdm_uring_tag_of(ud)) {
-            case TAG_WRITE:
-                tx_done(q, idx, res);
-                break;
-            case TAG_READ:
-                rx_read_done(q, idx, res);
-                break;
-            case TAG_KICK:
-                net_stat_add(&q->st->kicks, 1);
-                if (res >= 0 || res == -EINTR || res == -EAGAIN) {
-                    unsigned part = tdm_uring_part_of(ud);
-
-                    arm_fd_read(q, part ? q->kick_rx : q->kick_tx, &q->kick_buf[part],
-                                TAG_KICK, part);
-                } else {
-                    qlog(q, "doorbell read failed: %s; no more kicks", strerror(-res));
-                }
-                break;
-            case TAG_STOP:
-                q->stopping = true;
-                break;
-            }
+            arm_fd_read(q, part ? q->kick_rx : q->kick_tx, &q->kick_buf[part], TAG_KICK, part);
+        } else {
+            qlog(q, "doorbell read failed: %s; no more kicks", strerror(-res));
         }
-        io_uring_cq_advance(&q->uring, n);
-        progress = true;
+        break;
+    case TAG_STOP:
+        q->stopping = true;
+        break;
     }
-    return progress;
 }
 
 /* ---- the loop ---- */
 
 static bool rx_room(const struct net_queue *q)
 {
-    return q->nready &&
+    return neteng_rx_ready(q->eng) &&
            __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE) != q->rx.req_cons;
 }
 
@@ -480,7 +421,7 @@ static bool has_work(void *ctx)
 {
     struct net_queue *q = ctx;
 
-    return RING_HAS_UNCONSUMED_REQUESTS(&q->tx) || rx_room(q) || tdm_uring_cq_ready(&q->uring);
+    return RING_HAS_UNCONSUMED_REQUESTS(&q->tx) || rx_room(q) || neteng_cq_ready(q->eng);
 }
 
 static bool done(const struct net_queue *q)
@@ -496,8 +437,7 @@ static void *queue_main(void *arg)
     if (q->port_rx != q->port_tx)
         arm_fd_read(q, q->kick_rx, &q->kick_buf[1], TAG_KICK, 1);
     arm_fd_read(q, q->stop_fd, &q->stop_buf, TAG_STOP, 0);
-    for (unsigned i = 0; i < NET_READS; i++)
-        arm_tap_read(q, i);
+    neteng_start_rx(q->eng);
     while (!done(q)) {
         bool progress;
         int more = 0;
@@ -508,11 +448,8 @@ static void *queue_main(void *arg)
         progress = tx_take(q);
 
         progress |= rx_deliver(q);
-        if (io_uring_sq_ready(&q->uring)) {
-            io_uring_submit(&q->uring);
-            q->writes_unsubmitted = 0;
-        }
-        progress |= reap(q);
+        neteng_flush(q->eng);
+        progress |= neteng_reap(q->eng);
         push(q);
         if (progress || done(q))
             continue;
@@ -523,7 +460,7 @@ static void *queue_main(void *arg)
             if (more)
                 continue;
         }
-        io_uring_submit_and_wait(&q->uring, 1);
+        neteng_wait(q->eng);
     }
     push(q);
     return NULL;
@@ -533,6 +470,7 @@ static void *queue_main(void *arg)
 
 static void free_queue(struct net_queue *q)
 {
+    neteng_destroy(q->eng);             /* cancels the reads */
     if (q->port_rx > 0 && q->port_rx != q->port_tx)
         tdm_evtchn_unbind(q->cfg.evh, q->port_rx);
     if (q->port_tx > 0)
@@ -543,8 +481,6 @@ static void free_queue(struct net_queue *q)
         tdm_gnttab_unmap(q->cfg.gnt, &q->rx_map);
     if (q->stop_fd >= 0)
         close(q->stop_fd);
-    for (unsigned i = 0; i < NET_READS; i++)
-        free(q->b[i].data);
     free(q);
 }
 
@@ -599,11 +535,6 @@ static int setup(struct net_queue *q, char *err, size_t errlen)
         snprintf(err, errlen, "doorbell fds: %s", strerror(errno));
         return -1;
     }
-    for (unsigned i = 0; i < NET_READS; i++)
-        if (!(q->b[i].data = malloc(NET_VNET_HDR + NET_MAX_FRAME))) {
-            snprintf(err, errlen, "out of memory for the tap buffers");
-            return -1;
-        }
     for (unsigned i = 0; i < NET_WRITES; i++)
         q->wfree[q->nwfree++] = NET_WRITES - 1 - i;
     return 0;
@@ -612,7 +543,7 @@ static int setup(struct net_queue *q, char *err, size_t errlen)
 struct net_queue *net_queue_start(const struct net_queue_config *cfg, char *err, size_t errlen)
 {
     struct net_queue *q = calloc(1, sizeof(*q));
-    int rc;
+    char name[160];
 
     if (!q) {
         snprintf(err, errlen, "out of memory");
@@ -626,15 +557,18 @@ struct net_queue *net_queue_start(const struct net_queue_config *cfg, char *err,
         free_queue(q);
         return NULL;
     }
-    rc = tdm_uring_init(&q->uring, 2 * NET_WRITES + NET_READS + 8);
-    if (rc < 0) {
-        snprintf(err, errlen, "io_uring setup: %s", strerror(-rc));
+    snprintf(name, sizeof(name), "tandem-netback: %s queue %u", cfg->name, cfg->index);
+    q->eng = neteng_create(&(struct neteng_config){
+                               .tap_fd = cfg->tap_fd, .tx_depth = NET_WRITES, .rx_bufs = NET_READS,
+                               .extra_sqes = NET_WRITES + 8, .ctx = q, .other = other_done,
+                               .name = name,
+                           }, err, errlen);
+    if (!q->eng) {
         free_queue(q);
         return NULL;
     }
     if (pthread_create(&q->thread, NULL, queue_main, q) != 0) {
         snprintf(err, errlen, "pthread_create failed");
-        io_uring_queue_exit(&q->uring);
         free_queue(q);
         return NULL;
     }
@@ -650,6 +584,5 @@ void net_queue_stop(struct net_queue *q)
     if (write(q->stop_fd, &one, sizeof(one)) != sizeof(one))
         qlog(q, "stop: %s", strerror(errno));
     pthread_join(q->thread, NULL);
-    io_uring_queue_exit(&q->uring);     /* cancels the reads */
     free_queue(q);
 }

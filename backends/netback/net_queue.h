@@ -1,13 +1,16 @@
 /* One queue of a vif: its TX and RX rings (one granted page each), its
- * event channel(s), its tap queue fd, and the thread that moves packets
- * between them with io_uring (docs/netback.md):
+ * event channel(s), its tap queue fd with a network engine on it
+ * (backends/engine/neteng.h: one io_uring), and the thread that moves
+ * packets between them (docs/netback.md). netback is the netif front door
+ * of that engine:
  *   TX (guest -> tap): packets are walked and checked (net_tx.c), their
- *     pages mapped read-only through the grant library and written to the
- *     tap in batches (writev: virtio-net header + the guest's pages, no
- *     copy); answered when the write completed.
- *   RX (tap -> guest): several tap reads are in flight; each packet is
- *     copied into pages the guest posted, every response in the slot of
- *     its request.
+ *     pages mapped read-only through the grant library and handed to the
+ *     engine (virtio-net header + the guest's pages as iovecs, no copy),
+ *     which writes them to the tap in batches; answered when the write
+ *     completed.
+ *   RX (tap -> guest): the engine keeps several tap reads in flight; each
+ *     frame is copied into pages the guest posted, every response in the
+ *     slot of its request.
  * Notifications both ways follow the rings' event indexes; the thread
  * polls briefly (adaptively) before it sleeps. */
 #ifndef TANDEM_NETBACK_QUEUE_H

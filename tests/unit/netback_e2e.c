@@ -36,9 +36,9 @@
 
 #include "daemon_harness.h"
 #include "netback_fakefront.h"
+#include "test_netns.h"
 
 #define WAIT_MS 5000
-#define TEST_ETHERTYPE 0x88B5        /* IEEE local experimental: only our frames */
 #define VIF "vif3.0"
 
 static char dir[64], sock[128], stats_dir[128];
@@ -50,43 +50,6 @@ static int pkt_fd = -1;
 static const char *skip_reason;
 
 /* ---- environment ---- */
-
-static void write_file(const char *path, const char *s)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-    if (fd >= 0) {
-        ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-        close(fd);
-    }
-}
-
-/* A network namespace of our own (the taps vanish with it). */
-static const char *enter_netns(void)
-{
-    if (unshare(CLONE_NEWNET) < 0)
-        return "cannot make a network namespace (needs root / CAP_SYS_ADMIN)";
-    /* No IPv6 autoconfiguration chatter on the taps. */
-    write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-    return NULL;
-}
-
-/* Root, /dev/net/tun and namespaces, tried in a child; else the reason. */
-static const char *probe_net(void)
-{
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), st;
-    pid_t pid;
-
-    if (fd < 0)
-        return "/dev/net/tun cannot be opened";
-    close(fd);
-    pid = fork();
-    if (pid == 0)
-        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return "cannot make a network namespace (needs root / CAP_SYS_ADMIN)";
-    return NULL;
-}
 
 static void start_netback(void)
 {
@@ -132,7 +95,7 @@ static void setup(void)
 {
     struct fake_vmm_config cfg = { .domid = 3, .nr_grant_frames = 4 };
 
-    skip_reason = enter_netns();
+    skip_reason = test_netns_enter();
     ck_assert_msg(!skip_reason, "%s", skip_reason ? skip_reason : "");
     atexit(cleanup);
     snprintf(dir, sizeof(dir), "/tmp/tandem-netback.XXXXXX");
@@ -192,18 +155,6 @@ static void set_mtu(const char *name, int mtu)
     ifr.ifr_mtu = mtu;
     ck_assert_int_eq(ioctl(s, SIOCSIFMTU, &ifr), 0);
     close(s);
-}
-
-/* A test frame: broadcast, our ethertype, a pattern from seed. */
-static size_t make_frame(uint8_t *f, size_t len, unsigned seed)
-{
-    memset(f, 0xff, 6);
-    memcpy(f + 6, "\x00\x16\x3e\x00\x00\x00", 6);
-    f[12] = TEST_ETHERTYPE >> 8;
-    f[13] = TEST_ETHERTYPE & 0xff;
-    for (size_t i = 14; i < len; i++)
-        f[i] = (uint8_t)(seed * 7 + i * 13);
-    return len;
 }
 
 /* The next frame of ours the host saw on the tap (length, -1 on timeout);
@@ -272,7 +223,7 @@ static void guest_to_host(struct nf *n, int fd, unsigned qi, size_t len, unsigne
     struct netif_tx_response rsp[24];
     int r;
 
-    make_frame(f, len, seed);
+    test_frame(f, len, seed);
     ck_assert(nf_tx_frame(n, qi, f, len, nslots, 0));
     nf_tx_push(n, qi);
     ck_assert_msg(nf_tx_collect(n, qi, rsp, nslots, WAIT_MS) == nslots, "%s", nf_error());
@@ -293,7 +244,7 @@ static void host_to_guest(struct nf *n, int fd, unsigned qi, size_t len, unsigne
     int r;
 
     nf_rx_post(n, qi, 64);
-    make_frame(f, len, seed);
+    test_frame(f, len, seed);
     host_send(fd, f, len);
     r = nf_rx_recv(n, qi, got, sizeof(got), &flags, &status, WAIT_MS);
     ck_assert_msg(r == (int)len, "received %d of %zu bytes (status %d): %s", r, len, status,
@@ -416,7 +367,7 @@ START_TEST(checksum_offload_reaches_the_kernel)
     ck_assert_int_eq(host_recv(pkt_fd, got, sizeof(got), &partial, WAIT_MS), 100);
     ck_assert_msg(partial, "the kernel did not get the packet as CHECKSUM_PARTIAL");
     /* csum_blank on something that is not IP: dropped, not fatal */
-    make_frame(f, 60, 1);
+    test_frame(f, 60, 1);
     ck_assert(nf_tx_frame(&N, 0, f, 60, 1, XEN_NETTXF_csum_blank));
     nf_tx_push(&N, 0);
     ck_assert_uint_eq(nf_tx_collect(&N, 0, &rsp, 1, WAIT_MS), 1);
@@ -641,7 +592,7 @@ START_TEST(split_events_two_queues)
 
         nf_rx_post(&N, 0, 32);
         nf_rx_post(&N, 1, 32);
-        make_frame(f, sizeof(f), i);
+        test_frame(f, sizeof(f), i);
         host_send(pkt_fd, f, sizeof(f));
         for (long end = th_now_ms() + WAIT_MS; r < 0 && th_now_ms() < end;)
             for (unsigned q = 0; q < 2 && r < 0; q++)
@@ -723,7 +674,7 @@ int main(void)
 {
     Suite *s = suite_create("netback_e2e");
     TCase *tc = tcase_create("daemon");
-    const char *why = probe_net();
+    const char *why = test_netns_probe();
     SRunner *sr;
     int failed;
 

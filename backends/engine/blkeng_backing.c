@@ -1,5 +1,5 @@
-/* Backing file/device (see blk_backing.h). */
-#include "blk_backing.h"
+/* The block engine's backing store (see blkeng_backing.h). */
+#include "blkeng_backing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +43,7 @@ static int open_fd(const char *path, bool readonly, bool allow_direct, bool *dir
     return open(path, flags);
 }
 
-static int size_of(struct blk_backing *b, const struct stat *st, char *err, size_t errlen)
+static int size_of(struct blkeng_backing *b, const struct stat *st, char *err, size_t errlen)
 {
     uint64_t bytes;
 
@@ -69,15 +69,18 @@ static int size_of(struct blk_backing *b, const struct stat *st, char *err, size
     return 0;
 }
 
-int blk_backing_open(const char *path, bool readonly, bool allow_direct,
-                     struct blk_backing *b, char *err, size_t errlen)
+int blkeng_backing_open(const char *path, bool readonly, bool allow_direct,
+                        struct blkeng_backing *b, char *err, size_t errlen)
 {
     struct stat st;
 
     memset(b, 0, sizeof(*b));
     err[0] = '\0';
     b->readonly = readonly;
+    b->sector_size = 512;
     b->physical_sector_size = 512;
+    b->can_discard = !readonly;
+    b->can_flush = true;
     b->fd = open_fd(path, readonly, allow_direct, &b->direct);
     if (b->fd < 0) {
         snprintf(err, errlen, "open %s: %s", path, strerror(errno));
@@ -93,7 +96,7 @@ int blk_backing_open(const char *path, bool readonly, bool allow_direct,
     return 0;
 }
 
-void blk_backing_close(struct blk_backing *b)
+void blkeng_backing_close(struct blkeng_backing *b)
 {
     if (b->fd >= 0)
         close(b->fd);

@@ -1,5 +1,5 @@
-/* Tap devices for vifs (see net_tap.h). */
-#include "net_tap.h"
+/* Tap devices of the network engine (see neteng_tap.h). */
+#include "neteng_tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-bool net_tap_name_ok(const char *name)
+bool neteng_tap_name_ok(const char *name)
 {
     size_t n = strlen(name);
 
@@ -28,7 +28,7 @@ bool net_tap_name_ok(const char *name)
     return true;
 }
 
-int net_tap_open(const char *name, char *err, size_t errlen)
+int neteng_tap_open(const char *name, char *err, size_t errlen)
 {
     struct ifreq ifr = { 0 };
     int hdr = 10;                       /* struct virtio_net_hdr */
@@ -53,7 +53,7 @@ int net_tap_open(const char *name, char *err, size_t errlen)
     return fd;
 }
 
-int net_tap_offload(int fd, bool csum, bool tso4, bool tso6, char *err, size_t errlen)
+int neteng_tap_offload(int fd, bool csum, bool tso4, bool tso6, char *err, size_t errlen)
 {
     unsigned flags = 0;
 
@@ -69,7 +69,7 @@ int net_tap_offload(int fd, bool csum, bool tso4, bool tso6, char *err, size_t e
     return 0;
 }
 
-int net_tap_up(const char *name, const char *bridge, char *err, size_t errlen)
+int neteng_tap_up(const char *name, const char *bridge, char *err, size_t errlen)
 {
     struct ifreq ifr = { 0 };
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -40,6 +40,21 @@ struct io_uring_sqe *tdm_uring_sqe(struct io_uring *ring)
     return io_uring_get_sqe(ring);
 }
 
+unsigned tdm_uring_reap(struct io_uring *ring, void (*fn)(void *ctx, uint64_t ud, int res),
+                        void *ctx)
+{
+    struct io_uring_cqe *cqes[64];
+    unsigned n, batches = 0;
+
+    while ((n = io_uring_peek_batch_cqe(ring, cqes, 64)) > 0) {
+        batches++;
+        for (unsigned k = 0; k < n; k++)
+            fn(ctx, io_uring_cqe_get_data64(cqes[k]), cqes[k]->res);
+        io_uring_cq_advance(ring, n);
+    }
+    return batches;
+}
+
 unsigned tdm_uring_cq_ready(struct io_uring *ring)
 {
 #ifdef IORING_SQ_TASKRUN
