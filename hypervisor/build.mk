@@ -32,6 +32,17 @@ $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 
+# Emulated PC devices (hypervisor/vmm/dev, docs/hvm.md): each model's Check
+# suite links the model alone with a fake I/O bus (tests/unit/iobus_fake.c),
+# no KVM and no struct vm.
+VMM_DEV_UNIT_TESTS := vmm_dev_uart vmm_dev_rtc vmm_dev_i8042 vmm_dev_fw_cfg
+VMM_DEV_FAKE_BUS   := $(BUILD)/obj/tests/unit/iobus_fake.o
+$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS): CFLAGS += -Ihypervisor/vmm
+$(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o $(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
+UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_UNIT_TESTS))
+
 # Test guests: flat assembly PVH kernels (triple fault, ...).
 VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%.elf,$(wildcard hypervisor/testguest/*.S))
 $(BUILD)/guest/vmm-test-%.elf: hypervisor/testguest/%.S
