@@ -105,3 +105,18 @@ void fake_out(struct iobus *bus, uint16_t port, uint32_t len, uint32_t val)
         d[i] = (uint8_t)(val >> (8 * i));
     iobus_access(bus, IOBUS_PIO, port, d, len, true, NULL);
 }
+
+static void fake_irq_set(void *opaque, unsigned line, bool level)
+{
+    struct fake_irq *fi = opaque;
+    if (line != fi->line)
+        abort();
+    fi->level = level;
+    fi->changes++;
+}
+
+struct irq_line fake_irq_line(struct fake_irq *fi, unsigned line)
+{
+    *fi = (struct fake_irq){ .line = line };
+    return (struct irq_line){ .set = fake_irq_set, .opaque = fi, .line = line };
+}

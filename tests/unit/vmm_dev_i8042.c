@@ -11,7 +11,7 @@
 static struct iobus *bus;
 static struct i8042 *k;
 static unsigned resets, a20_calls;
-static bool a20_state, irq_level;
+static bool a20_state;
 
 static void on_reset(void *opaque)
 {
@@ -26,21 +26,15 @@ static void on_a20(void *opaque, bool on)
     a20_state = on;
 }
 
-static void set_irq(void *opaque, unsigned line, bool level)
-{
-    (void)opaque;
-    ck_assert_uint_eq(line, I8042_KBD_IRQ);
-    irq_level = level;
-}
-
-static const struct irq_line irq = { .set = set_irq, .line = I8042_KBD_IRQ };
+static struct fake_irq fi;
+static struct irq_line irq;
 static const struct i8042_ops ops = { .reset = on_reset, .a20 = on_a20 };
 
 static void setup(void)
 {
     resets = a20_calls = 0;
     a20_state = true;
-    irq_level = false;
+    irq = fake_irq_line(&fi, I8042_KBD_IRQ);
     bus = iobus_new();
     k = i8042_create(bus, &irq, &ops);
     ck_assert_ptr_nonnull(k);
@@ -100,9 +94,9 @@ START_TEST(status_and_self_tests)
     ck_assert_uint_eq(status(), I8042_STR_UNLOCK);
     cmd(0xaa);
     ck_assert_uint_eq(status(), I8042_STR_OBF | I8042_STR_SYS | I8042_STR_CMD | I8042_STR_UNLOCK);
-    ck_assert(irq_level);                                  /* the command byte enables IRQ 1 */
+    ck_assert(fi.level);                                  /* the command byte enables IRQ 1 */
     ck_assert_uint_eq(fake_inb(bus, I8042_DATA_PORT), 0x55);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     ck_assert_uint_eq(status() & I8042_STR_OBF, 0);
     ck_assert_uint_eq(fake_inb(bus, I8042_DATA_PORT), 0x55); /* stale: the last byte */
     cmd(0xab);
@@ -128,7 +122,7 @@ START_TEST(command_byte)
     ck_assert_uint_eq(ctr(), 0);
     ck_assert_uint_eq(status() & I8042_STR_SYS, 0);
     cmd(0xab);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     ck_assert_uint_eq(next(), 0x00);
     cmd(0x60);
     data(0x47);
@@ -210,16 +204,16 @@ START_TEST(keyboard_disable_and_keys)
     ck_assert_uint_eq(ctr() & I8042_CTR_KBDDIS, I8042_CTR_KBDDIS);
     ck_assert_uint_eq(i8042_push_key(k, keys, 3), 3);
     nothing_more();                                        /* held back */
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     cmd(0xab);                                             /* the controller still answers */
     ck_assert_uint_eq(next(), 0x00);
     nothing_more();
     cmd(0xae);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(next(), 0x1c);
     ck_assert_uint_eq(next(), 0xf0);
     ck_assert_uint_eq(next(), 0x1c);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     /* Writing to the keyboard enables its interface again. */
     cmd(0xad);
     data(0xf5);                                            /* and stops scanning */
@@ -235,7 +229,7 @@ START_TEST(keyboard_disable_and_keys)
     /* 0xd2: a byte as if the keyboard sent it. */
     cmd(0xd2);
     data(0x99);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(next(), 0x99);
 }
 END_TEST

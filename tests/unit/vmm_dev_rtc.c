@@ -16,8 +16,6 @@
 static struct iobus *bus;
 static struct rtc *r;
 static int64_t now;
-static bool irq_level;
-static unsigned irq_changes;
 
 static int64_t fake_now(void *opaque)
 {
@@ -25,22 +23,15 @@ static int64_t fake_now(void *opaque)
     return now;
 }
 
-static void set_irq(void *opaque, unsigned line, bool level)
-{
-    (void)opaque;
-    ck_assert_uint_eq(line, RTC_IRQ);
-    irq_level = level;
-    irq_changes++;
-}
-
-static const struct irq_line irq = { .set = set_irq, .line = RTC_IRQ };
+static struct fake_irq fi;
+static struct irq_line irq;
 static const struct rtc_clock clk = { .now_ns = fake_now };
 
 static void setup(void)
 {
     now = 1000 * NS;
-    irq_level = false;
-    irq_changes = 0;
+    irq = fake_irq_line(&fi, RTC_IRQ);
+   
     bus = iobus_new();
     r = rtc_create(bus, &irq, &clk);
     ck_assert_ptr_nonnull(r);
@@ -239,12 +230,12 @@ START_TEST(update_interrupt)
     ck_assert_int_eq(rtc_poll(r), NS);                       /* on a boundary now */
     now += NS / 4;
     ck_assert_int_eq(rtc_poll(r), 3 * NS / 4);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     now += 3 * NS / 4;
     rtc_poll(r);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(RTC_REG_C), RTC_C_IRQF | RTC_C_UF);
-    ck_assert(!irq_level);                                   /* reading C lowers it */
+    ck_assert(!fi.level);                                   /* reading C lowers it */
     ck_assert_uint_eq(rd(RTC_REG_C), 0);
     /* SET stops updates and clears UIE. */
     wr(RTC_REG_B, RTC_B_SET | RTC_B_UIE | RTC_B_24H);
@@ -261,16 +252,16 @@ START_TEST(periodic_interrupt)
     rd(RTC_REG_C);
     now += NS / 2;
     ck_assert_uint_eq(rd(RTC_REG_C) & (RTC_C_PF | RTC_C_IRQF), RTC_C_PF);
-    ck_assert_uint_eq(irq_changes, 0);
+    ck_assert_uint_eq(fi.changes, 0);
     wr(RTC_REG_B, RTC_B_PIE | RTC_B_24H);
     int64_t first = rtc_poll(r);
     ck_assert_int_gt(first, 0);
     ck_assert_int_le(first, NS / 2);
     now += first;
     ck_assert_int_eq(rtc_poll(r), NS / 2);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(RTC_REG_C) & (RTC_C_IRQF | RTC_C_PF | RTC_C_AF), RTC_C_IRQF | RTC_C_PF);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     /* The rates: 3 is 8192 Hz, 6 is 1024 Hz, 1 is 256 Hz; 0 is none. */
     static const struct { uint8_t rs; int64_t ns; } rates[] = {
         { 3, NS / 8192 }, { 6, NS / 1024 }, { 1, NS / 256 }, { 2, NS / 128 },
@@ -295,11 +286,11 @@ START_TEST(alarm_interrupt)
     rd(RTC_REG_C);
     now += 14 * NS;                                          /* 07:31:59 */
     rtc_poll(r);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     ck_assert_uint_eq(rd(RTC_REG_C) & RTC_C_AF, 0);
     now += NS;                                               /* 07:32:00 */
     rtc_poll(r);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(RTC_REG_C), RTC_C_IRQF | RTC_C_AF | RTC_C_UF);
     now += NS;
     ck_assert_uint_eq(rd(RTC_REG_C) & RTC_C_AF, 0);

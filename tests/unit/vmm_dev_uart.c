@@ -12,8 +12,7 @@
 static struct iobus *bus;
 static struct uart *u;
 static char sent[64];
-static unsigned nsent, room_calls, irq_changes;
-static bool irq_level;
+static unsigned nsent, room_calls;
 
 static void tx(void *opaque, uint8_t b)
 {
@@ -28,22 +27,15 @@ static void rx_room(void *opaque)
     room_calls++;
 }
 
-static void set_irq(void *opaque, unsigned line, bool level)
-{
-    (void)opaque;
-    ck_assert_uint_eq(line, UART_COM1_IRQ);
-    irq_level = level;
-    irq_changes++;
-}
-
-static const struct irq_line irq = { .set = set_irq, .line = UART_COM1_IRQ };
+static struct fake_irq fi;
+static struct irq_line irq;
 static const struct uart_ops ops = { .tx = tx, .rx_room = rx_room };
 
 static void setup(void)
 {
     memset(sent, 0, sizeof(sent));
-    nsent = room_calls = irq_changes = 0;
-    irq_level = false;
+    nsent = room_calls = 0;
+    irq = fake_irq_line(&fi, UART_COM1_IRQ);
     bus = iobus_new();
     u = uart_create(bus, B, &irq, &ops);
     ck_assert_ptr_nonnull(u);
@@ -94,7 +86,7 @@ START_TEST(reset_values)
     ck_assert_uint_eq(rd(UART_IER), 0x0f);
     wr(UART_MCR, 0xff);
     ck_assert_uint_eq(rd(UART_MCR), 0x1f);
-    ck_assert(!irq_level);                                  /* loopback gates the line */
+    ck_assert(!fi.level);                                  /* loopback gates the line */
 }
 END_TEST
 
@@ -175,24 +167,24 @@ START_TEST(rx_interrupt)
 {
     wr(UART_IER, UART_IER_RDI);
     ck_assert_uint_eq(push("a"), 1);
-    ck_assert(!irq_level);                                  /* OUT2 off: no IRQ */
+    ck_assert(!fi.level);                                  /* OUT2 off: no IRQ */
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_RDI);
     wr(UART_MCR, UART_MCR_OUT2 | UART_MCR_DTR | UART_MCR_RTS);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(UART_RBR), 'a');
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_NO_INT);
 
     /* Trigger level 4: fewer bytes are a character timeout. */
     wr(UART_FCR, UART_FCR_ENABLE | 0x40);
     ck_assert_uint_eq(push("ab"), 2);
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_FIFO | UART_IIR_CTI);
     ck_assert_uint_eq(push("cd"), 2);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
     for (int i = 0; i < 4; i++)
         rd(UART_RBR);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     /* Trigger level 14. */
     wr(UART_FCR, UART_FCR_ENABLE | 0xc0);
     ck_assert_uint_eq(push("0123456789abc"), 13);
@@ -200,7 +192,7 @@ START_TEST(rx_interrupt)
     ck_assert_uint_eq(push("d"), 1);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
     wr(UART_IER, 0);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
 }
 END_TEST
 
@@ -208,12 +200,12 @@ START_TEST(thre_interrupt)
 {
     wr(UART_MCR, UART_MCR_OUT2);
     wr(UART_IER, UART_IER_THRI);                            /* THR is empty: raised */
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_THRI);         /* reading IIR clears it */
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_NO_INT);
     wr(UART_THR, 'z');                                      /* sent: empty again */
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_str_eq(sent, "z");
     /* Received data outranks it. */
     wr(UART_IER, UART_IER_THRI | UART_IER_RDI);
@@ -222,7 +214,7 @@ START_TEST(thre_interrupt)
     rd(UART_RBR);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_THRI);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_NO_INT);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
 }
 END_TEST
 
@@ -254,7 +246,7 @@ START_TEST(loopback)
     ck_assert_uint_eq(rd(UART_LSR) & UART_LSR_OE, 0);       /* cleared by the read */
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_RDI);
     ck_assert_uint_eq(rd(UART_RBR), '1');
-    ck_assert_uint_eq(irq_changes, 0);                      /* loopback: line held low */
+    ck_assert_uint_eq(fi.changes, 0);                      /* loopback: line held low */
 
     /* Leaving loopback restores the console's modem lines. */
     wr(UART_MCR, 0);
@@ -267,17 +259,17 @@ START_TEST(modem_status_interrupt)
 {
     wr(UART_IER, UART_IER_MSI);
     wr(UART_MCR, UART_MCR_OUT2);
-    ck_assert(!irq_level);                                  /* no delta yet */
+    ck_assert(!fi.level);                                  /* no delta yet */
     wr(UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP);            /* CTS/DSR fall */
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_MSI);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
     rd(UART_MSR);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_NO_INT);
     wr(UART_MCR, UART_MCR_OUT2);                            /* back: deltas, line up */
-    ck_assert(irq_level);
+    ck_assert(fi.level);
     ck_assert_uint_eq(rd(UART_IIR), UART_IIR_MSI);
     rd(UART_MSR);
-    ck_assert(!irq_level);
+    ck_assert(!fi.level);
 }
 END_TEST
 

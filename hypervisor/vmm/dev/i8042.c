@@ -287,52 +287,60 @@ static void run_effects(struct i8042 *k, const struct effects *fx)
         k->ops.reset(k->ops.opaque);
 }
 
-void i8042_data_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t len,
-                   bool is_write)
+static void data_port(struct i8042 *k, uint8_t *b, bool is_write, struct effects *fx)
 {
-    (void)v;
-    struct i8042 *k = opaque;
-    struct effects fx = { 0 };
-    if (off != 0 || len != 1)
-        return;
-    pthread_mutex_lock(&k->lock);
     if (is_write) {
         k->last_was_cmd = false;
         uint8_t cmd = k->ctl_pending;
         k->ctl_pending = 0;
         if (cmd)
-            ctl_data(k, cmd, data[0], &fx);
+            ctl_data(k, cmd, *b, fx);
         else
-            kbd_write(k, data[0]);
+            kbd_write(k, *b);
     } else {
-        data[0] = k->obuf;                     /* an empty buffer reads its last byte */
+        *b = k->obuf;                          /* an empty buffer reads its last byte */
         k->obuf_full = false;
     }
+}
+
+static void cmd_port(struct i8042 *k, uint8_t *b, bool is_write, struct effects *fx)
+{
+    if (is_write) {
+        k->last_was_cmd = true;
+        k->ctl_pending = 0;
+        ctl_command(k, *b, fx);
+    } else {
+        *b = (uint8_t)((k->obuf_full ? I8042_STR_OBF : 0) | (k->sys ? I8042_STR_SYS : 0) |
+                       (k->last_was_cmd ? I8042_STR_CMD : 0) | I8042_STR_UNLOCK);
+    }
+}
+
+/* Both ports are one byte wide; the VMM's callbacks run unlocked. */
+static void port_io(struct i8042 *k, void (*port)(struct i8042 *, uint8_t *, bool, struct effects *),
+                    uint64_t off, uint8_t *data, uint32_t len, bool is_write)
+{
+    struct effects fx = { 0 };
+    if (off != 0 || len != 1)
+        return;
+    pthread_mutex_lock(&k->lock);
+    port(k, data, is_write, &fx);
     update(k);
     pthread_mutex_unlock(&k->lock);
     run_effects(k, &fx);
+}
+
+void i8042_data_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t len,
+                   bool is_write)
+{
+    (void)v;
+    port_io(opaque, data_port, off, data, len, is_write);
 }
 
 void i8042_cmd_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t len,
                   bool is_write)
 {
     (void)v;
-    struct i8042 *k = opaque;
-    struct effects fx = { 0 };
-    if (off != 0 || len != 1)
-        return;
-    pthread_mutex_lock(&k->lock);
-    if (is_write) {
-        k->last_was_cmd = true;
-        k->ctl_pending = 0;
-        ctl_command(k, data[0], &fx);
-    } else {
-        data[0] = (uint8_t)((k->obuf_full ? I8042_STR_OBF : 0) | (k->sys ? I8042_STR_SYS : 0) |
-                            (k->last_was_cmd ? I8042_STR_CMD : 0) | I8042_STR_UNLOCK);
-    }
-    update(k);
-    pthread_mutex_unlock(&k->lock);
-    run_effects(k, &fx);
+    port_io(opaque, cmd_port, off, data, len, is_write);
 }
 
 bool i8042_a20(struct i8042 *k)
