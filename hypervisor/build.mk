@@ -108,7 +108,7 @@ FUZZ_TARGETS += $(BUILD)/fuzz/kernel_image_fuzz
 # the fake bus and a 64 KiB guest RAM (tests/fuzz/fw_cfg_dma_fuzz.c).
 FW_CFG_FUZZ_SRCS := tests/fuzz/fw_cfg_dma_fuzz.c hypervisor/vmm/dev/fw_cfg.c tests/unit/iobus_fake.c
 $(BUILD)/fuzz/fw_cfg_dma_fuzz: $(FW_CFG_FUZZ_SRCS) hypervisor/vmm/dev/fw_cfg.h hypervisor/vmm/iobus.h \
-		tests/unit/iobus_fake.h
+		hypervisor/vmm/dev/irq.h tests/unit/iobus_fake.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -Itests/unit -o $@ $(FW_CFG_FUZZ_SRCS)
