@@ -34,6 +34,17 @@ $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 
+# Emulated PC devices (hypervisor/vmm/dev, docs/hvm.md): each model's Check
+# suite links the model alone with a fake I/O bus (tests/unit/iobus_fake.c),
+# no KVM and no struct vm.
+VMM_DEV_UNIT_TESTS := vmm_dev_uart vmm_dev_rtc vmm_dev_i8042 vmm_dev_fw_cfg
+VMM_DEV_FAKE_BUS   := $(BUILD)/obj/tests/unit/iobus_fake.o
+$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS): CFLAGS += -Ihypervisor/vmm
+$(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o $(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
+UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_UNIT_TESTS))
+
 # Test guests: flat assembly PVH kernels (triple fault, ...).
 VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%.elf,$(wildcard hypervisor/testguest/*.S))
 $(BUILD)/guest/vmm-test-%.elf: hypervisor/testguest/%.S
@@ -94,3 +105,13 @@ $(BUILD)/fuzz/kernel_image_fuzz: $(KIMAGE_FUZZ_SRCS) hypervisor/vmm/kernel_image
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(KIMAGE_FUZZ_SRCS) $(VMM_ZLIBS)
 FUZZ_TARGETS += $(BUILD)/fuzz/kernel_image_fuzz
+
+# libFuzzer target: fw_cfg's ports and DMA driven by a hostile guest, over
+# the fake bus and a 64 KiB guest RAM (tests/fuzz/fw_cfg_dma_fuzz.c).
+FW_CFG_FUZZ_SRCS := tests/fuzz/fw_cfg_dma_fuzz.c hypervisor/vmm/dev/fw_cfg.c tests/unit/iobus_fake.c
+$(BUILD)/fuzz/fw_cfg_dma_fuzz: $(FW_CFG_FUZZ_SRCS) hypervisor/vmm/dev/fw_cfg.h hypervisor/vmm/iobus.h \
+		hypervisor/vmm/dev/irq.h tests/unit/iobus_fake.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -Itests/unit -o $@ $(FW_CFG_FUZZ_SRCS)
+FUZZ_TARGETS += $(BUILD)/fuzz/fw_cfg_dma_fuzz
