@@ -32,6 +32,22 @@ $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 
+# The emulated PC's device models (hypervisor/vmm/dev, issue 14; docs/hvm.md).
+# Each suite links its model alone with a test-only I/O bus
+# (tests/unit/vmm_dev_bus.c), so it builds and runs without KVM or iobus.c.
+VMM_DEV_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard hypervisor/vmm/dev/*.c)))
+$(VMM_DEV_OBJS): CFLAGS += -Ihypervisor/vmm
+VMM_DEV_UNIT_TESTS := vmm_dev_pic vmm_dev_ioapic vmm_dev_pit vmm_dev_pci
+VMM_DEV_TEST_BUS := $(BUILD)/obj/tests/unit/vmm_dev_bus.o
+$(BUILD)/tests/unit/vmm_dev_pic: $(BUILD)/obj/hypervisor/vmm/dev/pic.o
+$(BUILD)/tests/unit/vmm_dev_ioapic: $(BUILD)/obj/hypervisor/vmm/dev/ioapic.o
+$(BUILD)/tests/unit/vmm_dev_pit: $(BUILD)/obj/hypervisor/vmm/dev/pit.o
+$(BUILD)/tests/unit/vmm_dev_pci: $(BUILD)/obj/hypervisor/vmm/dev/pci.o $(BUILD)/obj/hypervisor/vmm/dev/pci_host.o
+$(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o $(VMM_DEV_TEST_BUS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
+UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_UNIT_TESTS))
+
 # Test guests: flat assembly PVH kernels (triple fault, ...).
 VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%.elf,$(wildcard hypervisor/testguest/*.S))
 $(BUILD)/guest/vmm-test-%.elf: hypervisor/testguest/%.S
