@@ -42,7 +42,9 @@ VMM_DEV_TEST_BUS := $(BUILD)/obj/tests/unit/vmm_dev_bus.o
 $(BUILD)/tests/unit/vmm_dev_pic: $(BUILD)/obj/hypervisor/vmm/dev/pic.o
 $(BUILD)/tests/unit/vmm_dev_ioapic: $(BUILD)/obj/hypervisor/vmm/dev/ioapic.o
 $(BUILD)/tests/unit/vmm_dev_pit: $(BUILD)/obj/hypervisor/vmm/dev/pit.o
-$(BUILD)/tests/unit/vmm_dev_pci: $(BUILD)/obj/hypervisor/vmm/dev/pci.o $(BUILD)/obj/hypervisor/vmm/dev/pci_host.o
+# The PCI suite also wires the PIIX3 to a real PIC (ELCR and level INTx).
+$(BUILD)/tests/unit/vmm_dev_pci: $(BUILD)/obj/hypervisor/vmm/dev/pci.o $(BUILD)/obj/hypervisor/vmm/dev/pci_host.o \
+	$(BUILD)/obj/hypervisor/vmm/dev/pic.o
 $(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o $(VMM_DEV_TEST_BUS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)

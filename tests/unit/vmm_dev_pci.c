@@ -4,10 +4,13 @@
  * i440FX's PAM and SMRAM registers as SeaBIOS writes them, and INTx
  * through the PIIX3's PIRQ routes. */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "dev/pci.h"
 #include "dev/pci_host.h"
+#include "dev/pic.h"
 #include "vmm_dev_bus.h"
 
 static struct iobus *bus;
@@ -543,6 +546,96 @@ START_TEST(intx_routing)
 }
 END_TEST
 
+START_TEST(intx_to_pic)
+{
+    /* The PIIX3 wired to a real PIC, programmed as SeaBIOS does: PIRQs to
+     * IRQ 10/11 and those IRQs level-triggered in the ELCR. A shared level
+     * line interrupts again after EOI while any function still asserts. */
+    piix3_destroy(isa);
+    struct trec intr = { 0 };
+    struct irq_line intr_line = { trec_set, &intr, 0 };
+    struct pic *pic = pic_create(bus, &intr_line);
+    ck_assert_ptr_nonnull(pic);
+    struct irq_line to_pic = { pic_set_irq, pic, 0 };
+    isa = piix3_create(pci, &to_pic);
+    ck_assert_ptr_nonnull(isa);
+    unsigned pd = PCI_DEVFN(1, 0);
+    cfg_wr(pd, 0x60, 4, 0x0b0b0a0a);
+    tbus_out(bus, 0x4d0, 1, 0x00);
+    tbus_out(bus, 0x4d1, 1, 0x0c);
+    const uint8_t icw[] = { 0x11, 0x08, 0x04, 0x01, 0x11, 0x70, 0x02, 0x01 };
+    for (unsigned i = 0; i < 8; i++)
+        tbus_out(bus, i < 4 ? (i ? 0x21 : 0x20) : (i > 4 ? 0xa1 : 0xa0), 1, icw[i]);
+    tbus_out(bus, 0x21, 1, 0x00);
+    tbus_out(bus, 0xa1, 1, 0x00);
+    struct fake *a = fake_new(3, 1), *b = fake_new(7, 1);     /* PIRQC: IRQ 11 */
+    pci_set_intx(a->dev, true);
+    ck_assert(intr.level[0]);
+    ck_assert_int_eq(pic_ack(pic), 0x73);
+    pci_set_intx(b->dev, true);
+    pci_set_intx(a->dev, false);
+    tbus_out(bus, 0xa0, 1, 0x20);
+    tbus_out(bus, 0x20, 1, 0x20);
+    ck_assert(intr.level[0]);                                 /* b still asserts */
+    ck_assert_int_eq(pic_ack(pic), 0x73);
+    pci_set_intx(b->dev, false);
+    tbus_out(bus, 0xa0, 1, 0x20);
+    tbus_out(bus, 0x20, 1, 0x20);
+    ck_assert(!intr.level[0]);
+    fake_free(a);
+    fake_free(b);
+    piix3_destroy(isa);
+    isa = NULL;
+    pic_destroy(pic);
+}
+END_TEST
+
+/* Configuration writes that move an MSI-X BAR and toggle masks, against a
+ * device thread sending vectors and reading its table: no deadlock, and
+ * every message either sent or left pending. */
+static struct fake *race_dev;
+static atomic_bool race_stop;
+
+static void *race_notify(void *arg)
+{
+    unsigned *sent = arg;
+    uint8_t b[4];
+    while (!race_stop) {
+        ck_assert_int_eq(pci_notify(race_dev->dev, 0), 0);
+        (*sent)++;
+        pci_msix_mmio(race_dev->dev, 0, 0x100, b, 4, false);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_msix)
+{
+    race_dev = fake_new(8, 0);
+    unsigned d = PCI_DEVFN(8, 0);
+    ck_assert_int_eq(pci_bar_define(race_dev->dev, 0, 0x1000, PCI_BAR_MEM32), 0);
+    ck_assert_int_eq(pci_msix_init(race_dev->dev, 1, 0, 0, 0, 0x800), 0x40);
+    uint8_t unmask[4] = { 0 };
+    ck_assert(pci_msix_mmio(race_dev->dev, 0, 12, unmask, 4, true));
+    cfg_wr(d, 0x42, 2, 0x8000);
+    race_stop = false;
+    unsigned sent = 0;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, race_notify, &sent), 0);
+    for (unsigned i = 0; i < 20000; i++) {
+        cfg_wr(d, 0x10, 4, 0xfe000000 + (i & 15) * 0x1000);
+        cfg_wr(d, 0x04, 2, i & 1 ? 0x0002 : 0);
+        cfg_wr(d, 0x42, 2, i & 2 ? 0xc000 : 0x8000);          /* function mask on and off */
+    }
+    race_stop = true;
+    pthread_join(t, NULL);
+    cfg_wr(d, 0x42, 2, 0x8000);                               /* flush what is pending */
+    ck_assert_uint_gt(sent, 0);
+    ck_assert_uint_le(msirec.nmsi, sent);
+    ck_assert_uint_ge(msirec.nmsi, 1);
+    fake_free(race_dev);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vmm_dev_pci");
@@ -557,6 +650,8 @@ int main(void)
     tcase_add_test(tc, pam_as_seabios);
     tcase_add_test(tc, smram);
     tcase_add_test(tc, intx_routing);
+    tcase_add_test(tc, intx_to_pic);
+    tcase_add_test(tc, concurrent_msix);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

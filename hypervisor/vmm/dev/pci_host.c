@@ -202,9 +202,10 @@ static void piix3_cfg_write(void *opaque, unsigned int off, unsigned int len, ui
     (void)val;
     if (off >= PIIX3_PIRQRC + 4 || off + len <= PIIX3_PIRQRC)
         return;
+    uint32_t routes = pci_cfg_get(isa->dev, PIIX3_PIRQRC, 4);   /* before isa->lock */
     pthread_mutex_lock(&isa->lock);
     for (unsigned p = 0; p < 4; p++)
-        isa->route[p] = pci_cfg_get(isa->dev, PIIX3_PIRQRC + p, 1);
+        isa->route[p] = routes >> (8 * p);
     piix3_update(isa);
     pthread_mutex_unlock(&isa->lock);
 }
