@@ -125,6 +125,21 @@ void tbus_write(struct iobus *bus, uint64_t addr, uint32_t len, uint64_t val)
     bus_write(bus, IOBUS_MMIO, addr, len, val);
 }
 
+void tbus_hammer(struct iobus *bus, enum iobus_space space, uint64_t base, uint64_t len,
+                 unsigned n, unsigned seed)
+{
+    static const uint32_t sizes[] = { 1, 2, 4, 8 };
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t sz = sizes[rand_r(&seed) % (space == IOBUS_PIO ? 3 : 4)];
+        uint64_t off = (uint64_t)rand_r(&seed) % len;
+        uint64_t v = (uint64_t)rand_r(&seed) << 33 ^ (uint64_t)rand_r(&seed) << 2 ^ rand_r(&seed);
+        if (rand_r(&seed) & 1)
+            bus_write(bus, space, base + off, sz, v);
+        else
+            bus_read(bus, space, base + off, sz);
+    }
+}
+
 void trec_set(void *opaque, unsigned int line, bool level)
 {
     struct trec *t = opaque;

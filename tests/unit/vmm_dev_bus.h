@@ -23,6 +23,11 @@ bool tbus_claimed(struct iobus *bus, enum iobus_space space, uint64_t addr, uint
 /* How many ranges are registered in space. */
 unsigned tbus_count(struct iobus *bus, enum iobus_space space);
 
+/* A hostile guest: n random reads and writes of 1, 2, 4 (and for MMIO 8)
+ * bytes at random offsets of [base, base + len), from seed. */
+void tbus_hammer(struct iobus *bus, enum iobus_space space, uint64_t base, uint64_t len,
+                 unsigned n, unsigned seed);
+
 /* Records line levels (up to 32 lines), edges and MSIs. */
 #define TREC_MSI_MAX 64
 struct trec {

@@ -201,6 +201,26 @@ START_TEST(no_sink)
 }
 END_TEST
 
+START_TEST(hostile_guest)
+{
+    unsigned seed = 7;
+    for (unsigned round = 0; round < 500; round++) {
+        tbus_hammer(bus, IOBUS_MMIO, IOAPIC_BASE, IOAPIC_SIZE, 20, round);
+        tbus_hammer(bus, IOBUS_MMIO, IOAPIC_BASE, 0x20, 20, round + 5000);
+        ioapic_set_irq(io, rand_r(&seed) % 32, rand_r(&seed) & 1);
+        ioapic_eoi(io, rand_r(&seed) & 0xff);
+    }
+    /* Still an IOAPIC: version intact, a fresh entry works. */
+    ck_assert_uint_eq(reg_rd(0x01), 0x00170011);
+    ioapic_set_irq(io, 1, false);
+    rte_wr(1, 0x0000000000000061ull);
+    rec.nmsi = 0;
+    ioapic_set_irq(io, 1, true);
+    ck_assert_uint_eq(rec.nmsi, 1);
+    ck_assert_uint_eq(rec.msi_data[0], 0x61);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vmm_dev_ioapic");
@@ -211,6 +231,7 @@ int main(void)
     tcase_add_test(tc, edge_delivery);
     tcase_add_test(tc, level_and_eoi);
     tcase_add_test(tc, no_sink);
+    tcase_add_test(tc, hostile_guest);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

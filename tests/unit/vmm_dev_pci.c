@@ -636,6 +636,35 @@ START_TEST(concurrent_msix)
 }
 END_TEST
 
+START_TEST(hostile_guest)
+{
+    struct fake *f = fake_new(3, 1);
+    ck_assert_int_eq(pci_bar_define(f->dev, 0, 0x1000, PCI_BAR_MEM32 | PCI_BAR_MSIX_ONLY), 0);
+    ck_assert_int_eq(pci_msix_init(f->dev, 8, 0, 0, 0, 0x800), 0x40);
+    ck_assert_int_eq(pci_bar_define(f->dev, 1, 0x100, PCI_BAR_IO), 0);
+    ck_assert_int_eq(pci_bar_define(f->dev, 2, 0x100000, PCI_BAR_MEM64), 0);
+    ck_assert_int_eq(pci_msi_init(f->dev, 8, true, true), 0x4c);
+    unsigned seed = 11;
+    for (unsigned round = 0; round < 3000; round++) {
+        /* CONFIG_ADDRESS aimed at our functions most of the time. */
+        uint32_t dev = (const uint32_t[]){ 0, 1, 3, rand_r(&seed) % 32 }[rand_r(&seed) % 4];
+        tbus_out(bus, 0xcf8, 4, (rand_r(&seed) & 1 ? 0x80000000u : 0) | dev << 11 |
+                                    (rand_r(&seed) & 0xfc));
+        tbus_hammer(bus, IOBUS_PIO, 0xcfc, 4, 4, round);
+        tbus_hammer(bus, IOBUS_PIO, 0xcf8, 8, 1, round + 77);
+        pci_notify(f->dev, rand_r(&seed) % 10);
+        pci_set_intx(f->dev, rand_r(&seed) & 1);
+        uint64_t a = pci_bar_addr(f->dev, 0);
+        if (a)
+            tbus_hammer(bus, IOBUS_MMIO, a, 0x1000, 4, round + 99);
+    }
+    pci_set_intx(f->dev, false);
+    fake_free(f);
+    ck_assert_uint_eq(cfg_rd(0, 0, 4), 0x12378086);
+    ck_assert_uint_eq(cfg_rd(PCI_DEVFN(1, 0), 0, 4), 0x70008086);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vmm_dev_pci");
@@ -652,6 +681,7 @@ int main(void)
     tcase_add_test(tc, intx_routing);
     tcase_add_test(tc, intx_to_pic);
     tcase_add_test(tc, concurrent_msix);
+    tcase_add_test(tc, hostile_guest);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

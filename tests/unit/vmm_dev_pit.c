@@ -363,6 +363,26 @@ START_TEST(port61_and_limits)
 }
 END_TEST
 
+START_TEST(hostile_guest)
+{
+    unsigned seed = 3;
+    for (unsigned round = 0; round < 2000; round++) {
+        tbus_hammer(bus, IOBUS_PIO, 0x40, 4, 8, round);
+        tbus_hammer(bus, IOBUS_PIO, 0x61, 1, 1, round + 9000);
+        fake_now += rand_r(&seed) % 100000;
+        uint64_t ev = pit_next_event_ns(pit);
+        ck_assert(ev == PIT_NO_EVENT || ev + 1000000000ull > fake_now);
+        pit_tick(pit);
+    }
+    /* Still a PIT. */
+    uint64_t t0 = fake_now;
+    program(0, 2, 1000);
+    ck_assert_uint_eq(pit_next_event_ns(pit) >= after(t0, 1000), 1);
+    fake_now = after(t0, 1000) + PIT_MIN_EVENT_NS;
+    ck_assert(pit_tick(pit));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vmm_dev_pit");
@@ -375,6 +395,7 @@ int main(void)
     tcase_add_test(tc, latch_and_readback);
     tcase_add_test(tc, bcd_and_deferred_reload);
     tcase_add_test(tc, port61_and_limits);
+    tcase_add_test(tc, hostile_guest);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
