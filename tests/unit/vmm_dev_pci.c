@@ -425,7 +425,17 @@ START_TEST(msix_own_bar)
     ck_assert(!tbus_claimed(bus, IOBUS_MMIO, 0xfe800800, 4));
     cfg_wr(d, 0x04, 2, 0);
     ck_assert_uint_eq(tbus_count(bus, IOBUS_MMIO), 0);
+    /* Placed over someone else's range: undecoded, and moving away
+     * leaves that range alone. */
+    struct iobus_range other = { IOBUS_MMIO, 0xfea00000, 0x1000, NULL, NULL, "other" };
+    ck_assert_int_eq(iobus_register(bus, &other), 0);
+    cfg_wr(d, 0x20, 4, 0xfea00000);
     cfg_wr(d, 0x04, 2, 0x0002);
+    ck_assert_uint_eq(tbus_count(bus, IOBUS_MMIO), 1);
+    cfg_wr(d, 0x20, 4, 0xfe800000);
+    ck_assert_uint_eq(tbus_count(bus, IOBUS_MMIO), 2);
+    ck_assert(tbus_claimed(bus, IOBUS_MMIO, 0xfea00000, 4));
+    ck_assert_int_eq(iobus_unregister(bus, IOBUS_MMIO, 0xfea00000), 0);
     fake_free(f);
     ck_assert_uint_eq(tbus_count(bus, IOBUS_MMIO), 0);
 }

@@ -41,6 +41,7 @@ struct pci_bar {
     unsigned flags;            /* 0: no BAR in this slot */
     bool mapped;
     uint64_t addr;             /* while mapped */
+    bool on_bus;               /* PCI_BAR_MSIX_ONLY: registered by pci.c */
     struct pci_dev *dev;
     unsigned idx;
 };
@@ -231,11 +232,14 @@ static void bar_moved(struct pci_dev *dev, unsigned i, uint64_t old, uint64_t ne
     struct iobus *iobus = dev->bus->iobus;
     enum iobus_space sp = bar_space(b);
     if (b->flags & PCI_BAR_MSIX_ONLY) {
-        if (old && iobus)
+        /* A guest may place it over another range: then it stays
+         * undecoded, and its unmap must not remove the other range. */
+        if (old && iobus && b->on_bus)
             iobus_unregister(iobus, sp, old);
+        b->on_bus = false;
         if (new && iobus) {
             struct iobus_range r = { sp, new, b->size, msix_bar_io, b, dev->name };
-            iobus_register(iobus, &r);      /* an overlap leaves it undecoded */
+            b->on_bus = iobus_register(iobus, &r) == 0;
         }
         return;
     }

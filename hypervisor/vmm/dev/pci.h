@@ -69,7 +69,10 @@ struct pci_dev;
 
 struct pci_dev_ops {
     /* BAR bar (its space, address and size) is now decoded (mapped true)
-     * or no longer (false). A move reports the old place unmapped first. */
+     * or no longer (false). A move reports the old place unmapped first.
+     * The guest chooses the address: it may overlap another range, so
+     * iobus_register can fail; remember that, and do not unregister a
+     * range that was never yours. */
     void (*bar_update)(void *opaque, unsigned int bar, enum iobus_space space, uint64_t addr,
                        uint64_t size, bool mapped);
     /* After the guest wrote len bytes at off (the generic rules applied:
