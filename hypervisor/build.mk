@@ -35,12 +35,23 @@ $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 
 # Emulated PC devices (hypervisor/vmm/dev, docs/hvm.md): each model's Check
-# suite links the model alone with a fake I/O bus (tests/unit/iobus_fake.c),
-# no KVM and no struct vm.
-VMM_DEV_UNIT_TESTS := vmm_dev_uart vmm_dev_rtc vmm_dev_i8042 vmm_dev_fw_cfg
+# suite links the model alone with a test-only I/O bus (tests/unit/iobus_fake.c
+# or tests/unit/vmm_dev_bus.c: two stand-ins still, to become iobus.c), no KVM
+# and no struct vm.
+VMM_DEV_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard hypervisor/vmm/dev/*.c)))
 VMM_DEV_FAKE_BUS   := $(BUILD)/obj/tests/unit/iobus_fake.o
-$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS): CFLAGS += -Ihypervisor/vmm
-$(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o $(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS)
+VMM_DEV_TEST_BUS := $(BUILD)/obj/tests/unit/vmm_dev_bus.o
+$(VMM_DEV_OBJS) $(VMM_DEV_FAKE_BUS) $(VMM_DEV_TEST_BUS): CFLAGS += -Ihypervisor/vmm
+VMM_DEV_A := vmm_dev_uart vmm_dev_rtc vmm_dev_i8042 vmm_dev_fw_cfg
+VMM_DEV_B := vmm_dev_pic vmm_dev_ioapic vmm_dev_pit vmm_dev_pci
+VMM_DEV_UNIT_TESTS := $(VMM_DEV_A) $(VMM_DEV_B)
+$(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_A)): $(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o \
+		$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
+$(BUILD)/tests/unit/vmm_dev_pci: $(BUILD)/obj/hypervisor/vmm/dev/pci_host.o $(BUILD)/obj/hypervisor/vmm/dev/pic.o
+$(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_B)): $(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o \
+		$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_TEST_BUS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_UNIT_TESTS))
