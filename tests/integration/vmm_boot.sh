@@ -49,10 +49,15 @@ check vmm_timer 0 '^timer: ok'
 # Plain mode runs every guest instruction in KVM's emulator (~1 M/s): the
 # 10 ms sleep's 10% margin is a few emulated wake-ups, so one noisy run
 # (e.g. under ASan) gets one more try, and says so.
-run_vmm vmm_timer_plain 120 --kernel "$GUEST" --cmdline "$TIMER_ARGS" --cpu-mode=plain
+# On a PVM host (kvm_pvm) plain mode is that emulator too, shared with the
+# host's load: lateness is reported there, not checked (the sleep must still
+# fire and never end early).
+PLAIN_TIMER_ARGS=$TIMER_ARGS
+[ -d /sys/module/kvm_pvm ] && PLAIN_TIMER_ARGS="app=timer late=unchecked"
+run_vmm vmm_timer_plain 120 --kernel "$GUEST" --cmdline "$PLAIN_TIMER_ARGS" --cpu-mode=plain
 if [ "$RC" != 0 ]; then
     echo "vmm_timer_plain: first run failed ($(grep FAIL "$TMP/vmm_timer_plain.out" | head -n 1)), retrying once"
-    run_vmm vmm_timer_plain 120 --kernel "$GUEST" --cmdline "$TIMER_ARGS" --cpu-mode=plain
+    run_vmm vmm_timer_plain 120 --kernel "$GUEST" --cmdline "$PLAIN_TIMER_ARGS" --cpu-mode=plain
 fi
 check vmm_timer_plain 0 '^timer: ok'
 emulated && skip_timing vmm_timer_lateness "$(grep -c 'late, unchecked' "$TMP/vmm_timer.out" "$TMP/vmm_timer_plain.out" | awk -F: '{ n += $2 } END { print n }') of 8 sleeps late by more than 10%"
