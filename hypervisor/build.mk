@@ -35,18 +35,16 @@ $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 
 # Emulated PC devices (hypervisor/vmm/dev, docs/hvm.md): each model's Check
-# suite links the model alone with a test-only I/O bus (tests/unit/iobus_fake.c
-# or tests/unit/vmm_dev_bus.c: two stand-ins still, to become iobus.c), no KVM
-# and no struct vm.
+# suite links the model alone with tandem-vmm's I/O bus (iobus.c) and the
+# test helpers of tests/unit/vmm_dev_bus.c: no KVM and no struct vm.
 VMM_DEV_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard hypervisor/vmm/dev/*.c)))
-VMM_DEV_FAKE_BUS   := $(BUILD)/obj/tests/unit/iobus_fake.o
-VMM_DEV_TEST_BUS := $(BUILD)/obj/tests/unit/vmm_dev_bus.o
-$(VMM_DEV_OBJS) $(VMM_DEV_FAKE_BUS) $(VMM_DEV_TEST_BUS): CFLAGS += -Ihypervisor/vmm
+VMM_DEV_TEST_BUS := $(BUILD)/obj/tests/unit/vmm_dev_bus.o $(BUILD)/obj/hypervisor/vmm/iobus.o
+$(VMM_DEV_OBJS) $(VMM_DEV_TEST_BUS): CFLAGS += -Ihypervisor/vmm
 VMM_DEV_A := vmm_dev_uart vmm_dev_rtc vmm_dev_i8042 vmm_dev_fw_cfg
 VMM_DEV_B := vmm_dev_pic vmm_dev_ioapic vmm_dev_pit vmm_dev_pci
 VMM_DEV_UNIT_TESTS := $(VMM_DEV_A) $(VMM_DEV_B)
 $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_A)): $(BUILD)/tests/unit/vmm_dev_%: $(BUILD)/obj/tests/unit/vmm_dev_%.o \
-		$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_FAKE_BUS)
+		$(BUILD)/obj/hypervisor/vmm/dev/%.o $(VMM_DEV_TEST_BUS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
 $(BUILD)/tests/unit/vmm_dev_pci: $(BUILD)/obj/hypervisor/vmm/dev/pci_host.o $(BUILD)/obj/hypervisor/vmm/dev/pic.o
@@ -119,9 +117,10 @@ FUZZ_TARGETS += $(BUILD)/fuzz/kernel_image_fuzz
 
 # libFuzzer target: fw_cfg's ports and DMA driven by a hostile guest, over
 # the fake bus and a 64 KiB guest RAM (tests/fuzz/fw_cfg_dma_fuzz.c).
-FW_CFG_FUZZ_SRCS := tests/fuzz/fw_cfg_dma_fuzz.c hypervisor/vmm/dev/fw_cfg.c tests/unit/iobus_fake.c
+FW_CFG_FUZZ_SRCS := tests/fuzz/fw_cfg_dma_fuzz.c hypervisor/vmm/dev/fw_cfg.c tests/unit/vmm_dev_bus.c \
+		hypervisor/vmm/iobus.c
 $(BUILD)/fuzz/fw_cfg_dma_fuzz: $(FW_CFG_FUZZ_SRCS) hypervisor/vmm/dev/fw_cfg.h hypervisor/vmm/iobus.h \
-		hypervisor/vmm/dev/irq.h tests/unit/iobus_fake.h
+		hypervisor/vmm/dev/irq.h tests/unit/iobus_fake.h tests/unit/vmm_dev_bus.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -Itests/unit -o $@ $(FW_CFG_FUZZ_SRCS)

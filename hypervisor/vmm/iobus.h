@@ -52,4 +52,9 @@ int iobus_unregister(struct iobus *bus, enum iobus_space space, uint64_t base);
 bool iobus_access(struct iobus *bus, enum iobus_space space, uint64_t addr, uint8_t *data,
                   uint32_t len, bool is_write, struct vcpu *v);
 
+/* Calls fn for every range of space, in address order, with the bus's
+ * writers held off (fn must not register or unregister). */
+void iobus_foreach(struct iobus *bus, enum iobus_space space,
+                   void (*fn)(const struct iobus_range *r, void *ctx), void *ctx);
+
 #endif

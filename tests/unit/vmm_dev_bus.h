@@ -1,8 +1,8 @@
 /*
- * A test-only I/O bus for the device-model suites (tests/unit/vmm_dev_*):
- * the iobus.h functions over a small array, so that a model registers its
- * ranges as it will in tandem-vmm and a test reaches them by address. Plus
- * an interrupt recorder for the irq_line/msi_sink a model drives.
+ * Helpers for the device-model suites (tests/unit/vmm_dev_*) over
+ * tandem-vmm's own I/O bus (iobus.c): a model registers its ranges as it
+ * does in tandem-vmm and a test plays a vCPU's accesses by address. Plus
+ * interrupt recorders for the irq_line/msi_sink a model drives.
  */
 #ifndef TANDEM_TESTS_VMM_DEV_BUS_H
 #define TANDEM_TESTS_VMM_DEV_BUS_H
@@ -39,5 +39,14 @@ struct trec {
 };
 void trec_set(void *rec, unsigned int line, bool level);
 int trec_msi(void *rec, uint64_t addr, uint32_t data);
+
+/* One line's recorder: its level and how many times it was set. A model
+ * driving another line number aborts the test. */
+struct fake_irq {
+    unsigned line;
+    bool level;
+    unsigned changes;
+};
+struct irq_line fake_irq_line(struct fake_irq *fi, unsigned line);
 
 #endif
