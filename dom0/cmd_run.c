@@ -561,7 +561,8 @@ static int supervise(struct run *r)
         pid_t pid = argv ? vmm_spawn(argv) : -1;
         if (pid < 0)
             break;
-        struct console_follow *con = r->background ? NULL : console_follow_start(r->lease.domid);
+        struct console_follow *con =
+            r->background ? NULL : console_follow_start(r->lease.domid, r->uuid);
         report_ready(r, pid);
         status = wait_domain(r, pid);
         console_follow_stop(con, CONSOLE_GRACE_MS);

@@ -30,10 +30,13 @@ static int open_pty(unsigned domid, const char *tty, bool loud)
 }
 
 /* consoled's RUNDIR/consoled/domN.tty: the pty's path while consoled keeps
- * it open, also after the domain's xenstore directory is gone. */
-static int open_published(unsigned domid)
+ * it open, also after the domain's xenstore directory is gone, and on its
+ * second line the domain's /vm/UUID. vm, when given, must match: the file
+ * may still be an ended domain's whose pty drains while a new domain has
+ * its domid. */
+static int open_published(unsigned domid, const char *vm)
 {
-    char name[48], buf[80] = "";
+    char name[48], buf[192] = "";
     snprintf(name, sizeof(name), "consoled/dom%u.tty", domid);
     char *path = rundir_file(name);
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -43,7 +46,12 @@ static int open_published(unsigned domid)
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     buf[n > 0 ? n : 0] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
+    char *owner = buf + strcspn(buf, "\n");
+    if (*owner)
+        *owner++ = '\0';
+    owner[strcspn(owner, "\n")] = '\0';
+    if (vm && strcmp(owner, vm))
+        return -1;
     return buf[0] ? open_pty(domid, buf, false) : -1;
 }
 
@@ -167,6 +175,7 @@ int console_attach(struct xs_handle *xs, unsigned domid)
 struct console_follow {
     pthread_t thread;
     unsigned domid;
+    char vm[48];               /* /vm/UUID, "" for any */
     int stop[2];               /* written by console_follow_stop */
     atomic_bool vmm_gone;
 };
@@ -189,7 +198,7 @@ static void *follow_thread(void *arg)
         pty = tty ? open_pty(f->domid, tty, false) : -1;
         free(tty);
         if (pty < 0)
-            pty = open_published(f->domid);
+            pty = open_published(f->domid, f->vm[0] ? f->vm : NULL);
         if (pty >= 0 || gone)
             break;
         if (!xs || store_wait_state(xs, path, true, FOLLOW_SLICE_MS) < 0) {
@@ -207,7 +216,7 @@ static void *follow_thread(void *arg)
     return NULL;
 }
 
-struct console_follow *console_follow_start(unsigned domid)
+struct console_follow *console_follow_start(unsigned domid, const char *uuid)
 {
     struct console_follow *f = calloc(1, sizeof(*f));
     if (!f || pipe2(f->stop, O_CLOEXEC) < 0) {
@@ -215,6 +224,8 @@ struct console_follow *console_follow_start(unsigned domid)
         return NULL;
     }
     f->domid = domid;
+    if (uuid && uuid[0])
+        snprintf(f->vm, sizeof(f->vm), "/vm/%s", uuid);
     if (pthread_create(&f->thread, NULL, follow_thread, f) != 0) {
         close(f->stop[0]);
         close(f->stop[1]);

@@ -35,7 +35,9 @@ int console_attach(struct xs_handle *xs, unsigned domid);
 /* `tandem run`: a thread that waits for the domain's console and relays
  * it to stdout (stdin to the guest) for one VMM's life. */
 struct console_follow;
-struct console_follow *console_follow_start(unsigned domid);
+/* uuid: the domain's; a pty consoled kept for an ended domain of the
+ * same domid is not taken for it. */
+struct console_follow *console_follow_start(unsigned domid, const char *uuid);
 
 /* The VMM has exited: waits up to grace_ms for tandem-consoled to hand over
  * the last output and close the pty, then stops the relay. NULL is fine. */

@@ -140,8 +140,11 @@ static int open_log(struct cons_dom *d, const struct cons_env *env)
 /* LOG_DIR/domN.tty holds the pty's path for as long as the pty is open:
  * xenstore's console/tty goes with the domain's directory when the VMM
  * exits, but `tandem run` may still need to find the pty to read the last
- * output (docs/consoled.md). Written whole (rename), removed at close if
- * it is still ours (a reboot's next incarnation may have replaced it). */
+ * output (docs/consoled.md). Its second line is the domain's /vm/UUID: a
+ * domid is reused while an ended domain's pty drains, and a reader must
+ * not take that pty for its own domain's. Written whole (rename), removed
+ * at close if it is still ours (a reboot's next incarnation, or the next
+ * domain with this domid, may have replaced it). */
 static void publish_tty(struct cons_dom *d, const struct cons_env *env)
 {
     char tmp[4200];
@@ -151,7 +154,7 @@ static void publish_tty(struct cons_dom *d, const struct cons_env *env)
         if (*p == '/')
             *p = '-';
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || dprintf(fd, "%s\n", d->tty) < 0 || rename(tmp, d->tty_file) < 0)
+    if (fd < 0 || dprintf(fd, "%s\n%s\n", d->tty, d->vm) < 0 || rename(tmp, d->tty_file) < 0)
         say(d, "%s: %s", d->tty_file, strerror(errno));
     if (fd >= 0)
         close(fd);
@@ -172,7 +175,7 @@ static void unpublish_tty(struct cons_dom *d)
 }
 
 int cons_dom_open(struct cons_dom *d, const struct cons_env *env, unsigned domid,
-                  const char *name, uint64_t ring_gpa, uint32_t port)
+                  const char *name, const char *vm, uint64_t ring_gpa, uint32_t port)
 {
     bool quiet = d->quiet;
     memset(d, 0, sizeof(*d));
@@ -182,6 +185,7 @@ int cons_dom_open(struct cons_dom *d, const struct cons_env *env, unsigned domid
     d->guest_port = port;
     d->ctl_fd = d->pty_master = d->pty_slave = d->log_fd = d->kick_fd = -1;
     snprintf(d->name, sizeof(d->name), "%s", name);
+    snprintf(d->vm, sizeof(d->vm), "%s", vm);
     d->pending = malloc(CONS_PENDING_MAX);
     if (!d->pending || map_ring(d, env) < 0 || open_pty(d) < 0 || open_log(d, env) < 0) {
         cons_dom_close(d, env);

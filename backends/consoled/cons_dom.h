@@ -26,6 +26,7 @@ struct cons_dom {
     unsigned domid;
     bool quiet;                   /* set before cons_dom_open: errors not reported (a retry) */
     char name[CONS_NAME_MAX + 1];
+    char vm[64];                  /* xenstore's /local/domain/N/vm (/vm/UUID): which domain this is */
     uint32_t guest_port;          /* the guest's console port (xenstore console/port) */
     uint64_t ring_gpa;
     int ctl_fd;                   /* held control connection: hangs up when the VMM exits */
@@ -55,11 +56,12 @@ struct cons_env {
     struct tdm_evtchn *evtchn;
 };
 
-/* Maps the ring and opens the pty and the log. ring_gpa and port come from
- * xenstore (console/ring-ref, console/port; dom0-owned keys). 0, or -1 with
- * a message on stderr (nothing left open). */
+/* Maps the ring and opens the pty and the log. vm (the domain's
+ * /vm/UUID path, "" if none), ring_gpa and port come from xenstore (vm,
+ * console/ring-ref, console/port; dom0-owned keys). 0, or -1 with a
+ * message on stderr (nothing left open). */
 int cons_dom_open(struct cons_dom *d, const struct cons_env *env, unsigned domid,
-                  const char *name, uint64_t ring_gpa, uint32_t port);
+                  const char *name, const char *vm, uint64_t ring_gpa, uint32_t port);
 
 /* Tries to bind the console event channel (the guest must have placed its
  * shared_info first). 1 bound, 0 not yet (retry at next_bind_ms), -1 failed. */

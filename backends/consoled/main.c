@@ -144,16 +144,20 @@ static void add_domain(struct daemon *dm, unsigned domid)
         xs_get_u64(dm, domid, "console/port", 4095, &port) < 0 || port == 0)
         return;   /* not (yet) a domain with a console */
     char *name = xs_get(dm, domid, "name");
+    char *vm = xs_get(dm, domid, "vm");
     struct cons_dom *d = calloc(1, sizeof(*d));
     if (d)
         d->quiet = dm->retry_ticks > 0 && dm->retry_ticks < RETRY_TICKS;
-    if (!d || cons_dom_open(d, &dm->env, domid, name ? name : "", gfn << 12, (uint32_t)port) < 0) {
+    if (!d || cons_dom_open(d, &dm->env, domid, name ? name : "", vm ? vm : "", gfn << 12,
+                            (uint32_t)port) < 0) {
         free(d);
         free(name);
+        free(vm);
         dm->retry_ticks = RETRY_TICKS;   /* its VMM may not answer yet */
         return;
     }
     free(name);
+    free(vm);
     char path[128];
     snprintf(path, sizeof(path), "/local/domain/%u/console/tty", domid);
     if (!xs_write(dm->xs, XBT_NULL, path, d->tty, (unsigned)strlen(d->tty)))

@@ -85,7 +85,16 @@ static int bind_locked(struct vm *vm, const void *owner, uint32_t port, int *kic
     if (!vm->shared_info_gpa)
         return -EAGAIN;
     struct vcpu *v = &vm->vcpus[e->vcpu < vm->nr_vcpus ? e->vcpu : 0];
-    if (!v->vcpu_info_gpa && v->id >= XEN_LEGACY_MAX_VCPUS)
+    /* The service marks events in the vcpu_info this reply names, for the
+     * binding's life. A guest places shared_info, then registers its own
+     * vcpu_info (VCPUOP_register_vcpu_info), then sets its upcall vector
+     * (ours and Linux alike): a binding in between would mark the legacy
+     * slot the guest no longer reads, and after the first event
+     * (upcall_pending left 1 there) it would never be kicked again. So
+     * until the vCPU has its own vcpu_info, wait for its vector: then it
+     * has registered whatever it will. */
+    if (!v->vcpu_info_gpa &&
+        (v->id >= XEN_LEGACY_MAX_VCPUS || !(v->upcall_vector || vm->callback_vector)))
         return -EAGAIN;
     if (vcpu_irqfd(vm, v))
         return -EIO;
@@ -141,7 +150,7 @@ int evtchn_ctl_bind(struct vm *vm, const void *owner, uint32_t port, int fds[3],
     else if (r == -EBUSY)
         *err = "port is already bound";
     else if (r == -EAGAIN)
-        *err = "the guest has not placed shared_info/vcpu_info yet";
+        *err = "the guest has not set up event delivery yet (shared_info, vcpu_info, upcall vector)";
     else if (r)
         *err = "cannot set up the event channel";
     return r;

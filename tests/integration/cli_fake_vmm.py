@@ -152,7 +152,7 @@ def serve(conn):
         elif op == "evtchn-bind" and words[1:] == ["port=2"]:
             if bind_eagain[0] > 0:
                 bind_eagain[0] -= 1
-                f.write(b"ERR EAGAIN the guest has not placed shared_info yet\n")
+                f.write(b"ERR EAGAIN the guest has not set up event delivery yet\n")
             else:
                 socket.send_fds(conn, [b"OK port=2 vcpu=0 shared_info_offset=%d\n" % SHARED_OFF],
                                 [memfd, kick, irq])

@@ -79,6 +79,27 @@ else
     fail run_shows_console "$(cat "$WORK/out" "$WORK/err")"
 fi
 
+# ---- a domid reused while the ended domain's pty still drains (nobody
+# read it: consoled keeps it up to 10 s): run shows its own domain ----
+write_cfg "$WORK/gone.cfg" gone "app=chatty n=40"
+"$TANDEM" create "$WORK/gone.cfg" 2> "$WORK/err" || fail create_gone "$(cat "$WORK/err")"
+gid=$(domid_of gone)
+wait_for 300 grep -q "chatty line 39" "$LOGS/guest-gone.log"
+"$TANDEM" destroy gone
+if [ -e "$LOGS/dom$gid.tty" ]; then
+    printf 'quit\r' | "$TANDEM" run -v "$WORK/echo.cfg" > "$WORK/out" 2> "$WORK/err"
+    rc=$?
+    if ! grep -q "domid $gid," "$WORK/out" "$WORK/err"; then
+        fail run_own_console_on_reused_domid "the domid was not reused: $(cat "$WORK/err")"
+    elif [ $rc = 0 ] && grep -q "echo: bye" "$WORK/out" && ! grep -q "chatty line" "$WORK/out"; then
+        pass run_own_console_on_reused_domid
+    else
+        fail run_own_console_on_reused_domid "rc=$rc $(head -c 600 "$WORK/out" | tr '\n' '|')"
+    fi
+else
+    fail run_own_console_on_reused_domid "$LOGS/dom$gid.tty is gone already: the case is not tested"
+fi
+
 # ---- a reboot in place keeps the domid: its next incarnation is served
 # too, while the previous one's pty may still be draining ----
 write_cfg "$WORK/rb.cfg" rebooter "app=echo" 'on_reboot = "restart"'
