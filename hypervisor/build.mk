@@ -125,3 +125,15 @@ $(BUILD)/fuzz/fw_cfg_dma_fuzz: $(FW_CFG_FUZZ_SRCS) hypervisor/vmm/dev/fw_cfg.h h
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -Itests/unit -o $@ $(FW_CFG_FUZZ_SRCS)
 FUZZ_TARGETS += $(BUILD)/fuzz/fw_cfg_dma_fuzz
+
+# The PC's firmware (tandem-vmm --firmware, docs/hvm.md): Debian's SeaBIOS
+# (the seabios package), copied into the build so that the test machine,
+# which shares the tree, has it too.
+SEABIOS_ROM := /usr/share/seabios/bios-256k.bin
+PC_FIRMWARE := $(BUILD)/firmware/bios-256k.bin
+$(SEABIOS_ROM):
+	@echo "$@ is missing: 'make deps' installs Debian's seabios" >&2; exit 1
+$(PC_FIRMWARE): $(SEABIOS_ROM)
+	@mkdir -p $(@D)
+	cp $< $@
+ALL_BINS += $(PC_FIRMWARE)

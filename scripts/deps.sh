@@ -13,7 +13,7 @@ if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
 fi
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check liburing-dev libfdt-dev
       zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libzstd-dev
-      xenstore-utils xen-utils-4.17 python3-pyxs fio iperf3 iproute2 procps
+      xenstore-utils xen-utils-4.17 python3-pyxs fio iperf3 iproute2 procps seabios
       qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux gcc-12 libelf1 xz-utils"
 missing=""
 for p in $PKGS; do

@@ -16,6 +16,8 @@ enum platform_req { PLATFORM_AUTO, PLATFORM_TANDEM, PLATFORM_XEN };
 
 struct vmm_config {
     const char *kernel;       /* PVH ELF or bzImage */
+    const char *firmware;     /* --firmware: the full-emulation PC boots this ROM (pc.c) */
+    bool boot_menu;           /* --boot-menu: the firmware offers its boot menu (QEMU -boot menu=on) */
     const char *ramdisk;      /* NULL = none */
     bool check_only;          /* --check: report the kernel's placement, run nothing */
     uint64_t memory_mib;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,31 @@ static bool drain(struct vm *vm, struct xencons_interface *r)
 }
 
 /* Input source -> guest input ring. Reads only what fits. 1: ring full. */
+/* Input source -> the sink (the PC's UART). Reads only what fits. */
+static int input_to_sink(struct vm *vm)
+{
+    struct console_input *s = &vm->con.sink;
+    int fd = vm->con.in_fd;
+    size_t room = s->room(s->opaque);
+    if (fd < 0)
+        return 0;
+    if (room == 0)
+        return 1;
+    uint8_t buf[64];
+    ssize_t n = read(fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            vm->con.in_fd = -1;
+        return 0;
+    }
+    s->push(s->opaque, buf, (size_t)n);
+    return 0;
+}
+
 static int input(struct vm *vm)
 {
+    if (vm->con.sink.push)
+        return input_to_sink(vm);
     struct xencons_interface *r = ring(vm);
     int fd = vm->con.in_fd;
     if (!r || fd < 0)
@@ -221,7 +245,8 @@ static int input(struct vm *vm)
 /* The main loop's side: the port's eventfd, the destination when it
  * blocked, the input source. */
 static struct loop_handler kick_h, out_h, in_h;
-static bool out_waiting, in_blocked;
+static bool out_waiting;
+static atomic_bool in_blocked;
 
 /* The destination blocked: drain again when it can take more. */
 static void drain_to_destination(struct vm *vm)
@@ -248,18 +273,19 @@ static void on_kick(struct vm *vm, struct loop_handler *h, uint32_t ev)
     (void)ev;
     loop_drain_eventfd(h->fd);
     drain_to_destination(vm);
-    if (in_blocked) { /* the guest consumed input: room again */
-        in_blocked = false;
+    if (atomic_exchange(&in_blocked, false)) /* the guest consumed input: room again */
         loop_mod(&in_h, EPOLLIN);
-    }
 }
 
 static void on_input(struct vm *vm, struct loop_handler *h, uint32_t ev)
 {
     (void)ev;
     if (input(vm) == 1) {
-        in_blocked = true;
+        atomic_store(&in_blocked, true);
         loop_mod(h, 0);
+        /* the sink may have made room between its answer and now */
+        if (vm->con.sink.room && vm->con.sink.room(vm->con.sink.opaque))
+            console_input_room(vm);
     } else if (vm->con.in_fd < 0) {
         loop_del(h);
     }
@@ -290,12 +316,39 @@ static int start_service(struct vm *vm)
     return 0;
 }
 
+/* Without the ring (the PC): input only, to the sink set later. */
+static int start_input(struct vm *vm)
+{
+    struct console_state *c = &vm->con;
+    if (c->in_fd < 0)
+        return 0;
+    in_h = (struct loop_handler){ on_input, c->in_fd, vm };
+    if (loop_add(&in_h, 0)) /* e.g. /dev/null: no input */
+        c->in_fd = -1;
+    else
+        c->in_registered = true;
+    return 0;
+}
+
+void console_set_input(struct vm *vm, const struct console_input *in)
+{
+    vm->con.sink = *in;
+    if (vm->con.in_registered)
+        loop_mod(&in_h, EPOLLIN);
+}
+
+void console_input_room(struct vm *vm)
+{
+    if (atomic_exchange(&in_blocked, false) && vm->con.in_fd >= 0)
+        loop_mod(&in_h, EPOLLIN);
+}
+
 int console_init(struct vm *vm)
 {
     struct console_state *c = &vm->con;
     pthread_mutex_init(&c->out_lock, NULL);
     c->pty_master = c->pty_slave = c->in_fd = c->kick_fd = c->out_fd = -1;
-    if (open_destination(vm) || start_service(vm)) {
+    if (open_destination(vm) || (vm->pc_platform ? start_input(vm) : start_service(vm))) {
         console_close(vm);
         return -1;
     }
@@ -306,9 +359,10 @@ int console_init(struct vm *vm)
 void console_close(struct vm *vm)
 {
     struct console_state *c = &vm->con;
-    if (c->out_fd >= 0)
+    if (c->out_fd >= 0 && !vm->pc_platform)
         last_words(vm);
-    evtchn_local_remove(vm, TANDEM_CONSOLE_PORT);
+    if (!vm->pc_platform)
+        evtchn_local_remove(vm, TANDEM_CONSOLE_PORT);
     if (c->kick_fd >= 0)
         close(c->kick_fd);
     c->kick_fd = -1;

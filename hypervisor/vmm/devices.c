@@ -13,7 +13,9 @@
 #include "iobus.h"
 #include "vmm.h"
 
-enum { ON_TANDEM = 1, ON_XEN_HVM = 2, ON_ALL = ON_TANDEM | ON_XEN_HVM };
+/* The PC's own models are created by pc.c (they need the loop and the
+ * console first); here, what it shares with the others. */
+enum { ON_TANDEM = 1, ON_XEN_HVM = 2, ON_PC = 4, ON_ALL = ON_TANDEM | ON_XEN_HVM };
 
 struct device {
     const char *name;
@@ -24,8 +26,8 @@ struct device {
 static const struct device devices[] = {
     { "hypercall-port", hypercall_port_init, ON_ALL },
     { "doorbell", doorbell_init, ON_ALL },
-    { "debugcon", debugcon_init, ON_ALL },
-    { "post-port", post_port_init, ON_ALL },
+    { "debugcon", debugcon_init, ON_ALL | ON_PC },
+    { "post-port", post_port_init, ON_ALL | ON_PC },
     { "acpi-pm", acpi_pm_init, ON_XEN_HVM },
     { "pit-absent", pit_absent_init, ON_XEN_HVM },
 };
@@ -45,7 +47,7 @@ int dev_register(struct vm *vm, enum iobus_space space, uint64_t base, uint64_t 
 
 int devices_init(struct vm *vm)
 {
-    unsigned int platform = vm->xen_hvm ? ON_XEN_HVM : ON_TANDEM;
+    unsigned int platform = vm->pc_platform ? ON_PC : vm->xen_hvm ? ON_XEN_HVM : ON_TANDEM;
     vm->bus = iobus_new();
     if (!vm->bus) {
         fprintf(stderr, "tandem-vmm: the I/O bus: %s\n", strerror(errno));

@@ -15,7 +15,8 @@ void *gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
 {
     if (range_within(gpa, len, 0, vm->ram_size))
         return vm->mem + gpa;
-    if (range_within(gpa, len, TANDEM_REGION_GPA, TANDEM_REGION_SIZE)) {
+    if (!vm->pc_platform &&   /* the PC has no platform region */
+        range_within(gpa, len, TANDEM_REGION_GPA, TANDEM_REGION_SIZE)) {
         if (write && gpa < TANDEM_HYPERCALL_PAGE_GPA + XEN_PAGE_SIZE)
             return NULL;
         return vm->mem + vm_region_offset(vm, gpa);

@@ -1,6 +1,7 @@
 /*
  * The KVM VM: guest memory (one sealed memfd: RAM, then the 2 MiB platform
- * region), memory slots, the split irqchip and PVM detection.
+ * region; the PC has RAM only), memory slots, the split irqchip and PVM
+ * detection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,6 +119,8 @@ static int map_memory(struct vm *vm)
     if (set_slot(vm, 0, 0, vm->ram_size, 0, 0))
         return -1;
     vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+    if (vm->pc_platform)
+        return 0;   /* RAM only; the firmware's slot comes with it (pc.c) */
     if (vm->readonly_mem) {
         if (set_slot(vm, 1, TANDEM_HYPERCALL_PAGE_GPA, XEN_PAGE_SIZE, hc, KVM_MEM_READONLY) ||
             set_slot(vm, 2, TANDEM_HYPERCALL_PAGE_GPA + XEN_PAGE_SIZE,
@@ -142,7 +145,7 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
 {
     vm->cfg = cfg;
     vm->ram_size = cfg->memory_mib << 20;
-    vm->mem_size = vm->ram_size + TANDEM_REGION_SIZE;
+    vm->mem_size = vm->ram_size + (vm->pc_platform ? 0 : TANDEM_REGION_SIZE);
     vm->nr_vcpus = cfg->vcpus;
     vm->memfd = vm->vm_fd = vm->wake_fd = -1;
     pthread_mutex_init(&vm->lock, NULL);

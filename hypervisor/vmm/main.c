@@ -17,6 +17,7 @@
 #include "elf_load.h"
 #include "kernel_image.h"
 #include "ramdisk.h"
+#include "pc.h"
 #include "restore.h"
 #include "vmm.h"
 
@@ -214,6 +215,7 @@ struct run_ctx {
     const struct vmm_config *cfg;
     struct boot_files *boot;     /* the boot path */
     struct restore *rs;          /* the restore path */
+    struct pc_firmware *fw;      /* the PC */
 };
 
 struct step {
@@ -301,6 +303,16 @@ SIMPLE_STEP(step_control, control_open(vm))
 SIMPLE_STEP(step_xs_link, xs_link_init(vm))
 SIMPLE_STEP(step_xenstore, xs_domain_register(vm))
 
+static int step_pc_platform(struct vm *vm, struct run_ctx *c)
+{
+    (void)c;
+    vm->pc_platform = true;
+    return 0;
+}
+
+SIMPLE_STEP(step_pc_firmware, pc_map_firmware(vm, c->fw))
+SIMPLE_STEP(step_pc_devices, pc_devices_init(vm))
+
 /* The vCPUs start last. A start that fails stops the domain, but the main
  * loop still runs, briefly: xenstored may be calling back. */
 static int step_vcpus(struct vm *vm, struct run_ctx *c)
@@ -308,7 +320,7 @@ static int step_vcpus(struct vm *vm, struct run_ctx *c)
     if (c->cfg->start_paused)   /* before any vCPU thread: nothing to kick */
         atomic_store(&vm->state, VM_PAUSED);
     vm->vcpus[0].up = vm->vcpus[0].initialised = true;
-    if (vcpu_start(&vm->vcpus[0]) || (vm->xen_hvm && start_secondaries(vm)))
+    if (vcpu_start(&vm->vcpus[0]) || ((vm->xen_hvm || vm->pc_platform) && start_secondaries(vm)))
         vm_stop(vm, TANDEM_EXIT_ERROR, "cannot start the vCPUs");
     return 0;
 }
@@ -348,6 +360,21 @@ static const struct step boot_steps[] = {
     { "control", step_control, control_close, SETUP_FAILED },
     { "xenstore-link", step_xs_link, xs_link_close, SETUP_FAILED },
     { "xenstore", step_xenstore, xs_domain_unregister, SETUP_FAILED },
+    { "vcpus", step_vcpus, join_vcpus, NULL },
+};
+
+/* --firmware: the PC (pc.c). Its devices come after the loop and the
+ * console: the PIT's timer is on the loop, COM1's input comes from the
+ * console. */
+static const struct step pc_steps[] = {
+    { "platform", step_pc_platform, NULL, NULL },
+    { "vm", step_vm, vm_destroy, NULL },
+    { "firmware", step_pc_firmware, NULL, NULL },
+    { "bus", step_devices, devices_close, SETUP_FAILED },
+    { "loop", step_loop, loop_close, SETUP_FAILED },
+    { "console", step_console, console_close, SETUP_FAILED },
+    { "devices", step_pc_devices, pc_devices_close, SETUP_FAILED },
+    { "control", step_control, control_close, SETUP_FAILED },
     { "vcpus", step_vcpus, join_vcpus, NULL },
 };
 
@@ -418,6 +445,17 @@ int main(int argc, char **argv)
         struct run_ctx c = { .cfg = &cfg, .rs = &rs };
         int status = RUN(restore_steps, &c);
         restore_close(&rs);
+        return status;
+    }
+    if (cfg.firmware) {
+        struct pc_firmware fw;
+        if (pc_firmware_open(cfg.firmware, &fw, err, sizeof(err))) {
+            fprintf(stderr, "tandem-vmm: %s\n", err);
+            return TANDEM_EXIT_BADINPUT;
+        }
+        struct run_ctx c = { .cfg = &cfg, .fw = &fw };
+        int status = RUN(pc_steps, &c);
+        pc_firmware_close(&fw);
         return status;
     }
     static struct boot_files b;

@@ -16,6 +16,7 @@
 
 #include "guest_mem.h"
 #include "iobus.h"
+#include "pc.h"
 #include "vmm.h"
 
 #define MSR_IA32_TSC 0x10
@@ -112,7 +113,7 @@ int vcpu_create(struct vm *vm, int id)
     v->sync_regs = caps > 0 && (caps & KVM_SYNC_X86_REGS);
     if (set_cpuid(v))
         return -1;
-    if (enable_lapic(v)) {
+    if (!vm->pc_platform && enable_lapic(v)) {   /* the PC's firmware sets up its own */
         fprintf(stderr, "tandem-vmm: vCPU %d: enabling the local APIC: %s\n", id, strerror(errno));
         return -1;
     }
@@ -376,6 +377,8 @@ static bool handle_exit(struct vcpu *v)
         return true;
     case KVM_EXIT_HLT:
         return true;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:   /* the PC's interrupt goes in before the next entry */
+        return true;
     case KVM_EXIT_SHUTDOWN:
         guest_failure(v, "triple fault (KVM_EXIT_SHUTDOWN)");
         return false;
@@ -458,6 +461,7 @@ static void *vcpu_thread(void *arg)
         if (!wait_runnable(v))
             break;
         apply_halt(v);
+        pc_before_run(v);
         if (v->sync_regs)
             v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {

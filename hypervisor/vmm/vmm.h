@@ -23,6 +23,7 @@
 
 struct vm;
 struct iobus;
+struct pc;
 
 struct vcpu {
     struct vm *vm;
@@ -88,6 +89,13 @@ struct evtchn_local {
     bool taken;                /* it has */
 };
 
+/* An input sink other than the PV console ring (console_set_input). */
+struct console_input {
+    size_t (*push)(void *opaque, const uint8_t *buf, size_t len);   /* takes what fits */
+    size_t (*room)(void *opaque);
+    void *opaque;
+};
+
 struct console_state {
     int out_fd;                /* where guest output goes */
     int in_fd;                 /* input source, -1 = none */
@@ -95,6 +103,8 @@ struct console_state {
     int pty_slave;
     int kick_fd;               /* the console port's eventfd (evtchn_local_kick) */
     pthread_mutex_t out_lock;  /* console_io, port 0xE9 and the ring share out_fd */
+    struct console_input sink; /* where input goes instead of the ring (the PC's UART) */
+    bool in_registered;        /* the input handler is on the loop (the PC: from the start) */
 };
 
 struct vm {
@@ -107,6 +117,8 @@ struct vm {
     struct vcpu *vcpus;
     bool pvm;                  /* guest told cpu-mode = pvm */
     bool xen_hvm;              /* Xen's HVM platform (Linux), not Tandem's: xen_hvm.c */
+    bool pc_platform;          /* the full-emulation PC (--firmware): pc.c */
+    struct pc *pc;             /* its devices, once created */
     bool kvm_xen;              /* KVM's Xen support is configured (KVM_EXIT_XEN) */
     bool pvm_host;
     bool readonly_mem;
@@ -240,6 +252,10 @@ void timer_expired(struct vcpu *v, int fd);
 /* console.c */
 int console_init(struct vm *vm);     /* after loop_init and evtchn_init */
 void console_write(struct vm *vm, const void *buf, size_t len);
+/* The PC: input goes to in (copied) rather than the ring; the sink calls
+ * console_input_room when it can take more after it was full. */
+void console_set_input(struct vm *vm, const struct console_input *in);
+void console_input_room(struct vm *vm);
 void console_close(struct vm *vm);   /* prints what is left in the ring first */
 
 /* hypercall.c */

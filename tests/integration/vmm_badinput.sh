@@ -95,6 +95,15 @@ case_ vmm_bad_ramdisk_too_big "ramdisk .*: 8388608 bytes do not fit" --kernel "$
     --ramdisk "$TMP/big.rd"
 case_ vmm_bad_ramdisk_empty_path 'ramdisk: empty path' --kernel "$GUEST" --ramdisk ''
 case_ vmm_bad_check_restore 'check needs --kernel' --check --restore "$TMP/empty"
+# the PC (--firmware): a ROM that is no ROM, options it does not have yet
+head -c 1000 /dev/zero > "$TMP/rom-odd"
+case_ vmm_bad_firmware_size 'not a multiple of 64 KiB' --firmware "$TMP/rom-odd"
+case_ vmm_bad_firmware_empty 'not a multiple of 64 KiB' --firmware "$TMP/empty"
+case_ vmm_bad_firmware_missing 'No such file' --firmware "$TMP/does-not-exist"
+case_ vmm_bad_firmware_kernel 'no --kernel' --firmware "$TMP/rom-odd" --kernel "$GUEST"
+case_ vmm_bad_firmware_xenstore 'no xenstore' --firmware "$TMP/rom-odd" --xenstore "$TMP/sock"
+case_ vmm_bad_firmware_memory 'takes 2..3072 MiB' --firmware "$TMP/rom-odd" --memory 1
+case_ vmm_bad_boot_menu 'needs --firmware' --kernel "$GUEST" --boot-menu
 
 # Larger than the host: only testable when the host has less than the
 # 3 GiB guest maximum.

@@ -1,0 +1,403 @@
+/*
+ * The full-emulation platform (`--firmware`, docs/hvm.md "The PC"): an
+ * ordinary PC for guests that know nothing of Tandem. This file wires the
+ * device models of dev/ into one machine and owns what is between them
+ * and KVM:
+ *
+ * - memory: RAM from 0 (at most PC_LOW_RAM_MAX: below the PCI hole), the
+ *   firmware ROM at the top of the first 4 GiB (a read-only memory slot)
+ *   and its last 128 KiB copied into RAM at 0xe0000, where SeaBIOS runs
+ *   from after it made that RAM writable (PAM);
+ * - interrupts: ISA IRQ n goes to the i8259 pair's input n and to the
+ *   IOAPIC's GSI n (IRQ 0 to GSI 2, as the MADT of a PC says); the PICs'
+ *   INTR reaches vCPU 0 by KVM_INTERRUPT (ExtINT: the LAPIC is KVM's,
+ *   split irqchip) when KVM says the vCPU can take it; the IOAPIC and PCI
+ *   MSIs go to KVM_SIGNAL_MSI;
+ * - time: the PIT's counter 0 runs on a timerfd in the main loop;
+ * - the UART on COM1 is the domain's console (output and input);
+ * - port 0x402, SeaBIOS's debug output under QEMU, goes to the VMM's log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "dev/fw_cfg.h"
+#include "dev/platform_devs.h"
+#include "dev/i8042.h"
+#include "dev/ioapic.h"
+#include "dev/pci.h"
+#include "dev/pci_host.h"
+#include "dev/pic.h"
+#include "dev/pit.h"
+#include "dev/rtc.h"
+#include "dev/uart.h"
+#include "guest_mem.h"
+#include "pc.h"
+#include "vmm.h"
+
+#define ISA_IRQS       16
+#define LOW_BIOS_BASE  0xe0000ULL
+#define LOW_BIOS_SIZE  0x20000ULL
+#define ROM_SLOT       1
+#define SERCON_PORT    0x3f8
+
+#define FWLOG_PORT     0x402          /* SeaBIOS's debug output on QEMU (isa-debugcon) */
+#define FWLOG_LINE     200
+#define FWLOG_READBACK 0xe9
+
+struct pc {
+    struct vm *vm;
+    pthread_mutex_t fwlog_lock;
+    char fwlog[FWLOG_LINE + 1];
+    size_t fwlog_len;
+    struct pic *pic;
+    struct ioapic *ioapic;
+    struct pit *pit;
+    struct rtc *rtc;
+    struct uart *com1;
+    struct i8042 *kbd;
+    struct fw_cfg *fw;
+    struct pci_bus *pci;
+    struct i440fx *host;
+    struct piix3 *isa;
+    struct irq_line isa_irq[ISA_IRQS];
+    struct loop_handler pit_h;
+    atomic_bool intr;              /* the PICs' INTR output */
+};
+
+int pc_firmware_open(const char *path, struct pc_firmware *fw, char *err, size_t errlen)
+{
+    memset(fw, 0, sizeof(*fw));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "firmware %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int r = -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        snprintf(err, errlen, "firmware %s: not a regular file", path);
+    else if (st.st_size < (off_t)PC_ROM_MIN || st.st_size > (off_t)PC_ROM_MAX ||
+             st.st_size % PC_ROM_MIN)
+        snprintf(err, errlen, "firmware %s: size %lld is not a multiple of 64 KiB in 64 KiB..%u MiB",
+                 path, (long long)st.st_size, PC_ROM_MAX >> 20);
+    else {
+        fw->size = (size_t)st.st_size;
+        fw->data = mmap(NULL, fw->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (fw->data == MAP_FAILED) {
+            fw->data = NULL;
+            snprintf(err, errlen, "firmware %s: %s", path, strerror(errno));
+        } else {
+            r = 0;
+        }
+    }
+    close(fd);
+    return r;
+}
+
+void pc_firmware_close(struct pc_firmware *fw)
+{
+    if (fw->data)
+        munmap(fw->data, fw->size);
+    fw->data = NULL;
+}
+
+/* The ROM at 4 GiB - size, read-only where KVM can (writes then exit as
+ * MMIO and are dropped, as a ROM ignores them), and its top 128 KiB in
+ * RAM at 0xe0000 (the reset vector's code reaches it by far jumps). */
+int pc_map_firmware(struct vm *vm, const struct pc_firmware *fw)
+{
+    struct kvm_userspace_memory_region r = {
+        .slot = ROM_SLOT,
+        .flags = vm->readonly_mem ? KVM_MEM_READONLY : 0,
+        .guest_phys_addr = (1ULL << 32) - fw->size,
+        .memory_size = fw->size,
+        .userspace_addr = (uint64_t)(uintptr_t)fw->data,
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+        fprintf(stderr, "tandem-vmm: mapping the firmware: %s\n", strerror(errno));
+        return -1;
+    }
+    size_t low = fw->size < LOW_BIOS_SIZE ? fw->size : LOW_BIOS_SIZE;
+    memcpy(vm->mem + LOW_BIOS_BASE + LOW_BIOS_SIZE - low, fw->data + fw->size - low, low);
+    return 0;
+}
+
+/* ---- interrupts ---- */
+
+static void isa_irq_set(void *opaque, unsigned int irq, bool level)
+{
+    struct pc *pc = opaque;
+    pic_set_irq(pc->pic, irq, level);
+    ioapic_set_irq(pc->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+/* Called with the PIC's lock held: only note the level and make vCPU 0
+ * look (unless it is vCPU 0 that is in the PIC now: it looks before it
+ * enters the guest again). */
+static void pic_intr_set(void *opaque, unsigned int line, bool level)
+{
+    (void)line;
+    struct pc *pc = opaque;
+    bool was = atomic_exchange(&pc->intr, level);
+    struct vcpu *bsp = &pc->vm->vcpus[0];
+    if (level && !was && bsp->thread_started && !pthread_equal(pthread_self(), bsp->thread))
+        vcpu_kick(bsp);
+}
+
+static int msi_to_kvm(void *opaque, uint64_t addr, uint32_t data)
+{
+    struct pc *pc = opaque;
+    struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+                           .data = data };
+    return ioctl(pc->vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
+}
+
+void pc_before_run(struct vcpu *v)
+{
+    struct pc *pc = v->vm->pc;
+    if (!pc || v->id != 0)
+        return;
+    struct kvm_run *run = v->run;
+    if (!atomic_load(&pc->intr) || !pic_intr(pc->pic)) {
+        run->request_interrupt_window = 0;
+        return;
+    }
+    if (run->ready_for_interrupt_injection && run->if_flag) {
+        int vec = pic_ack(pc->pic);
+        if (vec >= 0) {
+            struct kvm_interrupt irq = { .irq = (uint32_t)vec };
+            if (ioctl(v->fd, KVM_INTERRUPT, &irq) < 0 && errno != EEXIST)
+                fprintf(stderr, "tandem-vmm: KVM_INTERRUPT %#x: %s\n", vec, strerror(errno));
+        }
+        run->request_interrupt_window = pic_intr(pc->pic);
+    } else {
+        run->request_interrupt_window = 1;   /* KVM exits when it can take one */
+    }
+}
+
+/* ---- the PIT on the main loop's timerfd ---- */
+
+static void pit_arm(struct pc *pc)
+{
+    uint64_t at = pit_next_event_ns(pc->pit);
+    struct itimerspec its = { 0 };
+    if (at != PIT_NO_EVENT) {
+        its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
+        its.it_value.tv_nsec = (long)(at % 1000000000ULL);
+        if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+            its.it_value.tv_nsec = 1;
+    }
+    timerfd_settime(pc->pit_h.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void on_pit_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    struct pc *pc = vm->pc;
+    uint64_t n;
+    if (read(h->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return;
+    pit_tick(pc->pit);
+    pit_arm(pc);
+}
+
+static void pit_changed(void *opaque)
+{
+    pit_arm(opaque);
+}
+
+/* ---- the rest of the machine ---- */
+
+static void com1_tx(void *opaque, uint8_t byte)
+{
+    struct pc *pc = opaque;
+    console_write(pc->vm, &byte, 1);
+}
+
+static void com1_rx_room(void *opaque)
+{
+    struct pc *pc = opaque;
+    console_input_room(pc->vm);
+}
+
+static size_t com1_input(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct pc *pc = opaque;
+    return uart_push_input(pc->com1, buf, len);
+}
+
+static size_t com1_room(void *opaque)
+{
+    struct pc *pc = opaque;
+    return uart_rx_room(pc->com1);
+}
+
+static void kbd_reset(void *opaque)
+{
+    struct pc *pc = opaque;
+    vm_guest_shutdown(pc->vm, 1 /* SHUTDOWN_reboot */);
+}
+
+static int dma_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    struct pc *pc = opaque;
+    void *p = gpa_to_host(pc->vm, gpa, len, false);
+    if (!p)
+        return -1;
+    memcpy(buf, p, len);
+    return 0;
+}
+
+static int dma_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+    struct pc *pc = opaque;
+    void *p = gpa_to_host(pc->vm, gpa, len, true);
+    if (!p)
+        return -1;
+    memcpy(p, buf, len);
+    return 0;
+}
+
+/* The firmware's debug port: its lines go to the VMM's log (stderr),
+ * each prefixed, control characters shown as '?', long lines cut. */
+static void fwlog_flush(struct pc *pc)
+{
+    fprintf(stderr, "tandem-vmm: firmware: %.*s\n", (int)pc->fwlog_len, pc->fwlog);
+    pc->fwlog_len = 0;
+}
+
+static void fwlog_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t len,
+                     bool is_write)
+{
+    struct pc *pc = opaque;
+    (void)v;
+    (void)off;
+    if (!is_write) {   /* QEMU's debugcon reads back 0xe9: SeaBIOS writes only if it does */
+        memset(data, FWLOG_READBACK, len);
+        return;
+    }
+    pthread_mutex_lock(&pc->fwlog_lock);
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t c = data[i];
+        if (c == '\n') {
+            fwlog_flush(pc);
+            continue;
+        }
+        if (c == '\r')
+            continue;
+        if (pc->fwlog_len == FWLOG_LINE)
+            fwlog_flush(pc);
+        pc->fwlog[pc->fwlog_len++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    pthread_mutex_unlock(&pc->fwlog_lock);
+}
+
+/* What SeaBIOS reads from fw_cfg: the PC items, the RAM map, and the
+ * serial port its console (sercon) mirrors the screen to: there is no
+ * VGA, so COM1 is the screen. */
+static int fill_fw_cfg(struct pc *pc)
+{
+    struct vm *vm = pc->vm;
+    struct fw_cfg_e820 ram = { .addr = 0, .len = vm->ram_size, .type = 1 };
+    uint8_t sercon[2] = { SERCON_PORT & 0xff, SERCON_PORT >> 8 };
+    if (fw_cfg_add_pc_items(pc->fw, vm->nr_vcpus, vm->nr_vcpus, vm->ram_size) ||
+        fw_cfg_add_e820(pc->fw, &ram, 1) ||
+        (vm->cfg->boot_menu && fw_cfg_add_u16(pc->fw, FW_CFG_BOOT_MENU, 1)) ||
+        fw_cfg_add_file(pc->fw, "etc/sercon-port", sercon, sizeof(sercon), false) < 0)
+        return -1;
+    return 0;
+}
+
+#define FAIL_IF(cond, what) \
+    do { \
+        if (cond) { \
+            fprintf(stderr, "tandem-vmm: pc: %s: %s\n", what, strerror(errno)); \
+            return -1; \
+        } \
+    } while (0)
+
+int pc_devices_init(struct vm *vm)
+{
+    struct pc *pc = calloc(1, sizeof(*pc));
+    FAIL_IF(!pc, "memory");
+    pc->vm = vm;
+    pc->pit_h.fd = -1;
+    pthread_mutex_init(&pc->fwlog_lock, NULL);
+    vm->pc = pc;
+    if (dev_register(vm, IOBUS_PIO, FWLOG_PORT, 1, fwlog_io, pc, "firmware-log"))
+        return -1;
+    for (unsigned int i = 0; i < ISA_IRQS; i++)
+        pc->isa_irq[i] = (struct irq_line){ isa_irq_set, pc, i };
+    struct irq_line intr = { pic_intr_set, pc, 0 };
+    struct msi_sink msi = { msi_to_kvm, pc };
+    pc->pic = pic_create(vm->bus, &intr);
+    FAIL_IF(!pc->pic, "the i8259 pair");
+    pc->ioapic = ioapic_create(vm->bus, &msi, NULL);
+    FAIL_IF(!pc->ioapic, "the IOAPIC");
+    struct pit_changed_fn changed = { pit_changed, pc };
+    pc->pit = pit_create(vm->bus, &pc->isa_irq[0], NULL, &changed);
+    FAIL_IF(!pc->pit, "the PIT");
+    pc->rtc = rtc_create(vm->bus, &pc->isa_irq[8], NULL);
+    FAIL_IF(!pc->rtc, "the RTC");
+    rtc_set_memory(pc->rtc, vm->ram_size, 0);
+    rtc_set_cpus(pc->rtc, vm->nr_vcpus);
+    struct uart_ops uops = { com1_tx, com1_rx_room, pc };
+    pc->com1 = uart_create(vm->bus, UART_COM1_BASE, &pc->isa_irq[4], &uops);
+    FAIL_IF(!pc->com1, "COM1");
+    struct i8042_ops kops = { kbd_reset, NULL, pc };
+    pc->kbd = i8042_create(vm->bus, &pc->isa_irq[1], &kops);
+    FAIL_IF(!pc->kbd, "the i8042");
+    struct fw_cfg_dma_ops dops = { dma_read, dma_write, pc };
+    pc->fw = fw_cfg_create(vm->bus, &dops);
+    FAIL_IF(!pc->fw || fill_fw_cfg(pc), "fw_cfg");
+    pc->pci = pci_bus_new(vm->bus, &msi);
+    FAIL_IF(!pc->pci, "the PCI bus");
+    pc->host = i440fx_create(pc->pci, NULL);
+    FAIL_IF(!pc->host, "the i440FX");
+    pc->isa = piix3_create(pc->pci, &pc->isa_irq[0]);
+    FAIL_IF(!pc->isa, "the PIIX3");
+    struct console_input in = { com1_input, com1_room, pc };
+    console_set_input(vm, &in);
+    pc->pit_h = (struct loop_handler){ on_pit_timer,
+                                       timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+                                       pc };
+    FAIL_IF(pc->pit_h.fd < 0 || loop_add(&pc->pit_h, EPOLLIN), "the PIT's timer");
+    pit_arm(pc);
+    return 0;
+}
+
+/* After the vCPU threads have ended; before the bus goes. */
+void pc_devices_close(struct vm *vm)
+{
+    struct pc *pc = vm->pc;
+    if (!pc)
+        return;
+    if (pc->pit_h.fd >= 0) {
+        loop_del(&pc->pit_h);
+        close(pc->pit_h.fd);
+    }
+    piix3_destroy(pc->isa);
+    i440fx_destroy(pc->host);
+    pci_bus_free(pc->pci);
+    fw_cfg_destroy(pc->fw);
+    i8042_destroy(pc->kbd);
+    uart_destroy(pc->com1);
+    rtc_destroy(pc->rtc);
+    pit_destroy(pc->pit);
+    ioapic_destroy(pc->ioapic);
+    pic_destroy(pc->pic);
+    if (pc->fwlog_len)
+        fwlog_flush(pc);
+    free(pc);
+    vm->pc = NULL;
+}

@@ -1,0 +1,38 @@
+/* The full-emulation platform, a PC (pc.c, docs/hvm.md "The PC"). */
+#ifndef TANDEM_VMM_PC_H
+#define TANDEM_VMM_PC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PC_ROM_MIN     0x10000u        /* firmware sizes: multiples of 64 KiB */
+#define PC_ROM_MAX     (16u << 20)
+/* RAM sits below the PCI hole (3 GiB and up); more is not done yet. */
+#define PC_LOW_RAM_MAX 3072u           /* MiB */
+#define PC_RAM_MIN     2u              /* MiB: the firmware's copy at 0xe0000 fits */
+
+struct vm;
+struct vcpu;
+
+/* The firmware image (SeaBIOS's bios-256k.bin, say), read before any VM
+ * exists: a private copy that becomes the ROM. */
+struct pc_firmware {
+    uint8_t *data;
+    size_t size;
+};
+int pc_firmware_open(const char *path, struct pc_firmware *fw, char *err, size_t errlen);
+void pc_firmware_close(struct pc_firmware *fw);
+
+/* The ROM's memory slot below 4 GiB and its low copy in RAM. 0 or -1. */
+int pc_map_firmware(struct vm *vm, const struct pc_firmware *fw);
+
+/* The machine's devices on vm->bus, after the main loop and the console
+ * exist. 0, or -1 (said why; pc_devices_close undoes the part done). */
+int pc_devices_init(struct vm *vm);
+void pc_devices_close(struct vm *vm);
+
+/* vCPU 0, before each KVM_RUN: the PICs' interrupt, injected when KVM can
+ * take it, else an interrupt window asked for. */
+void pc_before_run(struct vcpu *v);
+
+#endif
