@@ -166,6 +166,26 @@ static bool detach_args(int argc, char **argv, bool *force)
     return argc - optind == 2;
 }
 
+/* Out of the record first, then detached: the frontend may end its
+ * domain as soon as the backend goes (a guest that powers off without its
+ * disk), and a restart must not start it with the device again. If the
+ * detach is refused, the record gets the device back. */
+static int detach_recorded(struct xs_handle *xs, unsigned domid, const struct devtype *dt,
+                           unsigned devid, const char *which, bool force)
+{
+    char err[CFG_ERR_MAX + 256];
+    struct tandem_config saved;
+    config_init(&saved);
+    bool have = record_read(domid, &saved, err, sizeof(err)) == 0;
+    if (have)
+        record_remove_device(domid, dt, devid);
+    int rc = devtype_detach(xs, domid, dt, devid, which, force);
+    if (rc != 0 && have)
+        record_write(domid, &saved);
+    config_free(&saved);
+    return rc;
+}
+
 int cmd_block_detach(int argc, char **argv)
 {
     bool force;
@@ -182,10 +202,8 @@ int cmd_block_detach(int argc, char **argv)
     unsigned domid;
     int rc;
     struct xs_handle *xs = open_domain(argv[optind], &domid, &rc);
-    if (xs && devtype_detach(xs, domid, &vbd_devtype, (unsigned)devid, vdev, force) == 0) {
+    if (xs && detach_recorded(xs, domid, &vbd_devtype, (unsigned)devid, vdev, force) == 0)
         rc = 0;
-        record_remove_device(domid, &vbd_devtype, (unsigned)devid);
-    }
     store_close(xs);
     return rc;
 }
@@ -227,10 +245,8 @@ int cmd_network_detach(int argc, char **argv)
         long devid = find_vif(xs, domid, which);
         if (devid < 0)
             msg("domain %u has no network device %s", domid, which);
-        else if (devtype_detach(xs, domid, &vif_devtype, (unsigned)devid, which, force) == 0) {
+        else if (detach_recorded(xs, domid, &vif_devtype, (unsigned)devid, which, force) == 0)
             rc = 0;
-            record_remove_device(domid, &vif_devtype, (unsigned)devid);
-        }
     }
     store_close(xs);
     return rc;

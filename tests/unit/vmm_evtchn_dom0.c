@@ -107,6 +107,13 @@ START_TEST(guest_binds_dom0_port)
     char reply[256];
     const char *why;
     ck_assert_int_eq(evtchn_ctl_bind(&vm, &owner_b, l, fds, reply, sizeof(reply), &why), -EBUSY);
+    /* the vCPU has neither its own vcpu_info nor an upcall vector yet: a
+     * binding now would name the legacy slot the guest may stop reading */
+    ck_assert_int_eq(evtchn_ctl_bind(&vm, &owner_a, l, fds, reply, sizeof(reply), &why), -EAGAIN);
+    v0->vcpu_info_gpa = 0x10000;
+    ck_assert_int_eq(evtchn_ctl_bind(&vm, &owner_a, l, fds, reply, sizeof(reply), &why), -EIO);
+    v0->vcpu_info_gpa = 0;
+    vm.callback_vector = 0xf3;
     ck_assert_int_eq(evtchn_ctl_bind(&vm, &owner_a, l, fds, reply, sizeof(reply), &why), -EIO);
 }
 END_TEST
