@@ -108,13 +108,17 @@ void config_print(FILE *f, const struct tandem_config *c)
 {
     print_string(f, "name", c->name ? c->name : "");
     print_string(f, "type", c->type ? c->type : "pvh");
-    print_string(f, "kernel", c->kernel ? c->kernel : "");
+    bool hvm = config_is_hvm(c);
+    if (hvm)
+        print_string(f, "firmware", c->firmware ? c->firmware : "seabios");
+    else
+        print_string(f, "kernel", c->kernel ? c->kernel : "");
     if (c->ramdisk)
         print_string(f, "ramdisk", c->ramdisk);
     fprintf(f, "memory = %ld\nmaxmem = %ld\nvcpus = %ld\nmaxvcpus = %ld\n",
             c->memory_mib, c->maxmem_mib ? c->maxmem_mib : c->memory_mib,
             c->vcpus, c->maxvcpus ? c->maxvcpus : c->vcpus);
-    if (c->cmdline || (!c->root && !c->extra))
+    if (c->cmdline || (!hvm && !c->root && !c->extra))
         print_string(f, "cmdline", c->cmdline ? c->cmdline : "");
     if (c->root)
         print_string(f, "root", c->root);

@@ -1,4 +1,4 @@
-/* `tandem console [-t pv] DOM`: attach to a domain's console, as xl's. */
+/* `tandem console [-t pv|serial] DOM`: attach to a domain's console, as xl's. */
 #include "cmds.h"
 #include "console.h"
 #include "domain.h"
@@ -13,12 +13,17 @@
 int cmd_console(int argc, char **argv)
 {
     int opt;
+    enum console_type type = CONSOLE_ANY;   /* pv if the domain has one, as xl */
     optind = 1;
     while ((opt = getopt(argc, argv, "+t:n:h")) != -1) {
         switch (opt) {
         case 't':
-            if (strcmp(optarg, "pv")) {
-                msg("console type '%s': only 'pv' (no emulated serial console yet)", optarg);
+            if (!strcmp(optarg, "pv")) {
+                type = CONSOLE_PV;
+            } else if (!strcmp(optarg, "serial")) {
+                type = CONSOLE_SERIAL;
+            } else {
+                msg("console type '%s': 'pv' or 'serial'", optarg);
                 return EXIT_BADINPUT;
             }
             break;
@@ -29,15 +34,15 @@ int cmd_console(int argc, char **argv)
             }
             break;
         case 'h':
-            printf("usage: tandem console [-t pv] [-n 0] DOM   (Ctrl-] detaches)\n");
+            printf("usage: tandem console [-t pv|serial] [-n 0] DOM   (Ctrl-] detaches)\n");
             return 0;
         default:
-            fprintf(stderr, "usage: tandem console [-t pv] [-n 0] DOM\n");
+            fprintf(stderr, "usage: tandem console [-t pv|serial] [-n 0] DOM\n");
             return EXIT_BADINPUT;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: tandem console [-t pv] [-n 0] DOM\n");
+        fprintf(stderr, "usage: tandem console [-t pv|serial] [-n 0] DOM\n");
         return EXIT_BADINPUT;
     }
     if (!xsd_available()) {
@@ -51,7 +56,7 @@ int cmd_console(int argc, char **argv)
         if (domid == 0)
             msg("Domain-0 has no console here (it is the host)");
         else
-            rc = console_attach(xs, domid);
+            rc = console_attach(xs, domid, type);
     }
     store_close(xs);
     return rc;

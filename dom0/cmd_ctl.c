@@ -58,6 +58,12 @@ static int request_shutdown(struct xs_handle *xs, unsigned domid,
     } else if (!xs) {
         msg("xenstored is not running (use -F to ask the VMM directly)");
         rc = -1;
+    } else if (!store_exists(xs, "/local/domain/%u/control", domid)) {
+        /* type = "hvm" without PV drivers: nobody reads control/shutdown (xl:
+         * "PV control interface not available") */
+        msg("domain %u has no PV control interface (no control/ in xenstore): use -F to have "
+            "its VMM end it, or destroy it", domid);
+        rc = -1;
     } else {
         char *path = xasprintf("/local/domain/%u/control/shutdown", domid);
         if (!store_write(xs, path, o->reason)) {

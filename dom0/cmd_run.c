@@ -94,8 +94,8 @@ static int check_files(struct run *r)
         msg("%s", err);
         return -1;
     }
-    r->kernel = strdup(r->cfg.kernel);
-    if (!r->kernel) {
+    r->kernel = r->cfg.kernel ? strdup(r->cfg.kernel) : NULL;   /* hvm: none */
+    if (r->cfg.kernel && !r->kernel) {
         msg("out of memory");
         return -1;
     }
@@ -393,8 +393,8 @@ static void reload_record(struct run *r)
         ok = false;
     if (ok && vbd_check_disks(&fresh) < 0)
         snprintf(err, sizeof(err), "a disk of its record cannot be used"), ok = false;
-    char *kernel = ok ? strdup(fresh.kernel) : NULL;
-    if (!ok || !kernel) {
+    char *kernel = ok && fresh.kernel ? strdup(fresh.kernel) : NULL;   /* hvm: none */
+    if (!ok || (fresh.kernel && !kernel)) {
         msg("warning: domain '%s' (domid %u): %s; restarting it with the configuration it "
             "started with", r->cfg.name, r->lease.domid, ok ? "out of memory" : err);
         config_free(&fresh);
@@ -707,7 +707,7 @@ static int create_background(struct run *r, bool attach)
     if (!attach)
         return 0;
     struct xs_handle *xs = store_open(true);
-    int rc = xs ? console_attach(xs, r->lease.domid) : EXIT_RUNTIME;
+    int rc = xs ? console_attach(xs, r->lease.domid, CONSOLE_ANY) : EXIT_RUNTIME;
     store_close(xs);
     return rc;
 }

@@ -45,6 +45,7 @@ static const struct key_desc keys[] = {
     { "root",        KEY_ROOT,        K_STRING },
     { "maxmem",      KEY_MAXMEM,      K_INT },
     { "maxvcpus",    KEY_MAXVCPUS,    K_INT },
+    { "firmware",    KEY_FIRMWARE,    K_STRING },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -119,6 +120,7 @@ void config_free(struct tandem_config *c)
     free(c->name);
     free(c->type);
     free(c->kernel);
+    free(c->firmware);
     free(c->ramdisk);
     free(c->mem_path);
     free(c->cmdline);
@@ -210,11 +212,10 @@ static int check_type(const char *s, char *msg, size_t len)
     if (!strcmp(s, "pvh"))
         return 0;
     if (!strcmp(s, "hvm"))
-        return fail(msg, len, "type 'hvm' is not supported yet (full emulation comes with a "
-                    "later issue; use 'pvh' with a PV kernel)");
+        return 0;
     if (!strcmp(s, "pv"))
         return fail(msg, len, "type 'pv' is not supported (Tandem boots PV kernels as 'pvh')");
-    return fail(msg, len, "unknown type '%s' (only 'pvh')", s);
+    return fail(msg, len, "unknown type '%s' ('pvh' or 'hvm')", s);
 }
 
 /* ---- conversion of parsed values to the key's kind ---- */
@@ -289,6 +290,10 @@ static int apply_string(struct tandem_config *c, enum cfg_key k, const char *s,
         if (!s[0])
             return fail(msg, len, "kernel must not be empty");
         return set_string(&c->kernel, s, msg, len);
+    case KEY_FIRMWARE:
+        if (!s[0])
+            return fail(msg, len, "firmware must not be empty ('seabios' or a ROM file)");
+        return set_string(&c->firmware, s, msg, len);
     case KEY_RAMDISK:
         if (!s[0])
             return fail(msg, len, "ramdisk must not be empty (leave the key out for none)");
@@ -651,11 +656,53 @@ static int finish_limits(struct tandem_config *c, char *err, size_t errlen)
     return 0;
 }
 
+bool config_is_hvm(const struct tandem_config *c)
+{
+    return c->type && !strcmp(c->type, "hvm");
+}
+
+/* type = "hvm": the PC runs its firmware; what it does not have yet is
+ * refused by name. */
+static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
+{
+    static const struct { enum cfg_key k; const char *why; } not_yet[] = {
+        { KEY_KERNEL, "direct boot of a kernel" },
+        { KEY_RAMDISK, "direct boot of a kernel" },
+        { KEY_CMDLINE, "direct boot of a kernel" },
+        { KEY_EXTRA, "direct boot of a kernel" },
+        { KEY_ROOT, "direct boot of a kernel" },
+        { KEY_MEM_PATH, "mem_path" },
+    };
+    char what[CFG_ERR_MAX];
+    for (size_t i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++)
+        if (c->origin[not_yet[i].k].source) {
+            snprintf(what, sizeof(what), "%s: type = \"hvm\" has no %s yet (it boots its firmware)",
+                     key_name(not_yet[i].k), not_yet[i].why);
+            return fail_at(c, not_yet[i].k, err, errlen, what);
+        }
+    if (c->disk.n || c->vif.n)
+        return fail_at(c, c->disk.n ? KEY_DISK : KEY_VIF, err, errlen,
+                       "type = \"hvm\" has no disks or network devices yet (NVMe and e1000 are to come)");
+    if (c->cpu_mode == CPU_MODE_PVM)
+        return fail_at(c, KEY_CPU_MODE, err, errlen,
+                       "cpu_mode = \"pvm\" is for PV kernels; type = \"hvm\" runs in plain mode");
+    if (c->memory_mib < 2 || c->memory_mib > 3072)
+        return fail_at(c, KEY_MEMORY, err, errlen,
+                       "type = \"hvm\" takes 2..3072 MiB (RAM above the PCI hole is to come)");
+    if (!c->firmware && set_string(&c->firmware, "seabios", err, errlen))
+        return -1;
+    return finish_limits(c, err, errlen);
+}
+
 int config_finish(struct tandem_config *c, char *err, size_t errlen)
 {
     char what[CFG_ERR_MAX];
     if (!c->name)
         return fail_at(c, KEY_NAME, err, errlen, "missing 'name' (e.g. name = \"guest\")");
+    if (config_is_hvm(c))
+        return finish_hvm(c, err, errlen);
+    if (c->firmware)
+        return fail_at(c, KEY_FIRMWARE, err, errlen, "firmware is for type = \"hvm\"");
     if (!c->kernel)
         return fail_at(c, KEY_KERNEL, err, errlen, "missing 'kernel' (the guest ELF)");
     if (!c->type && set_string(&c->type, "pvh", err, errlen))
@@ -671,7 +718,8 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
 
 char *config_file_path(const struct tandem_config *c, enum cfg_key k)
 {
-    const char *v = k == KEY_KERNEL ? c->kernel : k == KEY_RAMDISK ? c->ramdisk : NULL;
+    const char *v = k == KEY_KERNEL ? c->kernel : k == KEY_RAMDISK ? c->ramdisk :
+                    k == KEY_FIRMWARE ? c->firmware : NULL;
     const struct cfg_origin *o = &c->origin[k];
     char *out = NULL;
     if (!v)
@@ -691,7 +739,7 @@ static int check_file_key(struct tandem_config *c, enum cfg_key k, char *err, si
 {
     char what[CFG_ERR_MAX], cwd[4096];
     struct stat st;
-    char **slot = k == KEY_KERNEL ? &c->kernel : &c->ramdisk;
+    char **slot = k == KEY_KERNEL ? &c->kernel : k == KEY_FIRMWARE ? &c->firmware : &c->ramdisk;
     if (!*slot)
         return 0;
     char *path = config_file_path(c, k);
@@ -721,8 +769,42 @@ static int check_file_key(struct tandem_config *c, enum cfg_key k, char *err, si
     return 0;
 }
 
+/* "seabios": the build's copy beside the binaries (build/bin/../firmware),
+ * else Debian's. */
+static int resolve_seabios(struct tandem_config *c, char *err, size_t errlen)
+{
+    static const char rom[] = "bios-256k.bin";
+    char self[4096], *path = NULL;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            if (asprintf(&path, "%s/../firmware/%s", self, rom) < 0)
+                path = NULL;
+            if (path && access(path, R_OK) < 0) {
+                free(path);
+                path = NULL;
+            }
+        }
+    }
+    if (!path && asprintf(&path, "/usr/share/seabios/%s", rom) < 0)
+        path = NULL;
+    if (!path)
+        return fail_at(c, KEY_FIRMWARE, err, errlen, "out of memory");
+    free(c->firmware);
+    c->firmware = path;
+    return 0;
+}
+
 int config_check_files(struct tandem_config *c, char *err, size_t errlen)
 {
+    if (config_is_hvm(c)) {
+        if (c->firmware && !strcmp(c->firmware, "seabios") && resolve_seabios(c, err, errlen) < 0)
+            return -1;
+        return check_file_key(c, KEY_FIRMWARE, err, errlen);
+    }
     if (check_file_key(c, KEY_KERNEL, err, errlen) < 0)
         return -1;
     return check_file_key(c, KEY_RAMDISK, err, errlen);

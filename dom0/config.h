@@ -40,13 +40,14 @@ enum cfg_key {
     KEY_NAME, KEY_TYPE, KEY_KERNEL, KEY_MEMORY, KEY_VCPUS, KEY_CMDLINE,
     KEY_EXTRA, KEY_UUID, KEY_CPU_MODE, KEY_ON_POWEROFF, KEY_ON_REBOOT,
     KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_MEM_PATH,
-    KEY_RAMDISK, KEY_ROOT, KEY_MAXMEM, KEY_MAXVCPUS, KEY_COUNT
+    KEY_RAMDISK, KEY_ROOT, KEY_MAXMEM, KEY_MAXVCPUS, KEY_FIRMWARE, KEY_COUNT
 };
 
 struct tandem_config {
     char *name;
-    char *type;                 /* only "pvh" today */
+    char *type;                 /* "pvh", or "hvm": the full-emulation PC */
     char *kernel;               /* as written; see config_file_path() */
+    char *firmware;             /* hvm: "seabios" or a ROM file (as written) */
     char *ramdisk;              /* as written, NULL if none */
     long memory_mib;
     long maxmem_mib;            /* >= memory_mib; 0 until config_finish fills it */
@@ -95,14 +96,19 @@ int config_apply_override(struct tandem_config *c, const char *arg,
  * cmdline vs extra, unsupported devices). */
 int config_finish(struct tandem_config *c, char *err, size_t errlen);
 
-/* The path of a file key (KEY_KERNEL, KEY_RAMDISK) as the VMM should open
+/* type = "hvm". */
+bool config_is_hvm(const struct tandem_config *c);
+
+/* The path of a file key (KEY_KERNEL, KEY_RAMDISK, KEY_FIRMWARE) as the VMM should open
  * it: relative paths from the config file are taken relative to the file's
  * directory, from an override relative to the current directory (left
  * relative). NULL if the key is unset or on no memory. Caller frees. */
 char *config_file_path(const struct tandem_config *c, enum cfg_key k);
 
-/* Checks that kernel (and ramdisk, if set) are readable regular files and
- * replaces c->kernel / c->ramdisk by their absolute paths, so the config
+/* Checks that kernel (and ramdisk, if set; hvm: the firmware, "seabios"
+ * found as build/firmware/bios-256k.bin beside the tandem binary's
+ * directory, else Debian's /usr/share/seabios/bios-256k.bin) are readable
+ * regular files and replaces them by their absolute paths, so the config
  * no longer depends on where the file was. -1 with "FILE:LINE: ..." in err. */
 int config_check_files(struct tandem_config *c, char *err, size_t errlen);
 

@@ -55,13 +55,32 @@ static int open_published(unsigned domid, const char *vm)
     return buf[0] ? open_pty(domid, buf, false) : -1;
 }
 
-int console_open(struct xs_handle *xs, unsigned domid, int timeout_ms)
+/* Where the pty of a domain's console is published: the PV console's
+ * (console/tty, tandem-consoled's) or the emulated serial port's
+ * (serial/0/tty, the PC's COM1, which tandem-vmm serves: type = "hvm").
+ * CONSOLE_ANY: the PV console if the domain has one, as xl picks. */
+static void tty_key(struct xs_handle *xs, unsigned domid, enum console_type type, char *path,
+                    size_t len)
+{
+    if (type == CONSOLE_ANY)
+        type = store_exists(xs, "/local/domain/%u/console", domid) ||
+               !store_exists(xs, "/local/domain/%u/serial/0/tty", domid) ? CONSOLE_PV
+                                                                         : CONSOLE_SERIAL;
+    snprintf(path, len, "/local/domain/%u/%s", domid,
+             type == CONSOLE_SERIAL ? "serial/0/tty" : "console/tty");
+}
+
+int console_open(struct xs_handle *xs, unsigned domid, enum console_type type, int timeout_ms)
 {
     char path[96];
-    snprintf(path, sizeof(path), "/local/domain/%u/console/tty", domid);
+    tty_key(xs, domid, type, path, sizeof(path));
     if (store_wait_state(xs, path, true, timeout_ms) < 0) {
-        msg("domain %u has no console (no %s after %d s: is tandem-consoled running? "
-            "see 'tandem services status')", domid, path, timeout_ms / 1000);
+        if (strstr(path, "serial"))
+            msg("domain %u has no serial console (no %s after %d s)", domid, path,
+                timeout_ms / 1000);
+        else
+            msg("domain %u has no console (no %s after %d s: is tandem-consoled running? "
+                "see 'tandem services status')", domid, path, timeout_ms / 1000);
         return -1;
     }
     char *tty = store_read(xs, "%s", path);
@@ -149,9 +168,11 @@ enum relay_end console_relay_run(const struct console_relay *r)
     }
 }
 
-int console_attach(struct xs_handle *xs, unsigned domid)
+int console_attach(struct xs_handle *xs, unsigned domid, enum console_type type)
 {
-    int pty = console_open(xs, domid, 10000);
+    /* consoled publishes console/tty a moment after the domain appears;
+     * the VMM registers serial/0/tty with the domain itself */
+    int pty = console_open(xs, domid, type, type == CONSOLE_SERIAL ? 1000 : 10000);
     if (pty < 0)
         return 1;
     struct termios saved, raw;
@@ -192,9 +213,13 @@ static void *follow_thread(void *arg)
     /* Until consoled published the pty (in xenstore, or in its directory,
      * where it stays after the domain's end until consoled closes it), or
      * the VMM is gone without one. */
+    char serial[96];
+    snprintf(serial, sizeof(serial), "/local/domain/%u/serial/0/tty", f->domid);
     for (;;) {
         bool gone = atomic_load(&f->vmm_gone);   /* before looking: then one last look */
         char *tty = xs ? store_read(xs, "%s", path) : NULL;
+        if (!tty && xs)
+            tty = store_read(xs, "%s", serial);   /* type = "hvm": COM1's pty, tandem-vmm's */
         pty = tty ? open_pty(f->domid, tty, false) : -1;
         free(tty);
         if (pty < 0)

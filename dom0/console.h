@@ -20,9 +20,12 @@ struct console_relay {
     bool escape;      /* CONSOLE_ESCAPE on in_fd detaches */
 };
 
-/* Waits (watch, timeout_ms) for the domain's console/tty and opens it.
- * Returns the fd or -1 (message printed). */
-int console_open(struct xs_handle *xs, unsigned domid, int timeout_ms);
+/* Waits (watch, timeout_ms) for the domain's console/tty (CONSOLE_PV),
+ * serial/0/tty (CONSOLE_SERIAL: type = "hvm", COM1 of the PC), or the PV
+ * one if the domain has a console/ directory, else the serial one
+ * (CONSOLE_ANY), and opens it. Returns the fd or -1 (message printed). */
+enum console_type { CONSOLE_ANY, CONSOLE_PV, CONSOLE_SERIAL };
+int console_open(struct xs_handle *xs, unsigned domid, enum console_type type, int timeout_ms);
 
 /* Copies until the pty hangs up (tandem-consoled closes it when the domain
  * is gone and its output was read), the escape, or stop_fd. */
@@ -30,7 +33,7 @@ enum relay_end console_relay_run(const struct console_relay *r);
 
 /* `tandem console` / `create -c`: raw terminal, Ctrl-] detaches. 0, or 1
  * on failure. */
-int console_attach(struct xs_handle *xs, unsigned domid);
+int console_attach(struct xs_handle *xs, unsigned domid, enum console_type type);
 
 /* `tandem run`: a thread that waits for the domain's console and relays
  * it to stdout (stdin to the guest) for one VMM's life. */

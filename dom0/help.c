@@ -70,15 +70,18 @@ static const struct page pages[] = {
       "  number of domains and their memory, the run directory, xenstored.\n"
       "EXAMPLE\n"
       "  tandem info\n" },
-    { "console", "console [-t pv] [-n 0] DOM", "attach to a domain's console",
+    { "console", "console [-t pv|serial] [-n 0] DOM", "attach to a domain's console",
       "DESCRIPTION\n"
       "  Opens the pty tandem-consoled made for the domain\n"
-      "  (/local/domain/N/console/tty) and relays it to the terminal, raw.\n"
+      "  (/local/domain/N/console/tty) and relays it to the terminal, raw;\n"
+      "  for a type = \"hvm\" domain, the pty of its emulated COM1, which\n"
+      "  tandem-vmm serves (/local/domain/N/serial/0/tty).\n"
       "  Output the guest wrote while nobody was attached is shown first.\n"
       "  Ctrl-] detaches and leaves the domain running; when the domain ends,\n"
       "  its last output is shown and the command ends.\n"
       "OPTIONS\n"
-      "  -t pv  the PV console (the only one; 'serial' is refused)\n"
+      "  -t pv      the PV console (the default when the domain has one)\n"
+      "  -t serial  the emulated serial port (the default for type = \"hvm\")\n"
       "  -n 0   console number 0 (the only one)\n"
       "EXIT STATUS\n"
       "  0 detached or the domain ended, 1 no such domain or no console.\n"

@@ -11,6 +11,54 @@
 
 #define VMM_ARGS_MAX 40
 
+/* --name, --domid, --uuid; both platforms. */
+static int identity_args(const struct vmm_launch *l, char **a, int n)
+{
+    a[n++] = xasprintf("--name");
+    a[n++] = xasprintf("%s", l->cfg->name);
+    a[n++] = xasprintf("--domid");
+    a[n++] = xasprintf("%u", l->domid);
+    a[n++] = xasprintf("--uuid");
+    a[n++] = xasprintf("%s", l->uuid);
+    return n;
+}
+
+/* [--xenstore S], then TANDEM_VMM_ARGS; ends the list. */
+static char **last_args(const struct vmm_launch *l, char **a, int n)
+{
+    if (l->xenstore) {
+        a[n++] = xasprintf("--xenstore");
+        a[n++] = xasprintf("%s", l->xenstore);
+    }
+    const char *extra = getenv("TANDEM_VMM_ARGS");   /* e.g. "--stats" */
+    if (extra && *extra)
+        a[n++] = xasprintf("%s", extra);
+    a[n] = NULL;
+    return a;
+}
+
+/* type = "hvm": the PC boots its firmware; COM1 on a pty, which the VMM
+ * publishes in xenstore as serial/0/tty (`tandem console`, `tandem run`
+ * find it there). */
+static char **pc_argv(const struct vmm_launch *l, char **a, int n)
+{
+    const struct tandem_config *c = l->cfg;
+    a[n++] = xasprintf("--firmware");
+    a[n++] = xasprintf("%s", c->firmware);
+    a[n++] = xasprintf("--memory");
+    a[n++] = xasprintf("%ld", c->memory_mib);
+    a[n++] = xasprintf("--vcpus");
+    a[n++] = xasprintf("%ld", c->vcpus);
+    n = identity_args(l, a, n);
+    a[n++] = xasprintf("--run-dir");
+    a[n++] = xasprintf("%s", rundir());
+    a[n++] = xasprintf("--console");
+    a[n++] = xasprintf("pty");
+    if (l->paused)
+        a[n++] = xasprintf("--paused");
+    return last_args(l, a, n);
+}
+
 char **vmm_argv(const struct vmm_launch *l)
 {
     const struct tandem_config *c = l->cfg;
@@ -19,6 +67,8 @@ char **vmm_argv(const struct vmm_launch *l)
     if (!a)
         return NULL;
     a[n++] = helper_path("TANDEM_VMM", "tandem-vmm");
+    if (config_is_hvm(c))
+        return pc_argv(l, a, n);
     a[n++] = xasprintf("--kernel");
     a[n++] = xasprintf("%s", l->kernel);
     if (c->ramdisk && !l->restore) {   /* a restored domain's memory holds it */
@@ -37,12 +87,7 @@ char **vmm_argv(const struct vmm_launch *l)
     }
     a[n++] = xasprintf("--cmdline");
     a[n++] = xasprintf("%s", config_cmdline(c));
-    a[n++] = xasprintf("--name");
-    a[n++] = xasprintf("%s", c->name);
-    a[n++] = xasprintf("--domid");
-    a[n++] = xasprintf("%u", l->domid);
-    a[n++] = xasprintf("--uuid");
-    a[n++] = xasprintf("%s", l->uuid);
+    n = identity_args(l, a, n);
     a[n++] = xasprintf("--cpu-mode=%s", config_cpu_mode_name(c->cpu_mode));
     a[n++] = xasprintf("--run-dir");
     a[n++] = xasprintf("%s", rundir());
@@ -55,15 +100,7 @@ char **vmm_argv(const struct vmm_launch *l)
         a[n++] = xasprintf("--restore");
         a[n++] = xasprintf("%s", l->restore);
     }
-    if (l->xenstore) {
-        a[n++] = xasprintf("--xenstore");
-        a[n++] = xasprintf("%s", l->xenstore);
-    }
-    const char *extra = getenv("TANDEM_VMM_ARGS");   /* e.g. "--stats" */
-    if (extra && *extra)
-        a[n++] = xasprintf("%s", extra);
-    a[n] = NULL;
-    return a;
+    return last_args(l, a, n);
 }
 
 void vmm_argv_free(char **argv)

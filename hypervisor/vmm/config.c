@@ -279,9 +279,9 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
         if (cfg->kernel || cfg->ramdisk || cfg->restore || cfg->check_only)
             return vmm_fail(err, errlen, "--firmware boots the PC's firmware: no --kernel, "
                             "--ramdisk, --restore or --check with it (direct boot is not done yet)");
-        if (cfg->xenstore || cfg->console_daemon || cfg->mem_path || cfg->cpu_mode == CPU_MODE_PVM)
-            return vmm_fail(err, errlen, "--firmware: the PC has no xenstore, console daemon, "
-                            "--mem-path or pvm mode yet");
+        if (cfg->console_daemon || cfg->mem_path || cfg->cpu_mode == CPU_MODE_PVM)
+            return vmm_fail(err, errlen, "--firmware: the PC has no console daemon (COM1 is "
+                            "--console), --mem-path or pvm mode yet");
         if (cfg->memory_mib < PC_RAM_MIN || cfg->memory_mib > PC_LOW_RAM_MAX)
             return vmm_fail(err, errlen, "--firmware: --memory %llu: the PC takes %u..%u MiB "
                             "(RAM above the PCI hole is not done yet)",

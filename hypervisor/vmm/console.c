@@ -58,6 +58,7 @@ static int open_pty(struct vm *vm)
     fcntl(c->pty_master, F_SETFL, O_NONBLOCK);
     c->out_fd = c->pty_master;
     c->in_fd = vm->cfg->console_daemon ? -1 : c->pty_master;
+    snprintf(c->pty_name, sizeof(c->pty_name), "%s", name);
     fprintf(stderr, "tandem-vmm: console on %s\n", name);
     return 0;
 }

@@ -375,6 +375,7 @@ static const struct step pc_steps[] = {
     { "console", step_console, console_close, SETUP_FAILED },
     { "devices", step_pc_devices, pc_devices_close, SETUP_FAILED },
     { "control", step_control, control_close, SETUP_FAILED },
+    { "xenstore", step_xenstore, xs_domain_unregister, SETUP_FAILED },
     { "vcpus", step_vcpus, join_vcpus, NULL },
 };
 

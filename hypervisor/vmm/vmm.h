@@ -101,6 +101,7 @@ struct console_state {
     int in_fd;                 /* input source, -1 = none */
     int pty_master;            /* pty mode: also keeps the slave open */
     int pty_slave;
+    char pty_name[64];         /* the slave's path (pty mode), "" otherwise */
     int kick_fd;               /* the console port's eventfd (evtchn_local_kick) */
     pthread_mutex_t out_lock;  /* console_io, port 0xE9 and the ring share out_fd */
     struct console_input sink; /* where input goes instead of the ring (the PC's UART) */

@@ -110,10 +110,43 @@ static bool write_domain(struct vm *vm, xs_transaction_t t)
     return ok;
 }
 
-static int write_body(struct xs_handle *h, xs_transaction_t t, void *vm)
+/* The PC (--firmware): a guest with no xenstore ring, no PV console and
+ * no PV control interface, as an HVM domain without PV drivers looks to
+ * libxl: its name, vm, memory and vCPUs, and COM1's pty as Xen's
+ * serial/0/tty (`tandem console -t serial`, xl's). */
+static bool write_pc_domain(struct vm *vm, xs_transaction_t t)
+{
+    const struct vmm_config *c = vm->cfg;
+    const char *d = xs.dom_path;
+    char num[64], kib[32];
+    snprintf(kib, sizeof(kib), "%llu", (unsigned long long)(vm->ram_size >> 10));
+    snprintf(num, sizeof(num), "%u", c->domid);
+    bool ok = put(vm, t, d, "", NULL, PERM_RO) && put(vm, t, d, "domid", num, PERM_RO) &&
+              put(vm, t, d, "name", c->name, PERM_RO) && put(vm, t, d, "vm", xs.vm_path, PERM_RO) &&
+              put(vm, t, d, "memory", NULL, PERM_RO) &&
+              put(vm, t, d, "memory/static-max", kib, PERM_RO) &&
+              put(vm, t, d, "memory/target", kib, PERM_RO) && put(vm, t, d, "cpu", NULL, PERM_RO);
+    for (unsigned int i = 0; ok && i < vm->nr_vcpus; i++) {
+        char rel[32];
+        snprintf(rel, sizeof(rel), "cpu/%u/availability", i);
+        ok = put(vm, t, d, rel, "online", PERM_RO);
+    }
+    if (ok && vm->con.pty_name[0])
+        ok = put(vm, t, d, "serial", NULL, PERM_RO) && put(vm, t, d, "serial/0", NULL, PERM_RO) &&
+             put(vm, t, d, "serial/0/tty", vm->con.pty_name, PERM_RO);
+    ok = ok && put(vm, t, d, "device", NULL, PERM_RO) && put(vm, t, d, "data", NULL, PERM_RW) &&
+         put(vm, t, xs.vm_path, "", NULL, PERM_RO) &&
+         put(vm, t, xs.vm_path, "uuid", c->uuid, PERM_RO) &&
+         put(vm, t, xs.vm_path, "name", c->name, PERM_RO) &&
+         put(vm, t, xs.vm_path, "image/ostype", "hvm", PERM_RO);
+    return ok;
+}
+
+static int write_body(struct xs_handle *h, xs_transaction_t t, void *arg)
 {
     (void)h;
-    return write_domain(vm, t) ? 0 : -1;
+    struct vm *vm = arg;
+    return (vm->pc_platform ? write_pc_domain(vm, t) : write_domain(vm, t)) ? 0 : -1;
 }
 
 /* The two roots are made first, each in one request of its own: a
@@ -145,7 +178,12 @@ static void *register_thread(void *arg)
     xs.h = xs_open(0);
     if (xs.h) {
         step = "write the domain's nodes";
-        if (write_all(vm)) {
+        bool written = write_all(vm);
+        if (written && vm->pc_platform) {
+            registration_done(vm);   /* no ring to introduce */
+            return NULL;
+        }
+        if (written) {
             step = "introduce the domain";
             xs.introduced = xs_introduce_domain(xs.h, vm->cfg->domid,
                                                 TANDEM_XENSTORE_RING_GPA >> XEN_PAGE_SHIFT,

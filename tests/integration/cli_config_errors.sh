@@ -80,8 +80,19 @@ kernel = \"/tmp\"
 check bad_action "bad_action\.cfg:3: on_crash must be destroy, restart, preserve or rename-restart, not 'explode'\$" \
     "${good}on_crash = \"explode\"
 "
-check bad_type "bad_type\.cfg:3: type 'hvm' is not supported yet \(full emulation comes with a later issue; use 'pvh' with a PV kernel\)\$" \
+check bad_type "bad_type\.cfg:3: type 'pv' is not supported \(Tandem boots PV kernels as 'pvh'\)\$" \
+    "${good}type = \"pv\"
+"
+check hvm_kernel "hvm_kernel\.cfg:2: kernel: type = \"hvm\" has no direct boot of a kernel yet \(it boots its firmware\)\$" \
     "${good}type = \"hvm\"
+"
+check hvm_firmware_missing "hvm_firmware_missing\.cfg:3: firmware '.*/nosuch\.rom': No such file or directory\$" \
+    "name = \"pc\"
+type = \"hvm\"
+firmware = \"nosuch.rom\"
+"
+check firmware_pvh "firmware_pvh\.cfg:3: firmware is for type = \"hvm\"\$" \
+    "${good}firmware = \"seabios\"
 "
 check override_unknown "^tandem: command line: 'memroy=5': unknown key 'memroy' \(did you mean 'memory'\?\)\$" \
     "$good" memroy=5
@@ -106,7 +117,7 @@ check newline_escaped "newline_escaped\.cfg:3: uuid 'a\\\\nb' is not of the form
 check newline_override_escaped "^tandem: command line: 'cmdline=\"a\\\\nb\"' contains a newline\$" \
     "$good" "cmdline=\"a
 b\""
-check control_escaped "control_escaped\.cfg:3: unknown type 'x\\\\x1b\\[2J' \(only 'pvh'\)\$" \
+check control_escaped "control_escaped\.cfg:3: unknown type 'x\\\\x1b\\[2J' \('pvh' or 'hvm'\)\$" \
     "${good}type = 'x$(printf '\033')[2J'
 "
 

@@ -42,8 +42,12 @@ else
     fail output_kept_while_detached "$(cat "$WORK/err")"
 fi
 [ "$(domid_of chatty)" = "$id" ] && pass detach_leaves_domain || fail detach_leaves_domain "gone"
-"$TANDEM" console -t serial chatty > /dev/null 2>&1; rc=$?
-[ $rc = 2 ] && pass console_type_serial_refused || fail console_type_serial_refused "rc=$rc"
+# a PV domain has no emulated serial port (type = "hvm" has: pc_toolstack.sh)
+"$TANDEM" console -t serial chatty > /dev/null 2> "$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -q "has no serial console" "$WORK/err" && pass console_type_serial_none ||
+    fail console_type_serial_none "rc=$rc $(cat "$WORK/err")"
+"$TANDEM" console -t vga chatty > /dev/null 2>&1; rc=$?
+[ $rc = 2 ] && pass console_type_unknown_refused || fail console_type_unknown_refused "rc=$rc"
 "$TANDEM" console nosuch > /dev/null 2> "$WORK/err"; rc=$?
 [ $rc = 1 ] && grep -q "nosuch" "$WORK/err" && pass console_unknown_domain ||
     fail console_unknown_domain "rc=$rc $(cat "$WORK/err")"

@@ -101,7 +101,7 @@ case_ vmm_bad_firmware_size 'not a multiple of 64 KiB' --firmware "$TMP/rom-odd"
 case_ vmm_bad_firmware_empty 'not a multiple of 64 KiB' --firmware "$TMP/empty"
 case_ vmm_bad_firmware_missing 'No such file' --firmware "$TMP/does-not-exist"
 case_ vmm_bad_firmware_kernel 'no --kernel' --firmware "$TMP/rom-odd" --kernel "$GUEST"
-case_ vmm_bad_firmware_xenstore 'no xenstore' --firmware "$TMP/rom-odd" --xenstore "$TMP/sock"
+case_ vmm_bad_firmware_daemon 'no console daemon' --firmware "$TMP/rom-odd" --console-daemon
 case_ vmm_bad_firmware_memory 'takes 2..3072 MiB' --firmware "$TMP/rom-odd" --memory 1
 case_ vmm_bad_boot_menu 'needs --firmware' --kernel "$GUEST" --boot-menu
 

@@ -322,10 +322,10 @@ END_TEST
 
 START_TEST(test_enums)
 {
-    PARSE_FAILS("type = 'hvm'\n", "t.cfg:1: type 'hvm' is not supported yet (full emulation "
-                "comes with a later issue; use 'pvh' with a PV kernel)");
+    PARSE_FAILS("type = 'pv'\n", "t.cfg:1: type 'pv' is not supported (Tandem boots PV kernels "
+                "as 'pvh')");
     config_free(&cfg); config_init(&cfg);
-    PARSE_FAILS("type = 'xyz'\n", "t.cfg:1: unknown type 'xyz' (only 'pvh')");
+    PARSE_FAILS("type = 'xyz'\n", "t.cfg:1: unknown type 'xyz' ('pvh' or 'hvm')");
     config_free(&cfg); config_init(&cfg);
     PARSE_FAILS("cpu_mode = 'fast'\n", "t.cfg:1: cpu_mode must be 'auto', 'pvm' or 'plain', not 'fast'");
     config_free(&cfg); config_init(&cfg);
@@ -382,6 +382,40 @@ START_TEST(test_finish_required)
     ck_assert_int_eq(parse("name='k'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
     ck_assert_str_eq(err, "missing 'kernel' (the guest ELF)");
+}
+END_TEST
+
+/* type = "hvm": no kernel needed, firmware defaults to SeaBIOS, and what
+ * the PC does not have yet is refused at its line. */
+START_TEST(test_finish_hvm)
+{
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nmemory=64\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert(config_is_hvm(&cfg));
+    ck_assert_str_eq(cfg.firmware, "seabios");
+    ck_assert_ptr_null(cfg.kernel);
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nkernel='/boot/vmlinuz'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: kernel: type = \"hvm\" has no direct boot of a kernel yet "
+                     "(it boots its firmware)");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ndisk=['/x.img,raw,xvda,rw']\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" has no disks or network devices yet (NVMe and "
+                     "e1000 are to come)");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ncpu_mode='pvm'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nmemory=1\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" takes 2..3072 MiB (RAM above the PCI hole is "
+                     "to come)");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nfirmware='seabios'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: firmware is for type = \"hvm\"");
 }
 END_TEST
 
@@ -647,7 +681,7 @@ START_TEST(test_errors_show_control_characters_escaped)
     PARSE_FAILS("name = 'a\\nb'\n",
                 "t.cfg:1: name 'a\\nb' may only contain letters, digits, '-', '_' and '.'");
     config_free(&cfg); config_init(&cfg);
-    PARSE_FAILS("type = 'x\\x1b[2J'\n", "t.cfg:1: unknown type 'x\\x1b[2J' (only 'pvh')");
+    PARSE_FAILS("type = 'x\\x1b[2J'\n", "t.cfg:1: unknown type 'x\\x1b[2J' ('pvh' or 'hvm')");
     config_free(&cfg); config_init(&cfg);
     /* A raw control byte in the file, inside a string. */
     PARSE_FAILS("on_crash = 'a\x07'\n", "t.cfg:1: on_crash must be destroy, restart, "
@@ -865,6 +899,7 @@ static Suite *config_suite(void)
     TCase *semantics = tcase_create("semantics");
     tcase_add_checked_fixture(semantics, setup, teardown);
     tcase_add_test(semantics, test_finish_required);
+    tcase_add_test(semantics, test_finish_hvm);
     tcase_add_test(semantics, test_finish_cmdline_and_extra);
     tcase_add_test(semantics, test_finish_devices_not_yet);
     tcase_add_test(semantics, test_overrides);

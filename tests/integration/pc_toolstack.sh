@@ -1,0 +1,78 @@
+#!/bin/bash
+# tandem-test: guest
+# type = "hvm" through the toolstack: `tandem create` starts the PC with
+# Debian's SeaBIOS (firmware = "seabios", the default); `tandem list`
+# shows it; its console is COM1's pty, published by tandem-vmm as
+# serial/0/tty, which `tandem console` picks by itself (and with -t
+# serial) and where the banner and the firmware's messages are; `tandem
+# run` relays the same to its stdout; `tandem shutdown` without -F says
+# it has no PV control interface, with -F the VMM ends it (a poweroff);
+# `tandem destroy` leaves nothing.
+# Needs /dev/kvm (real-mode firmware: plain KVM, or the test machine).
+. "$(dirname "$0")/cli_lib.bash"
+need_kvm
+need_tandem
+need_file "$TANDEM_BIN/tandem-vmm"
+need_file "$TANDEM_BIN/xenstored"
+need_file "$TANDEM_ROOT/$BUILD/firmware/bios-256k.bin"
+DRIVER="python3 $(dirname "$0")/console_driver.py $((60 * $(emulation_factor)))"
+domid_of() { "$TANDEM" domid "$1" 2>/dev/null; }
+
+cat > "$WORK/pc.cfg" <<EOF
+name = "pc"
+type = "hvm"
+memory = 64
+vcpus = 2
+EOF
+
+"$TANDEM" create "$WORK/pc.cfg" 2> "$WORK/err" && pass create_hvm || fail create_hvm "$(cat "$WORK/err")"
+id=$(domid_of pc)
+uuid=$(xs read "/vm/$(xs read "/local/domain/$id/vm" 2>/dev/null | sed 's|^/vm/||')/uuid" 2>/dev/null)
+"$TANDEM" list pc | grep -qE "^pc +$id +64 +2 +" && pass list_shows_hvm ||
+    fail list_shows_hvm "$("$TANDEM" list 2>&1)"
+[ "$(xs read "/vm/$uuid/image/ostype" 2>/dev/null)" = hvm ] && pass xenstore_ostype_hvm ||
+    fail xenstore_ostype_hvm "$(xs read "/vm/$uuid/image/ostype" 2>&1)"
+tty=$(xs read "/local/domain/$id/serial/0/tty" 2>/dev/null)
+[[ $tty == /dev/pts/* ]] && pass serial_tty_in_xenstore || fail serial_tty_in_xenstore "'$tty'"
+xs exists "/local/domain/$id/console" 2>/dev/null && fail no_pv_console "console/ written" ||
+    pass no_pv_console
+
+# the console by itself: COM1 (no PV console); the banner was written
+# before anyone attached and waits in the pty
+if $DRIVER expect:"SeaBIOS (version" send:'\x1d' exit:0 -- "$TANDEM" console pc \
+        > "$WORK/out" 2> "$WORK/err"; then
+    pass console_is_com1
+else
+    fail console_is_com1 "$(cat "$WORK/err")"
+fi
+if $DRIVER expect:"No bootable device" send:'\x1d' exit:0 -- "$TANDEM" console -t serial pc \
+        > "$WORK/out" 2> "$WORK/err"; then
+    pass console_t_serial
+else
+    fail console_t_serial "$(cat "$WORK/err")"
+fi
+"$TANDEM" console -t pv pc > /dev/null 2> "$WORK/err" < /dev/null; rc=$?
+[ $rc != 0 ] && pass console_t_pv_none || fail console_t_pv_none "rc=$rc"
+grep -q "firmware: Found 2 cpu(s)" "$TANDEM_RUNDIR/log/dom$id.log" && pass firmware_log_in_domain_log ||
+    fail firmware_log_in_domain_log "$(tail -5 "$TANDEM_RUNDIR/log/dom$id.log" | tr '\n' '|')"
+
+# no PV control interface: shutdown says so at once; -F has the VMM end it
+"$TANDEM" shutdown pc > /dev/null 2> "$WORK/err"; rc=$?
+[ $rc != 0 ] && grep -q "no PV control interface" "$WORK/err" && pass shutdown_without_pv_refused ||
+    fail shutdown_without_pv_refused "rc=$rc $(cat "$WORK/err")"
+"$TANDEM" destroy pc 2> "$WORK/err" && pass destroy_hvm || fail destroy_hvm "$(cat "$WORK/err")"
+wait_for 100 bash -c "! '$TANDEM' domid pc" || fail destroy_hvm "still listed"
+why=$(nothing_left "$id" "$uuid") && pass hvm_nothing_left || fail hvm_nothing_left "$why"
+
+# `tandem run`: COM1 on its stdout until the domain is destroyed
+start_bg run "$WORK/pc.cfg" 'name="pcrun"'
+if wait_for 600 grep -q "No bootable device" "$WORK/run.out"; then
+    pass run_shows_com1
+else
+    fail run_shows_com1 "$(tail -c 400 "$WORK/run.out" | tr '\n\r' '||') $(tail -3 "$WORK/run.err" | tr '\n' '|')"
+fi
+"$TANDEM" shutdown -F pcrun 2> "$WORK/err" || fail shutdown_F "$(cat "$WORK/err")"
+wait_gone "$LAST_PID" 200 && pass shutdown_F_ends_run || fail shutdown_F_ends_run "tandem run still running"
+wait "$LAST_PID"; rc=$?
+[ $rc = 0 ] && pass run_status_poweroff || fail run_status_poweroff "rc=$rc $(tail -3 "$WORK/run.err" | tr '\n' '|')"
+finish
