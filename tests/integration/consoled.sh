@@ -22,6 +22,9 @@ else
     fail create_returns "rc=$? $(cat "$WORK/err")"
 fi
 id=$(domid_of chatty)
+# consoled publishes the pty a moment after the domain appears (`tandem
+# console` waits for it, docs/cli.md); under load that moment is longer
+wait_for 100 xs exists "/local/domain/$id/console/tty"
 tty=$(xs read "/local/domain/$id/console/tty" 2>/dev/null)
 [[ "$tty" == /dev/pts/* ]] && pass tty_in_xenstore || fail tty_in_xenstore "console/tty='$tty'"
 CONSOLED_PID=$(cat "$TANDEM_RUNDIR/consoled/pid" 2>/dev/null)
