@@ -117,6 +117,17 @@ void console_write(struct vm *vm, const void *buf, size_t len)
     pthread_mutex_unlock(&vm->con.out_lock);
 }
 
+bool console_write_nowait(struct vm *vm, const void *buf, size_t len)
+{
+    pthread_mutex_lock(&vm->con.out_lock);
+    ssize_t n;
+    do
+        n = write(vm->con.out_fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    pthread_mutex_unlock(&vm->con.out_lock);
+    return n == (ssize_t)len;
+}
+
 /* Can the destination take PIPE_BUF bytes without blocking? */
 static bool writable(int fd)
 {

@@ -72,6 +72,7 @@ struct pc {
     struct irq_line isa_irq[ISA_IRQS];
     struct loop_handler pit_h;
     atomic_bool intr;              /* the PICs' INTR output */
+    uint64_t com1_dropped;         /* bytes the console pty could not take (UART lock held) */
 };
 
 int pc_firmware_open(const char *path, struct pc_firmware *fw, char *err, size_t errlen)
@@ -218,10 +219,21 @@ static void pit_changed(void *opaque)
 
 /* ---- the rest of the machine ---- */
 
+/* To stdout or a file, COM1 waits for the destination (`tandem run` reads
+ * it). To a pty it never waits: with nobody attached the pty fills, and a
+ * guest must not stop on its serial port for that (QEMU's pty drops too);
+ * the pty keeps what fits for whoever attaches, the rest is dropped and
+ * counted. */
 static void com1_tx(void *opaque, uint8_t byte)
 {
     struct pc *pc = opaque;
-    console_write(pc->vm, &byte, 1);
+    if (pc->vm->cfg->console != CONSOLE_PTY) {
+        console_write(pc->vm, &byte, 1);
+        return;
+    }
+    if (!console_write_nowait(pc->vm, &byte, 1) && pc->com1_dropped++ == 0)
+        fprintf(stderr, "tandem-vmm: COM1: the console pty is full (nobody reads it): "
+                "output dropped until it drains\n");
 }
 
 static void com1_rx_room(void *opaque)
@@ -396,6 +408,9 @@ void pc_devices_close(struct vm *vm)
     pit_destroy(pc->pit);
     ioapic_destroy(pc->ioapic);
     pic_destroy(pc->pic);
+    if (pc->com1_dropped)
+        fprintf(stderr, "tandem-vmm: COM1: %llu bytes dropped (the console pty was full)\n",
+                (unsigned long long)pc->com1_dropped);
     if (pc->fwlog_len)
         fwlog_flush(pc);
     free(pc);

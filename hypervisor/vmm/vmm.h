@@ -253,6 +253,8 @@ void timer_expired(struct vcpu *v, int fd);
 /* console.c */
 int console_init(struct vm *vm);     /* after loop_init and evtchn_init */
 void console_write(struct vm *vm, const void *buf, size_t len);
+/* Never waits: false if the destination did not take it all now. */
+bool console_write_nowait(struct vm *vm, const void *buf, size_t len);
 /* The PC: input goes to in (copied) rather than the ring; the sink calls
  * console_input_room when it can take more after it was full. */
 void console_set_input(struct vm *vm, const struct console_input *in);
