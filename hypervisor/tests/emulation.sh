@@ -7,5 +7,8 @@ skip_timing() { echo "SKIP: $1: timing not meaningful under emulation${2:+ ($2)}
 # The timer app's arguments: under emulation a sleep must still fire and
 # never end early, but how late it is is reported, not checked.
 timer_app_args() { emulated && echo "app=timer late=unchecked" || echo "app=timer"; }
+# True when tests/run.sh runs this beside test machines that take the host's
+# cores (TANDEM_TEST_HOST_SHARED): a latency ratio measured now is theirs.
+host_shared() { [ "${TANDEM_TEST_HOST_SHARED:-0}" = 1 ]; }
 # How much longer to wait for a start or a state under emulation.
 emulation_factor() { emulated && echo 6 || echo 1; }

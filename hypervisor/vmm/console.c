@@ -205,8 +205,7 @@ static bool drain(struct vm *vm, struct xencons_interface *r)
     return blocked;
 }
 
-/* Input source -> guest input ring. Reads only what fits. 1: ring full. */
-/* Input source -> the sink (the PC's UART). Reads only what fits. */
+/* Input source -> the sink (the PC's UART). Reads only what fits. 1: full. */
 static int input_to_sink(struct vm *vm)
 {
     struct console_input *s = &vm->con.sink;
@@ -227,6 +226,7 @@ static int input_to_sink(struct vm *vm)
     return 0;
 }
 
+/* Input source -> guest input ring. Reads only what fits. 1: ring full. */
 static int input(struct vm *vm)
 {
     if (vm->con.sink.push)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # tandem-test: guest kvm-xen (boots Linux: KVM with Xen support; in the test machine where the host has none)
 # tandem-test-vm-seconds: 420 (in the test machine; tests/run.sh shares files out by it)
+# tandem-test-timeout: 1000 (298-603 s seen in the test machine, 256 MiB over TCP under emulation)
 # Debian's kernel on Tandem's network backend: xen-netfront <-> tandem-netback
 # on a bridge in a namespace the test makes (net_lib.bash), reached from a
 # host namespace. Two Linux guests and Tandem's own guest (app=netecho) on
