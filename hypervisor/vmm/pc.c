@@ -338,7 +338,7 @@ static int fill_fw_cfg(struct pc *pc)
         } \
     } while (0)
 
-int pc_devices_init(struct vm *vm)
+static int build_devices(struct vm *vm)
 {
     struct pc *pc = calloc(1, sizeof(*pc));
     FAIL_IF(!pc, "memory");
@@ -386,6 +386,16 @@ int pc_devices_init(struct vm *vm)
     FAIL_IF(pc->pit_h.fd < 0 || loop_add(&pc->pit_h, EPOLLIN), "the PIT's timer");
     pit_arm(pc);
     return 0;
+}
+
+/* A step that fails undoes its own part (main.c): the models made so far
+ * unregister and go. */
+int pc_devices_init(struct vm *vm)
+{
+    if (build_devices(vm) == 0)
+        return 0;
+    pc_devices_close(vm);
+    return -1;
 }
 
 /* After the vCPU threads have ended; before the bus goes. */
