@@ -72,6 +72,18 @@ static bool require_running(unsigned domid)
 
 /* ---- attach ---- */
 
+/* A type = "hvm" domain (image/ostype under its /vm path) has emulated
+ * devices, set when it starts: no PV backend is attached to it. */
+static bool is_hvm_domain(struct xs_handle *xs, unsigned domid)
+{
+    char *vm = store_read(xs, "/local/domain/%u/vm", domid);
+    char *os = vm ? store_read(xs, "%s/image/ostype", vm) : NULL;
+    bool hvm = os && !strcmp(os, "hvm");
+    free(vm);
+    free(os);
+    return hvm;
+}
+
 /* Device 0 of c (checked) to the running domain DOM. */
 static int attach_to(const char *dom, const struct devtype *dt, struct tandem_config *c)
 {
@@ -80,7 +92,11 @@ static int attach_to(const char *dom, const struct devtype *dt, struct tandem_co
     struct xs_handle *xs = open_domain(dom, &domid, &rc);
     if (xs) {
         rc = EXIT_RUNTIME;
-        if (require_running(domid) && devtype_attach(xs, domid, dt, c, 0) == 0) {
+        if (is_hvm_domain(xs, domid)) {
+            msg("domain %u is type = \"hvm\": its disks are NVMe namespaces given at start "
+                "(no hot-plug of emulated devices yet)", domid);
+            rc = EXIT_BADINPUT;
+        } else if (require_running(domid) && devtype_attach(xs, domid, dt, c, 0) == 0) {
             rc = 0;
             record_add_device(domid, dt, c, 0);   /* a warning if not: it is attached */
         }

@@ -680,9 +680,14 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
                      key_name(not_yet[i].k), not_yet[i].why);
             return fail_at(c, not_yet[i].k, err, errlen, what);
         }
-    if (c->disk.n || c->vif.n)
-        return fail_at(c, c->disk.n ? KEY_DISK : KEY_VIF, err, errlen,
-                       "type = \"hvm\" has no disks or network devices yet (NVMe and e1000 are to come)");
+    if (c->vif.n)
+        return fail_at(c, KEY_VIF, err, errlen,
+                       "type = \"hvm\" has no network devices yet (the e1000 is to come)");
+    if (c->disk.n > 16)
+        return fail_at(c, KEY_DISK, err, errlen,
+                       "type = \"hvm\" takes at most 16 disks (the NVMe controller's namespaces)");
+    if (finish_disks(c, err, errlen) < 0)
+        return -1;
     if (c->cpu_mode == CPU_MODE_PVM)
         return fail_at(c, KEY_CPU_MODE, err, errlen,
                        "cpu_mode = \"pvm\" is for PV kernels; type = \"hvm\" runs in plain mode");

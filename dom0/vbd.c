@@ -81,7 +81,8 @@ static const struct daemon_spec blkback_daemon = {
     .comm = "tandem-blkback", .log = "log", .lock = "lock",
 };
 
-static size_t vbd_count(const struct tandem_config *c) { return c->ndisks; }
+/* A type = "hvm" domain's disks are the VMM's NVMe namespaces: no blkback. */
+static size_t vbd_count(const struct tandem_config *c) { return config_is_hvm(c) ? 0 : c->ndisks; }
 static unsigned vbd_devid(const struct tandem_config *c, size_t i) { return c->disks[i].devid; }
 static const char *vbd_label(const struct tandem_config *c, size_t i) { return c->disks[i].vdev; }
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define VMM_ARGS_MAX 40
+#define VMM_ARGS_MAX 80
 
 /* --name, --domid, --uuid; both platforms. */
 static int identity_args(const struct vmm_launch *l, char **a, int n)
@@ -49,6 +49,10 @@ static char **pc_argv(const struct vmm_launch *l, char **a, int n)
     a[n++] = xasprintf("%ld", c->memory_mib);
     a[n++] = xasprintf("--vcpus");
     a[n++] = xasprintf("%ld", c->vcpus);
+    for (size_t i = 0; i < c->ndisks; i++) {   /* NVMe namespaces 1, 2, ... in order */
+        a[n++] = xasprintf("--disk");
+        a[n++] = xasprintf("%s%s", c->disks[i].target, c->disks[i].readonly ? ",ro" : "");
+    }
     n = identity_args(l, a, n);
     a[n++] = xasprintf("--run-dir");
     a[n++] = xasprintf("%s", rundir());

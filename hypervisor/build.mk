@@ -10,15 +10,16 @@ VMM_XSLIB     := $(BUILD)/lib/libxenstore.a
 # kernel_image.c: the bzImage payload decompressors (Debian zlib, libbz2,
 # liblzma, liblz4, libzstd).
 VMM_ZLIBS     := -lz -lbz2 -llzma -llz4 -lzstd
-VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) -lfdt $(VMM_ZLIBS)
+# The PC's NVMe model is a front door of the block engine (libtdmengine.a).
+VMM_LIBS      := $(BUILD)/lib/libtdmxenbus.a $(VMM_XSLIB) $(ENGINE_LIB) -lfdt $(VMM_ZLIBS) $(URING_LIBS)
 # Event delivery is dom0/evtchn's 2-level code, shared with the services.
 VMM_EVTCHN_2L := $(BUILD)/obj/dom0/evtchn/evtchn_2l.o
 
-$(VMM_OBJS): CFLAGS += -Ihypervisor/vmm -Idom0/evtchn
+$(VMM_OBJS): CFLAGS += -Ihypervisor/vmm -Idom0/evtchn -Ibackends/engine
 $(BUILD)/obj/hypervisor/vmm/xs_domain.o: CFLAGS += -I$(BUILD)/include -Idom0/xenbus
 $(BUILD)/obj/hypervisor/vmm/xs_domain.o: | $(BUILD)/include/xenstore.h
 
-$(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.a
+$(VMM_BIN): $(VMM_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) $(BUILD)/lib/libtdmxenbus.a $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS)
 
@@ -29,7 +30,7 @@ VMM_UNIT_TESTS := vmm_elf vmm_kernel_image vmm_fdt vmm_hypercall vmm_config vmm_
                   vmm_iobus vmm_devices
 $(BUILD)/obj/tests/unit/vmm_%.o: CFLAGS += -Ihypervisor/vmm
 $(BUILD)/tests/unit/vmm_%: $(BUILD)/obj/tests/unit/vmm_%.o $(VMM_LIB_OBJS) $(VMM_EVTCHN_2L) $(VMM_XSLIB) \
-		$(BUILD)/lib/libtdmxenbus.a
+		$(BUILD)/lib/libtdmxenbus.a $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(VMM_LIBS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
@@ -39,7 +40,7 @@ UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_UNIT_TESTS))
 # test helpers of tests/unit/vmm_dev_bus.c: no KVM and no struct vm.
 VMM_DEV_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard hypervisor/vmm/dev/*.c)))
 VMM_DEV_TEST_BUS := $(BUILD)/obj/tests/unit/vmm_dev_bus.o $(BUILD)/obj/hypervisor/vmm/iobus.o
-$(VMM_DEV_OBJS) $(VMM_DEV_TEST_BUS): CFLAGS += -Ihypervisor/vmm
+$(VMM_DEV_OBJS) $(VMM_DEV_TEST_BUS): CFLAGS += -Ihypervisor/vmm -Ibackends/engine
 VMM_DEV_A := vmm_dev_uart vmm_dev_rtc vmm_dev_i8042 vmm_dev_fw_cfg
 VMM_DEV_B := vmm_dev_pic vmm_dev_ioapic vmm_dev_pit vmm_dev_pci
 VMM_DEV_UNIT_TESTS := $(VMM_DEV_A) $(VMM_DEV_B)
@@ -53,6 +54,14 @@ $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_B)): $(BUILD)/tests/unit/vmm_dev_%: $
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS)
 UNIT_TESTS += $(addprefix $(BUILD)/tests/unit/,$(VMM_DEV_UNIT_TESTS))
+# The NVMe controller with the PCI bus under it, on the block engine, driven
+# by a host-side driver (no KVM, no guest).
+$(BUILD)/obj/tests/unit/vmm_dev_nvme.o: CFLAGS += -Ihypervisor/vmm -Ibackends/engine
+$(BUILD)/tests/unit/vmm_dev_nvme: $(BUILD)/obj/tests/unit/vmm_dev_nvme.o $(BUILD)/obj/hypervisor/vmm/dev/nvme.o \
+		$(BUILD)/obj/hypervisor/vmm/dev/pci.o $(VMM_DEV_TEST_BUS) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter %.o %.a,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS) $(URING_LIBS) -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/vmm_dev_nvme
 
 # Test guests: flat assembly PVH kernels (triple fault, ...).
 VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%.elf,$(wildcard hypervisor/testguest/*.S))

@@ -23,7 +23,8 @@ const char *config_usage(void)
            "         [--console stdio|pty|file:PATH] [--run-dir DIR]\n"
            "         [--cpu-mode auto|pvm|plain] [--grant-frames N] [--mem-path DIR]\n"
            "         [--platform auto|tandem|xen] [--stats] [--console-daemon] [--paused]\n"
-           "       tandem-vmm --firmware ROM [--boot-menu] [--memory MiB] [--vcpus N] [--name NAME]\n"
+           "       tandem-vmm --firmware ROM [--boot-menu] [--disk PATH[,ro]]... [--memory MiB] [--vcpus N]\n"
+           "         [--name NAME]\n"
            "         [--domid N] [--console stdio|pty|file:PATH] [--run-dir DIR] [--stats] [--paused]\n"
            "       tandem-vmm --check --kernel ELF|bzImage [--ramdisk FILE] [--memory MiB]\n"
            "       tandem-vmm --restore FILE [--name NAME] [--domid N] [--uuid UUID] ...\n";
@@ -74,12 +75,13 @@ static void default_uuid(struct vmm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
        OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
-       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_FIRMWARE, OPT_BOOTMENU, OPT_HELP };
+       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_FIRMWARE, OPT_BOOTMENU, OPT_DISK, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
     { "firmware", required_argument, 0, OPT_FIRMWARE },
     { "boot-menu", no_argument, 0, OPT_BOOTMENU },
+    { "disk", required_argument, 0, OPT_DISK },
     { "memory", required_argument, 0, OPT_MEMORY },
     { "vcpus", required_argument, 0, OPT_VCPUS },
     { "cmdline", required_argument, 0, OPT_CMDLINE },
@@ -228,6 +230,23 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_BOOTMENU:
         cfg->boot_menu = true;
         return 0;
+    case OPT_DISK: {
+        /* PATH or PATH,ro (PATH,rw too): the path is everything before the
+         * last comma when what follows is a mode. */
+        if (cfg->nr_disks == VMM_MAX_DISKS)
+            return vmm_fail(err, errlen, "--disk: at most %d disks", VMM_MAX_DISKS);
+        struct vmm_disk *d = &cfg->disks[cfg->nr_disks];
+        char *comma = strrchr(v, ',');
+        if (comma && (!strcmp(comma, ",ro") || !strcmp(comma, ",rw"))) {
+            d->readonly = comma[1] == 'r' && comma[2] == 'o';
+            *comma = '\0';
+        }
+        if (!*v)
+            return vmm_fail(err, errlen, "--disk: empty path");
+        d->path = v;
+        cfg->nr_disks++;
+        return 0;
+    }
     case OPT_GNTFRAMES:
         if (parse_uint(v, 1, TANDEM_MAX_GRANT_FRAMES, &n))
             return vmm_fail(err, errlen, "--grant-frames '%s': expected 1..%d", v,
@@ -288,6 +307,9 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
                             (unsigned long long)cfg->memory_mib, PC_RAM_MIN, PC_LOW_RAM_MAX);
     } else if (cfg->boot_menu) {
         return vmm_fail(err, errlen, "--boot-menu is the PC's firmware's: it needs --firmware");
+    } else if (cfg->nr_disks) {
+        return vmm_fail(err, errlen, "--disk is the PC's (NVMe): it needs --firmware; a PV "
+                        "domain's disks are tandem-blkback's");
     } else if (!cfg->kernel && !cfg->restore)
         return vmm_fail(err, errlen, "missing --kernel, --firmware or --restore");
     if (cfg->check_only && (!cfg->kernel || cfg->restore))

@@ -14,10 +14,19 @@ enum cpu_mode_req { CPU_MODE_AUTO, CPU_MODE_PVM, CPU_MODE_PLAIN };
  * kernel whose XEN_ELFNOTE_GUEST_OS is "Tandem", else Xen's. */
 enum platform_req { PLATFORM_AUTO, PLATFORM_TANDEM, PLATFORM_XEN };
 
+/* A disk of the PC: an NVMe namespace (pc.c, dev/nvme.c). */
+#define VMM_MAX_DISKS 16
+struct vmm_disk {
+    const char *path;
+    bool readonly;
+};
+
 struct vmm_config {
     const char *kernel;       /* PVH ELF or bzImage */
     const char *firmware;     /* --firmware: the full-emulation PC boots this ROM (pc.c) */
     bool boot_menu;           /* --boot-menu: the firmware offers its boot menu (QEMU -boot menu=on) */
+    struct vmm_disk disks[VMM_MAX_DISKS];  /* --disk PATH[,ro]: the PC's NVMe namespaces, in order */
+    unsigned int nr_disks;
     const char *ramdisk;      /* NULL = none */
     bool check_only;          /* --check: report the kernel's placement, run nothing */
     uint64_t memory_mib;

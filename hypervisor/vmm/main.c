@@ -216,6 +216,7 @@ struct run_ctx {
     struct boot_files *boot;     /* the boot path */
     struct restore *rs;          /* the restore path */
     struct pc_firmware *fw;      /* the PC */
+    struct pc_disks *disks;
 };
 
 struct step {
@@ -311,7 +312,7 @@ static int step_pc_platform(struct vm *vm, struct run_ctx *c)
 }
 
 SIMPLE_STEP(step_pc_firmware, pc_map_firmware(vm, c->fw))
-SIMPLE_STEP(step_pc_devices, pc_devices_init(vm))
+SIMPLE_STEP(step_pc_devices, pc_devices_init(vm, c->disks))
 
 /* The vCPUs start last. A start that fails stops the domain, but the main
  * loop still runs, briefly: xenstored may be calling back. */
@@ -454,8 +455,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "tandem-vmm: %s\n", err);
             return TANDEM_EXIT_BADINPUT;
         }
-        struct run_ctx c = { .cfg = &cfg, .fw = &fw };
+        static struct pc_disks disks;
+        if (pc_disks_open(&cfg, &disks, err, sizeof(err))) {
+            fprintf(stderr, "tandem-vmm: %s\n", err);
+            pc_firmware_close(&fw);
+            return TANDEM_EXIT_BADINPUT;
+        }
+        struct run_ctx c = { .cfg = &cfg, .fw = &fw, .disks = &disks };
         int status = RUN(pc_steps, &c);
+        pc_disks_close(&disks);
         pc_firmware_close(&fw);
         return status;
     }

@@ -32,9 +32,11 @@
 
 #include "dev/fw_cfg.h"
 #include "dev/platform_devs.h"
+#include "dev/dma.h"
 #include "dev/i8042.h"
 #include "dev/ioapic.h"
 #include "dev/pci.h"
+#include "dev/nvme.h"
 #include "dev/pci_host.h"
 #include "dev/pic.h"
 #include "dev/pit.h"
@@ -49,6 +51,9 @@
 #define LOW_BIOS_SIZE  0x20000ULL
 #define ROM_SLOT       1
 #define SERCON_PORT    0x3f8
+#define NVME_DEVFN     PCI_DEVFN(4, 0)
+#define CMOS_BOOTFLAG1 0x38           /* SeaBIOS on QEMU: bit 0 no floppy signature check, 7:4 third device */
+#define CMOS_BOOTFLAG2 0x3d           /* first (3:0) and second (7:4) boot device: 1 fd, 2 hd, 3 cd, 4 net */
 
 #define FWLOG_PORT     0x402          /* SeaBIOS's debug output on QEMU (isa-debugcon) */
 #define FWLOG_LINE     200
@@ -69,6 +74,8 @@ struct pc {
     struct pci_bus *pci;
     struct i440fx *host;
     struct piix3 *isa;
+    struct nvme *nvme;
+    struct dev_dma dma;
     struct irq_line isa_irq[ISA_IRQS];
     struct loop_handler pit_h;
     atomic_bool intr;              /* the PICs' INTR output */
@@ -110,6 +117,35 @@ void pc_firmware_close(struct pc_firmware *fw)
     if (fw->data)
         munmap(fw->data, fw->size);
     fw->data = NULL;
+}
+
+int pc_disks_open(const struct vmm_config *cfg, struct pc_disks *d, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof(*d));
+    for (unsigned i = 0; i < cfg->nr_disks; i++) {
+        char why[256];
+        if (blkeng_backing_open(cfg->disks[i].path, cfg->disks[i].readonly, true, &d->b[i], why,
+                                sizeof(why)) < 0) {
+            snprintf(err, errlen, "--disk %s: %s", cfg->disks[i].path, why);
+            pc_disks_close(d);
+            return -1;
+        }
+        d->n++;
+        if (!d->b[i].sectors) {
+            snprintf(err, errlen, "--disk %s: smaller than one 512-byte sector",
+                     cfg->disks[i].path);
+            pc_disks_close(d);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void pc_disks_close(struct pc_disks *d)
+{
+    for (unsigned i = 0; i < d->n; i++)
+        blkeng_backing_close(&d->b[i]);
+    d->n = 0;
 }
 
 /* The ROM at 4 GiB - size, read-only where KVM can (writes then exit as
@@ -280,6 +316,48 @@ static int dma_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
     return 0;
 }
 
+static void *dma_map_ram(void *opaque, uint64_t gpa, uint64_t len, bool write)
+{
+    struct pc *pc = opaque;
+    return gpa_to_host(pc->vm, gpa, len, write);
+}
+
+/* A KVM ioeventfd on a 4-byte MMIO doorbell, any value written. */
+static int mmio_ioeventfd(void *opaque, uint64_t gpa, int fd, bool assign)
+{
+    struct pc *pc = opaque;
+    struct kvm_ioeventfd io = { .addr = gpa, .len = 4, .fd = fd,
+                                .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
+    return ioctl(pc->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
+}
+
+static int add_disks(struct pc *pc, const struct pc_disks *disks)
+{
+    if (!disks || !disks->n)
+        return 0;
+    struct vm *vm = pc->vm;
+    pc->dma = (struct dev_dma){ dma_map_ram, pc, vm->mem, vm->ram_size };
+    struct nvme_config nc = { .dma = &pc->dma, .nr_ns = disks->n, .name = "nvme0",
+                              .io_queues = vm->nr_vcpus < 4 ? 4 : vm->nr_vcpus,
+                              .ioeventfd = mmio_ioeventfd, .ioeventfd_opaque = pc };
+    if (nc.io_queues > NVME_MAX_IO_QUEUES)
+        nc.io_queues = NVME_MAX_IO_QUEUES;
+    for (unsigned i = 0; i < disks->n; i++)
+        nc.ns[i] = &disks->b[i];
+    snprintf(nc.serial, sizeof(nc.serial), "TANDEM-%u", vm->cfg->domid);
+    char err[256];
+    pc->nvme = nvme_create(pc->pci, NVME_DEVFN, &nc, err, sizeof(err));
+    if (!pc->nvme) {
+        fprintf(stderr, "tandem-vmm: pc: %s\n", err);
+        return -1;
+    }
+    /* Boot from the disk first (SeaBIOS reads QEMU's CMOS boot flags),
+     * with no floppy signature check. */
+    rtc_nvram_set(pc->rtc, CMOS_BOOTFLAG2, 0x02);
+    rtc_nvram_set(pc->rtc, CMOS_BOOTFLAG1, 0x01);
+    return 0;
+}
+
 /* The firmware's debug port: its lines go to the VMM's log (stderr),
  * each prefixed, control characters shown as '?', long lines cut. */
 static void fwlog_flush(struct pc *pc)
@@ -338,7 +416,7 @@ static int fill_fw_cfg(struct pc *pc)
         } \
     } while (0)
 
-static int build_devices(struct vm *vm)
+static int build_devices(struct vm *vm, const struct pc_disks *disks)
 {
     struct pc *pc = calloc(1, sizeof(*pc));
     FAIL_IF(!pc, "memory");
@@ -378,6 +456,8 @@ static int build_devices(struct vm *vm)
     FAIL_IF(!pc->host, "the i440FX");
     pc->isa = piix3_create(pc->pci, &pc->isa_irq[0]);
     FAIL_IF(!pc->isa, "the PIIX3");
+    if (add_disks(pc, disks))
+        return -1;
     struct console_input in = { com1_input, com1_room, pc };
     console_set_input(vm, &in);
     pc->pit_h = (struct loop_handler){ on_pit_timer,
@@ -390,9 +470,9 @@ static int build_devices(struct vm *vm)
 
 /* A step that fails undoes its own part (main.c): the models made so far
  * unregister and go. */
-int pc_devices_init(struct vm *vm)
+int pc_devices_init(struct vm *vm, const struct pc_disks *disks)
 {
-    if (build_devices(vm) == 0)
+    if (build_devices(vm, disks) == 0)
         return 0;
     pc_devices_close(vm);
     return -1;
@@ -407,6 +487,17 @@ void pc_devices_close(struct vm *vm)
     if (pc->pit_h.fd >= 0) {
         loop_del(&pc->pit_h);
         close(pc->pit_h.fd);
+    }
+    if (pc->nvme) {
+        struct nvme_stats st;
+        nvme_get_stats(pc->nvme, &st);
+        fprintf(stderr, "tandem-vmm: nvme0: %llu commands (%llu admin), %llu reads, %llu writes, "
+                "%llu flushes, %llu errors; %llu doorbell exits, %llu interrupts\n",
+                (unsigned long long)st.commands, (unsigned long long)st.admin,
+                (unsigned long long)st.reads, (unsigned long long)st.writes,
+                (unsigned long long)st.flushes, (unsigned long long)st.errors,
+                (unsigned long long)st.doorbell_exits, (unsigned long long)st.interrupts);
+        nvme_destroy(pc->nvme);
     }
     piix3_destroy(pc->isa);
     i440fx_destroy(pc->host);

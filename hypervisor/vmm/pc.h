@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blkeng_backing.h"
+#include "config.h"
+
 #define PC_ROM_MIN     0x10000u        /* firmware sizes: multiples of 64 KiB */
 #define PC_ROM_MAX     (16u << 20)
 /* RAM sits below the PCI hole (3 GiB and up); more is not done yet. */
@@ -23,12 +26,21 @@ struct pc_firmware {
 int pc_firmware_open(const char *path, struct pc_firmware *fw, char *err, size_t errlen);
 void pc_firmware_close(struct pc_firmware *fw);
 
+/* The disks (--disk), opened before any VM exists: a bad path is bad
+ * input. Each becomes an NVMe namespace. */
+struct pc_disks {
+    struct blkeng_backing b[VMM_MAX_DISKS];
+    unsigned n;
+};
+int pc_disks_open(const struct vmm_config *cfg, struct pc_disks *d, char *err, size_t errlen);
+void pc_disks_close(struct pc_disks *d);
+
 /* The ROM's memory slot below 4 GiB and its low copy in RAM. 0 or -1. */
 int pc_map_firmware(struct vm *vm, const struct pc_firmware *fw);
 
 /* The machine's devices on vm->bus, after the main loop and the console
  * exist. 0, or -1 (said why; pc_devices_close undoes the part done). */
-int pc_devices_init(struct vm *vm);
+int pc_devices_init(struct vm *vm, const struct pc_disks *disks);
 void pc_devices_close(struct vm *vm);
 
 /* vCPU 0, before each KVM_RUN: the PICs' interrupt, injected when KVM can

@@ -400,10 +400,22 @@ START_TEST(test_finish_hvm)
     ck_assert_str_eq(err, "t.cfg:3: kernel: type = \"hvm\" has no direct boot of a kernel yet "
                      "(it boots its firmware)");
     config_free(&cfg); config_init(&cfg);
-    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ndisk=['/x.img,raw,xvda,rw']\n"), 0);
+    /* Disks are NVMe namespaces, in order; no blkback device for them. */
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ndisk=['/x.img,raw,xvda,rw', "
+                           "'/y.img,raw,xvdb,r']\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.ndisks, 2);
+    ck_assert_str_eq(cfg.disks[1].target, "/y.img");
+    ck_assert(cfg.disks[1].readonly);
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ndisk=['/x.img,raw,xvda,rw', "
+                           "'/y.img,raw,xvda,rw']\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);   /* one vdev twice */
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nvif=['bridge=br0']\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" has no disks or network devices yet (NVMe and "
-                     "e1000 are to come)");
+    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" has no network devices yet (the e1000 is to "
+                     "come)");
     config_free(&cfg); config_init(&cfg);
     ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ncpu_mode='pvm'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);

@@ -206,6 +206,11 @@ static uint64_t bar_decode(const struct pci_dev *dev, unsigned i)
     return a;
 }
 
+struct iobus *pci_bus_iobus(struct pci_bus *bus)
+{
+    return bus->iobus;
+}
+
 uint64_t pci_bar_addr(struct pci_dev *dev, unsigned int bar)
 {
     if (bar >= PCI_NUM_BARS)

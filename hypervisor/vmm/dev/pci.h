@@ -102,6 +102,9 @@ struct pci_dev_info {
  * MSI-X message. */
 struct pci_bus *pci_bus_new(struct iobus *iobus, const struct msi_sink *msi);
 void pci_bus_free(struct pci_bus *bus);
+/* The I/O bus the device models register their BARs on (NULL in tests
+ * that gave none). */
+struct iobus *pci_bus_iobus(struct pci_bus *bus);
 void pci_bus_set_router(struct pci_bus *bus, const struct pci_intx_router *r);
 /* Port 0xcf9's reset request (bit 2 set; PIIX3 reset control register). */
 void pci_bus_set_reset(struct pci_bus *bus, void (*reset)(void *opaque, bool hard), void *opaque);
