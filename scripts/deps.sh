@@ -6,14 +6,15 @@
 # against Debian's headers: gcc-12 is the compiler they name, libelf1 their
 # objtool's library, xz the source tarball's); Debian's kernel, headers and
 # source for it are fetched with `apt-get download` by tests/vm/image.sh,
-# never installed.
+# never installed. grub-pc-bin (with grub-common's grub-mkimage) is the GRUB
+# that tests/integration/pc_images.bash puts on the PC boot tests' disk image.
 set -e
 if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
     exit 0 # inside the test machine: its packages come with its image
 fi
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check liburing-dev libfdt-dev
       zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libzstd-dev
-      xenstore-utils xen-utils-4.17 python3-pyxs fio iperf3 iproute2 procps seabios
+      xenstore-utils xen-utils-4.17 python3-pyxs fio iperf3 iproute2 procps seabios grub-pc-bin
       qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux gcc-12 libelf1 xz-utils"
 missing=""
 for p in $PKGS; do

@@ -14,19 +14,23 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "pc.h"
 #include "vmm.h"
 
 #define IRQFD_GSI_BASE 24   /* above the 24 routes kept for the (userspace) IOAPIC */
 
-/* Caller holds vm->lock. Rebuilds the MSI routes of every vCPU irqfd. */
+/* Caller holds vm->lock. Rebuilds KVM's GSI routing table: the PC's
+ * IOAPIC pins (GSIs 0-23, pc.c) and the MSI routes of every vCPU irqfd
+ * (GSI 24 + vCPU). */
 void evtchn_irq_routes_update(struct vm *vm)
 {
     struct {
         struct kvm_irq_routing h;
-        struct kvm_irq_routing_entry e[TANDEM_MAX_VCPUS];
+        struct kvm_irq_routing_entry e[IRQFD_GSI_BASE + TANDEM_MAX_VCPUS];
     } rt;
     memset(&rt, 0, sizeof(rt));
-    bool any = false;
+    rt.h.nr = pc_irq_routes(vm, rt.e, IRQFD_GSI_BASE);
+    bool any = rt.h.nr > 0 || vm->pc;
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
         any |= vm->vcpus[i].irqfd >= 0;
     if (!any)

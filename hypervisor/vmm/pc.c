@@ -79,6 +79,11 @@ struct pc {
     struct irq_line isa_irq[ISA_IRQS];
     struct loop_handler pit_h;
     atomic_bool intr;              /* the PICs' INTR output */
+    /* The IOAPIC pins' messages as KVM's GSI routes 0-23 (pc_irq_routes):
+     * KVM exits with KVM_EXIT_IOAPIC_EOI only for the vectors it finds
+     * there. Under route_lock (taken inside the IOAPIC's lock). */
+    pthread_mutex_t route_lock;
+    struct { uint64_t addr; uint32_t data; bool live; } pin_route[IOAPIC_PINS];
     uint64_t com1_dropped;         /* bytes the console pty could not take (UART lock held) */
 };
 
@@ -189,6 +194,55 @@ static void pic_intr_set(void *opaque, unsigned int line, bool level)
     struct vcpu *bsp = &pc->vm->vcpus[0];
     if (level && !was && bsp->thread_started && !pthread_equal(pthread_self(), bsp->thread))
         vcpu_kick(bsp);
+}
+
+/* A pin's redirection entry changed (the IOAPIC's lock held): keep it and
+ * rebuild KVM's routing table with the VM's lock (vm->lock is never held
+ * while calling into the IOAPIC). */
+static void ioapic_route_changed(void *opaque, unsigned int pin, uint64_t addr, uint32_t data,
+                                 bool masked)
+{
+    struct pc *pc = opaque;
+    if (pin >= IOAPIC_PINS)
+        return;
+    pthread_mutex_lock(&pc->route_lock);
+    bool was = pc->pin_route[pin].live;
+    bool same = was && !masked && pc->pin_route[pin].addr == addr && pc->pin_route[pin].data == data;
+    pc->pin_route[pin].addr = addr;
+    pc->pin_route[pin].data = data;
+    pc->pin_route[pin].live = !masked;
+    pthread_mutex_unlock(&pc->route_lock);
+    if (same || (!was && masked))
+        return;
+    pthread_mutex_lock(&pc->vm->lock);
+    evtchn_irq_routes_update(pc->vm);
+    pthread_mutex_unlock(&pc->vm->lock);
+}
+
+unsigned pc_irq_routes(struct vm *vm, struct kvm_irq_routing_entry *e, unsigned max)
+{
+    struct pc *pc = vm->pc;
+    unsigned n = 0;
+    if (!pc)
+        return 0;
+    pthread_mutex_lock(&pc->route_lock);
+    for (unsigned pin = 0; pin < IOAPIC_PINS && n < max; pin++) {
+        if (!pc->pin_route[pin].live)
+            continue;
+        e[n] = (struct kvm_irq_routing_entry){ .gsi = pin, .type = KVM_IRQ_ROUTING_MSI };
+        e[n].u.msi.address_lo = (uint32_t)pc->pin_route[pin].addr;
+        e[n].u.msi.address_hi = (uint32_t)(pc->pin_route[pin].addr >> 32);
+        e[n].u.msi.data = pc->pin_route[pin].data;
+        n++;
+    }
+    pthread_mutex_unlock(&pc->route_lock);
+    return n;
+}
+
+void pc_ioapic_eoi(struct vm *vm, uint8_t vector)
+{
+    if (vm->pc)
+        ioapic_eoi(vm->pc->ioapic, vector);
 }
 
 static int msi_to_kvm(void *opaque, uint64_t addr, uint32_t data)
@@ -423,6 +477,7 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     pc->vm = vm;
     pc->pit_h.fd = -1;
     pthread_mutex_init(&pc->fwlog_lock, NULL);
+    pthread_mutex_init(&pc->route_lock, NULL);
     vm->pc = pc;
     if (dev_register(vm, IOBUS_PIO, FWLOG_PORT, 1, fwlog_io, pc, "firmware-log"))
         return -1;
@@ -432,7 +487,8 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     struct msi_sink msi = { msi_to_kvm, pc };
     pc->pic = pic_create(vm->bus, &intr);
     FAIL_IF(!pc->pic, "the i8259 pair");
-    pc->ioapic = ioapic_create(vm->bus, &msi, NULL);
+    struct ioapic_route_fn routes = { ioapic_route_changed, pc };
+    pc->ioapic = ioapic_create(vm->bus, &msi, &routes);
     FAIL_IF(!pc->ioapic, "the IOAPIC");
     struct pit_changed_fn changed = { pit_changed, pc };
     pc->pit = pit_create(vm->bus, &pc->isa_irq[0], NULL, &changed);

@@ -43,6 +43,14 @@ int pc_map_firmware(struct vm *vm, const struct pc_firmware *fw);
 int pc_devices_init(struct vm *vm, const struct pc_disks *disks);
 void pc_devices_close(struct vm *vm);
 
+/* KVM's GSI routes 0-23: the IOAPIC pins that are unmasked, as the MSIs
+ * their entries send (evtchn_irq_routes_update puts them in the table).
+ * The number filled, at most max. */
+struct kvm_irq_routing_entry;
+unsigned pc_irq_routes(struct vm *vm, struct kvm_irq_routing_entry *e, unsigned max);
+/* KVM_EXIT_IOAPIC_EOI: a level-triggered vector's EOI, to the IOAPIC. */
+void pc_ioapic_eoi(struct vm *vm, uint8_t vector);
+
 /* vCPU 0, before each KVM_RUN: the PICs' interrupt, injected when KVM can
  * take it, else an interrupt window asked for. */
 void pc_before_run(struct vcpu *v);

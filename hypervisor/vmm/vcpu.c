@@ -379,6 +379,9 @@ static bool handle_exit(struct vcpu *v)
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:   /* the PC's interrupt goes in before the next entry */
         return true;
+    case KVM_EXIT_IOAPIC_EOI:        /* the PC's level-triggered IOAPIC input */
+        pc_ioapic_eoi(v->vm, run->eoi.vector);
+        return true;
     case KVM_EXIT_SHUTDOWN:
         guest_failure(v, "triple fault (KVM_EXIT_SHUTDOWN)");
         return false;
