@@ -661,25 +661,27 @@ bool config_is_hvm(const struct tandem_config *c)
     return c->type && !strcmp(c->type, "hvm");
 }
 
-/* type = "hvm": the PC runs its firmware; what it does not have yet is
+/* type = "hvm": the PC runs its firmware, or boots kernel = ... directly
+ * (with ramdisk, cmdline/extra/root); what it does not have yet is
  * refused by name. */
 static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
 {
-    static const struct { enum cfg_key k; const char *why; } not_yet[] = {
-        { KEY_KERNEL, "direct boot of a kernel" },
-        { KEY_RAMDISK, "direct boot of a kernel" },
-        { KEY_CMDLINE, "direct boot of a kernel" },
-        { KEY_EXTRA, "direct boot of a kernel" },
-        { KEY_ROOT, "direct boot of a kernel" },
-        { KEY_MEM_PATH, "mem_path" },
-    };
     char what[CFG_ERR_MAX];
-    for (size_t i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++)
-        if (c->origin[not_yet[i].k].source) {
-            snprintf(what, sizeof(what), "%s: type = \"hvm\" has no %s yet (it boots its firmware)",
-                     key_name(not_yet[i].k), not_yet[i].why);
-            return fail_at(c, not_yet[i].k, err, errlen, what);
-        }
+    if (c->origin[KEY_MEM_PATH].source) {
+        snprintf(what, sizeof(what), "%s: type = \"hvm\" has no mem_path yet", key_name(KEY_MEM_PATH));
+        return fail_at(c, KEY_MEM_PATH, err, errlen, what);
+    }
+    if (c->kernel && c->firmware)
+        return fail_at(c, KEY_FIRMWARE, err, errlen,
+                       "type = \"hvm\" boots its firmware or kernel = ... directly, not both");
+    if (!c->kernel && (c->ramdisk || c->origin[KEY_CMDLINE].source || c->origin[KEY_EXTRA].source ||
+                       c->origin[KEY_ROOT].source)) {
+        enum cfg_key k = c->ramdisk ? KEY_RAMDISK : c->origin[KEY_CMDLINE].source ? KEY_CMDLINE
+                         : c->origin[KEY_EXTRA].source ? KEY_EXTRA : KEY_ROOT;
+        snprintf(what, sizeof(what), "%s: is for a kernel booted directly (kernel = ...); "
+                 "the firmware boots from the disk", key_name(k));
+        return fail_at(c, k, err, errlen, what);
+    }
     if (c->vif.n)
         return fail_at(c, KEY_VIF, err, errlen,
                        "type = \"hvm\" has no network devices yet (the e1000 is to come)");
@@ -694,7 +696,7 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
     if (c->memory_mib < 2 || c->memory_mib > 3072)
         return fail_at(c, KEY_MEMORY, err, errlen,
                        "type = \"hvm\" takes 2..3072 MiB (RAM above the PCI hole is to come)");
-    if (!c->firmware && set_string(&c->firmware, "seabios", err, errlen))
+    if (!c->kernel && !c->firmware && set_string(&c->firmware, "seabios", err, errlen))
         return -1;
     return finish_limits(c, err, errlen);
 }

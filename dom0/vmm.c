@@ -37,14 +37,27 @@ static char **last_args(const struct vmm_launch *l, char **a, int n)
     return a;
 }
 
-/* type = "hvm": the PC boots its firmware; COM1 on a pty, which the VMM
+/* type = "hvm": the PC boots its firmware, or kernel = ... directly; COM1 on a pty, which the VMM
  * publishes in xenstore as serial/0/tty (`tandem console`, `tandem run`
  * find it there). */
 static char **pc_argv(const struct vmm_launch *l, char **a, int n)
 {
     const struct tandem_config *c = l->cfg;
-    a[n++] = xasprintf("--firmware");
-    a[n++] = xasprintf("%s", c->firmware);
+    if (c->kernel) {   /* direct boot: the 64-bit boot protocol, no firmware */
+        a[n++] = xasprintf("--machine");
+        a[n++] = xasprintf("pc");
+        a[n++] = xasprintf("--kernel");
+        a[n++] = xasprintf("%s", l->kernel);
+        if (c->ramdisk) {
+            a[n++] = xasprintf("--ramdisk");
+            a[n++] = xasprintf("%s", c->ramdisk);
+        }
+        a[n++] = xasprintf("--cmdline");
+        a[n++] = xasprintf("%s", config_cmdline(c));
+    } else {
+        a[n++] = xasprintf("--firmware");
+        a[n++] = xasprintf("%s", c->firmware);
+    }
     a[n++] = xasprintf("--memory");
     a[n++] = xasprintf("%ld", c->memory_mib);
     a[n++] = xasprintf("--vcpus");

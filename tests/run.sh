@@ -21,7 +21,10 @@
 # support (KVM_CAP_XEN_HVM): where the host's KVM lacks it (a PVM host's
 # kvm_pvm, Debian's stock kernel) they go to the test machine, whose KVM
 # has it, while the other guest files run here. A line before the closing
-# one says where guests ran.
+# one says where guests ran. Files tagged '# tandem-test: guest hw-kvm'
+# run a kernel on the emulated PC, which needs KVM that runs guest code on
+# the CPU (VMX or SVM): on a PVM host (whose KVM emulates every instruction
+# of such a guest) they go to the test machine too.
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -97,8 +100,13 @@ kvm_xen_usable() {
     local n
     n=$("$BUILD/tests/vmm/kvm-cap" --dev /dev/kvm 38 2> /dev/null) && [ "${n:-0}" -gt 0 ] 2> /dev/null
 }
+# The host's KVM runs any guest code on the CPU (VMX or SVM): a PVM host's
+# KVM emulates every instruction of a non-PVM guest, fine for firmware,
+# hopeless for a Linux kernel.
+hw_kvm_usable() { grep -qwE 'vmx|svm' /proc/cpuinfo; }
 is_guest_test() { grep -q '^# tandem-test: guest' "$1"; }
 needs_kvm_xen() { grep -q '^# tandem-test: guest kvm-xen' "$1"; }
+needs_hw_kvm() { grep -q '^# tandem-test: guest hw-kvm' "$1"; }
 
 # GUEST_ONLY=1 (the inner run inside the test machine): only guest tests,
 # counts left in $TANDEM_TEST_RESULTS for the outer run.
@@ -111,9 +119,14 @@ if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
 elif kvm_usable; then
     guests=here xen=here
     where="guests: ran on this host's /dev/kvm"
+    hw=here
     if ! kvm_xen_usable && [ "${TANDEM_VM:-1}" != 0 ]; then
         xen=vm
         where="guests: ran on this host's /dev/kvm; the Linux-guest files in the test machine (tests/vm: QEMU TCG, nested KVM with Xen support, which this host's KVM lacks)"
+    fi
+    if ! hw_kvm_usable && [ "${TANDEM_VM:-1}" != 0 ]; then
+        hw=vm
+        where="$where; the Linux-on-the-PC files in the test machine (this host's KVM has no VMX/SVM)"
     fi
 elif [ "${TANDEM_VM:-1}" = 0 ]; then
     where="guests: skipped (no /dev/kvm here and TANDEM_VM=0)"
@@ -129,6 +142,7 @@ for t in tests/integration/*.sh tests/compat/*.sh; do
     if is_guest_test "$t"; then
         mode=$guests
         needs_kvm_xen "$t" && mode=$xen
+        needs_hw_kvm "$t" && mode=${hw:-$guests}
         case $mode in
             here) ;;
             vm) guest_files+=("$t"); continue;;

@@ -25,6 +25,8 @@ const char *config_usage(void)
            "         [--platform auto|tandem|xen] [--stats] [--console-daemon] [--paused]\n"
            "       tandem-vmm --firmware ROM [--boot-menu] [--disk PATH[,ro]]... [--memory MiB] [--vcpus N]\n"
            "         [--name NAME]\n"
+           "       tandem-vmm --machine pc --kernel bzImage [--ramdisk FILE] [--cmdline STR]\n"
+           "         [--disk PATH[,ro]]... [--memory MiB] [--vcpus N] [--name NAME]\n"
            "         [--domid N] [--console stdio|pty|file:PATH] [--run-dir DIR] [--stats] [--paused]\n"
            "       tandem-vmm --check --kernel ELF|bzImage [--ramdisk FILE] [--memory MiB]\n"
            "       tandem-vmm --restore FILE [--name NAME] [--domid N] [--uuid UUID] ...\n";
@@ -75,13 +77,14 @@ static void default_uuid(struct vmm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
        OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
-       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_FIRMWARE, OPT_BOOTMENU, OPT_DISK, OPT_HELP };
+       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_FIRMWARE, OPT_BOOTMENU, OPT_DISK, OPT_MACHINE, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
     { "firmware", required_argument, 0, OPT_FIRMWARE },
     { "boot-menu", no_argument, 0, OPT_BOOTMENU },
     { "disk", required_argument, 0, OPT_DISK },
+    { "machine", required_argument, 0, OPT_MACHINE },
     { "memory", required_argument, 0, OPT_MEMORY },
     { "vcpus", required_argument, 0, OPT_VCPUS },
     { "cmdline", required_argument, 0, OPT_CMDLINE },
@@ -230,6 +233,14 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_BOOTMENU:
         cfg->boot_menu = true;
         return 0;
+    case OPT_MACHINE:
+        if (!strcmp(v, "pc"))
+            cfg->pc = true;
+        else if (!strcmp(v, "pvh"))
+            cfg->pc = false;
+        else
+            return vmm_fail(err, errlen, "--machine '%s': expected pvh or pc", v);
+        return 0;
     case OPT_DISK: {
         /* PATH or PATH,ro (PATH,rw too): the path is everything before the
          * last comma when what follows is a mode. */
@@ -293,23 +304,33 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
     }
     if (optind < argc)
         return vmm_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
-    if (cfg->firmware) {
-        /* The PC (docs/hvm.md): what it does not have yet is refused, not ignored. */
-        if (cfg->kernel || cfg->ramdisk || cfg->restore || cfg->check_only)
+    if (cfg->firmware)
+        cfg->pc = true;
+    if (cfg->pc) {
+        /* The PC (docs/hvm.md): its firmware, or a bzImage booted directly.
+         * What it does not have yet is refused, not ignored. */
+        if (cfg->firmware && (cfg->kernel || cfg->ramdisk || cfg->cmdline[0]))
             return vmm_fail(err, errlen, "--firmware boots the PC's firmware: no --kernel, "
-                            "--ramdisk, --restore or --check with it (direct boot is not done yet)");
+                            "--ramdisk or --cmdline with it (--machine pc --kernel boots a "
+                            "bzImage without firmware)");
+        if (!cfg->firmware && !cfg->kernel)
+            return vmm_fail(err, errlen, "--machine pc needs --firmware ROM or --kernel bzImage");
+        if (!cfg->firmware && cfg->boot_menu)
+            return vmm_fail(err, errlen, "--boot-menu is the PC's firmware's: it needs --firmware");
+        if (cfg->restore || cfg->check_only)
+            return vmm_fail(err, errlen, "the PC has no --restore or --check yet");
         if (cfg->console_daemon || cfg->mem_path || cfg->cpu_mode == CPU_MODE_PVM)
-            return vmm_fail(err, errlen, "--firmware: the PC has no console daemon (COM1 is "
-                            "--console), --mem-path or pvm mode yet");
+            return vmm_fail(err, errlen, "the PC has no console daemon (COM1 is --console), "
+                            "--mem-path or pvm mode yet");
         if (cfg->memory_mib < PC_RAM_MIN || cfg->memory_mib > PC_LOW_RAM_MAX)
-            return vmm_fail(err, errlen, "--firmware: --memory %llu: the PC takes %u..%u MiB "
+            return vmm_fail(err, errlen, "the PC: --memory %llu: it takes %u..%u MiB "
                             "(RAM above the PCI hole is not done yet)",
                             (unsigned long long)cfg->memory_mib, PC_RAM_MIN, PC_LOW_RAM_MAX);
     } else if (cfg->boot_menu) {
         return vmm_fail(err, errlen, "--boot-menu is the PC's firmware's: it needs --firmware");
     } else if (cfg->nr_disks) {
-        return vmm_fail(err, errlen, "--disk is the PC's (NVMe): it needs --firmware; a PV "
-                        "domain's disks are tandem-blkback's");
+        return vmm_fail(err, errlen, "--disk is the PC's (NVMe): it needs --machine pc or "
+                        "--firmware; a PV domain's disks are tandem-blkback's");
     } else if (!cfg->kernel && !cfg->restore)
         return vmm_fail(err, errlen, "missing --kernel, --firmware or --restore");
     if (cfg->check_only && (!cfg->kernel || cfg->restore))

@@ -23,7 +23,8 @@ struct vmm_disk {
 
 struct vmm_config {
     const char *kernel;       /* PVH ELF or bzImage */
-    const char *firmware;     /* --firmware: the full-emulation PC boots this ROM (pc.c) */
+    bool pc;                  /* --machine pc (or --firmware): the full-emulation PC (pc.c) */
+    const char *firmware;     /* --firmware: the PC boots this ROM; else --kernel, directly */
     bool boot_menu;           /* --boot-menu: the firmware offers its boot menu (QEMU -boot menu=on) */
     struct vmm_disk disks[VMM_MAX_DISKS];  /* --disk PATH[,ro]: the PC's NVMe namespaces, in order */
     unsigned int nr_disks;

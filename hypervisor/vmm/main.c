@@ -16,6 +16,7 @@
 
 #include "elf_load.h"
 #include "kernel_image.h"
+#include "mapfile.h"
 #include "ramdisk.h"
 #include "pc.h"
 #include "restore.h"
@@ -23,15 +24,10 @@
 
 #define KERNEL_MAX_BYTES (256ULL << 20)
 
-struct kernel_file {
-    uint8_t *data;
-    size_t len;
-};
-
 /* The kernel and ramdisk, checked before any VM exists. The file and the
  * unpacked ELF are kept only until the segments are in guest RAM. */
 struct boot_files {
-    struct kernel_file file;
+    struct mapped_file file;
     struct kernel_payload payload;   /* the ELF: in file, or unpacked from a bzImage */
     struct elf_image img;
     struct ramdisk rd;
@@ -43,38 +39,19 @@ static uint64_t host_memory(void)
     return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
 }
 
-static int map_kernel(const char *path, struct kernel_file *k)
+static int map_kernel(const char *path, struct mapped_file *k)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "tandem-vmm: kernel %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    int r = -1;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        fprintf(stderr, "tandem-vmm: kernel %s: not a regular file\n", path);
-    else if (st.st_size == 0 || (uint64_t)st.st_size > KERNEL_MAX_BYTES)
-        fprintf(stderr, "tandem-vmm: kernel %s: size %lld is not in 1..%llu bytes\n", path,
-                (long long)st.st_size, KERNEL_MAX_BYTES);
-    else {
-        k->len = (size_t)st.st_size;
-        k->data = mmap(NULL, k->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (k->data == MAP_FAILED)
-            fprintf(stderr, "tandem-vmm: kernel %s: %s\n", path, strerror(errno));
-        else
-            r = 0;
-    }
-    close(fd);
-    return r;
+    char err[512];
+    if (mapped_file_open(path, "kernel", 1, KERNEL_MAX_BYTES, 0, k, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "tandem-vmm: %s\n", err);
+    return -1;
 }
 
 static void release_kernel(struct boot_files *b)
 {
     kernel_payload_release(&b->payload);   /* may point into the file: first */
-    if (b->file.data)
-        munmap(b->file.data, b->file.len);
-    b->file.data = NULL;
+    mapped_file_close(&b->file);
 }
 
 static int open_boot_files(const struct vmm_config *cfg, struct boot_files *b)
@@ -215,7 +192,8 @@ struct run_ctx {
     const struct vmm_config *cfg;
     struct boot_files *boot;     /* the boot path */
     struct restore *rs;          /* the restore path */
-    struct pc_firmware *fw;      /* the PC */
+    struct pc_firmware *fw;      /* the PC: its firmware, or */
+    struct pc_kernel *pck;       /* the kernel it boots directly */
     struct pc_disks *disks;
 };
 
@@ -311,8 +289,9 @@ static int step_pc_platform(struct vm *vm, struct run_ctx *c)
     return 0;
 }
 
-SIMPLE_STEP(step_pc_firmware, pc_map_firmware(vm, c->fw))
+SIMPLE_STEP(step_pc_firmware, c->fw ? pc_map_firmware(vm, c->fw) : 0)
 SIMPLE_STEP(step_pc_devices, pc_devices_init(vm, c->disks))
+SIMPLE_STEP(step_pc_kernel, c->pck ? pc_direct_boot(vm, c->pck) : 0)
 
 /* The vCPUs start last. A start that fails stops the domain, but the main
  * loop still runs, briefly: xenstored may be calling back. */
@@ -375,6 +354,7 @@ static const struct step pc_steps[] = {
     { "loop", step_loop, loop_close, SETUP_FAILED },
     { "console", step_console, console_close, SETUP_FAILED },
     { "devices", step_pc_devices, pc_devices_close, SETUP_FAILED },
+    { "kernel", step_pc_kernel, NULL, SETUP_FAILED },
     { "control", step_control, control_close, SETUP_FAILED },
     { "xenstore", step_xenstore, xs_domain_unregister, SETUP_FAILED },
     { "vcpus", step_vcpus, join_vcpus, NULL },
@@ -449,21 +429,22 @@ int main(int argc, char **argv)
         restore_close(&rs);
         return status;
     }
-    if (cfg.firmware) {
-        struct pc_firmware fw;
-        if (pc_firmware_open(cfg.firmware, &fw, err, sizeof(err))) {
-            fprintf(stderr, "tandem-vmm: %s\n", err);
-            return TANDEM_EXIT_BADINPUT;
-        }
+    if (cfg.pc) {
+        static struct pc_firmware fw;
+        static struct pc_kernel pck = { .rd = { .fd = -1 } };
         static struct pc_disks disks;
-        if (pc_disks_open(&cfg, &disks, err, sizeof(err))) {
+        int status = TANDEM_EXIT_BADINPUT;
+        if ((cfg.firmware ? pc_firmware_open(cfg.firmware, &fw, err, sizeof(err))
+                          : pc_kernel_open(&cfg, &pck, err, sizeof(err))) == 0 &&
+            pc_disks_open(&cfg, &disks, err, sizeof(err)) == 0) {
+            struct run_ctx c = { .cfg = &cfg, .fw = cfg.firmware ? &fw : NULL,
+                                 .pck = cfg.firmware ? NULL : &pck, .disks = &disks };
+            status = RUN(pc_steps, &c);
+        } else {
             fprintf(stderr, "tandem-vmm: %s\n", err);
-            pc_firmware_close(&fw);
-            return TANDEM_EXIT_BADINPUT;
         }
-        struct run_ctx c = { .cfg = &cfg, .fw = &fw, .disks = &disks };
-        int status = RUN(pc_steps, &c);
         pc_disks_close(&disks);
+        pc_kernel_close(&pck);
         pc_firmware_close(&fw);
         return status;
     }

@@ -43,6 +43,7 @@
 #include "dev/rtc.h"
 #include "dev/uart.h"
 #include "guest_mem.h"
+#include "mapfile.h"
 #include "pc.h"
 #include "vmm.h"
 
@@ -89,38 +90,19 @@ struct pc {
 
 int pc_firmware_open(const char *path, struct pc_firmware *fw, char *err, size_t errlen)
 {
+    struct mapped_file f;
     memset(fw, 0, sizeof(*fw));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "firmware %s: %s", path, strerror(errno));
+    if (mapped_file_open(path, "firmware", PC_ROM_MIN, PC_ROM_MAX, PC_ROM_MIN, &f, err, errlen))
         return -1;
-    }
-    struct stat st;
-    int r = -1;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        snprintf(err, errlen, "firmware %s: not a regular file", path);
-    else if (st.st_size < (off_t)PC_ROM_MIN || st.st_size > (off_t)PC_ROM_MAX ||
-             st.st_size % PC_ROM_MIN)
-        snprintf(err, errlen, "firmware %s: size %lld is not a multiple of 64 KiB in 64 KiB..%u MiB",
-                 path, (long long)st.st_size, PC_ROM_MAX >> 20);
-    else {
-        fw->size = (size_t)st.st_size;
-        fw->data = mmap(NULL, fw->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-        if (fw->data == MAP_FAILED) {
-            fw->data = NULL;
-            snprintf(err, errlen, "firmware %s: %s", path, strerror(errno));
-        } else {
-            r = 0;
-        }
-    }
-    close(fd);
-    return r;
+    fw->data = f.data;
+    fw->size = f.len;
+    return 0;
 }
 
 void pc_firmware_close(struct pc_firmware *fw)
 {
-    if (fw->data)
-        munmap(fw->data, fw->size);
+    struct mapped_file f = { fw->data, fw->size };
+    mapped_file_close(&f);
     fw->data = NULL;
 }
 
@@ -522,6 +504,11 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     FAIL_IF(pc->pit_h.fd < 0 || loop_add(&pc->pit_h, EPOLLIN), "the PIT's timer");
     pit_arm(pc);
     return 0;
+}
+
+int pc_direct_boot(struct vm *vm, struct pc_kernel *k)
+{
+    return pc_kernel_load(vm, k, vm->pc->pci);
 }
 
 /* A step that fails undoes its own part (main.c): the models made so far

@@ -7,6 +7,7 @@
 
 #include "blkeng_backing.h"
 #include "config.h"
+#include "ramdisk.h"
 
 #define PC_ROM_MIN     0x10000u        /* firmware sizes: multiples of 64 KiB */
 #define PC_ROM_MAX     (16u << 20)
@@ -34,6 +35,28 @@ struct pc_disks {
 };
 int pc_disks_open(const struct vmm_config *cfg, struct pc_disks *d, char *err, size_t errlen);
 void pc_disks_close(struct pc_disks *d);
+
+/* Direct boot (pc_boot.c): a Linux bzImage entered by the 64-bit boot
+ * protocol with no firmware. Opened and checked before any VM exists. */
+struct pc_kernel {
+    uint8_t *data;                 /* the file (private mapping) */
+    size_t len;
+    size_t setup_len;              /* the real-mode part: (setup_sects + 1) * 512 */
+    size_t hdr_end;                /* the setup header's end (0x202 + the jump's offset) */
+    uint64_t load, kernel_end;     /* where the protected-mode part goes, and init_size's end */
+    const char *cmdline;
+    struct ramdisk rd;
+};
+int pc_kernel_open(const struct vmm_config *cfg, struct pc_kernel *k, char *err, size_t errlen);
+void pc_kernel_close(struct pc_kernel *k);
+struct pci_bus;
+/* Kernel, zero page, e820, cmdline, initrd, page tables, GDT, MP table and
+ * PCI set up as firmware would; vCPU 0 at the kernel's 64-bit entry. */
+int pc_kernel_load(struct vm *vm, struct pc_kernel *k, struct pci_bus *bus);
+/* The memory part of pc_kernel_load (vm->mem, ram_size, nr_vcpus; no KVM). */
+int pc_kernel_layout(struct vm *vm, struct pc_kernel *k, struct pci_bus *bus);
+/* pc_kernel_load on this VM's PC (after pc_devices_init). */
+int pc_direct_boot(struct vm *vm, struct pc_kernel *k);
 
 /* The ROM's memory slot below 4 GiB and its low copy in RAM. 0 or -1. */
 int pc_map_firmware(struct vm *vm, const struct pc_firmware *fw);

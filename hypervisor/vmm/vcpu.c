@@ -156,27 +156,51 @@ int vcpu_set_boot_state(struct vcpu *v, uint32_t entry, uint32_t start_info)
     return ioctl(v->fd, KVM_SET_REGS, &r) < 0 ? -1 : 0;
 }
 
-/* Secondary vCPU start: 64-bit, paging on (docs/abi.md). */
-int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c)
+/* 64-bit mode, paging on with cr3, cs/ds the given flat selectors (in the
+ * GDT at gdt_base if it is not 0, else the one KVM has). */
+static int set_long_mode(struct vcpu *v, uint16_t cs, uint16_t ds, uint64_t cr3, uint64_t gdt_base,
+                         uint16_t gdt_limit, const struct kvm_regs *r)
 {
     struct kvm_sregs s;
     if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
         return -EIO;
-    s.cs = flat_seg(TANDEM_VCPU_CS, 11, true);
-    s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(TANDEM_VCPU_DS, 3, false);
+    s.cs = flat_seg(cs, 11, true);
+    s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(ds, 3, false);
     system_segs(&s);
-    s.cr3 = c->cr3;
+    if (gdt_base) {
+        s.gdt.base = gdt_base;
+        s.gdt.limit = gdt_limit;
+    }
+    s.cr3 = cr3;
     s.cr4 = 0x20;             /* PAE */
     s.cr0 = 0x80050033;       /* PG | AM | WP | NE | ET | MP | PE */
     s.efer = 0x500;           /* LME | LMA */
     if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
         return -EINVAL;
-    struct kvm_regs r = { .rip = c->rip, .rsp = c->rsp, .rdi = c->rdi, .rsi = c->rsi, .rflags = 2 };
-    if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+    if (ioctl(v->fd, KVM_SET_REGS, r) < 0)
         return -EINVAL;
     struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
     ioctl(v->fd, KVM_SET_MP_STATE, &mp);
     return 0;
+}
+
+/* Secondary vCPU start: 64-bit, paging on (docs/abi.md). */
+int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c)
+{
+    struct kvm_regs r = { .rip = c->rip, .rsp = c->rsp, .rdi = c->rdi, .rsi = c->rsi, .rflags = 2 };
+    return set_long_mode(v, TANDEM_VCPU_CS, TANDEM_VCPU_DS, c->cr3, 0, 0, &r);
+}
+
+/* Linux's 64-bit boot protocol: __BOOT_CS 0x10, __BOOT_DS 0x18, rsi = the
+ * zero page, interrupts off. */
+int vcpu_set_long_mode(struct vcpu *v, uint64_t rip, uint64_t rsi, uint64_t cr3, uint64_t gdt_base,
+                       uint16_t gdt_limit)
+{
+    struct kvm_regs r = { .rip = rip, .rsi = rsi, .rflags = 2 };
+    int e = set_long_mode(v, 0x10, 0x18, cr3, gdt_base, gdt_limit, &r);
+    if (e)
+        fprintf(stderr, "tandem-vmm: vCPU %u: cannot enter 64-bit mode: %s\n", v->id, strerror(-e));
+    return e ? -1 : 0;
 }
 
 /* The bytes at the guest's rip, through its page tables. */

@@ -182,6 +182,8 @@ int vm_overlay(struct vm *vm, unsigned int n, uint64_t gpa, uint64_t off);
 int vcpu_create(struct vm *vm, int id);
 int vcpu_set_boot_state(struct vcpu *v, uint32_t entry, uint32_t start_info);
 int vcpu_set_context(struct vcpu *v, const struct tandem_vcpu_context *c);
+int vcpu_set_long_mode(struct vcpu *v, uint64_t rip, uint64_t rsi, uint64_t cr3, uint64_t gdt_base,
+                       uint16_t gdt_limit);
 int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_dump(struct vcpu *v, const char *why);

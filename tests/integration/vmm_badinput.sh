@@ -97,13 +97,20 @@ case_ vmm_bad_ramdisk_empty_path 'ramdisk: empty path' --kernel "$GUEST" --ramdi
 case_ vmm_bad_check_restore 'check needs --kernel' --check --restore "$TMP/empty"
 # the PC (--firmware): a ROM that is no ROM, options it does not have yet
 head -c 1000 /dev/zero > "$TMP/rom-odd"
-case_ vmm_bad_firmware_size 'not a multiple of 64 KiB' --firmware "$TMP/rom-odd"
-case_ vmm_bad_firmware_empty 'not a multiple of 64 KiB' --firmware "$TMP/empty"
+case_ vmm_bad_firmware_size 'size 1000 is not a multiple of 65536 in 65536..16777216 bytes' --firmware "$TMP/rom-odd"
+case_ vmm_bad_firmware_empty 'size 0 is not a multiple of 65536' --firmware "$TMP/empty"
 case_ vmm_bad_firmware_missing 'No such file' --firmware "$TMP/does-not-exist"
 case_ vmm_bad_firmware_kernel 'no --kernel' --firmware "$TMP/rom-odd" --kernel "$GUEST"
 case_ vmm_bad_firmware_daemon 'no console daemon' --firmware "$TMP/rom-odd" --console-daemon
 case_ vmm_bad_firmware_memory 'takes 2..3072 MiB' --firmware "$TMP/rom-odd" --memory 1
 case_ vmm_bad_boot_menu 'needs --firmware' --kernel "$GUEST" --boot-menu
+# the PC booted directly (--machine pc --kernel): a bzImage with a 64-bit entry
+case_ vmm_bad_machine 'expected pvh or pc' --machine sparc --kernel "$GUEST"
+case_ vmm_bad_machine_nothing 'needs --firmware ROM or --kernel bzImage' --machine pc
+case_ vmm_bad_machine_elf 'not a bzImage' --machine pc --kernel "$GUEST"
+case_ vmm_bad_machine_both 'no --kernel, --ramdisk or --cmdline with it' --firmware "$TMP/rom-odd" --cmdline x
+case_ vmm_bad_disk_pvh 'it needs --machine pc or --firmware' --kernel "$GUEST" --disk "$TMP/empty"
+[ -f "$ROOT/$BUILD/firmware/bios-256k.bin" ] && case_ vmm_bad_disk_empty "smaller than one 512-byte sector" --firmware "$ROOT/$BUILD/firmware/bios-256k.bin" --disk "$TMP/empty"
 
 # Larger than the host: only testable when the host has less than the
 # 3 GiB guest maximum.

@@ -395,10 +395,20 @@ START_TEST(test_finish_hvm)
     ck_assert_str_eq(cfg.firmware, "seabios");
     ck_assert_ptr_null(cfg.kernel);
     config_free(&cfg); config_init(&cfg);
-    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nkernel='/boot/vmlinuz'\n"), 0);
+    /* A kernel booted directly: no firmware then. */
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nkernel='/boot/vmlinuz'\nextra='console=ttyS0'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_ptr_null(cfg.firmware);
+    ck_assert_str_eq(cfg.kernel, "/boot/vmlinuz");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nkernel='/boot/vmlinuz'\nfirmware='seabios'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:3: kernel: type = \"hvm\" has no direct boot of a kernel yet "
-                     "(it boots its firmware)");
+    ck_assert_str_eq(err, "t.cfg:4: type = \"hvm\" boots its firmware or kernel = ... directly, not both");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nextra='quiet'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: extra: is for a kernel booted directly (kernel = ...); the "
+                     "firmware boots from the disk");
     config_free(&cfg); config_init(&cfg);
     /* Disks are NVMe namespaces, in order; no blkback device for them. */
     ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ndisk=['/x.img,raw,xvda,rw', "
