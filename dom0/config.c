@@ -662,8 +662,8 @@ bool config_is_hvm(const struct tandem_config *c)
 }
 
 /* type = "hvm": the PC runs its firmware, or boots kernel = ... directly
- * (with ramdisk, cmdline/extra/root); what it does not have yet is
- * refused by name. */
+ * (with ramdisk, cmdline/extra/root); with both, the firmware loads the
+ * kernel (QEMU's -kernel). What it does not have yet is refused by name. */
 static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
 {
     char what[CFG_ERR_MAX];
@@ -671,9 +671,6 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
         snprintf(what, sizeof(what), "%s: type = \"hvm\" has no mem_path yet", key_name(KEY_MEM_PATH));
         return fail_at(c, KEY_MEM_PATH, err, errlen, what);
     }
-    if (c->kernel && c->firmware)
-        return fail_at(c, KEY_FIRMWARE, err, errlen,
-                       "type = \"hvm\" boots its firmware or kernel = ... directly, not both");
     if (!c->kernel && (c->ramdisk || c->origin[KEY_CMDLINE].source || c->origin[KEY_EXTRA].source ||
                        c->origin[KEY_ROOT].source)) {
         enum cfg_key k = c->ramdisk ? KEY_RAMDISK : c->origin[KEY_CMDLINE].source ? KEY_CMDLINE

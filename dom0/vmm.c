@@ -43,9 +43,13 @@ static char **last_args(const struct vmm_launch *l, char **a, int n)
 static char **pc_argv(const struct vmm_launch *l, char **a, int n)
 {
     const struct tandem_config *c = l->cfg;
-    if (c->kernel) {   /* direct boot: the 64-bit boot protocol, no firmware */
-        a[n++] = xasprintf("--machine");
-        a[n++] = xasprintf("pc");
+    a[n++] = xasprintf("--machine");
+    a[n++] = xasprintf("pc");
+    if (c->firmware) {
+        a[n++] = xasprintf("--firmware");
+        a[n++] = xasprintf("%s", c->firmware);
+    }
+    if (c->kernel) {   /* without firmware: the 64-bit boot protocol; with: its option ROM */
         a[n++] = xasprintf("--kernel");
         a[n++] = xasprintf("%s", l->kernel);
         if (c->ramdisk) {
@@ -54,9 +58,6 @@ static char **pc_argv(const struct vmm_launch *l, char **a, int n)
         }
         a[n++] = xasprintf("--cmdline");
         a[n++] = xasprintf("%s", config_cmdline(c));
-    } else {
-        a[n++] = xasprintf("--firmware");
-        a[n++] = xasprintf("%s", c->firmware);
     }
     a[n++] = xasprintf("--memory");
     a[n++] = xasprintf("%ld", c->memory_mib);

@@ -74,3 +74,13 @@ $(PC_FIRMWARE): $(SEABIOS_ROM)
 	@mkdir -p $(@D)
 	cp $< $@
 ALL_BINS += $(PC_FIRMWARE)
+# QEMU's option ROM that loads a kernel given with the firmware (--firmware
+# --kernel, pc_boot.c), from Debian's qemu-system-data: copied beside it.
+LINUXBOOT_SRC := /usr/share/qemu/linuxboot_dma.bin
+LINUXBOOT_ROM := $(BUILD)/firmware/linuxboot_dma.bin
+$(LINUXBOOT_SRC):
+	@echo "$@ is missing: 'make deps' installs Debian's qemu-system-data" >&2; exit 1
+$(LINUXBOOT_ROM): $(LINUXBOOT_SRC)
+	@mkdir -p $(@D)
+	cp $< $@
+ALL_BINS += $(LINUXBOOT_ROM)

@@ -15,7 +15,7 @@ fi
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check liburing-dev libfdt-dev
       zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libzstd-dev
       xenstore-utils xen-utils-4.17 python3-pyxs fio iperf3 iproute2 procps seabios grub-pc-bin
-      qemu-system-x86 debootstrap busybox-static e2fsprogs cpio kmod util-linux gcc-12 libelf1 xz-utils"
+      qemu-system-x86 qemu-system-data debootstrap busybox-static e2fsprogs cpio kmod util-linux gcc-12 libelf1 xz-utils"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -309,10 +309,8 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
     if (cfg->pc) {
         /* The PC (docs/hvm.md): its firmware, or a bzImage booted directly.
          * What it does not have yet is refused, not ignored. */
-        if (cfg->firmware && (cfg->kernel || cfg->ramdisk || cfg->cmdline[0]))
-            return vmm_fail(err, errlen, "--firmware boots the PC's firmware: no --kernel, "
-                            "--ramdisk or --cmdline with it (--machine pc --kernel boots a "
-                            "bzImage without firmware)");
+        if (!cfg->kernel && (cfg->ramdisk || cfg->cmdline[0]))
+            return vmm_fail(err, errlen, "--ramdisk and --cmdline go with --kernel");
         if (!cfg->firmware && !cfg->kernel)
             return vmm_fail(err, errlen, "--machine pc needs --firmware ROM or --kernel bzImage");
         if (!cfg->firmware && cfg->boot_menu)

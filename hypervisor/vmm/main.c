@@ -434,11 +434,11 @@ int main(int argc, char **argv)
         static struct pc_kernel pck = { .rd = { .fd = -1 } };
         static struct pc_disks disks;
         int status = TANDEM_EXIT_BADINPUT;
-        if ((cfg.firmware ? pc_firmware_open(cfg.firmware, &fw, err, sizeof(err))
-                          : pc_kernel_open(&cfg, &pck, err, sizeof(err))) == 0 &&
+        if ((!cfg.firmware || pc_firmware_open(cfg.firmware, &fw, err, sizeof(err)) == 0) &&
+            (!cfg.kernel || pc_kernel_open(&cfg, &pck, err, sizeof(err)) == 0) &&
             pc_disks_open(&cfg, &disks, err, sizeof(err)) == 0) {
             struct run_ctx c = { .cfg = &cfg, .fw = cfg.firmware ? &fw : NULL,
-                                 .pck = cfg.firmware ? NULL : &pck, .disks = &disks };
+                                 .pck = cfg.kernel ? &pck : NULL, .disks = &disks };
             status = RUN(pc_steps, &c);
         } else {
             fprintf(stderr, "tandem-vmm: %s\n", err);

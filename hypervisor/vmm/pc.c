@@ -508,6 +508,8 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
 
 int pc_direct_boot(struct vm *vm, struct pc_kernel *k)
 {
+    if (vm->cfg->firmware)
+        return pc_kernel_fw_cfg(k, vm->pc->fw);
     return pc_kernel_load(vm, k, vm->pc->pci);
 }
 

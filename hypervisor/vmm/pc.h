@@ -36,8 +36,9 @@ struct pc_disks {
 int pc_disks_open(const struct vmm_config *cfg, struct pc_disks *d, char *err, size_t errlen);
 void pc_disks_close(struct pc_disks *d);
 
-/* Direct boot (pc_boot.c): a Linux bzImage entered by the 64-bit boot
- * protocol with no firmware. Opened and checked before any VM exists. */
+/* A kernel on the PC (pc_boot.c): a Linux bzImage entered by the 64-bit
+ * boot protocol with no firmware, or (with --firmware) any bzImage the
+ * firmware's option ROM loads. Opened and checked before any VM exists. */
 struct pc_kernel {
     uint8_t *data;                 /* the file (private mapping) */
     size_t len;
@@ -46,6 +47,12 @@ struct pc_kernel {
     uint64_t load, kernel_end;     /* where the protected-mode part goes, and init_size's end */
     const char *cmdline;
     struct ramdisk rd;
+    const char *ramdisk_path;
+    /* With --firmware: QEMU's linuxboot_dma.bin, the option ROM that loads it. */
+    const char *linuxboot;
+    char rom_path[4200];
+    uint8_t *rom;
+    size_t rom_len;
 };
 int pc_kernel_open(const struct vmm_config *cfg, struct pc_kernel *k, char *err, size_t errlen);
 void pc_kernel_close(struct pc_kernel *k);
@@ -55,7 +62,12 @@ struct pci_bus;
 int pc_kernel_load(struct vm *vm, struct pc_kernel *k, struct pci_bus *bus);
 /* The memory part of pc_kernel_load (vm->mem, ram_size, nr_vcpus; no KVM). */
 int pc_kernel_layout(struct vm *vm, struct pc_kernel *k, struct pci_bus *bus);
-/* pc_kernel_load on this VM's PC (after pc_devices_init). */
+/* With --firmware: the kernel, its setup, command line and initrd as
+ * fw_cfg items and the option ROM that loads them first in the boot order. */
+struct fw_cfg;
+int pc_kernel_fw_cfg(struct pc_kernel *k, struct fw_cfg *fw);
+/* pc_kernel_load (or, with firmware, pc_kernel_fw_cfg) on this VM's PC
+ * (after pc_devices_init). */
 int pc_direct_boot(struct vm *vm, struct pc_kernel *k);
 
 /* The ROM's memory slot below 4 GiB and its low copy in RAM. 0 or -1. */

@@ -1,6 +1,16 @@
 /*
- * Direct boot of a Linux bzImage on the PC, with no firmware (docs/hvm.md
- * "Direct boot"): the x86 64-bit boot protocol (Linux's
+ * A kernel booted on the PC (docs/hvm.md "Direct boot"), two ways:
+ *
+ * With firmware (--firmware ROM --kernel FILE, QEMU's -kernel): the file's
+ * real-mode setup, protected-mode part, command line and initrd are fw_cfg
+ * items (QEMU's FW_CFG_SETUP_*, KERNEL_*, CMDLINE_*, INITRD_*, laid out as
+ * QEMU lays them: setup at 0x10000, command line at 0x20000, kernel at
+ * 1 MiB), and Debian's linuxboot_dma.bin (QEMU's option ROM, package
+ * qemu-system-data) is the first boot entry: SeaBIOS runs it, it copies
+ * them by fw_cfg DMA and enters the setup in real mode with the BIOS
+ * there. Any bzImage of boot protocol 2.02+: Linux, iPXE's ipxe.lkrn.
+ *
+ * Without firmware (--machine pc --kernel FILE): the x86 64-bit boot protocol (Linux's
  * Documentation/arch/x86/boot.rst). The VMM does what a boot loader and
  * the firmware would have done:
  *
@@ -26,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "dev/fw_cfg.h"
 #include "dev/pci.h"
 #include "dev/pci_host.h"
 #include "mapfile.h"
@@ -76,6 +88,97 @@ static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v
 static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
 static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
 
+#define LINUXBOOT_ROM "/usr/share/qemu/linuxboot_dma.bin"
+#define FWB_SETUP_ADDR  0x10000ULL     /* QEMU's real_addr for protocol 2.02+ */
+#define FWB_KERNEL_ADDR 0x100000ULL
+
+/* $TANDEM_LINUXBOOT_ROM, else the build's copy beside the binary
+ * (bin/../firmware/, what make copies there), else Debian's. */
+static const char *linuxboot_path(char *buf, size_t len)
+{
+    const char *env = getenv("TANDEM_LINUXBOOT_ROM");
+    if (env && *env)
+        return env;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, len, "%s/../firmware/linuxboot_dma.bin", self);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return LINUXBOOT_ROM;
+}
+
+/* The protocol 2.02+ kernel the firmware's option ROM loads. */
+static int open_for_firmware(const struct vmm_config *cfg, struct pc_kernel *k, char *err,
+                             size_t errlen)
+{
+    const uint8_t *h = k->data;
+    uint16_t version = rd16(h + HDR_VERSION);
+    if (version < 0x202 || !(h[HDR_LOADFLAGS] & LOADED_HIGH)) {
+        snprintf(err, errlen, "kernel %s: boot protocol %u.%02u%s: the firmware loads a bzImage "
+                 "of protocol 2.02 or later", cfg->kernel, version >> 8, version & 0xff,
+                 h[HDR_LOADFLAGS] & LOADED_HIGH ? "" : " loaded low");
+        return -1;
+    }
+    uint64_t ram = cfg->memory_mib << 20;
+    if (FWB_KERNEL_ADDR + (k->len - k->setup_len) > ram) {
+        snprintf(err, errlen, "kernel %s: does not fit in %llu MiB of RAM", cfg->kernel,
+                 (unsigned long long)cfg->memory_mib);
+        return -1;
+    }
+    k->load = FWB_KERNEL_ADDR;
+    k->kernel_end = FWB_KERNEL_ADDR + (k->len - k->setup_len);
+    k->linuxboot = linuxboot_path(k->rom_path, sizeof(k->rom_path));
+    struct mapped_file rom;
+    if (mapped_file_open(k->linuxboot, "option ROM (qemu-system-data's linuxboot_dma.bin)", 512,
+                         1 << 20, 0, &rom, err, errlen))
+        return -1;
+    k->rom = rom.data;
+    k->rom_len = rom.len;
+    return 0;
+}
+
+/* The 64-bit entry's checks and the kernel's place. */
+static int open_direct(const struct vmm_config *cfg, struct pc_kernel *k, char *err, size_t errlen)
+{
+    const uint8_t *h = k->data;
+    const char *path = cfg->kernel;
+    uint64_t ram = cfg->memory_mib << 20;
+    uint16_t version = rd16(h + HDR_VERSION);
+    if (version < 0x20c || !(rd16(h + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+        snprintf(err, errlen, "kernel %s: boot protocol %u.%02u without a 64-bit entry "
+                 "(XLF_KERNEL_64, 2.12+): direct boot uses the 64-bit boot protocol (with "
+                 "--firmware the firmware boots older ones)", path, version >> 8, version & 0xff);
+        return -1;
+    }
+    uint64_t align = rd32(h + HDR_KERNEL_ALIGN), pref = rd64(h + HDR_PREF_ADDRESS);
+    uint64_t init = rd32(h + HDR_INIT_SIZE);
+    uint64_t pm = k->len - k->setup_len;
+    if (h[HDR_RELOCATABLE]) {
+        if (!align || (align & (align - 1)) || align > (1ULL << 30))
+            align = 2ULL << 20;
+        k->load = (HIGH_START + align - 1) & ~(align - 1);
+    } else {
+        k->load = pref ? pref : HIGH_START;
+    }
+    if (init < pm)
+        init = pm;
+    if (k->load + init > ram) {
+        snprintf(err, errlen, "kernel %s: needs %llu MiB at %#llx (init_size): more than the "
+                 "%llu MiB of RAM", path, (unsigned long long)(init >> 20),
+                 (unsigned long long)k->load, (unsigned long long)cfg->memory_mib);
+        return -1;
+    }
+    k->kernel_end = k->load + init;
+    return 0;
+}
+
 int pc_kernel_open(const struct vmm_config *cfg, struct pc_kernel *k, char *err, size_t errlen)
 {
     memset(k, 0, sizeof(*k));
@@ -94,12 +197,6 @@ int pc_kernel_open(const struct vmm_config *cfg, struct pc_kernel *k, char *err,
         goto fail;
     }
     uint16_t version = rd16(h + HDR_VERSION);
-    if (version < 0x20c || !(rd16(h + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
-        snprintf(err, errlen, "kernel %s: boot protocol %u.%02u without a 64-bit entry "
-                 "(XLF_KERNEL_64, 2.12+): direct boot uses the 64-bit boot protocol", path,
-                 version >> 8, version & 0xff);
-        goto fail;
-    }
     if (!(h[HDR_LOADFLAGS] & LOADED_HIGH)) {
         snprintf(err, errlen, "kernel %s: a zImage (loaded low): not supported", path);
         goto fail;
@@ -112,43 +209,34 @@ int pc_kernel_open(const struct vmm_config *cfg, struct pc_kernel *k, char *err,
                  k->setup_len);
         goto fail;
     }
-    uint64_t align = rd32(h + HDR_KERNEL_ALIGN), pref = rd64(h + HDR_PREF_ADDRESS);
-    uint64_t init = rd32(h + HDR_INIT_SIZE);
-    uint64_t pm = k->len - k->setup_len;
-    if (h[HDR_RELOCATABLE]) {
-        if (!align || (align & (align - 1)) || align > (1ULL << 30))
-            align = 2ULL << 20;
-        k->load = (HIGH_START + align - 1) & ~(align - 1);
-    } else {
-        k->load = pref ? pref : HIGH_START;
-    }
-    if (init < pm)
-        init = pm;
-    if (k->load + init > ram) {
-        snprintf(err, errlen, "kernel %s: needs %llu MiB at %#llx (init_size): more than the "
-                 "%llu MiB of RAM", path, (unsigned long long)(init >> 20),
-                 (unsigned long long)k->load, (unsigned long long)cfg->memory_mib);
+    k->cmdline = cfg->cmdline ? cfg->cmdline : "";
+    if (cfg->firmware) {
+        if (open_for_firmware(cfg, k, err, errlen))
+            goto fail;
+    } else if (open_direct(cfg, k, err, errlen)) {
         goto fail;
     }
-    k->kernel_end = k->load + init;
-    uint32_t cmax = rd32(h + HDR_CMDLINE_SIZE);
+    uint32_t cmax = version >= 0x206 ? rd32(h + HDR_CMDLINE_SIZE) : 255;
     if (!cmax || cmax >= CMDLINE_ROOM)
         cmax = CMDLINE_ROOM - 1;
-    k->cmdline = cfg->cmdline ? cfg->cmdline : "";
     if (strlen(k->cmdline) > cmax) {
         snprintf(err, errlen, "--cmdline: %zu bytes, the kernel takes %u", strlen(k->cmdline), cmax);
         goto fail;
     }
     if (cfg->ramdisk) {
-        /* Below initrd_addr_max (the protocol's rule), above the kernel. */
-        uint64_t top = (uint64_t)rd32(h + HDR_INITRD_MAX) + 1;
-        if (top > ram || top <= 1)
-            top = ram;
+        /* Below initrd_addr_max (the protocol's rule), above the kernel;
+         * under firmware, also below the 1 MiB at the top of RAM where
+         * SeaBIOS keeps its tables. */
+        uint64_t top = version >= 0x203 ? (uint64_t)rd32(h + HDR_INITRD_MAX) + 1 : 0x38000000ULL;
+        uint64_t limit = cfg->firmware ? ram - (1ULL << 20) : ram;
+        if (top > limit || top <= 1)
+            top = limit;
         char why[256];
         if (ramdisk_open(cfg->ramdisk, top, k->kernel_end, &k->rd, why, sizeof(why))) {
             snprintf(err, errlen, "ramdisk %s: %s", cfg->ramdisk, why);
             goto fail;
         }
+        k->ramdisk_path = cfg->ramdisk;
     }
     return 0;
 fail:
@@ -162,6 +250,9 @@ void pc_kernel_close(struct pc_kernel *k)
     mapped_file_close(&f);
     k->data = NULL;
     ramdisk_close(&k->rd);
+    struct mapped_file r = { k->rom, k->rom_len };
+    mapped_file_close(&r);
+    k->rom = NULL;
 }
 
 /* ---- the e820 map ---- */
@@ -420,4 +511,77 @@ int pc_kernel_load(struct vm *vm, struct pc_kernel *k, struct pci_bus *bus)
     /* vCPU 0 at startup_64; the others wait for their INIT/SIPI. */
     return vcpu_set_long_mode(&vm->vcpus[0], k->load + 0x200, ZERO_PAGE_GPA, PML4_GPA, GDT_GPA,
                               31);
+}
+
+/* ---- with firmware: fw_cfg items for its option ROM ---- */
+
+#define FW_CFG_KERNEL_ADDR   0x07
+#define FW_CFG_KERNEL_SIZE   0x08
+#define FW_CFG_INITRD_ADDR   0x0a
+#define FW_CFG_INITRD_SIZE   0x0b
+#define FW_CFG_KERNEL_DATA   0x11
+#define FW_CFG_INITRD_DATA   0x12
+#define FW_CFG_CMDLINE_ADDR  0x13
+#define FW_CFG_CMDLINE_SIZE  0x14
+#define FW_CFG_CMDLINE_DATA  0x15
+#define FW_CFG_SETUP_ADDR    0x16
+#define FW_CFG_SETUP_SIZE    0x17
+#define FW_CFG_SETUP_DATA    0x18
+
+int pc_kernel_fw_cfg(struct pc_kernel *k, struct fw_cfg *fw)
+{
+    /* The setup with the loader's fields, as a boot loader writes them. */
+    uint8_t *setup = malloc(k->setup_len);
+    uint8_t *initrd = NULL;
+    int r = -1;
+    if (!setup)
+        return -1;
+    memcpy(setup, k->data, k->setup_len);
+    setup[HDR_LOADER_TYPE] = 0xff;
+    setup[HDR_LOADFLAGS] |= 0x80;                       /* CAN_USE_HEAP */
+    wr16(setup + 0x224, (uint16_t)(CMDLINE_GPA - FWB_SETUP_ADDR - 0x200));   /* heap_end_ptr */
+    wr32(setup + HDR_CMD_LINE_PTR, (uint32_t)CMDLINE_GPA);
+    size_t cl = strlen(k->cmdline) + 1;
+    if (k->rd.size) {
+        initrd = malloc(k->rd.size);
+        if (!initrd) {
+            fprintf(stderr, "tandem-vmm: ramdisk: out of memory\n");
+            goto out;
+        }
+        uint64_t done = 0;
+        while (done < k->rd.size) {
+            ssize_t n = pread(k->rd.fd, initrd + done, k->rd.size - done, (off_t)done);
+            if (n <= 0) {
+                fprintf(stderr, "tandem-vmm: ramdisk %s: %s\n", k->ramdisk_path,
+                        n < 0 ? strerror(errno) : "shorter than it was");
+                goto out;
+            }
+            done += (uint64_t)n;
+        }
+        wr32(setup + HDR_RAMDISK_IMAGE, (uint32_t)k->rd.gpa);
+        wr32(setup + HDR_RAMDISK_SIZE, (uint32_t)k->rd.size);
+    }
+    static const char order[] = "/rom@genroms/linuxboot_dma.bin\n";
+    if (fw_cfg_add_u32(fw, FW_CFG_SETUP_ADDR, (uint32_t)FWB_SETUP_ADDR) ||
+        fw_cfg_add_u32(fw, FW_CFG_SETUP_SIZE, (uint32_t)k->setup_len) ||
+        fw_cfg_add(fw, FW_CFG_SETUP_DATA, setup, k->setup_len) ||
+        fw_cfg_add_u32(fw, FW_CFG_KERNEL_ADDR, (uint32_t)k->load) ||
+        fw_cfg_add_u32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)(k->len - k->setup_len)) ||
+        fw_cfg_add(fw, FW_CFG_KERNEL_DATA, k->data + k->setup_len, k->len - k->setup_len) ||
+        fw_cfg_add_u32(fw, FW_CFG_CMDLINE_ADDR, (uint32_t)CMDLINE_GPA) ||
+        fw_cfg_add_u32(fw, FW_CFG_CMDLINE_SIZE, (uint32_t)cl) ||
+        fw_cfg_add(fw, FW_CFG_CMDLINE_DATA, k->cmdline, cl) ||
+        fw_cfg_add_u32(fw, FW_CFG_INITRD_ADDR, (uint32_t)k->rd.gpa) ||
+        fw_cfg_add_u32(fw, FW_CFG_INITRD_SIZE, (uint32_t)k->rd.size) ||
+        (initrd && fw_cfg_add(fw, FW_CFG_INITRD_DATA, initrd, k->rd.size)) ||
+        fw_cfg_add_file(fw, "genroms/linuxboot_dma.bin", k->rom, k->rom_len, false) < 0 ||
+        fw_cfg_add_file(fw, "bootorder", order, sizeof(order) - 1, false) < 0) {
+        fprintf(stderr, "tandem-vmm: pc: the kernel's fw_cfg items: %s\n", strerror(errno));
+        goto out;
+    }
+    r = 0;
+out:
+    free(setup);
+    free(initrd);
+    return r;
 }

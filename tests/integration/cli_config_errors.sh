@@ -83,10 +83,6 @@ check bad_action "bad_action\.cfg:3: on_crash must be destroy, restart, preserve
 check bad_type "bad_type\.cfg:3: type 'pv' is not supported \(Tandem boots PV kernels as 'pvh'\)\$" \
     "${good}type = \"pv\"
 "
-check hvm_kernel_and_firmware "hvm_kernel_and_firmware\.cfg:4: type = \"hvm\" boots its firmware or kernel = \.\.\. directly, not both\$" \
-    "${good}type = \"hvm\"
-firmware = \"seabios\"
-"
 check hvm_ramdisk_no_kernel "hvm_ramdisk_no_kernel\.cfg:3: ramdisk: is for a kernel booted directly \(kernel = \.\.\.\); the firmware boots from the disk\$" \
     "name = \"pc\"
 type = \"hvm\"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tandem-test: guest hw-kvm (Linux on the emulated PC: KVM that runs guest code on the CPU; in the test machine on a PVM host)
-# tandem-test-vm-seconds: 150 (in the test machine; tests/run.sh shares files out by it)
+# tandem-test-vm-seconds: 250 (in the test machine; tests/run.sh shares files out by it)
 # tandem-test-timeout: 900
 # Debian's own kernel on the full-emulation PC, booted directly (tandem-vmm
 # --machine pc --kernel: the 64-bit boot protocol, no firmware; docs/hvm.md
@@ -69,4 +69,29 @@ if grep -qE "internal error|triple fault|emulation failed|KVM_INTERRUPT|enable r
     fail pc_linux_no_vcpu_failure "$(grep -E "internal error|triple fault|emulation|KVM_INTERRUPT|refused" "$TMP/a.err" | head -3)"
 else
     pass pc_linux_no_vcpu_failure
+fi
+
+# ---- the same kernel loaded by the firmware (QEMU's -kernel: fw_cfg and
+# linuxboot_dma.bin under SeaBIOS), entered through its real-mode setup ----
+ROM=${TANDEM_PC_FIRMWARE:-$ROOT/$BUILD/firmware/bios-256k.bin}
+if [ ! -f "$ROM" ] || [ ! -f "${TANDEM_LINUXBOOT_ROM:-$ROOT/$BUILD/firmware/linuxboot_dma.bin}" ]; then
+    skip pc_linux_via_firmware "no SeaBIOS ($ROM) or linuxboot_dma.bin (qemu-system-data)"
+else
+    "$VMM" --firmware "$ROM" --kernel "$KERNEL" --ramdisk "$INITRD" --memory 256 --vcpus 2 \
+        --cmdline "console=ttyS0 panic=-1 quiet $EXTRA lt.run=pcdisk" --disk "$DISK" \
+        --name pcfw --run-dir "$TMP/run-fw" --console stdio < /dev/null > "$TMP/b.con" 2> "$TMP/b.err" &
+    VPID=$!
+    PIDS+=("$VPID")
+    if wait_for "$TMP/b.con" "^LT: done" 200; then
+        pass pc_linux_via_firmware_runs_init
+    else
+        fail pc_linux_via_firmware_runs_init "$(tail -c 600 "$TMP/b.con" | tr '\r\n' '||') | $(grep -v Searching "$TMP/b.err" | tail -n 5 | tr '\n' '|')"
+    fi
+    kill -TERM "$VPID" 2>/dev/null
+    wait "$VPID"
+    grep -q "firmware: Booting from ROM" "$TMP/b.err" && pass pc_linux_via_firmware_option_rom ||
+        fail pc_linux_via_firmware_option_rom "$(grep -i booting "$TMP/b.err" | tr '\n' '|')"
+    [ "$(lt b cpus)" = 2 ] && [ "$(lt b host_pattern)" = "$host_sum" ] &&
+        [ "$(lt b direct_read)" = "$(lt b guest_pattern)" ] && pass pc_linux_via_firmware_disk ||
+        fail pc_linux_via_firmware_disk "cpus '$(lt b cpus)' host '$(lt b host_pattern)' direct '$(lt b direct_read)'"
 fi

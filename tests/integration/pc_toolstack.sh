@@ -7,7 +7,10 @@
 # serial) and where the banner and the firmware's messages are; `tandem
 # run` relays the same to its stdout; `tandem shutdown` without -F says
 # it has no PV control interface, with -F the VMM ends it (a poweroff);
-# `tandem destroy` leaves nothing.
+# `tandem destroy` leaves nothing. With disk = [...], the NVMe namespace is
+# what SeaBIOS boots (our boot sector's output through `tandem run`), no
+# blkback device is written for it, and block-attach to the domain is
+# refused.
 # Needs /dev/kvm (real-mode firmware: plain KVM, or the test machine).
 . "$(dirname "$0")/cli_lib.bash"
 need_kvm
@@ -75,4 +78,36 @@ fi
 wait_gone "$LAST_PID" 200 && pass shutdown_F_ends_run || fail shutdown_F_ends_run "tandem run still running"
 wait "$LAST_PID"; rc=$?
 [ $rc = 0 ] && pass run_status_poweroff || fail run_status_poweroff "rc=$rc $(tail -3 "$WORK/run.err" | tr '\n' '|')"
+# disk = [...]: NVMe namespaces; SeaBIOS boots the first
+. "$(dirname "$0")/pc_images.bash"
+MSG="pc_toolstack: booted from disk = [...]"
+if pc_bootsector_image "$WORK/boot.img" "$MSG" 2> "$WORK/err"; then
+    cat > "$WORK/disk.cfg" <<EOF
+name = "pcdisk"
+type = "hvm"
+memory = 32
+disk = [ '$WORK/boot.img,raw,xvda,rw' ]
+EOF
+    start_bg run "$WORK/disk.cfg"
+    if wait_for 600 grep -q "BOOT-OK" "$WORK/run.out" &&
+       grep -qF "$MSG" "$WORK/run.out" && grep -qF "$(cat "$WORK/boot.img.expect")" "$WORK/run.out"; then
+        pass hvm_disk_boots
+    else
+        fail hvm_disk_boots "$(tail -c 400 "$WORK/run.out" | tr '\n\r' '||') $(tail -3 "$WORK/run.err" | tr '\n' '|')"
+    fi
+    id=$(domid_of pcdisk)
+    xs exists "/local/domain/0/backend/vbd/$id" 2>/dev/null && fail hvm_disk_no_blkback "a vbd backend was written" ||
+        pass hvm_disk_no_blkback
+    "$TANDEM" block-attach pcdisk "$WORK/boot.img,raw,xvdb,r" > /dev/null 2> "$WORK/err"; rc=$?
+    [ $rc != 0 ] && grep -q 'type = "hvm"' "$WORK/err" && pass hvm_block_attach_refused ||
+        fail hvm_block_attach_refused "rc=$rc $(cat "$WORK/err")"
+    "$TANDEM" destroy pcdisk 2> "$WORK/err" || fail hvm_disk_destroy "$(cat "$WORK/err")"
+    wait_gone "$LAST_PID" 200 || fail hvm_disk_destroy "tandem run still running"
+    # The VMM's log: the domain's log file, or tandem run's stderr.
+    cat "$TANDEM_RUNDIR/log/dom$id.log" "$WORK/run.err" 2>/dev/null | grep -q "nvme0: .* 0 errors" &&
+        pass hvm_disk_nvme_counters_logged ||
+        fail hvm_disk_nvme_counters_logged "$(tail -n 3 "$WORK/run.err" | tr '\n' '|')"
+else
+    fail hvm_disk_boots "image: $(cat "$WORK/err")"
+fi
 finish

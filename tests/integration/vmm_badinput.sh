@@ -100,7 +100,7 @@ head -c 1000 /dev/zero > "$TMP/rom-odd"
 case_ vmm_bad_firmware_size 'size 1000 is not a multiple of 65536 in 65536..16777216 bytes' --firmware "$TMP/rom-odd"
 case_ vmm_bad_firmware_empty 'size 0 is not a multiple of 65536' --firmware "$TMP/empty"
 case_ vmm_bad_firmware_missing 'No such file' --firmware "$TMP/does-not-exist"
-case_ vmm_bad_firmware_kernel 'no --kernel' --firmware "$TMP/rom-odd" --kernel "$GUEST"
+[ -f "$ROOT/$BUILD/firmware/bios-256k.bin" ] && case_ vmm_bad_firmware_kernel 'not a bzImage' --firmware "$ROOT/$BUILD/firmware/bios-256k.bin" --kernel "$GUEST"
 case_ vmm_bad_firmware_daemon 'no console daemon' --firmware "$TMP/rom-odd" --console-daemon
 case_ vmm_bad_firmware_memory 'takes 2..3072 MiB' --firmware "$TMP/rom-odd" --memory 1
 case_ vmm_bad_boot_menu 'needs --firmware' --kernel "$GUEST" --boot-menu
@@ -108,7 +108,7 @@ case_ vmm_bad_boot_menu 'needs --firmware' --kernel "$GUEST" --boot-menu
 case_ vmm_bad_machine 'expected pvh or pc' --machine sparc --kernel "$GUEST"
 case_ vmm_bad_machine_nothing 'needs --firmware ROM or --kernel bzImage' --machine pc
 case_ vmm_bad_machine_elf 'not a bzImage' --machine pc --kernel "$GUEST"
-case_ vmm_bad_machine_both 'no --kernel, --ramdisk or --cmdline with it' --firmware "$TMP/rom-odd" --cmdline x
+case_ vmm_bad_machine_cmdline 'go with --kernel' --firmware "$TMP/rom-odd" --cmdline x
 case_ vmm_bad_disk_pvh 'it needs --machine pc or --firmware' --kernel "$GUEST" --disk "$TMP/empty"
 [ -f "$ROOT/$BUILD/firmware/bios-256k.bin" ] && case_ vmm_bad_disk_empty "smaller than one 512-byte sector" --firmware "$ROOT/$BUILD/firmware/bios-256k.bin" --disk "$TMP/empty"
 
