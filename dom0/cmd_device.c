@@ -93,8 +93,8 @@ static int attach_to(const char *dom, const struct devtype *dt, struct tandem_co
     if (xs) {
         rc = EXIT_RUNTIME;
         if (is_hvm_domain(xs, domid)) {
-            msg("domain %u is type = \"hvm\": its disks are NVMe namespaces given at start "
-                "(no hot-plug of emulated devices yet)", domid);
+            msg("domain %u is type = \"hvm\": its disks and NICs are emulated devices (NVMe, "
+                "e1000) given at start (no hot-plug of them yet)", domid);
             rc = EXIT_BADINPUT;
         } else if (require_running(domid) && devtype_attach(xs, domid, dt, c, 0) == 0) {
             rc = 0;

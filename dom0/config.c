@@ -679,9 +679,9 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
                  "the firmware boots from the disk", key_name(k));
         return fail_at(c, k, err, errlen, what);
     }
-    if (c->vif.n)
+    if (c->vif.n > 4)
         return fail_at(c, KEY_VIF, err, errlen,
-                       "type = \"hvm\" has no network devices yet (the e1000 is to come)");
+                       "type = \"hvm\" takes at most 4 vifs (its e1000s)");
     if (c->disk.n > 16)
         return fail_at(c, KEY_DISK, err, errlen,
                        "type = \"hvm\" takes at most 16 disks (the NVMe controller's namespaces)");
@@ -695,7 +695,11 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
                        "type = \"hvm\" takes 2..3072 MiB (RAM above the PCI hole is to come)");
     if (!c->kernel && !c->firmware && set_string(&c->firmware, "seabios", err, errlen))
         return -1;
-    return finish_limits(c, err, errlen);
+    if (c->kernel && finish_cmdline(c, err, errlen) < 0)
+        return -1;
+    if (finish_limits(c, err, errlen) < 0)
+        return -1;
+    return vif_finish(c, err, errlen);
 }
 
 int config_finish(struct tandem_config *c, char *err, size_t errlen)

@@ -16,7 +16,8 @@ static const struct daemon_spec netback_daemon = {
     .comm = "tandem-netback", .log = "log", .lock = "lock",
 };
 
-static size_t vif_count(const struct tandem_config *c) { return c->nvifs; }
+/* A type = "hvm" domain's vifs are the VMM's e1000s: no netback. */
+static size_t vif_count(const struct tandem_config *c) { return config_is_hvm(c) ? 0 : c->nvifs; }
 static unsigned vif_devid(const struct tandem_config *c, size_t i) { return c->vifs[i].devid; }
 static const char *vif_label(const struct tandem_config *c, size_t i) { return c->vifs[i].mac; }
 

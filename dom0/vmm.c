@@ -2,6 +2,7 @@
 #include "config.h"
 #include "rundir.h"
 #include "util.h"
+#include "vif.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -63,6 +64,16 @@ static char **pc_argv(const struct vmm_launch *l, char **a, int n)
     a[n++] = xasprintf("%ld", c->memory_mib);
     a[n++] = xasprintf("--vcpus");
     a[n++] = xasprintf("%ld", c->vcpus);
+    for (size_t i = 0; i < c->nvifs; i++) {    /* e1000s on taps the VMM makes */
+        const struct vif_spec *v = &c->vifs[i];
+        char tap[VIF_NAME_MAX];
+        if (v->vifname[0])
+            snprintf(tap, sizeof(tap), "%s", v->vifname);
+        else if (snprintf(tap, sizeof(tap), "vif%u.%u-emu", l->domid, v->devid) >= (int)sizeof(tap))
+            snprintf(tap, sizeof(tap), "tdm%u.%u", l->domid, v->devid);   /* Xen's name is too long */
+        a[n++] = xasprintf("--nic");
+        a[n++] = xasprintf("tap=%s,bridge=%s,mac=%s", tap, v->bridge, v->mac);
+    }
     for (size_t i = 0; i < c->ndisks; i++) {   /* NVMe namespaces 1, 2, ... in order */
         a[n++] = xasprintf("--disk");
         a[n++] = xasprintf("%s%s", c->disks[i].target, c->disks[i].readonly ? ",ro" : "");

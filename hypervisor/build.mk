@@ -62,6 +62,110 @@ $(BUILD)/tests/unit/vmm_dev_nvme: $(BUILD)/obj/tests/unit/vmm_dev_nvme.o $(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(filter %.o %.a,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS) $(URING_LIBS) -lpthread
 UNIT_TESTS += $(BUILD)/tests/unit/vmm_dev_nvme
+# The e1000 with the PCI bus under it, on the network engine, driven by a
+# host-side driver over a socket pair or a tap in a namespace of its own.
+$(BUILD)/obj/tests/unit/vmm_dev_e1000.o: CFLAGS += -Ihypervisor/vmm -Ibackends/engine
+$(BUILD)/tests/unit/vmm_dev_e1000: $(BUILD)/obj/tests/unit/vmm_dev_e1000.o \
+		$(addprefix $(BUILD)/obj/hypervisor/vmm/dev/,e1000.o e1000_ring.o pci.o) $(VMM_DEV_TEST_BUS) \
+		$(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter %.o %.a,$^) -o $@ $(LDFLAGS) $(CHECK_LIBS) $(URING_LIBS) -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/vmm_dev_e1000
+
+# Test guests: flat assembly PVH kernels (triple fault, ...).
+VMM_TEST_GUESTS := $(patsubst hypervisor/testguest/%.S,$(BUILD)/guest/vmm-test-%.elf,$(wildcard hypervisor/testguest/*.S))
+$(BUILD)/guest/vmm-test-%.elf: hypervisor/testguest/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Ihypervisor/include -Wl,--build-id=none \
+		-Wl,-Ttext-segment=0x100000 -Wl,-z,noseparate-code -Wl,-e,pvh_start32 -Wl,--no-warn-rwx-segments -o $@ $<
+ALL_BINS += $(VMM_TEST_GUESTS)
+
+# Host twin of the guest's spin loop (native-speed comparison).
+VMM_HOSTSPIN := $(BUILD)/tests/vmm/hostspin
+$(VMM_HOSTSPIN): $(BUILD)/obj/hypervisor/tests/hostspin.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS)
+ALL_BINS += $(VMM_HOSTSPIN)
+
+# need_kvm_xen's probe (hypervisor/tests/kvm.sh): KVM_CHECK_EXTENSION of one cap.
+VMM_KVMCAP := $(BUILD)/tests/vmm/kvm-cap
+$(VMM_KVMCAP): $(BUILD)/obj/hypervisor/tests/kvm_cap.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS)
+ALL_BINS += $(VMM_KVMCAP)
+
+# A C test guest: the arch layer (frontends/build.mk's objects) with its own
+# kernel_main exercising block/poll/timers/channels from inside the guest.
+VMM_SCHED_GUEST := $(BUILD)/guest/vmm-ctest-sched.elf
+$(VMM_SCHED_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/sched_main.o $(GUEST_ARCH_OBJS) $(GUEST_LDS)
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(GUEST_LDS) \
+		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ \
+		$(filter %.o,$^) $(GUEST_LIBFDT) -lgcc
+ALL_BINS += $(VMM_SCHED_GUEST)
+
+# The bare event bounce guest (tests/bench/evtchn_bench.sh's raw figure):
+# the arch layer + hypervisor/testguest/bounce_main.c.
+VMM_BOUNCE_GUEST := $(BUILD)/guest/vmm-ctest-bounce.elf
+$(VMM_BOUNCE_GUEST): $(BUILD)/obj-guest/hypervisor/testguest/bounce_main.o $(GUEST_ARCH_OBJS) $(GUEST_LDS)
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(GUEST_LDS) \
+		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ \
+		$(filter %.o,$^) $(GUEST_LIBFDT) -lgcc
+ALL_BINS += $(VMM_BOUNCE_GUEST)
+
+# libFuzzer target: the save file header parser (tests/fuzz/savefile_fuzz.c).
+SAVEFILE_FUZZ_SRCS := tests/fuzz/savefile_fuzz.c hypervisor/vmm/savefile.c hypervisor/vmm/errmsg.c
+$(BUILD)/fuzz/savefile_fuzz: $(SAVEFILE_FUZZ_SRCS) hypervisor/vmm/savefile.h hypervisor/vmm/fdt_build.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(SAVEFILE_FUZZ_SRCS) -lfdt
+FUZZ_TARGETS += $(BUILD)/fuzz/savefile_fuzz
+
+# libFuzzer target: the kernel file (ELF or bzImage) through unwrap, the ELF
+# checks and the ramdisk placement (tests/fuzz/kernel_image_fuzz.c).
+KIMAGE_FUZZ_SRCS := tests/fuzz/kernel_image_fuzz.c hypervisor/vmm/kernel_image.c \
+	hypervisor/vmm/elf_load.c hypervisor/vmm/ramdisk.c hypervisor/vmm/errmsg.c
+$(BUILD)/fuzz/kernel_image_fuzz: $(KIMAGE_FUZZ_SRCS) hypervisor/vmm/kernel_image.h \
+		hypervisor/vmm/elf_load.h hypervisor/vmm/ramdisk.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE $(PUBINC) -Ihypervisor/vmm -o $@ $(KIMAGE_FUZZ_SRCS) $(VMM_ZLIBS)
+FUZZ_TARGETS += $(BUILD)/fuzz/kernel_image_fuzz
+
+# libFuzzer target: fw_cfg's ports and DMA driven by a hostile guest, over
+# the fake bus and a 64 KiB guest RAM (tests/fuzz/fw_cfg_dma_fuzz.c).
+FW_CFG_FUZZ_SRCS := tests/fuzz/fw_cfg_dma_fuzz.c hypervisor/vmm/dev/fw_cfg.c tests/unit/vmm_dev_bus.c \
+		hypervisor/vmm/iobus.c
+$(BUILD)/fuzz/fw_cfg_dma_fuzz: $(FW_CFG_FUZZ_SRCS) hypervisor/vmm/dev/fw_cfg.h hypervisor/vmm/iobus.h \
+		hypervisor/vmm/dev/irq.h tests/unit/iobus_fake.h tests/unit/vmm_dev_bus.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -Itests/unit -o $@ $(FW_CFG_FUZZ_SRCS)
+FUZZ_TARGETS += $(BUILD)/fuzz/fw_cfg_dma_fuzz
+
+# libFuzzer target: the NVMe controller's commands and PRPs from a hostile
+# guest, in manual mode on a 1 MiB guest RAM (tests/fuzz/nvme_fuzz.c), with
+# the block engine compiled in.
+NVME_FUZZ_SRCS := tests/fuzz/nvme_fuzz.c hypervisor/vmm/dev/nvme.c hypervisor/vmm/dev/pci.c \
+		hypervisor/vmm/iobus.c backends/engine/tdm_uring.c backends/engine/blkeng_backing.c \
+		backends/engine/blkeng_fixed.c backends/engine/blkeng.c
+$(BUILD)/fuzz/nvme_fuzz: $(NVME_FUZZ_SRCS) hypervisor/vmm/dev/nvme.h hypervisor/vmm/dev/pci.h \
+		hypervisor/vmm/dev/dma.h backends/engine/blkeng.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -Ibackends/engine -o $@ $(NVME_FUZZ_SRCS) $(URING_LIBS)
+FUZZ_TARGETS += $(BUILD)/fuzz/nvme_fuzz
+
+# libFuzzer target: the e1000's TX descriptor walker, RX filter and RX
+# placement on hostile rings in a 64 KiB guest RAM (tests/fuzz/e1000_fuzz.c).
+E1000_FUZZ_SRCS := tests/fuzz/e1000_fuzz.c hypervisor/vmm/dev/e1000_ring.c
+$(BUILD)/fuzz/e1000_fuzz: $(E1000_FUZZ_SRCS) hypervisor/vmm/dev/e1000_ring.h hypervisor/vmm/dev/e1000_hw.h \
+		hypervisor/vmm/dev/dma.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-D_GNU_SOURCE -pthread -Ihypervisor/vmm -o $@ $(E1000_FUZZ_SRCS)
+FUZZ_TARGETS += $(BUILD)/fuzz/e1000_fuzz
 
 # The PC's firmware (tandem-vmm --firmware, docs/hvm.md): Debian's SeaBIOS
 # (the seabios package), copied into the build so that the test machine,

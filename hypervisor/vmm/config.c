@@ -2,7 +2,11 @@
  * Command-line parsing for tandem-vmm: every option is parsed and checked
  * here; the rest of the VMM trusts struct vmm_config.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@ const char *config_usage(void)
            "         [--name NAME]\n"
            "       tandem-vmm --machine pc --kernel bzImage [--ramdisk FILE] [--cmdline STR]\n"
            "         [--disk PATH[,ro]]... [--memory MiB] [--vcpus N] [--name NAME]\n"
+           "       (the PC, either way: [--nic tap=NAME[,bridge=BR][,mac=MAC]]...)\n"
            "         [--domid N] [--console stdio|pty|file:PATH] [--run-dir DIR] [--stats] [--paused]\n"
            "       tandem-vmm --check --kernel ELF|bzImage [--ramdisk FILE] [--memory MiB]\n"
            "       tandem-vmm --restore FILE [--name NAME] [--domid N] [--uuid UUID] ...\n";
@@ -58,6 +63,68 @@ static int valid_uuid(const char *s)
     return 1;
 }
 
+/* An interface name: 1..15 bytes of [A-Za-z0-9._-]. */
+static bool ifname_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 15)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]))
+            return false;
+    return true;
+}
+
+static int parse_mac(const char *s, size_t n, uint8_t mac[6])
+{
+    if (n != 17)
+        return -1;
+    for (int i = 0; i < 6; i++) {
+        char hex[3] = { s[3 * i], s[3 * i + 1], 0 };
+        if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]) ||
+            (i < 5 && s[3 * i + 2] != ':'))
+            return -1;
+        mac[i] = (uint8_t)strtoul(hex, NULL, 16);
+    }
+    return (mac[0] & 1) ? -1 : 0;   /* a multicast address is no NIC's */
+}
+
+/* tap=NAME[,bridge=BR][,mac=XX:XX:XX:XX:XX:XX] */
+static int parse_nic(struct vmm_nic *nic, const char *v, unsigned idx, char *err, size_t errlen)
+{
+    memset(nic, 0, sizeof(*nic));
+    bool mac_set = false;
+    for (const char *p = v; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (!eq)
+            return vmm_fail(err, errlen, "--nic '%s': '%.*s' is not key=value", v, (int)len, p);
+        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+        const char *val = eq + 1;
+        if (klen == 3 && !strncmp(p, "tap", 3) && ifname_ok(val, vlen)) {
+            memcpy(nic->tap, val, vlen);
+        } else if (klen == 6 && !strncmp(p, "bridge", 6) && ifname_ok(val, vlen)) {
+            memcpy(nic->bridge, val, vlen);
+        } else if (klen == 3 && !strncmp(p, "mac", 3) && parse_mac(val, vlen, nic->mac) == 0) {
+            mac_set = true;
+        } else {
+            return vmm_fail(err, errlen, "--nic '%s': bad '%.*s' (tap=NAME, bridge=NAME: 1-15 of "
+                            "[A-Za-z0-9._-]; mac=XX:XX:XX:XX:XX:XX, unicast)", v, (int)len, p);
+        }
+        p += len + (end ? 1 : 0);
+    }
+    if (!nic->tap[0])
+        return vmm_fail(err, errlen, "--nic '%s': tap=NAME is required", v);
+    if (!mac_set) {   /* Xen's range, 00:16:3e, then the NIC's index and random bytes */
+        uint8_t r[2] = { 0, 0 };
+        if (getrandom(r, sizeof(r), 0) != sizeof(r))
+            r[0] = (uint8_t)getpid(), r[1] = (uint8_t)(getpid() >> 8);
+        uint8_t m[6] = { 0x00, 0x16, 0x3e, (uint8_t)(0x40 | idx), r[0], r[1] };
+        memcpy(nic->mac, m, 6);
+    }
+    return 0;
+}
+
 static int valid_name(const char *s)
 {
     size_t n = strlen(s);
@@ -77,7 +144,7 @@ static void default_uuid(struct vmm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_MEMORY, OPT_VCPUS, OPT_CMDLINE, OPT_NAME, OPT_DOMID, OPT_UUID,
        OPT_XENSTORE, OPT_CONSOLE, OPT_RUNDIR, OPT_CPUMODE, OPT_STATS, OPT_GNTFRAMES, OPT_MEMPATH, OPT_CONSDAEMON,
-       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_FIRMWARE, OPT_BOOTMENU, OPT_DISK, OPT_MACHINE, OPT_HELP };
+       OPT_PAUSED, OPT_RESTORE, OPT_RAMDISK, OPT_CHECK, OPT_PLATFORM, OPT_FIRMWARE, OPT_BOOTMENU, OPT_DISK, OPT_MACHINE, OPT_NIC, OPT_HELP };
 
 static const struct option options[] = {
     { "kernel", required_argument, 0, OPT_KERNEL },
@@ -85,6 +152,7 @@ static const struct option options[] = {
     { "boot-menu", no_argument, 0, OPT_BOOTMENU },
     { "disk", required_argument, 0, OPT_DISK },
     { "machine", required_argument, 0, OPT_MACHINE },
+    { "nic", required_argument, 0, OPT_NIC },
     { "memory", required_argument, 0, OPT_MEMORY },
     { "vcpus", required_argument, 0, OPT_VCPUS },
     { "cmdline", required_argument, 0, OPT_CMDLINE },
@@ -233,6 +301,13 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
     case OPT_BOOTMENU:
         cfg->boot_menu = true;
         return 0;
+    case OPT_NIC:
+        if (cfg->nr_nics == VMM_MAX_NICS)
+            return vmm_fail(err, errlen, "--nic: at most %d", VMM_MAX_NICS);
+        if (parse_nic(&cfg->nics[cfg->nr_nics], v, cfg->nr_nics, err, errlen))
+            return -1;
+        cfg->nr_nics++;
+        return 0;
     case OPT_MACHINE:
         if (!strcmp(v, "pc"))
             cfg->pc = true;
@@ -326,9 +401,10 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
                             (unsigned long long)cfg->memory_mib, PC_RAM_MIN, PC_LOW_RAM_MAX);
     } else if (cfg->boot_menu) {
         return vmm_fail(err, errlen, "--boot-menu is the PC's firmware's: it needs --firmware");
-    } else if (cfg->nr_disks) {
-        return vmm_fail(err, errlen, "--disk is the PC's (NVMe): it needs --machine pc or "
-                        "--firmware; a PV domain's disks are tandem-blkback's");
+    } else if (cfg->nr_disks || cfg->nr_nics) {
+        return vmm_fail(err, errlen, "%s is the PC's (%s): it needs --machine pc or --firmware; "
+                        "a PV domain's are tandem-%s's", cfg->nr_disks ? "--disk" : "--nic",
+                        cfg->nr_disks ? "NVMe" : "e1000", cfg->nr_disks ? "blkback" : "netback");
     } else if (!cfg->kernel && !cfg->restore)
         return vmm_fail(err, errlen, "missing --kernel, --firmware or --restore");
     if (cfg->check_only && (!cfg->kernel || cfg->restore))

@@ -21,6 +21,14 @@ struct vmm_disk {
     bool readonly;
 };
 
+/* A NIC of the PC: an e1000 on a tap (pc.c, dev/e1000.c). */
+#define VMM_MAX_NICS 4
+struct vmm_nic {
+    char tap[16];             /* the tap to create (or open) */
+    char bridge[16];          /* "" = leave it unattached */
+    uint8_t mac[6];
+};
+
 struct vmm_config {
     const char *kernel;       /* PVH ELF or bzImage */
     bool pc;                  /* --machine pc (or --firmware): the full-emulation PC (pc.c) */
@@ -28,6 +36,8 @@ struct vmm_config {
     bool boot_menu;           /* --boot-menu: the firmware offers its boot menu (QEMU -boot menu=on) */
     struct vmm_disk disks[VMM_MAX_DISKS];  /* --disk PATH[,ro]: the PC's NVMe namespaces, in order */
     unsigned int nr_disks;
+    struct vmm_nic nics[VMM_MAX_NICS];    /* --nic tap=NAME[,bridge=BR][,mac=MAC]: the PC's e1000s */
+    unsigned int nr_nics;
     const char *ramdisk;      /* NULL = none */
     bool check_only;          /* --check: report the kernel's placement, run nothing */
     uint64_t memory_mib;

@@ -33,6 +33,7 @@
 #include "dev/fw_cfg.h"
 #include "dev/platform_devs.h"
 #include "dev/dma.h"
+#include "dev/e1000.h"
 #include "dev/i8042.h"
 #include "dev/ioapic.h"
 #include "dev/pci.h"
@@ -44,6 +45,7 @@
 #include "dev/uart.h"
 #include "guest_mem.h"
 #include "mapfile.h"
+#include "neteng_tap.h"
 #include "pc.h"
 #include "vmm.h"
 
@@ -76,6 +78,8 @@ struct pc {
     struct i440fx *host;
     struct piix3 *isa;
     struct nvme *nvme;
+    struct e1000 *nic[VMM_MAX_NICS];
+    int nic_fd[VMM_MAX_NICS];
     struct dev_dma dma;
     struct irq_line isa_irq[ISA_IRQS];
     struct loop_handler pit_h;
@@ -372,7 +376,6 @@ static int add_disks(struct pc *pc, const struct pc_disks *disks)
     if (!disks || !disks->n)
         return 0;
     struct vm *vm = pc->vm;
-    pc->dma = (struct dev_dma){ dma_map_ram, pc, vm->mem, vm->ram_size };
     struct nvme_config nc = { .dma = &pc->dma, .nr_ns = disks->n, .name = "nvme0",
                               .io_queues = vm->nr_vcpus < 4 ? 4 : vm->nr_vcpus,
                               .ioeventfd = mmio_ioeventfd, .ioeventfd_opaque = pc };
@@ -391,6 +394,33 @@ static int add_disks(struct pc *pc, const struct pc_disks *disks)
      * with no floppy signature check. */
     rtc_nvram_set(pc->rtc, CMOS_BOOTFLAG2, 0x02);
     rtc_nvram_set(pc->rtc, CMOS_BOOTFLAG1, 0x01);
+    return 0;
+}
+
+/* The NICs: e1000s in slots 3, 5, 6, 7 on taps the VMM creates (and
+ * attaches to their bridge): the tap goes when the VMM does. */
+static int add_nics(struct pc *pc)
+{
+    const struct vmm_config *cfg = pc->vm->cfg;
+    static const unsigned slots[VMM_MAX_NICS] = { 3, 5, 6, 7 };
+    for (unsigned i = 0; i < cfg->nr_nics; i++) {
+        const struct vmm_nic *n = &cfg->nics[i];
+        char err[256], name[48];
+        pc->nic_fd[i] = neteng_tap_open(n->tap, err, sizeof(err));
+        if (pc->nic_fd[i] < 0 ||
+            neteng_tap_up(n->tap, n->bridge[0] ? n->bridge : NULL, err, sizeof(err)) < 0) {
+            fprintf(stderr, "tandem-vmm: pc: NIC %u: tap %s: %s\n", i, n->tap, err);
+            return -1;
+        }
+        snprintf(name, sizeof(name), "e1000 00:%02x.0 (%s)", slots[i], n->tap);
+        struct e1000_config ec = { .tap_fd = pc->nic_fd[i], .dma = &pc->dma, .name = name };
+        memcpy(ec.mac, n->mac, 6);
+        pc->nic[i] = e1000_create(pc->pci, PCI_DEVFN(slots[i], 0), &ec, err, sizeof(err));
+        if (!pc->nic[i]) {
+            fprintf(stderr, "tandem-vmm: pc: NIC %u: %s\n", i, err);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -458,6 +488,8 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     FAIL_IF(!pc, "memory");
     pc->vm = vm;
     pc->pit_h.fd = -1;
+    for (unsigned i = 0; i < VMM_MAX_NICS; i++)
+        pc->nic_fd[i] = -1;
     pthread_mutex_init(&pc->fwlog_lock, NULL);
     pthread_mutex_init(&pc->route_lock, NULL);
     vm->pc = pc;
@@ -494,7 +526,8 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     FAIL_IF(!pc->host, "the i440FX");
     pc->isa = piix3_create(pc->pci, &pc->isa_irq[0]);
     FAIL_IF(!pc->isa, "the PIIX3");
-    if (add_disks(pc, disks))
+    pc->dma = (struct dev_dma){ dma_map_ram, pc, vm->mem, vm->ram_size };
+    if (add_disks(pc, disks) || add_nics(pc))
         return -1;
     struct console_input in = { com1_input, com1_room, pc };
     console_set_input(vm, &in);
@@ -543,6 +576,21 @@ void pc_devices_close(struct vm *vm)
                 (unsigned long long)st.flushes, (unsigned long long)st.errors,
                 (unsigned long long)st.doorbell_exits, (unsigned long long)st.interrupts);
         nvme_destroy(pc->nvme);
+    }
+    for (unsigned i = 0; i < VMM_MAX_NICS; i++) {
+        if (pc->nic[i]) {
+            struct e1000_stats st;
+            e1000_get_stats(pc->nic[i], &st);
+            fprintf(stderr, "tandem-vmm: e1000 %u: tx %llu frames %llu bytes (%llu dropped, %llu "
+                    "tap errors), rx %llu frames %llu bytes (%llu filtered, %llu dropped)\n", i,
+                    (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
+                    (unsigned long long)st.tx_dropped, (unsigned long long)st.tx_tap_errors,
+                    (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes,
+                    (unsigned long long)st.rx_filtered, (unsigned long long)st.rx_dropped);
+            e1000_destroy(pc->nic[i]);
+        }
+        if (pc->nic_fd[i] >= 0)
+            close(pc->nic_fd[i]);
     }
     piix3_destroy(pc->isa);
     i440fx_destroy(pc->host);

@@ -423,10 +423,15 @@ START_TEST(test_finish_hvm)
                            "'/y.img,raw,xvda,rw']\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);   /* one vdev twice */
     config_free(&cfg); config_init(&cfg);
-    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nvif=['bridge=br0']\n"), 0);
+    /* vifs are e1000s (at most 4). */
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nvif=['bridge=br0,mac=00:16:3e:00:00:01']\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.nvifs, 1);
+    ck_assert_str_eq(cfg.vifs[0].bridge, "br0");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nvif=['','','','','']\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" has no network devices yet (the e1000 is to "
-                     "come)");
+    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" takes at most 4 vifs (its e1000s)");
     config_free(&cfg); config_init(&cfg);
     ck_assert_int_eq(parse("name='pc'\ntype='hvm'\ncpu_mode='pvm'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);

@@ -1406,6 +1406,12 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+bool nvme_run(struct nvme *n)
+{
+    bool did = round_once(n);
+    return did || engines_inflight(n);
+}
+
 /* ---- the PCI function ---- */
 
 static void bar_update(void *opaque, unsigned int bar, enum iobus_space space, uint64_t addr,
@@ -1504,6 +1510,8 @@ struct nvme *nvme_create(struct pci_bus *bus, unsigned devfn, const struct nvme_
         snprintf(err, errlen, "nvme: PCI BARs or MSI-X");
         goto fail;
     }
+    if (cfg->manual)
+        return n;
     if ((errno = pthread_create(&n->thread, NULL, thread_main, n))) {
         snprintf(err, errlen, "nvme: thread: %s", strerror(errno));
         goto fail;
@@ -1524,6 +1532,13 @@ void nvme_destroy(struct nvme *n)
         atomic_store(&n->kicked, false);
         wake(n);
         pthread_join(n->thread, NULL);
+    } else if (n->cfg.manual) {
+        atomic_store(&n->stop, true);
+        for (unsigned i = 0; i < NVME_MAX_NS; i++)   /* drain: the engines' requests */
+            while (n->eng[i] && blkeng_inflight(n->eng[i])) {
+                blkeng_wait(n->eng[i]);
+                blkeng_reap(n->eng[i]);
+            }
     }
     ioeventfds(n, false);
     pci_dev_free(n->dev);            /* reports BAR0 unmapped: off the bus */

@@ -49,6 +49,9 @@ struct nvme_config {
      * no Doorbell Buffer Config is offered and every doorbell exits. */
     int (*ioeventfd)(void *opaque, uint64_t gpa, int fd, bool assign);
     void *ioeventfd_opaque;
+    /* Tests and fuzzing: no thread; the caller runs the controller with
+     * nvme_run(), on its own thread, as the thread would. */
+    bool manual;
 };
 
 struct nvme_stats {
@@ -65,6 +68,11 @@ struct nvme *nvme_create(struct pci_bus *bus, unsigned devfn, const struct nvme_
 /* Stops the thread (I/O in flight finishes first), unregisters, frees. */
 void nvme_destroy(struct nvme *n);
 void nvme_get_stats(struct nvme *n, struct nvme_stats *out);
+
+/* manual: one round of the controller's work (registers, completions,
+ * queues, interrupts); true while there is more (a command to take, a
+ * request in the engines). */
+bool nvme_run(struct nvme *n);
 
 /* BAR0 as the guest sees it at offset off (for tests and a host-side
  * driver: the same handler the I/O bus calls). */
