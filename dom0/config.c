@@ -333,9 +333,9 @@ static int apply_int(struct tandem_config *c, enum cfg_key k, long long n,
     case KEY_MAXMEM:
         if (n < 1)
             return fail(msg, len, "%s must be at least 1 (MiB), not %lld", key_name(k), n);
-        if (n > CFG_MEMORY_MAX_MIB)
+        if (n > CFG_PC_MEMORY_MAX_MIB)   /* a PVH domain's lower bound: config_finish */
             return fail(msg, len, "%s %lld MiB is above the limit of %d MiB",
-                        key_name(k), n, CFG_MEMORY_MAX_MIB);
+                        key_name(k), n, CFG_PC_MEMORY_MAX_MIB);
         *(k == KEY_MEMORY ? &c->memory_mib : &c->maxmem_mib) = (long)n;
         return 0;
     case KEY_MAX_GRANT_FRAMES:
@@ -690,9 +690,9 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
     if (c->cpu_mode == CPU_MODE_PVM)
         return fail_at(c, KEY_CPU_MODE, err, errlen,
                        "cpu_mode = \"pvm\" is for PV kernels; type = \"hvm\" runs in plain mode");
-    if (c->memory_mib < 2 || c->memory_mib > 3072)
+    if (c->memory_mib < 2 || c->memory_mib > CFG_PC_MEMORY_MAX_MIB)
         return fail_at(c, KEY_MEMORY, err, errlen,
-                       "type = \"hvm\" takes 2..3072 MiB (RAM above the PCI hole is to come)");
+                       "type = \"hvm\" takes 2..1048576 MiB (above 3 GiB, the rest is at 4 GiB)");
     if (!c->kernel && !c->firmware && set_string(&c->firmware, "seabios", err, errlen))
         return -1;
     if (c->kernel && finish_cmdline(c, err, errlen) < 0)
@@ -715,6 +715,16 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
         return fail_at(c, KEY_KERNEL, err, errlen, "missing 'kernel' (the guest ELF)");
     if (!c->type && set_string(&c->type, "pvh", err, errlen))
         return -1;
+    for (enum cfg_key k = KEY_MEMORY; ; k = KEY_MAXMEM) {
+        long v = k == KEY_MEMORY ? c->memory_mib : c->maxmem_mib;
+        if (v > CFG_MEMORY_MAX_MIB) {
+            snprintf(what, sizeof(what), "%s %ld MiB is above the limit of %d MiB", key_name(k), v,
+                     CFG_MEMORY_MAX_MIB);
+            return fail_at(c, k, err, errlen, what);
+        }
+        if (k == KEY_MAXMEM)
+            break;
+    }
     if (finish_cmdline(c, err, errlen) < 0 || finish_limits(c, err, errlen) < 0)
         return -1;
     if (finish_disks(c, err, errlen) < 0)

@@ -15,7 +15,8 @@
 #define CFG_STRING_MAX    4095      /* longest string value (the cmdline page is 4 KiB) */
 #define CFG_LIST_MAX      64        /* most items in one list */
 #define CFG_FILE_MAX      (1 << 20) /* largest config file we read */
-#define CFG_MEMORY_MAX_MIB 3072     /* docs/abi.md: RAM ends below 3 GiB */
+#define CFG_MEMORY_MAX_MIB 3072     /* docs/abi.md: a PVH domain's RAM ends below 3 GiB */
+#define CFG_PC_MEMORY_MAX_MIB 1048576 /* type = "hvm": 3 GiB below the PCI hole, the rest at 4 GiB */
 #define CFG_VCPUS_MAX     1024      /* KVM's limit on these hosts */
 #define CFG_GRANT_FRAMES_MAX 64     /* tandem-vmm --grant-frames limit */
 #define CFG_GRANT_FRAMES_DEFAULT 32

@@ -188,3 +188,14 @@ $(LINUXBOOT_ROM): $(LINUXBOOT_SRC)
 	@mkdir -p $(@D)
 	cp $< $@
 ALL_BINS += $(LINUXBOOT_ROM)
+# iPXE's ipxe.lkrn for tests/integration/pc_net.sh, from Debian's ipxe
+# package (apt-get download + dpkg -x: nothing installed; the package would
+# hook itself into the host's GRUB). Offline, a warning and the test skips.
+IPXE_LKRN := $(BUILD)/firmware/ipxe.lkrn
+$(IPXE_LKRN):
+	@mkdir -p $(@D)
+	@t=$$(mktemp -d) && if (cd $$t && apt-get download -qq -o APT::Sandbox::User=root ipxe > /dev/null 2>&1 && \
+		dpkg -x ipxe_*.deb x && cp -L x/boot/ipxe.lkrn $(abspath $@)); then echo "fetched $@ (Debian's ipxe)"; \
+		else echo "warning: could not fetch Debian's ipxe (apt-get download ipxe): pc_net.sh's iPXE part will skip" >&2; fi; \
+		rm -rf $$t
+ALL_BINS += $(IPXE_LKRN)

@@ -200,7 +200,9 @@ static int parse_one(struct vmm_config *cfg, int opt, const char *v, uint64_t ho
         cfg->kernel = v;
         return 0;
     case OPT_MEMORY: {
-        uint64_t max = TANDEM_MAX_MEMORY >> 20;
+        /* A PVH domain's bound (TANDEM_MAX_MEMORY) is checked once the
+         * machine is known; the PC's is PC_RAM_MAX. */
+        uint64_t max = PC_RAM_MAX;
         if (parse_uint(v, 1, max, &n))
             return vmm_fail(err, errlen, "--memory '%s': expected MiB in 1..%llu", v,
                             (unsigned long long)max);
@@ -395,10 +397,13 @@ int config_parse(struct vmm_config *cfg, int argc, char **argv, uint64_t host_me
         if (cfg->console_daemon || cfg->mem_path || cfg->cpu_mode == CPU_MODE_PVM)
             return vmm_fail(err, errlen, "the PC has no console daemon (COM1 is --console), "
                             "--mem-path or pvm mode yet");
-        if (cfg->memory_mib < PC_RAM_MIN || cfg->memory_mib > PC_LOW_RAM_MAX)
-            return vmm_fail(err, errlen, "the PC: --memory %llu: it takes %u..%u MiB "
-                            "(RAM above the PCI hole is not done yet)",
-                            (unsigned long long)cfg->memory_mib, PC_RAM_MIN, PC_LOW_RAM_MAX);
+        if (cfg->memory_mib < PC_RAM_MIN)
+            return vmm_fail(err, errlen, "the PC: --memory %llu: it takes %u..%u MiB",
+                            (unsigned long long)cfg->memory_mib, PC_RAM_MIN, PC_RAM_MAX);
+    } else if (cfg->memory_mib > (TANDEM_MAX_MEMORY >> 20)) {
+        return vmm_fail(err, errlen, "--memory '%llu': expected MiB in 1..%llu",
+                        (unsigned long long)cfg->memory_mib,
+                        (unsigned long long)(TANDEM_MAX_MEMORY >> 20));
     } else if (cfg->boot_menu) {
         return vmm_fail(err, errlen, "--boot-menu is the PC's firmware's: it needs --firmware");
     } else if (cfg->nr_disks || cfg->nr_nics) {

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include "guest_mem.h"
+#include "pc.h"
 #include "vmm.h"
 
 static bool range_within(uint64_t gpa, uint64_t len, uint64_t base, uint64_t size)
@@ -13,8 +14,11 @@ static bool range_within(uint64_t gpa, uint64_t len, uint64_t base, uint64_t siz
 
 void *gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len, bool write)
 {
-    if (range_within(gpa, len, 0, vm->ram_size))
+    if (range_within(gpa, len, 0, vm->ram_low))
         return vm->mem + gpa;
+    if (vm->ram_size > vm->ram_low &&
+        range_within(gpa, len, PC_HIGH_RAM_GPA, vm->ram_size - vm->ram_low))
+        return vm->mem + vm->ram_low + (gpa - PC_HIGH_RAM_GPA);
     if (!vm->pc_platform &&   /* the PC has no platform region */
         range_within(gpa, len, TANDEM_REGION_GPA, TANDEM_REGION_SIZE)) {
         if (write && gpa < TANDEM_HYPERCALL_PAGE_GPA + XEN_PAGE_SIZE)

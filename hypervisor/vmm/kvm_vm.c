@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pc.h"
 #include "vmm.h"
 
 #define IOAPIC_ROUTES 24
@@ -116,7 +117,10 @@ static int create_memory(struct vm *vm)
 static int map_memory(struct vm *vm)
 {
     uint64_t hc = vm_region_offset(vm, TANDEM_HYPERCALL_PAGE_GPA);
-    if (set_slot(vm, 0, 0, vm->ram_size, 0, 0))
+    if (set_slot(vm, 0, 0, vm->ram_low, 0, 0))
+        return -1;
+    if (vm->ram_size > vm->ram_low &&   /* the PC's RAM above 4 GiB (slot 1 is its ROM) */
+        set_slot(vm, 2, PC_HIGH_RAM_GPA, vm->ram_size - vm->ram_low, vm->ram_low, 0))
         return -1;
     vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
     if (vm->pc_platform)
@@ -145,6 +149,8 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg)
 {
     vm->cfg = cfg;
     vm->ram_size = cfg->memory_mib << 20;
+    vm->ram_low = vm->pc_platform && vm->ram_size > ((uint64_t)PC_LOW_RAM_MAX << 20)
+                      ? (uint64_t)PC_LOW_RAM_MAX << 20 : vm->ram_size;
     vm->mem_size = vm->ram_size + (vm->pc_platform ? 0 : TANDEM_REGION_SIZE);
     vm->nr_vcpus = cfg->vcpus;
     vm->memfd = vm->vm_fd = vm->wake_fd = -1;

@@ -4,7 +4,8 @@
  * device models of dev/ into one machine and owns what is between them
  * and KVM:
  *
- * - memory: RAM from 0 (at most PC_LOW_RAM_MAX: below the PCI hole), the
+ * - memory: RAM from 0 (at most PC_LOW_RAM_MAX: below the PCI hole; the
+ *   rest from 4 GiB), the
  *   firmware ROM at the top of the first 4 GiB (a read-only memory slot)
  *   and its last 128 KiB copied into RAM at 0xe0000, where SeaBIOS runs
  *   from after it made that RAM writable (PAM);
@@ -464,10 +465,12 @@ static void fwlog_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, 
 static int fill_fw_cfg(struct pc *pc)
 {
     struct vm *vm = pc->vm;
-    struct fw_cfg_e820 ram = { .addr = 0, .len = vm->ram_size, .type = 1 };
+    struct fw_cfg_e820 ram[2] = { { .addr = 0, .len = vm->ram_low, .type = 1 },
+                                  { .addr = PC_HIGH_RAM_GPA, .len = vm->ram_size - vm->ram_low,
+                                    .type = 1 } };
     uint8_t sercon[2] = { SERCON_PORT & 0xff, SERCON_PORT >> 8 };
     if (fw_cfg_add_pc_items(pc->fw, vm->nr_vcpus, vm->nr_vcpus, vm->ram_size) ||
-        fw_cfg_add_e820(pc->fw, &ram, 1) ||
+        fw_cfg_add_e820(pc->fw, ram, vm->ram_size > vm->ram_low ? 2 : 1) ||
         (vm->cfg->boot_menu && fw_cfg_add_u16(pc->fw, FW_CFG_BOOT_MENU, 1)) ||
         fw_cfg_add_file(pc->fw, "etc/sercon-port", sercon, sizeof(sercon), false) < 0)
         return -1;
@@ -509,7 +512,7 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     FAIL_IF(!pc->pit, "the PIT");
     pc->rtc = rtc_create(vm->bus, &pc->isa_irq[8], NULL);
     FAIL_IF(!pc->rtc, "the RTC");
-    rtc_set_memory(pc->rtc, vm->ram_size, 0);
+    rtc_set_memory(pc->rtc, vm->ram_low, vm->ram_size - vm->ram_low);
     rtc_set_cpus(pc->rtc, vm->nr_vcpus);
     struct uart_ops uops = { com1_tx, com1_rx_room, pc };
     pc->com1 = uart_create(vm->bus, UART_COM1_BASE, &pc->isa_irq[4], &uops);

@@ -11,8 +11,10 @@
 
 #define PC_ROM_MIN     0x10000u        /* firmware sizes: multiples of 64 KiB */
 #define PC_ROM_MAX     (16u << 20)
-/* RAM sits below the PCI hole (3 GiB and up); more is not done yet. */
+/* RAM: up to 3 GiB from 0 (below the PCI hole), the rest from 4 GiB. */
 #define PC_LOW_RAM_MAX 3072u           /* MiB */
+#define PC_RAM_MAX     (1u << 20)      /* MiB: 1 TiB (and the host's memory, config.c) */
+#define PC_HIGH_RAM_GPA (1ULL << 32)
 #define PC_RAM_MIN     2u              /* MiB: the firmware's copy at 0xe0000 fits */
 
 struct vm;

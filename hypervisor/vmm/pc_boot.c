@@ -81,6 +81,13 @@
 #define PIRQ_IRQ_A 10                 /* PIRQA, PIRQB -> 10; PIRQC, PIRQD -> 11 (SeaBIOS's) */
 #define PIRQ_IRQ_C 11
 
+/* The RAM below 4 GiB: where the kernel, its data and the initrd go. */
+static uint64_t low_ram(const struct vmm_config *cfg)
+{
+    uint64_t ram = cfg->memory_mib << 20, low = (uint64_t)PC_LOW_RAM_MAX << 20;
+    return ram < low ? ram : low;
+}
+
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
 static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
@@ -126,7 +133,7 @@ static int open_for_firmware(const struct vmm_config *cfg, struct pc_kernel *k, 
                  h[HDR_LOADFLAGS] & LOADED_HIGH ? "" : " loaded low");
         return -1;
     }
-    uint64_t ram = cfg->memory_mib << 20;
+    uint64_t ram = low_ram(cfg);
     if (FWB_KERNEL_ADDR + (k->len - k->setup_len) > ram) {
         snprintf(err, errlen, "kernel %s: does not fit in %llu MiB of RAM", cfg->kernel,
                  (unsigned long long)cfg->memory_mib);
@@ -149,7 +156,7 @@ static int open_direct(const struct vmm_config *cfg, struct pc_kernel *k, char *
 {
     const uint8_t *h = k->data;
     const char *path = cfg->kernel;
-    uint64_t ram = cfg->memory_mib << 20;
+    uint64_t ram = low_ram(cfg);
     uint16_t version = rd16(h + HDR_VERSION);
     if (version < 0x20c || !(rd16(h + HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
         snprintf(err, errlen, "kernel %s: boot protocol %u.%02u without a 64-bit entry "
@@ -183,7 +190,7 @@ int pc_kernel_open(const struct vmm_config *cfg, struct pc_kernel *k, char *err,
 {
     memset(k, 0, sizeof(*k));
     k->rd.fd = -1;
-    uint64_t ram = cfg->memory_mib << 20;
+    uint64_t ram = low_ram(cfg);
     struct mapped_file f;
     if (mapped_file_open(cfg->kernel, "kernel", 0x1000, 256ULL << 20, 0, &f, err, errlen))
         return -1;
@@ -271,9 +278,15 @@ static unsigned e820(const struct vm *vm, uint8_t *table)
         wr32(table + 20 * n + 16, fixed[i].type);
     }
     wr64(table + 20 * n, HIGH_START);
-    wr64(table + 20 * n + 8, vm->ram_size - HIGH_START);
+    wr64(table + 20 * n + 8, vm->ram_low - HIGH_START);
     wr32(table + 20 * n + 16, 1);
     n++;
+    if (vm->ram_size > vm->ram_low) {              /* the rest, from 4 GiB */
+        wr64(table + 20 * n, PC_HIGH_RAM_GPA);
+        wr64(table + 20 * n + 8, vm->ram_size - vm->ram_low);
+        wr32(table + 20 * n + 16, 1);
+        n++;
+    }
     wr64(table + 20 * n, 0xfec00000ULL);           /* IOAPIC */
     wr64(table + 20 * n + 8, 0x1000);
     wr32(table + 20 * n + 16, 2);

@@ -113,6 +113,9 @@ struct vm {
     int kvm_fd, vm_fd, memfd;
     uint8_t *mem;              /* memfd mapping: RAM then the platform region */
     uint64_t ram_size, mem_size;
+    /* The PC's RAM: ram_low from 0 (up to the PCI hole at 3 GiB), the rest
+     * from 4 GiB, both in mem (low then high). PVH: ram_low = ram_size. */
+    uint64_t ram_low;
     uint64_t ramdisk_gpa, ramdisk_size;   /* --ramdisk in RAM, size 0 = none */
     unsigned int nr_vcpus;
     struct vcpu *vcpus;

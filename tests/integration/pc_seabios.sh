@@ -77,6 +77,17 @@ else
     pass pc_no_vcpu_failure
 fi
 
+# ---- more than 3 GiB: RAM below the PCI hole and the rest from 4 GiB ----
+start big --memory 4608
+if wait_for "$TMP/big.err" "firmware: e820 map has" 60 &&
+   grep -q "firmware: qemu/e820: addr 0x0000000000000000 len 0x00000000c0000000 \[RAM\]" "$TMP/big.err" &&
+   grep -q "firmware: qemu/e820: addr 0x0000000100000000 len 0x0000000060000000 \[RAM\]" "$TMP/big.err"; then
+    pass pc_ram_above_4g
+else
+    fail pc_ram_above_4g "$(grep e820 "$TMP/big.err" | tr '\n' '|')"
+fi
+stop
+
 # ---- --boot-menu: ESC on the console (COM1 input) opens the menu ----
 start menu --memory 32 --boot-menu
 if wait_for "$TMP/menu.con" "Press ESC for boot menu" 60; then

@@ -102,13 +102,22 @@ case_ vmm_bad_firmware_empty 'size 0 is not a multiple of 65536' --firmware "$TM
 case_ vmm_bad_firmware_missing 'No such file' --firmware "$TMP/does-not-exist"
 [ -f "$ROOT/$BUILD/firmware/bios-256k.bin" ] && case_ vmm_bad_firmware_kernel 'not a bzImage' --firmware "$ROOT/$BUILD/firmware/bios-256k.bin" --kernel "$GUEST"
 case_ vmm_bad_firmware_daemon 'no console daemon' --firmware "$TMP/rom-odd" --console-daemon
-case_ vmm_bad_firmware_memory 'takes 2..3072 MiB' --firmware "$TMP/rom-odd" --memory 1
+case_ vmm_bad_firmware_memory 'takes 2..1048576 MiB' --firmware "$TMP/rom-odd" --memory 1
+# the PC may have more than 3 GiB (from 4 GiB up), not more than the host
+host_pc=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+case_ vmm_bad_memory_host_pc 'larger than the host' --firmware "$TMP/rom-odd" --memory $((host_pc + 1))
 case_ vmm_bad_boot_menu 'needs --firmware' --kernel "$GUEST" --boot-menu
 # the PC booted directly (--machine pc --kernel): a bzImage with a 64-bit entry
 case_ vmm_bad_machine 'expected pvh or pc' --machine sparc --kernel "$GUEST"
 case_ vmm_bad_machine_nothing 'needs --firmware ROM or --kernel bzImage' --machine pc
 case_ vmm_bad_machine_elf 'not a bzImage' --machine pc --kernel "$GUEST"
 case_ vmm_bad_machine_cmdline 'go with --kernel' --firmware "$TMP/rom-odd" --cmdline x
+case_ vmm_bad_nic_mac 'bad .mac=00:16:3e:zz' --machine pc --kernel "$GUEST" --nic tap=t0,mac=00:16:3e:zz:00:00
+case_ vmm_bad_nic_multicast 'unicast' --machine pc --kernel "$GUEST" --nic tap=t0,mac=01:00:5e:00:00:01
+case_ vmm_bad_nic_name 'bad .tap=' --machine pc --kernel "$GUEST" --nic tap=a-name-far-too-long-for-linux
+case_ vmm_bad_nic_notap 'tap=NAME is required' --machine pc --kernel "$GUEST" --nic bridge=br0
+case_ vmm_bad_nic_key 'is not key=value' --machine pc --kernel "$GUEST" --nic tap
+case_ vmm_bad_nic_pvh 'it needs --machine pc or --firmware' --kernel "$GUEST" --nic tap=t0
 case_ vmm_bad_disk_pvh 'it needs --machine pc or --firmware' --kernel "$GUEST" --disk "$TMP/empty"
 [ -f "$ROOT/$BUILD/firmware/bios-256k.bin" ] && case_ vmm_bad_disk_empty "smaller than one 512-byte sector" --firmware "$ROOT/$BUILD/firmware/bios-256k.bin" --disk "$TMP/empty"
 

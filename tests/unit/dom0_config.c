@@ -294,7 +294,16 @@ START_TEST(test_memory_range)
     config_free(&cfg); config_init(&cfg);
     PARSE_FAILS("memory = -4\n", "t.cfg:1: memory must be at least 1 (MiB), not -4");
     config_free(&cfg); config_init(&cfg);
-    PARSE_FAILS("memory = 4096\n", "t.cfg:1: memory 4096 MiB is above the limit of 3072 MiB");
+    PARSE_FAILS("memory = 2000000\n", "t.cfg:1: memory 2000000 MiB is above the limit of 1048576 MiB");
+    config_free(&cfg); config_init(&cfg);
+    /* A PVH domain's RAM ends below 3 GiB (said at its line); the PC's
+     * goes on at 4 GiB. */
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nmemory = 4096\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: memory 4096 MiB is above the limit of 3072 MiB");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='a'\ntype='hvm'\nmemory = 4096\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -438,8 +447,8 @@ START_TEST(test_finish_hvm)
     config_free(&cfg); config_init(&cfg);
     ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nmemory=1\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" takes 2..3072 MiB (RAM above the PCI hole is "
-                     "to come)");
+    ck_assert_str_eq(err, "t.cfg:3: type = \"hvm\" takes 2..1048576 MiB (above 3 GiB, the rest is "
+                     "at 4 GiB)");
     config_free(&cfg); config_init(&cfg);
     ck_assert_int_eq(parse("name='a'\nkernel='k'\nfirmware='seabios'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
@@ -665,7 +674,9 @@ START_TEST(test_limits_default_and_order)
     config_free(&cfg); config_init(&cfg);
     PARSE_FAILS("maxvcpus = 0\n", "t.cfg:1: maxvcpus must be between 1 and 1024, not 0");
     config_free(&cfg); config_init(&cfg);
-    PARSE_FAILS("maxmem = 99999\n", "t.cfg:1: maxmem 99999 MiB is above the limit of 3072 MiB");
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nmaxmem = 99999\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: maxmem 99999 MiB is above the limit of 3072 MiB");
 }
 END_TEST
 
