@@ -83,7 +83,7 @@ struct pc {
     int nic_fd[VMM_MAX_NICS];
     struct dev_dma dma;
     struct irq_line isa_irq[ISA_IRQS];
-    struct loop_handler pit_h;
+    struct loop_handler pit_h, rtc_h;
     atomic_bool intr;              /* the PICs' INTR output */
     /* The IOAPIC pins' messages as KVM's GSI routes 0-23 (pc_irq_routes):
      * KVM exits with KVM_EXIT_IOAPIC_EOI only for the vectors it finds
@@ -294,6 +294,35 @@ static void pit_changed(void *opaque)
     pit_arm(opaque);
 }
 
+/* ---- the RTC's periodic, alarm and update interrupts on a timerfd ---- */
+
+static void rtc_arm(struct pc *pc)
+{
+    int64_t ns = rtc_poll(pc->rtc);
+    struct itimerspec its = { 0 };
+    if (ns >= 0) {
+        if (ns == 0)
+            ns = 1;
+        its.it_value.tv_sec = (time_t)(ns / 1000000000LL);
+        its.it_value.tv_nsec = (long)(ns % 1000000000LL);
+    }
+    timerfd_settime(pc->rtc_h.fd, 0, &its, NULL);
+}
+
+static void on_rtc_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    uint64_t n;
+    if (read(h->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return;
+    rtc_arm(vm->pc);
+}
+
+static void rtc_changed(void *opaque)
+{
+    rtc_arm(opaque);
+}
+
 /* ---- the rest of the machine ---- */
 
 /* To stdout or a file, COM1 waits for the destination (`tandem run` reads
@@ -335,6 +364,13 @@ static void kbd_reset(void *opaque)
 {
     struct pc *pc = opaque;
     vm_guest_shutdown(pc->vm, 1 /* SHUTDOWN_reboot */);
+}
+
+/* Port 0xcf9 (the PIIX3's reset control): a reset is a reboot, hard or soft. */
+static void pci_reset(void *opaque, bool hard)
+{
+    (void)hard;
+    kbd_reset(opaque);
 }
 
 static int dma_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -490,7 +526,7 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     struct pc *pc = calloc(1, sizeof(*pc));
     FAIL_IF(!pc, "memory");
     pc->vm = vm;
-    pc->pit_h.fd = -1;
+    pc->pit_h.fd = pc->rtc_h.fd = -1;
     for (unsigned i = 0; i < VMM_MAX_NICS; i++)
         pc->nic_fd[i] = -1;
     pthread_mutex_init(&pc->fwlog_lock, NULL);
@@ -529,6 +565,7 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     FAIL_IF(!pc->host, "the i440FX");
     pc->isa = piix3_create(pc->pci, &pc->isa_irq[0]);
     FAIL_IF(!pc->isa, "the PIIX3");
+    pci_bus_set_reset(pc->pci, pci_reset, pc);
     pc->dma = (struct dev_dma){ dma_map_ram, pc, vm->mem, vm->ram_size };
     if (add_disks(pc, disks) || add_nics(pc))
         return -1;
@@ -539,6 +576,12 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
                                        pc };
     FAIL_IF(pc->pit_h.fd < 0 || loop_add(&pc->pit_h, EPOLLIN), "the PIT's timer");
     pit_arm(pc);
+    pc->rtc_h = (struct loop_handler){ on_rtc_timer,
+                                       timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+                                       pc };
+    FAIL_IF(pc->rtc_h.fd < 0 || loop_add(&pc->rtc_h, EPOLLIN), "the RTC's timer");
+    rtc_set_changed(pc->rtc, rtc_changed, pc);
+    rtc_arm(pc);
     return 0;
 }
 
@@ -568,6 +611,12 @@ void pc_devices_close(struct vm *vm)
     if (pc->pit_h.fd >= 0) {
         loop_del(&pc->pit_h);
         close(pc->pit_h.fd);
+    }
+    if (pc->rtc_h.fd >= 0) {
+        if (pc->rtc)
+            rtc_set_changed(pc->rtc, NULL, NULL);
+        loop_del(&pc->rtc_h);
+        close(pc->rtc_h.fd);
     }
     if (pc->nvme) {
         struct nvme_stats st;

@@ -407,6 +407,13 @@ static bool handle_exit(struct vcpu *v)
         pc_ioapic_eoi(v->vm, run->eoi.vector);
         return true;
     case KVM_EXIT_SHUTDOWN:
+        if (v->vm->pc_platform) {
+            /* A PC resets on a triple fault (firmware's last resort for a
+             * reboot, too): a reboot, as QEMU does, said in the log. */
+            fprintf(stderr, "tandem-vmm: vCPU %u: triple fault: the PC resets (a reboot)\n", v->id);
+            vm_guest_shutdown(v->vm, 1 /* SHUTDOWN_reboot */);
+            return false;
+        }
         guest_failure(v, "triple fault (KVM_EXIT_SHUTDOWN)");
         return false;
     case KVM_EXIT_INTERNAL_ERROR:

@@ -23,7 +23,7 @@ ROM=${TANDEM_PC_FIRMWARE:-$ROOT/$BUILD/firmware/bios-256k.bin}
 need_file pc_nvme "$VMM" || exit 1
 need_file pc_nvme "$ROM" || exit 1
 F=$(emulation_factor)
-export BOOT_WAIT=$((120 * F))
+export BOOT_WAIT=$((300 * F))   # GRUB under a PVM host's instruction emulator: 40 s idle, more beside the test machines
 
 # start NAME ARGS...: tandem-vmm in the background with COM1 on stdio:
 # output in $TMP/NAME.con, input from the fifo $TMP/NAME.in (held open by

@@ -106,10 +106,14 @@ def grub(fifo, hex_file):
          % (t_cfg, t_prompt, len(hexd), t_done))
 
 
-mode, OUT = sys.argv[1], sys.argv[2]
-if mode == "boot":
-    boot(sys.argv[3], sys.argv[4])
-elif mode == "grub":
-    grub(sys.argv[3], sys.argv[4])
-else:
-    done(False, "drive.py: unknown mode %s" % mode)
+OUT = None   # the output file: set from the command line, or by an importer
+
+
+if __name__ == "__main__":
+    mode, OUT = sys.argv[1], sys.argv[2]
+    if mode == "boot":
+        boot(sys.argv[3], sys.argv[4])
+    elif mode == "grub":
+        grub(sys.argv[3], sys.argv[4])
+    else:
+        done(False, "pc_serial.py: unknown mode %s" % mode)

@@ -66,7 +66,8 @@ static int fake_ioeventfd(void *o, uint64_t gpa, int fd, bool assign)
     ck_assert_uint_lt(gpa, BAR0 + 0x2000);
     if (assign) {
         atomic_fetch_add(&ioevt_assigned, 1);
-        ioevt_fd = fd;
+        if ((gpa - BAR0 - 0x1000) / 4 % 2 == 0)
+            ioevt_fd = fd;                          /* an SQ tail's: what the test rings */
     } else {
         atomic_fetch_sub(&ioevt_assigned, 1);
     }

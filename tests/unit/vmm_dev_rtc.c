@@ -276,6 +276,35 @@ START_TEST(periodic_interrupt)
 }
 END_TEST
 
+/* The integrator re-arms its timer when the guest changes what rtc_poll
+ * answers: A, B, the alarm; not for NVRAM or reads. */
+static unsigned changed_calls;
+static void on_changed(void *o)
+{
+    ck_assert_ptr_eq(o, &changed_calls);
+    ck_assert_int_ge(rtc_poll(r), -1);                       /* no RTC lock held */
+    changed_calls++;
+}
+
+START_TEST(changed_callback)
+{
+    rtc_set_changed(r, on_changed, &changed_calls);
+    changed_calls = 0;
+    wr(RTC_REG_A, 0x26);
+    ck_assert_uint_eq(changed_calls, 1);
+    wr(RTC_REG_B, RTC_B_PIE | RTC_B_24H);
+    ck_assert_uint_eq(changed_calls, 2);
+    wr(RTC_SECONDS_ALARM, 5);
+    ck_assert_uint_eq(changed_calls, 3);
+    wr(0x40, 0x12);                                           /* NVRAM */
+    rd(RTC_REG_C);
+    ck_assert_uint_eq(changed_calls, 3);
+    rtc_set_changed(r, NULL, NULL);
+    wr(RTC_REG_A, 0x20);
+    ck_assert_uint_eq(changed_calls, 3);
+}
+END_TEST
+
 START_TEST(alarm_interrupt)
 {
     wr(RTC_REG_A, 0x20);
@@ -325,6 +354,7 @@ int main(void)
     tcase_add_test(tc, update_interrupt);
     tcase_add_test(tc, periodic_interrupt);
     tcase_add_test(tc, alarm_interrupt);
+    tcase_add_test(tc, changed_callback);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

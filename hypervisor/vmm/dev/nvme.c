@@ -169,6 +169,12 @@ struct nvme {
     bool ctl_dirty;                /* CC, INTMS/INTMC changed: the thread looks */
     _Atomic uint32_t db[2 * NQ];   /* doorbells: SQ y tail at 2y, CQ y head at 2y + 1 */
     atomic_bool kicked;            /* the thread is awake or already woken */
+    /* A CQ head doorbell wakes the thread only when it waits for CQ room
+     * (cq_wait) or holds INTx up (intx_mode: the level follows the heads);
+     * with shadow doorbells the CQ heads' ioeventfds go to cq_efd, which it
+     * polls only then. Otherwise the heads are read at the next round. */
+    atomic_bool cq_wait, intx_mode;
+    int cq_efd;
     atomic_bool stop;
     int efd;
     pthread_t thread;
@@ -286,8 +292,10 @@ void nvme_mmio(struct nvme *n, uint64_t off, uint8_t *data, uint32_t len, bool i
             return;
         uint32_t v = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
                      (uint32_t)data[3] << 24;
-        atomic_store_explicit(&n->db[idx], v, memory_order_release);
+        atomic_store(&n->db[idx], v);          /* seq_cst: ordered before cq_wait's load */
         stat_add(n, &n->stats.doorbell_exits, 1);
+        if ((idx & 1) && !atomic_load(&n->cq_wait) && !atomic_load(&n->intx_mode))
+            return;
         wake(n);
         return;
     }
@@ -483,6 +491,7 @@ static void interrupts(struct nvme *n)
         if (level)
             stat_add(n, &n->stats.interrupts, 1);
     }
+    atomic_store(&n->intx_mode, level);          /* a head doorbell may lower it: wake then */
 }
 
 /* ---- commands ---- */
@@ -1110,8 +1119,8 @@ static uint32_t sq_tail(struct nvme *n, unsigned q)
 static uint32_t cq_head(struct nvme *n, unsigned q)
 {
     if (q && n->shadow_db)
-        return __atomic_load_n(&n->shadow_db[2 * q + 1], __ATOMIC_ACQUIRE);
-    return atomic_load_explicit(&n->db[2 * q + 1], memory_order_acquire);
+        return __atomic_load_n(&n->shadow_db[2 * q + 1], __ATOMIC_SEQ_CST);
+    return atomic_load(&n->db[2 * q + 1]);       /* seq_cst: after cq_wait's store */
 }
 
 /* Takes at most BATCH commands from SQ q. true if it did anything. */
@@ -1130,8 +1139,10 @@ static bool sq_run(struct nvme *n, unsigned q)
     struct cq *cq = &n->cq[s->cqid];
     bool did = false;
     for (unsigned k = 0; k < BATCH && s->head != s->tail; k++) {
-        if (cq_full(cq))
+        if (cq_full(cq)) {
+            atomic_store(&n->cq_wait, true);   /* then the heads are read again (round_once) */
             break;
+        }
         struct sqe e;
         memcpy(&e, s->ring + (size_t)s->head * SQE_SIZE, sizeof(e));
         uint16_t cid = e.cdw0 >> 16;
@@ -1210,7 +1221,8 @@ static void ioeventfds(struct nvme *n, bool on)
     for (unsigned q = 1; q <= n->cfg.io_queues; q++)
         for (unsigned k = 0; k < 2; k++) {
             uint64_t gpa = base + NVME_DOORBELLS + 4 * (2 * q + k);
-            if (n->cfg.ioeventfd(n->cfg.ioeventfd_opaque, gpa, n->efd, on) < 0 && on)
+            int fd = k ? n->cq_efd : n->efd;
+            if (n->cfg.ioeventfd(n->cfg.ioeventfd_opaque, gpa, fd, on) < 0 && on)
                 fprintf(stderr, "tandem-vmm: %s: ioeventfd at %#llx: %s (that doorbell exits)\n",
                         n->cfg.name, (unsigned long long)gpa, strerror(errno));
         }
@@ -1362,6 +1374,7 @@ static bool control(struct nvme *n)
  * happened (then go round again before sleeping). */
 static bool round_once(struct nvme *n)
 {
+    atomic_store(&n->cq_wait, false);            /* set again by sq_run if a CQ is still full */
     bool did = control(n);
     for (unsigned i = 0; i < n->cfg.nr_ns; i++)
         did |= blkeng_reap(n->eng[i]);
@@ -1380,10 +1393,12 @@ static bool round_once(struct nvme *n)
 static void *thread_main(void *arg)
 {
     struct nvme *n = arg;
-    struct pollfd pfd[1 + NVME_MAX_NS];
+    struct pollfd pfd[2 + NVME_MAX_NS];
+    unsigned npfd = 2 + n->cfg.nr_ns;
     pfd[0] = (struct pollfd){ .fd = n->efd, .events = POLLIN };
+    pfd[1] = (struct pollfd){ .fd = n->cq_efd };
     for (unsigned i = 0; i < n->cfg.nr_ns; i++)
-        pfd[1 + i] = (struct pollfd){ .fd = blkeng_fd(n->eng[i]), .events = POLLIN };
+        pfd[2 + i] = (struct pollfd){ .fd = blkeng_fd(n->eng[i]), .events = POLLIN };
     while (!atomic_load(&n->stop) || engines_inflight(n)) {
         if (round_once(n))
             continue;
@@ -1392,15 +1407,17 @@ static void *thread_main(void *arg)
             continue;
         if (atomic_load(&n->stop) && !engines_inflight(n))
             break;
-        int r = poll(pfd, 1 + n->cfg.nr_ns, -1);
+        pfd[1].events = atomic_load(&n->cq_wait) || atomic_load(&n->intx_mode) ? POLLIN : 0;
+        int r = poll(pfd, npfd, -1);
         if (r < 0 && errno != EINTR)
             break;
         stat_add(n, &n->stats.wakeups, 1);
-        if (pfd[0].revents & POLLIN) {
-            uint64_t v;
-            if (read(n->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-                break;
-        }
+        for (unsigned i = 0; i < 2; i++)
+            if (pfd[i].revents & POLLIN) {
+                uint64_t v;
+                if (read(pfd[i].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                    return NULL;
+            }
         atomic_store(&n->kicked, true);
     }
     return NULL;
@@ -1463,7 +1480,7 @@ struct nvme *nvme_create(struct pci_bus *bus, unsigned devfn, const struct nvme_
     n->cfg = *cfg;
     if (!n->cfg.name)
         n->cfg.name = "nvme";
-    n->efd = -1;
+    n->efd = n->cq_efd = -1;
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->stats_lock, NULL);
     n->cap = (NVME_QUEUE_ENTRIES - 1) | 1ULL << 16 /* CQR */ | 20ULL << 24 /* TO: 10 s */ |
@@ -1471,7 +1488,8 @@ struct nvme *nvme_create(struct pci_bus *bus, unsigned devfn, const struct nvme_
     feat_defaults(n);
     n->cmds = calloc(MAX_CMDS, sizeof(*n->cmds));
     n->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!n->cmds || n->efd < 0) {
+    n->cq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!n->cmds || n->efd < 0 || n->cq_efd < 0) {
         snprintf(err, errlen, "nvme: %s", strerror(errno));
         goto fail;
     }
@@ -1547,6 +1565,8 @@ void nvme_destroy(struct nvme *n)
             blkeng_destroy(n->eng[i]);
     if (n->efd >= 0)
         close(n->efd);
+    if (n->cq_efd >= 0)
+        close(n->cq_efd);
     if (n->cmds)
         for (unsigned i = 0; i < MAX_CMDS; i++)
             free(n->cmds[i].many);

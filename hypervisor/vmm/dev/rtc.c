@@ -39,6 +39,8 @@ struct rtc {
     bool frozen;
     int64_t frozen_sec;
     int64_t last_ns;                   /* flags are up to date to here */
+    void (*changed)(void *opaque);     /* rtc_set_changed */
+    void *changed_opaque;
 };
 
 static int64_t mono_ns(void *opaque)
@@ -300,6 +302,7 @@ void rtc_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t 
     int64_t t = now_ns(r);
     advance(r, t);
     update_irq(r);
+    bool rearm = false;
     for (uint32_t i = 0; i < len && off + i < 2; i++) {
         if (off + i == 0) {
             if (is_write) {
@@ -307,12 +310,26 @@ void rtc_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t 
                 r->nmi_off = data[i] & 0x80;
             } else
                 data[i] = 0xff;        /* the index port is write-only */
-        } else if (is_write)
+        } else if (is_write) {
+            rearm |= r->index == RTC_REG_A || r->index == RTC_REG_B || r->index <= RTC_HOURS_ALARM;
             data_write(r, data[i], t);
-        else
+        } else {
             data[i] = data_read(r, t);
+        }
     }
     update_irq(r);
+    void (*changed)(void *) = rearm ? r->changed : NULL;
+    void *co = r->changed_opaque;
+    pthread_mutex_unlock(&r->lock);
+    if (changed)
+        changed(co);
+}
+
+void rtc_set_changed(struct rtc *r, void (*fn)(void *opaque), void *opaque)
+{
+    pthread_mutex_lock(&r->lock);
+    r->changed = fn;
+    r->changed_opaque = opaque;
     pthread_mutex_unlock(&r->lock);
 }
 

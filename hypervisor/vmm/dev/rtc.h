@@ -99,6 +99,10 @@ void rtc_set_cpus(struct rtc *r, unsigned n);
  * again when it fires; port accesses update the flags too. */
 int64_t rtc_poll(struct rtc *r);
 
+/* fn is called (with no RTC lock held) after the guest wrote register A,
+ * B, the time or the alarm: the timer rtc_poll asked for may have changed. */
+void rtc_set_changed(struct rtc *r, void (*fn)(void *opaque), void *opaque);
+
 /* Whether the guest's last index write set the NMI-disable bit. */
 bool rtc_nmi_disabled(struct rtc *r);
 
