@@ -321,6 +321,32 @@ static void device_events(struct tdm_xbback *b)
         fprintf(stderr, "%s: device watch: %s\n", b->drv->daemon, tdm_last_error());
 }
 
+/* A directory removed and written again between two scans of the device
+ * watch (a domain's restart: the toolstack removes its devices and writes
+ * them anew at the same paths, the same domid) is not seen as a removal:
+ * the set of directories is the same. It shows as the backend's state
+ * back at Initialising (what only the toolstack writes, when it makes the
+ * directory) under a device that has written a later one. Serving it as
+ * the old device would skip the probe (the keys it publishes: sectors,
+ * features) and connect a new frontend to nothing; it is a new device. */
+static bool recreated(struct tdm_xbdev *d)
+{
+    return d->state > TDM_XBS_INITIALISING &&
+           tdm_xenbus_read_state(d->bus->xs, XBT_NULL, d->dir) == TDM_XBS_INITIALISING;
+}
+
+static void renew_dev(struct tdm_xbback *b, unsigned i)
+{
+    struct tdm_xenbus_dev_event ev = { .kind = TDM_XENBUS_DEV_ADDED,
+                                       .frontend_id = b->dev[i]->fe_id,
+                                       .devid = b->dev[i]->devid };
+    snprintf(ev.dir, sizeof(ev.dir), "%s", b->dev[i]->dir);
+    remove_dev(b, i);
+    struct tdm_xbdev *d = dev_new(b, &ev);
+    if (d)
+        b->dev[b->ndev++] = d;
+}
+
 static void state_events(struct tdm_xbback *b)
 {
     char **w;
@@ -328,7 +354,9 @@ static void state_events(struct tdm_xbback *b)
     while ((w = xs_check_watch(b->xs)) != NULL) {
         int i = find_dev(b, w[XS_WATCH_TOKEN]);
 
-        if (i >= 0)
+        if (i >= 0 && recreated(b->dev[i]))
+            renew_dev(b, (unsigned)i);
+        else if (i >= 0)
             update(b->dev[i]);
         free(w);
     }
