@@ -30,7 +30,7 @@ static void setup(void)
     cfg.domid = 5;
     cfg.vcpus = 1;
     vm.cfg = &cfg;
-    vm.ram_size = RAM;
+    vm.ram_size = vm.ram_low = RAM;
     vm.mem_size = RAM + TANDEM_REGION_SIZE;
     vm.mem = calloc(1, vm.mem_size);
     vm.nr_vcpus = 1;

@@ -36,7 +36,7 @@ static void setup(void)
     cfg.grant_frames = TANDEM_DEFAULT_GRANT_FRAMES;
     strcpy(cfg.uuid, "12345678-1234-1234-1234-123456789abc");
     vm.cfg = &cfg;
-    vm.ram_size = RAM;
+    vm.ram_size = vm.ram_low = RAM;
     vm.mem_size = RAM + TANDEM_REGION_SIZE;
     vm.mem = calloc(1, vm.mem_size);
     vm.nr_vcpus = 2;

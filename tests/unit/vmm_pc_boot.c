@@ -75,7 +75,7 @@ static void setup(void)
     cfg.cmdline = "console=ttyS0 lt.run=x";
     memset(&vm, 0, sizeof(vm));
     vm.cfg = &cfg;
-    vm.ram_size = RAM;
+    vm.ram_size = vm.ram_low = RAM;
     vm.nr_vcpus = 3;
     vm.mem = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(vm.mem, MAP_FAILED);
