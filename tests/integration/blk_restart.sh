@@ -61,7 +61,7 @@ if ! wait_for 300 grep -q "vbd 1/51712: connected" "$BLKBACK_LOG"; then
     finish
 fi
 # Requests must be flowing: the file grows allocated blocks.
-wait_for 100 test "$(du -k "$D" | cut -f1)" -gt 64
+wait_for 100 eval 'test "$(du -k "$D" | cut -f1)" -gt 64'   # eval: du again each try
 old=$(blkback_pid)
 kill -KILL "$old"
 wait_gone "$old" 50 && pass blkback_killed_by_pid || fail blkback_killed_by_pid "pid $old still alive"

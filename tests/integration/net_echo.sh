@@ -40,7 +40,7 @@ PING=$!
 old=$(netback_pid)
 rx() { awk '$1=="rx_packets"{print $2}' "$TANDEM_RUNDIR"/netback/*.0 2>/dev/null; }
 before=$(rx)
-wait_for 100 test "$(rx)" -gt "$((before + 20))"
+wait_for 100 eval 'test "$(rx)" -gt "$((before + 20))"'   # eval: rx again each try
 kill -KILL "$old"
 wait_gone "$old" 50 && pass netback_killed_by_pid || fail netback_killed_by_pid "pid $old still alive"
 wait_gone "$PING" $((100 * $(emulation_factor))) || kill -TERM "$PING" 2>/dev/null

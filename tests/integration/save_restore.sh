@@ -88,7 +88,7 @@ write_cfg "$WORK/blk.cfg" blk \
 "$TANDEM" create "$WORK/blk.cfg" 2> "$WORK/err" || fail create_blk "$(cat "$WORK/err")"
 old=$(domid_of blk)
 if wait_for $((300 * F)) grep -q "vbd $old/51712: connected" "$BLKBACK_LOG" &&
-   wait_for $((100 * F)) test "$(du -k "$D" | cut -f1)" -gt 64; then
+   wait_for $((100 * F)) eval 'test "$(du -k "$D" | cut -f1)" -gt 64'; then   # eval: du again each try
     if "$TANDEM" save -t $((30 * F)) blk "$WORK/blk.save" > "$WORK/save.out" 2> "$WORK/save.err"; then
         pass save_under_io
         echo "# $(cat "$WORK/save.out")"
