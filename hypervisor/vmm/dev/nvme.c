@@ -1155,8 +1155,6 @@ static bool sq_run(struct nvme *n, unsigned q)
             if (st != SC_PENDING)
                 post(n, 0, cid, st, dw0);
             did = true;
-            if (!n->sq[0].live)              /* (cannot happen: admin queues stay) */
-                break;
             continue;
         }
         struct cmd *c = cmd_get(n);
