@@ -2,12 +2,14 @@
  * app=evtchn: exercises the event-channel layer on a loopback pair (an
  * unbound port of our own, bound back from a second port): delivery by
  * EVTCHNOP_send and by the doorbell, that a masked port stays quiet and
- * fires once unmasked, and close.  Prints `evtchn: ok ...`.
+ * fires once unmasked, that an upcall the vCPU's LAPIC refused (software-
+ * disabled) is owed, not lost, and close.  Prints `evtchn: ok ...`.
  */
 #include "apps.h"
 #include "evtchn.h"
 #include "kernel.h"
 #include "ktime.h"
+#include "percpu.h"
 #include "public/xen.h"
 #include "thread.h"
 
@@ -79,12 +81,25 @@ int app_evtchn(const struct cmdline *cl)
     evtchn_unmask((evtchn_port_t)a);    /* pending while masked: delivered now */
     if (!wait_hits(0, 2))
         return fail("pending event lost across unmask");
+    /* An event while the LAPIC is disabled: KVM refuses the upcall and
+     * evtchn_upcall_pending stays 1, so every later event only sets bits;
+     * the VMM must signal again (hypervisor/vmm/evtchn.c signal_vcpu).
+     * No sleeping meanwhile: the timer's upcall is refused too. */
+    int before = seen(0);
+    lapic_set_enabled(false);
+    evtchn_send((evtchn_port_t)b);
+    for (uint64_t until = monotonic_ns() + QUIET_NS; monotonic_ns() < until;)
+        __asm__ __volatile__("pause");
+    lapic_set_enabled(true);
+    evtchn_send((evtchn_port_t)b);
+    if (!wait_hits(0, before + 1))
+        return fail("an upcall refused while the LAPIC was disabled was lost");
     uint64_t avg_ns = time_round_trips((evtchn_port_t)b);
     if (!avg_ns)
         return fail("round trips");
     if (evtchn_close((evtchn_port_t)b) < 0 || evtchn_close((evtchn_port_t)a) < 0)
         return fail("close");
-    printk("evtchn: ok ports=%ld,%ld send doorbell mask unmask close; send->handler->thread %llu ns\n",
+    printk("evtchn: ok ports=%ld,%ld send doorbell mask unmask refused-upcall close; send->handler->thread %llu ns\n",
            a, b, (unsigned long long)avg_ns);
     return 0;
 }

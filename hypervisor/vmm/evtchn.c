@@ -114,11 +114,23 @@ static void wake_pollers(struct vm *vm)
     pthread_mutex_unlock(&vm->poll_lock);
 }
 
-/* The upcall interrupt: an MSI to the vCPU's LAPIC with its vector. */
+/*
+ * The upcall interrupt: an MSI to the vCPU's LAPIC with its vector. Xen
+ * sets the vector in the virtual LAPIC's IRR whatever the LAPIC's state,
+ * so an upcall flagged while the guest's LAPIC was software-disabled is
+ * taken once it is enabled; KVM refuses such an MSI instead, and since
+ * later events only set bits behind evtchn_upcall_pending (already 1), the
+ * vCPU would never hear of an event again. A refused upcall is owed: the
+ * next event for that vCPU signals again, whatever the flags say.
+ */
 static void signal_vcpu(struct vm *vm, struct vcpu *v)
 {
     uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
-    if (vec && vm_signal_msi(vm, (unsigned int)v->id, vec))
+    if (!vec)
+        return; /* evtchn_kick_vcpu signals when the guest chooses one */
+    int r = vm_signal_msi(vm, (unsigned int)v->id, vec);
+    atomic_store(&v->upcall_owed, r != 0);
+    if (r < 0)
         vm->dropped_events++;
 }
 
@@ -136,10 +148,8 @@ static struct vcpu *port_vcpu(struct vm *vm, evtchn_port_t port)
 void evtchn_kick_vcpu(struct vm *vm, struct vcpu *v)
 {
     struct vcpu_info *vi = vcpu_info_ptr(vm, v);
-    uint8_t vec = v->upcall_vector ? v->upcall_vector : vm->callback_vector;
-    if (vi && vec && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) &&
-        vm_signal_msi(vm, (unsigned int)v->id, vec))
-        vm->dropped_events++;
+    if (vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+        signal_vcpu(vm, v);
 }
 
 void evtchn_raise(struct vm *vm, evtchn_port_t port)
@@ -155,7 +165,9 @@ void evtchn_raise(struct vm *vm, evtchn_port_t port)
     struct vcpu_info *vi = vcpu_info_ptr(vm, v);
     if (!vi)
         vm->dropped_events++;
-    else if (evtchn_2l_set_pending(si, vi, port))
+    else if (evtchn_2l_set_pending(si, vi, port) ||
+             (atomic_load(&v->upcall_owed) &&
+              __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)))
         signal_vcpu(vm, v);
     wake_pollers(vm);
 }

@@ -117,12 +117,20 @@ static int create_memory(struct vm *vm)
 static int map_memory(struct vm *vm)
 {
     uint64_t hc = vm_region_offset(vm, TANDEM_HYPERCALL_PAGE_GPA);
-    if (set_slot(vm, 0, 0, vm->ram_low, 0, 0))
+    vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+    if (vm->pc_platform) {
+        /* RAM below 0xc0000 and from 1 MiB; between, the PAM segments,
+         * RAM until pc.c maps them as the i440FX says (13 slots). */
+        if (set_slot(vm, 0, 0, PC_PAM_BASE, 0, 0) ||
+            set_slot(vm, PC_RAM_1M_SLOT, PC_PAM_END, vm->ram_low - PC_PAM_END, PC_PAM_END, 0) ||
+            set_slot(vm, PC_PAM_SLOT0, PC_PAM_BASE, PC_PAM_END - PC_PAM_BASE, PC_PAM_BASE, 0))
+            return -1;
+    } else if (set_slot(vm, 0, 0, vm->ram_low, 0, 0)) {
         return -1;
+    }
     if (vm->ram_size > vm->ram_low &&   /* the PC's RAM above 4 GiB (slot 1 is its ROM) */
         set_slot(vm, 2, PC_HIGH_RAM_GPA, vm->ram_size - vm->ram_low, vm->ram_low, 0))
         return -1;
-    vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
     if (vm->pc_platform)
         return 0;   /* RAM only; the firmware's slot comes with it (pc.c) */
     if (vm->readonly_mem) {
@@ -213,7 +221,8 @@ int vm_signal_msi(struct vm *vm, unsigned int vcpu, uint8_t vector)
         .address_hi = 0,
         .data = vector,
     };
-    return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+    int r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+    return r < 0 ? -errno : r == 0 ? 1 : 0;   /* KVM: 0 = blocked by the guest */
 }
 
 void vm_destroy(struct vm *vm)

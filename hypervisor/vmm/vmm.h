@@ -40,6 +40,7 @@ struct vcpu {
     struct tandem_vcpu_context ctx;
     uint64_t vcpu_info_gpa;    /* where this vCPU's vcpu_info lives; 0 = none */
     uint8_t upcall_vector;     /* HVMOP_set_evtchn_upcall_vector; 0 = domain's */
+    atomic_bool upcall_owed;   /* its last upcall MSI was refused (evtchn.c) */
     int virq_port[NR_VIRQS];
 
     bool parked;               /* its thread waits outside KVM_RUN (vm->lock) */
@@ -123,6 +124,8 @@ struct vm {
     bool xen_hvm;              /* Xen's HVM platform (Linux), not Tandem's: xen_hvm.c */
     bool pc_platform;          /* the full-emulation PC (--firmware): pc.c */
     struct pc *pc;             /* its devices, once created */
+    const uint8_t *pc_rom;     /* its firmware ROM (--firmware), NULL if none */
+    size_t pc_rom_size;
     bool kvm_xen;              /* KVM's Xen support is configured (KVM_EXIT_XEN) */
     bool pvm_host;
     bool readonly_mem;
@@ -176,6 +179,7 @@ enum { VM_RUNNING, VM_PAUSED, VM_STOPPING };
 /* 0, -1 (failure), or -2: this host's KVM lacks what the guest needs. */
 int vm_create(struct vm *vm, const struct vmm_config *cfg);
 void vm_destroy(struct vm *vm);
+/* 0 delivered, 1 refused by the vCPU's LAPIC (software-disabled), -errno. */
 int vm_signal_msi(struct vm *vm, unsigned int vcpu, uint8_t vector);
 /* Maps (or with gpa 0 unmaps) overlay page n at gpa onto the memfd page at
  * offset off: 0 or -1 (the range is taken). */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tandem-test: guest (boots guests under /dev/kvm; in the test machine where the host has none)
 # tandem-vmm boots PVH guests: the arch layer alone, the kernel's apps in
-# both CPU modes, a crash, SMP, console destinations, and a spin loop that
+# both CPU modes, a crash, SMP, event channels, console destinations, and a spin loop that
 # must run natively (few emulated instructions, within 2x of the host).
 . "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
 need_kvm vmm_boot
@@ -78,6 +78,10 @@ check vmm_crash 5 '^rip [0-9a-f]{16}'
 
 run_vmm vmm_smp 60 --kernel "$GUEST" --cmdline app=smp --vcpus 2
 check vmm_smp 0 '^smp: ok cpus=2'
+# the loopback event channel, and an upcall refused while the LAPIC was
+# software-disabled, which must be owed, not lost (hypervisor/vmm/evtchn.c)
+run_vmm vmm_evtchn 30 --kernel "$GUEST" --cmdline app=evtchn
+check vmm_evtchn 0 '^evtchn: ok .*refused-upcall'
 
 run_vmm vmm_console_file 30 --kernel "$GUEST" --cmdline app=hello --console "file:$TMP/console.log"
 if [ "$RC" = 0 ] && grep -q '^hello from tandem guest$' "$TMP/console.log" &&

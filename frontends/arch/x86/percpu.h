@@ -6,6 +6,7 @@
 #ifndef TANDEM_ARCH_X86_PERCPU_H
 #define TANDEM_ARCH_X86_PERCPU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 /* Points FS at this vCPU's block; must precede any libfdt call. */
 void percpu_init(int cpu);
 void lapic_enable(void);
+void lapic_set_enabled(bool on);
 
 /* CPU-mode layer (cpumode.c) */
 void cpumode_init(int pvm);

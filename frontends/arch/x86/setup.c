@@ -24,10 +24,16 @@ char *hypercall_page = (char *)(uintptr_t)TANDEM_HYPERCALL_PAGE_GPA;
 struct percpu percpu_area[ARCH_MAX_CPUS];
 static const void *boot_fdt;
 
-/* Software-enable the local APIC (spurious vector 0xff). */
+/* Software-enable the local APIC (spurious vector 0xff), or disable it:
+ * a disabled LAPIC takes no fixed interrupt at all. */
+void lapic_set_enabled(bool on)
+{
+    *(volatile uint32_t *)(uintptr_t)(TANDEM_LAPIC_GPA + 0xf0) = on ? 0x1ff : 0xff;
+}
+
 void lapic_enable(void)
 {
-    *(volatile uint32_t *)(uintptr_t)(TANDEM_LAPIC_GPA + 0xf0) = 0x1ff;
+    lapic_set_enabled(true);
 }
 
 void percpu_init(int cpu)
