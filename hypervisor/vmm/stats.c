@@ -1,6 +1,9 @@
 /*
  * --stats: on exit, per vCPU, our own exit and hypercall counters and
- * KVM's binary statistics (KVM_GET_STATS_FD), to stderr.
+ * KVM's binary statistics (KVM_GET_STATS_FD), then the event channels as
+ * the guest left them (each bound port pending/masked, each vCPU's upcall
+ * flag, selector and vector) and the xenstore and console rings' indexes,
+ * to stderr: what tells a lost event from a request never answered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "evtchn_2l.h"
+#include "guest_mem.h"
+#include "public/io/console.h"
+#include "public/io/xs_wire.h"
 #include "vmm.h"
 
 static const char *const exit_names[] = {
@@ -51,6 +58,57 @@ static void kvm_stats(struct vcpu *v)
     close(fd);
 }
 
+static void events_print(struct vm *vm)
+{
+    static const char *const st[] = { [ECS_FREE] = "free", [ECS_UNBOUND] = "unbound",
+                                       [ECS_INTERDOMAIN] = "interdomain", [ECS_VIRQ] = "virq",
+                                       [ECS_IPI] = "ipi" };
+    struct shared_info *si = shared_info_ptr(vm);
+    fprintf(stderr, "events: callback_irq=%#llx callback_vector=%#x shared_info=%s\n",
+            (unsigned long long)vm->callback_irq, vm->callback_vector, si ? "mapped" : "none");
+    if (!si)
+        return;
+    fprintf(stderr, "  ports:");
+    for (evtchn_port_t p = 1; p < VMM_NR_PORTS; p++) {
+        const struct evtchn *e = &vm->ports[p];
+        if (e->state == ECS_FREE)
+            continue;
+        fprintf(stderr, " %u=%s/vcpu%u%s%s%s", p, e->state < sizeof(st) / sizeof(st[0]) ? st[e->state] : "?", e->vcpu,
+                evtchn_2l_is_pending(si, p) ? "/pending" : "",
+                evtchn_2l_is_masked(si, p) ? "/masked" : "", e->kick_fd >= 0 ? "/held" : "");
+    }
+    fprintf(stderr, "\n  VMM services:");
+    for (unsigned int i = 0; i < vm->nr_local_ports; i++) {
+        const struct evtchn_local *l = &vm->local_ports[i];
+        fprintf(stderr, " %u=%s%s", l->port, l->kick_fd >= 0 ? "linked" : "waiting",
+                l->taken ? "/taken" : "");
+    }
+    fprintf(stderr, "\n");
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        struct vcpu_info *vi = vcpu_info_ptr(vm, v);
+        if (!vi)
+            continue;
+        fprintf(stderr, "  vcpu%u: vcpu_info=%s upcall_pending=%u upcall_mask=%u pending_sel=%#llx "
+                        "upcall_vector=%#x%s\n",
+                i, v->vcpu_info_gpa ? "registered" : "shared_info", vi->evtchn_upcall_pending,
+                vi->evtchn_upcall_mask, (unsigned long long)vi->evtchn_pending_sel,
+                v->upcall_vector, atomic_load(&v->upcall_owed) ? " upcall owed (refused)" : "");
+    }
+    const struct xenstore_domain_interface *xs =
+        gpa_to_host(vm, TANDEM_XENSTORE_RING_GPA, sizeof(*xs), false);
+    if (xs)
+        fprintf(stderr, "  xenstore ring: req cons=%u prod=%u, rsp cons=%u prod=%u, "
+                        "connection=%u error=%u\n",
+                xs->req_cons, xs->req_prod, xs->rsp_cons, xs->rsp_prod, xs->connection,
+                xs->error);
+    const struct xencons_interface *cons =
+        gpa_to_host(vm, TANDEM_CONSOLE_RING_GPA, sizeof(*cons), false);
+    if (cons)
+        fprintf(stderr, "  console ring: in cons=%u prod=%u, out cons=%u prod=%u\n",
+                cons->in_cons, cons->in_prod, cons->out_cons, cons->out_prod);
+}
+
 void stats_print(struct vm *vm)
 {
     fprintf(stderr, "tandem-vmm stats: domain %u, dropped events %llu\n", vm->cfg->domid,
@@ -83,4 +141,6 @@ void stats_print(struct vm *vm)
         fprintf(stderr, "\n");
         kvm_stats(v);
     }
+    events_print(vm);
+    fprintf(stderr, "tandem-vmm stats end\n");
 }

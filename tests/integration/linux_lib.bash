@@ -31,6 +31,9 @@ LINUX_KERNEL=${TANDEM_LINUX_KERNEL:-/boot/vmlinuz-$(uname -r)}
 LINUX_MODULES=${TANDEM_LINUX_MODULES:-/lib/modules/$(uname -r)}
 LINUX_INITRD=$WORK/linux-initrd.gz
 LT_DIR=$TANDEM_ROOT/tests/integration/linux
+# Every VMM leaves its event channels and rings in its .err at exit
+# (--stats), which linux_stuck_report shows for a boot that hung.
+export TANDEM_VMM_ARGS=${TANDEM_VMM_ARGS:---stats}
 # More of tests/lib/linux-initramfs.sh's options (the benchmark's -x fio ...).
 LINUX_INITRAMFS_ARGS=()
 
@@ -53,7 +56,10 @@ need_linux() {
 # shadow there; docs/testing.md), and a vCPU then sleeps with its wake-up
 # consumed. Tandem's own kernel steps over that hlt (docs/guest-kernel.md);
 # Linux cannot, so there its periodic tick is kept (nohz=off) to wake it.
-linux_extra() { emulated && echo "nohz=off"; }
+# $TANDEM_LINUX_EXTRA is added to every guest's command line (chasing a
+# rare hang: "loglevel=7 sysctl.kernel.hung_task_timeout_secs=30" puts the
+# hung task's call trace on the console, which linux_stuck_report shows).
+linux_extra() { local e=; emulated && e="nohz=off"; echo "$e ${TANDEM_LINUX_EXTRA:-}"; }
 
 # linux_cfg FILE NAME "lt.run=... args" [config lines...]
 linux_cfg() {
@@ -79,6 +85,20 @@ linux_boot() {
     timeout $((60 * $(emulation_factor))) "$TANDEM" run "$WORK/$name.cfg" \
         > "$WORK/$name.out" 2> "$WORK/$name.err" < /dev/null
     RC=$?
+    [ $RC = 124 ] && linux_stuck_report "$name"
+    return 0
+}
+
+# After a boot that had to be killed: what the guest's kernel said about
+# tasks that stopped (hung-task reports with their call traces, lockups,
+# oopses), so that a rare hang leaves its cause in the test's log.
+linux_stuck_report() {
+    local f=$WORK/$1.out
+    echo "  | $1: killed after $((60 * $(emulation_factor))) s; the guest's kernel reports:"
+    awk '/blocked for more than|soft lockup|hard LOCKUP|BUG:|Oops|WARNING:|rcu_.*stall/ { n = 40 }
+         n > 0 { print "  |   " $0; n-- }' "$f" | tr -d '\r' | head -n 200
+    # the VMM's event channels and rings as the guest left them (--stats)
+    sed -n '/^events:/,/^tandem-vmm stats end/p' "$WORK/$1.err" | sed 's/^/  |   /'
 }
 
 # linux_net: the namespaces and bridge of net_lib.bash (need_net); guests
@@ -107,4 +127,7 @@ linux_start() {
 lt() { sed -n "s/^LT: $2 \{0,1\}//p" "$WORK/$1.out" | tr -d '\r' | head -n 1; }
 has_lt() { grep -q "^LT: $2" "$WORK/$1.out"; }
 
-lshow() { tail -n 15 "$WORK/$1.out" "$WORK/$1.err" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
+lshow() {
+    tail -n 15 "$WORK/$1.out" 2>/dev/null | tr -d '\r' | tr '\n' '|'
+    sed '/^tandem-vmm stats:/,/^tandem-vmm stats end/d' "$WORK/$1.err" 2>/dev/null | tail -n 15 | tr '\n' '|'
+}
