@@ -23,10 +23,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TANDEM_VM_CACHE:-/var/cache/tandem-vm}
 SUITE=bookworm
-# What the guest tests (and `make bench`) run inside the machine (cpio: tests/lib/linux-initramfs.sh).
+# What the guest tests (and `make bench`) run inside the machine (cpio: tests/lib/linux-initramfs.sh;
+# grub-pc-bin: the GRUB disk pc_linux.sh boots Linux from; dnsmasq-base: pc_net.sh's DHCP server).
 PKGS=(procps python3 iproute2 iputils-ping libfdt1 liburing2 libsubunit0 xenstore-utils
       xen-utils-4.17 python3-pyxs fio kmod make tini libasan8 libubsan1 util-linux
-      e2fsprogs busybox-static binutils cpio iperf3)
+      e2fsprogs busybox-static binutils cpio iperf3 grub-pc-bin dnsmasq-base)
 # Modules the initramfs loads to mount the root (tests/lib/linux-initramfs.sh
 # adds what they depend on).
 INITRD_MODS=(virtio_pci virtio_blk ext4)
