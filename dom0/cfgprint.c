@@ -109,10 +109,14 @@ void config_print(FILE *f, const struct tandem_config *c)
     print_string(f, "name", c->name ? c->name : "");
     print_string(f, "type", c->type ? c->type : "pvh");
     bool hvm = config_is_hvm(c);
-    if (hvm)
+    /* hvm: the firmware (seabios unless a kernel is booted directly), the
+     * kernel if there is one (directly, or loaded by the firmware) */
+    if (hvm && (c->firmware || !c->kernel))
         print_string(f, "firmware", c->firmware ? c->firmware : "seabios");
-    else
+    if (!hvm || c->kernel)
         print_string(f, "kernel", c->kernel ? c->kernel : "");
+    if (hvm)
+        print_string(f, "serial", c->serial ? c->serial : "pty");
     if (c->ramdisk)
         print_string(f, "ramdisk", c->ramdisk);
     fprintf(f, "memory = %ld\nmaxmem = %ld\nvcpus = %ld\nmaxvcpus = %ld\n",

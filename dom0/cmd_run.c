@@ -561,8 +561,12 @@ static int supervise(struct run *r)
         pid_t pid = argv ? vmm_spawn(argv) : -1;
         if (pid < 0)
             break;
+        /* In the foreground, the console's pty relayed to stdout (an hvm
+         * domain's COM1 on stdio or in a file has none: the VMM writes
+         * it itself). */
+        bool pty = !config_is_hvm(&r->cfg) || config_serial_is_pty(&r->cfg);
         struct console_follow *con =
-            r->background ? NULL : console_follow_start(r->lease.domid, r->uuid);
+            r->background || !pty ? NULL : console_follow_start(r->lease.domid, r->uuid);
         report_ready(r, pid);
         status = wait_domain(r, pid);
         console_follow_stop(con, CONSOLE_GRACE_MS);

@@ -46,6 +46,7 @@ static const struct key_desc keys[] = {
     { "maxmem",      KEY_MAXMEM,      K_INT },
     { "maxvcpus",    KEY_MAXVCPUS,    K_INT },
     { "firmware",    KEY_FIRMWARE,    K_STRING },
+    { "serial",      KEY_SERIAL,      K_STRING },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -55,7 +56,7 @@ static const struct key_desc keys[] = {
 static const char *const xl_only_keys[] = {
     "builder", "bootloader", "bootloader_args", "cpus", "cpus_soft", "cpu_weight", "cap",
     "on_watchdog", "on_soft_reset", "device_model_version", "device_model_override",
-    "vfb", "vkb", "vtpm", "p9", "pci", "usb", "usbctrl", "usbdev", "channel", "serial",
+    "vfb", "vkb", "vtpm", "p9", "pci", "usb", "usbctrl", "usbdev", "channel",
     "vga", "videoram", "sdl", "vnc", "spice", "boot", "firmware", "bios", "acpi",
     "apic", "pae", "hap", "nestedhvm", "viridian", "shadow_memory", "localtime",
     "rtc_timeoffset", "vif2", "nomigrate", "driver_domain", "seclabel", "init_seclabel",
@@ -121,6 +122,7 @@ void config_free(struct tandem_config *c)
     free(c->type);
     free(c->kernel);
     free(c->firmware);
+    free(c->serial);
     free(c->ramdisk);
     free(c->mem_path);
     free(c->cmdline);
@@ -294,6 +296,14 @@ static int apply_string(struct tandem_config *c, enum cfg_key k, const char *s,
         if (!s[0])
             return fail(msg, len, "firmware must not be empty ('seabios' or a ROM file)");
         return set_string(&c->firmware, s, msg, len);
+    case KEY_SERIAL:
+        /* xl's serial = "pty" | "stdio" | "file:PATH" (QEMU's -serial values
+         * that make sense without a display): where COM1 goes. */
+        if (strcmp(s, "pty") && strcmp(s, "stdio") && strncmp(s, "file:", 5))
+            return fail(msg, len, "serial '%s': expected \"pty\", \"stdio\" or \"file:PATH\"", s);
+        if (!strncmp(s, "file:", 5) && s[5] != '/')
+            return fail(msg, len, "serial '%s': file: takes an absolute path", s);
+        return set_string(&c->serial, s, msg, len);
     case KEY_RAMDISK:
         if (!s[0])
             return fail(msg, len, "ramdisk must not be empty (leave the key out for none)");
@@ -661,6 +671,11 @@ bool config_is_hvm(const struct tandem_config *c)
     return c->type && !strcmp(c->type, "hvm");
 }
 
+bool config_serial_is_pty(const struct tandem_config *c)
+{
+    return !c->serial || !strcmp(c->serial, "pty");
+}
+
 /* type = "hvm": the PC runs its firmware, or boots kernel = ... directly
  * (with ramdisk, cmdline/extra/root); with both, the firmware loads the
  * kernel (QEMU's -kernel). What it does not have yet is refused by name. */
@@ -695,6 +710,8 @@ static int finish_hvm(struct tandem_config *c, char *err, size_t errlen)
                        "type = \"hvm\" takes 2..1048576 MiB (above 3 GiB, the rest is at 4 GiB)");
     if (!c->kernel && !c->firmware && set_string(&c->firmware, "seabios", err, errlen))
         return -1;
+    if (!c->serial && set_string(&c->serial, "pty", err, errlen))
+        return -1;
     if (c->kernel && finish_cmdline(c, err, errlen) < 0)
         return -1;
     if (finish_limits(c, err, errlen) < 0)
@@ -711,6 +728,10 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen)
         return finish_hvm(c, err, errlen);
     if (c->firmware)
         return fail_at(c, KEY_FIRMWARE, err, errlen, "firmware is for type = \"hvm\"");
+    if (c->serial)
+        return fail_at(c, KEY_SERIAL, err, errlen,
+                       "serial is for type = \"hvm\" (COM1 of the PC; a PVH domain's console is its "
+                       "PV console)");
     if (!c->kernel)
         return fail_at(c, KEY_KERNEL, err, errlen, "missing 'kernel' (the guest ELF)");
     if (!c->type && set_string(&c->type, "pvh", err, errlen))

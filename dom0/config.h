@@ -41,7 +41,7 @@ enum cfg_key {
     KEY_NAME, KEY_TYPE, KEY_KERNEL, KEY_MEMORY, KEY_VCPUS, KEY_CMDLINE,
     KEY_EXTRA, KEY_UUID, KEY_CPU_MODE, KEY_ON_POWEROFF, KEY_ON_REBOOT,
     KEY_ON_CRASH, KEY_DISK, KEY_VIF, KEY_MAX_GRANT_FRAMES, KEY_MEM_PATH,
-    KEY_RAMDISK, KEY_ROOT, KEY_MAXMEM, KEY_MAXVCPUS, KEY_FIRMWARE, KEY_COUNT
+    KEY_RAMDISK, KEY_ROOT, KEY_MAXMEM, KEY_MAXVCPUS, KEY_FIRMWARE, KEY_SERIAL, KEY_COUNT
 };
 
 struct tandem_config {
@@ -49,6 +49,7 @@ struct tandem_config {
     char *type;                 /* "pvh", or "hvm": the full-emulation PC */
     char *kernel;               /* as written; see config_file_path() */
     char *firmware;             /* hvm: "seabios" or a ROM file (as written) */
+    char *serial;               /* hvm: COM1 on "pty" (NULL: the default), "stdio" or "file:PATH" */
     char *ramdisk;              /* as written, NULL if none */
     long memory_mib;
     long maxmem_mib;            /* >= memory_mib; 0 until config_finish fills it */
@@ -99,6 +100,8 @@ int config_finish(struct tandem_config *c, char *err, size_t errlen);
 
 /* type = "hvm". */
 bool config_is_hvm(const struct tandem_config *c);
+/* type = "hvm": COM1 is on a pty (serial = "pty", or not set). */
+bool config_serial_is_pty(const struct tandem_config *c);
 
 /* The path of a file key (KEY_KERNEL, KEY_RAMDISK, KEY_FIRMWARE) as the VMM should open
  * it: relative paths from the config file are taken relative to the file's

@@ -55,17 +55,30 @@ static int open_published(unsigned domid, const char *vm)
     return buf[0] ? open_pty(domid, buf, false) : -1;
 }
 
+/* The PC (type = "hvm"): its /vm/UUID/image/ostype is "hvm", as libxl
+ * writes it. */
+static bool domain_is_hvm(struct xs_handle *xs, unsigned domid)
+{
+    char *vm = store_read(xs, "/local/domain/%u/vm", domid);
+    char *os = vm && !strncmp(vm, "/vm/", 4) ? store_read(xs, "%s/image/ostype", vm) : NULL;
+    bool hvm = os && !strcmp(os, "hvm");
+    free(vm);
+    free(os);
+    return hvm;
+}
+
 /* Where the pty of a domain's console is published: the PV console's
  * (console/tty, tandem-consoled's) or the emulated serial port's
  * (serial/0/tty, the PC's COM1, which tandem-vmm serves: type = "hvm").
- * CONSOLE_ANY: the PV console if the domain has one, as xl picks. */
+ * CONSOLE_ANY: the PV console if the domain has one, as xl picks; a PC
+ * without one has only COM1 (on a pty unless its serial = says else). */
 static void tty_key(struct xs_handle *xs, unsigned domid, enum console_type type, char *path,
                     size_t len)
 {
     if (type == CONSOLE_ANY)
-        type = store_exists(xs, "/local/domain/%u/console", domid) ||
-               !store_exists(xs, "/local/domain/%u/serial/0/tty", domid) ? CONSOLE_PV
-                                                                         : CONSOLE_SERIAL;
+        type = !store_exists(xs, "/local/domain/%u/console", domid) &&
+               (store_exists(xs, "/local/domain/%u/serial/0/tty", domid) || domain_is_hvm(xs, domid))
+               ? CONSOLE_SERIAL : CONSOLE_PV;
     snprintf(path, len, "/local/domain/%u/%s", domid,
              type == CONSOLE_SERIAL ? "serial/0/tty" : "console/tty");
 }
@@ -76,8 +89,9 @@ int console_open(struct xs_handle *xs, unsigned domid, enum console_type type, i
     tty_key(xs, domid, type, path, sizeof(path));
     if (store_wait_state(xs, path, true, timeout_ms) < 0) {
         if (strstr(path, "serial"))
-            msg("domain %u has no serial console (no %s after %d s)", domid, path,
-                timeout_ms / 1000);
+            msg("domain %u has no serial console (no %s after %d s%s)", domid, path,
+                timeout_ms / 1000, domain_is_hvm(xs, domid) ? ": its COM1 is not on a pty, "
+                "see serial = in its configuration" : "");
         else
             msg("domain %u has no console (no %s after %d s: is tandem-consoled running? "
                 "see 'tandem services status')", domid, path, timeout_ms / 1000);

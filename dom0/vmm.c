@@ -38,9 +38,12 @@ static char **last_args(const struct vmm_launch *l, char **a, int n)
     return a;
 }
 
-/* type = "hvm": the PC boots its firmware, or kernel = ... directly; COM1 on a pty, which the VMM
- * publishes in xenstore as serial/0/tty (`tandem console`, `tandem run`
- * find it there). */
+/* type = "hvm": the PC boots its firmware, or kernel = ... directly. COM1
+ * (serial = ...): on a pty by default, which the VMM publishes in xenstore
+ * as serial/0/tty (`tandem console`, `tandem run` find it there); "stdio":
+ * the VMM's own stdin and stdout (`tandem run`'s terminal; under `tandem
+ * create`, output to the domain's log, as the PV console's); "file:PATH":
+ * output to PATH. */
 static char **pc_argv(const struct vmm_launch *l, char **a, int n)
 {
     const struct tandem_config *c = l->cfg;
@@ -82,7 +85,12 @@ static char **pc_argv(const struct vmm_launch *l, char **a, int n)
     a[n++] = xasprintf("--run-dir");
     a[n++] = xasprintf("%s", rundir());
     a[n++] = xasprintf("--console");
-    a[n++] = xasprintf("pty");
+    if (config_serial_is_pty(c))
+        a[n++] = xasprintf("pty");
+    else if (!strcmp(c->serial, "stdio"))
+        a[n++] = xasprintf("%s", l->console ? l->console : "stdio");
+    else
+        a[n++] = xasprintf("%s", c->serial);   /* file:PATH */
     if (l->paused)
         a[n++] = xasprintf("--paused");
     return last_args(l, a, n);

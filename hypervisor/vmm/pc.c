@@ -7,8 +7,8 @@
  * - memory: RAM from 0 (at most PC_LOW_RAM_MAX: below the PCI hole; the
  *   rest from 4 GiB), the
  *   firmware ROM at the top of the first 4 GiB (a read-only memory slot)
- *   and its last 128 KiB copied into RAM at 0xe0000, where SeaBIOS runs
- *   from after it made that RAM writable (PAM);
+ *   and its last 128 KiB seen at 0xe0000 too; 0xc0000-0xfffff as the
+ *   i440FX's PAM registers say (ROM, RAM read-only, RAM; "PAM" below);
  * - interrupts: ISA IRQ n goes to the i8259 pair's input n and to the
  *   IOAPIC's GSI n (IRQ 0 to GSI 2, as the MADT of a PC says); the PICs'
  *   INTR reaches vCPU 0 by KVM_INTERRUPT (ExtINT: the LAPIC is KVM's,
@@ -91,6 +91,9 @@ struct pc {
     pthread_mutex_t route_lock;
     struct { uint64_t addr; uint32_t data; bool live; } pin_route[IOAPIC_PINS];
     uint64_t com1_dropped;         /* bytes the console pty could not take (UART lock held) */
+    _Atomic uint8_t pam[PAM_SEGMENTS];   /* enum pam_mode of each segment, as mapped */
+    bool pam_obeyed;               /* KVM has read-only memory: the segments follow PAM */
+    bool pam_slot[PAM_SEGMENTS];   /* the segment has a slot now (KVM refuses to delete none) */
 };
 
 int pc_firmware_open(const char *path, struct pc_firmware *fw, char *err, size_t errlen)
@@ -156,8 +159,131 @@ int pc_map_firmware(struct vm *vm, const struct pc_firmware *fw)
         fprintf(stderr, "tandem-vmm: mapping the firmware: %s\n", strerror(errno));
         return -1;
     }
+    /* Also in the RAM under it, for a KVM without read-only memory, where
+     * that RAM is all the guest sees there (see PAM below). */
     size_t low = fw->size < LOW_BIOS_SIZE ? fw->size : LOW_BIOS_SIZE;
     memcpy(vm->mem + LOW_BIOS_BASE + LOW_BIOS_SIZE - low, fw->data + fw->size - low, low);
+    vm->pc_rom = fw->data;
+    vm->pc_rom_size = fw->size;
+    return 0;
+}
+
+/* ---- PAM: 0xc0000-0xfffff ----
+ *
+ * Each of the 13 segments (dev/pci_host.h) is one memory slot, mapped as
+ * its PAM mode says, as on the i440FX (and QEMU): "PCI" (mode 0, at
+ * reset) shows what the PCI side has there, the firmware ROM's last
+ * 128 KiB at 0xe0000-0xfffff (its legacy alias) and nothing below; mode 1
+ * RAM read-only; mode 2 the PCI side for reads, RAM for writes; mode 3
+ * RAM. SeaBIOS starts from the ROM, makes the segments RAM (0x33 and
+ * 0x30), copies itself from the ROM at 4 GiB into that RAM, and at the end
+ * write-protects it (0x11, 0x10), so that no boot loader or OS can write
+ * over the BIOS. Read-only slots (KVM_MEM_READONLY) make writes exit as
+ * MMIO, to pam_io, which puts them in RAM in mode 2 and drops them
+ * otherwise; where no slot is (no ROM byte), reads exit too and see
+ * 0xff, as an empty bus. A KVM without read-only memory keeps the whole
+ * range RAM, read and written (what this VMM did before; said once).
+ * Under the PCI bus's configuration lock (the i440FX's callback), or
+ * before any vCPU runs. */
+static const uint8_t *pam_rom(const struct vm *vm, uint32_t base, uint32_t size)
+{
+    uint64_t alias = LOW_BIOS_BASE + LOW_BIOS_SIZE - (vm->pc_rom_size < LOW_BIOS_SIZE
+                                                      ? vm->pc_rom_size : LOW_BIOS_SIZE);
+    if (!vm->pc_rom || base < alias || base + size > LOW_BIOS_BASE + LOW_BIOS_SIZE)
+        return NULL;
+    return vm->pc_rom + vm->pc_rom_size - (LOW_BIOS_BASE + LOW_BIOS_SIZE - base);
+}
+
+static int pam_map(struct pc *pc, unsigned seg, enum pam_mode m)
+{
+    struct vm *vm = pc->vm;
+    uint32_t base, size;
+    i440fx_pam_segment(seg, &base, &size);
+    const void *host = m == PAM_READ_WRITE || m == PAM_READ_ONLY ? vm->mem + base
+                                                                  : pam_rom(vm, base, size);
+    atomic_store(&pc->pam[seg], (uint8_t)m);   /* what pam_io follows while no slot is there */
+    /* A slot's flags and memory cannot change: it goes, and comes back. */
+    struct kvm_userspace_memory_region r = { .slot = PC_PAM_SLOT0 + seg, .guest_phys_addr = base };
+    if (pc->pam_slot[seg] && ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+        goto fail;
+    pc->pam_slot[seg] = false;
+    if (!host)
+        return 0;
+    r.memory_size = size;
+    r.userspace_addr = (uint64_t)(uintptr_t)host;
+    r.flags = m == PAM_READ_WRITE ? 0 : KVM_MEM_READONLY;
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+        goto fail;
+    pc->pam_slot[seg] = true;
+    return 0;
+fail:
+    fprintf(stderr, "tandem-vmm: PAM segment %#x-%#x: KVM_SET_USER_MEMORY_REGION: %s\n", base,
+            base + size - 1, strerror(errno));
+    return -1;
+}
+
+static void pam_changed(void *opaque, unsigned int seg, uint32_t base, uint32_t size,
+                        enum pam_mode mode)
+{
+    (void)base;
+    (void)size;
+    struct pc *pc = opaque;
+    if (pc->pam_obeyed && pam_map(pc, seg, mode) < 0)
+        vm_stop(pc->vm, TANDEM_EXIT_ERROR, "cannot map a PAM segment");
+}
+
+/* An access no slot took: a write to a read-only segment (or any access
+ * while a segment is being remapped, or to one with nothing mapped). */
+static void pam_io(void *opaque, struct vcpu *v, uint64_t off, uint8_t *data, uint32_t len,
+                   bool is_write)
+{
+    (void)v;
+    struct pc *pc = opaque;
+    for (uint32_t i = 0; i < len; i++) {
+        uint64_t gpa = PC_PAM_BASE + off + i;
+        int seg = i440fx_pam_segment_at(gpa);
+        if (seg < 0) {
+            if (!is_write)
+                data[i] = 0xff;
+            continue;
+        }
+        enum pam_mode m = atomic_load(&pc->pam[seg]);
+        bool ram = is_write ? m == PAM_WRITE_ONLY || m == PAM_READ_WRITE
+                            : m == PAM_READ_ONLY || m == PAM_READ_WRITE;
+        if (ram && is_write) {
+            pc->vm->mem[gpa] = data[i];
+        } else if (ram) {
+            data[i] = pc->vm->mem[gpa];
+        } else if (!is_write) {
+            const uint8_t *rom = pam_rom(pc->vm, (uint32_t)gpa, 1);
+            data[i] = rom ? *rom : 0xff;
+        }   /* a write to the PCI side: no device takes it */
+    }
+}
+
+/* At reset every segment is mode 0: the firmware runs from its ROM. */
+static int pam_init(struct pc *pc)
+{
+    struct vm *vm = pc->vm;
+    if (dev_register(vm, IOBUS_MMIO, PC_PAM_BASE, PC_PAM_END - PC_PAM_BASE, pam_io, pc, "pam"))
+        return -1;
+    if (!vm->readonly_mem) {
+        fprintf(stderr, "tandem-vmm: KVM has no read-only memory: 0xc0000-0xfffff stays RAM, "
+                "whatever the PAM registers say\n");
+        for (unsigned seg = 0; seg < PAM_SEGMENTS; seg++)
+            atomic_store(&pc->pam[seg], PAM_READ_WRITE);
+        return 0;
+    }
+    /* The one slot kvm_vm.c made for the range goes; each segment gets its own. */
+    struct kvm_userspace_memory_region r = { .slot = PC_PAM_SLOT0, .guest_phys_addr = PC_PAM_BASE };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+        fprintf(stderr, "tandem-vmm: PAM: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(errno));
+        return -1;
+    }
+    pc->pam_obeyed = true;
+    for (unsigned seg = 0; seg < PAM_SEGMENTS; seg++)
+        if (pam_map(pc, seg, i440fx_pam_mode(pc->host, seg)) < 0)
+            return -1;
     return 0;
 }
 
@@ -561,8 +687,10 @@ static int build_devices(struct vm *vm, const struct pc_disks *disks)
     FAIL_IF(!pc->fw || fill_fw_cfg(pc), "fw_cfg");
     pc->pci = pci_bus_new(vm->bus, &msi);
     FAIL_IF(!pc->pci, "the PCI bus");
-    pc->host = i440fx_create(pc->pci, NULL);
+    struct i440fx_fn hfn = { .pam_changed = pam_changed, .opaque = pc };
+    pc->host = i440fx_create(pc->pci, &hfn);
     FAIL_IF(!pc->host, "the i440FX");
+    FAIL_IF(pam_init(pc), "the PAM segments");
     pc->isa = piix3_create(pc->pci, &pc->isa_irq[0]);
     FAIL_IF(!pc->isa, "the PIIX3");
     pci_bus_set_reset(pc->pci, pci_reset, pc);

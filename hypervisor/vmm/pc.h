@@ -15,6 +15,13 @@
 #define PC_LOW_RAM_MAX 3072u           /* MiB */
 #define PC_RAM_MAX     (1u << 20)      /* MiB: 1 TiB (and the host's memory, config.c) */
 #define PC_HIGH_RAM_GPA (1ULL << 32)
+/* 0xc0000-0xfffff: the i440FX's PAM segments, each a memory slot of its
+ * own (PC_PAM_SLOT0 + segment), mapped as the PAM registers say (pc.c);
+ * the PC's low RAM is slot 0 below them and PC_RAM_1M_SLOT above. */
+#define PC_PAM_BASE     0xc0000ULL
+#define PC_PAM_END      0x100000ULL
+#define PC_RAM_1M_SLOT  3
+#define PC_PAM_SLOT0    4
 #define PC_RAM_MIN     2u              /* MiB: the firmware's copy at 0xe0000 fits */
 
 struct vm;

@@ -27,7 +27,7 @@
  *            with RSI = the zero page
  *   initrd   page-aligned, as high as the header's initrd_addr_max allows
  *
- * and, like SeaBIOS: each PCI function's BARs get addresses (I/O from
+ * and, like SeaBIOS: 0xc0000-0xfffff made RAM (PAM), each PCI function's BARs get addresses (I/O from
  * 0xc000, memory from 0xe0000000), decoding and bus mastering on, and
  * its INTx a route through the PIIX3 (PIRQ A-D to IRQ 10, 10, 11, 11) with
  * the interrupt line register saying so.
@@ -450,6 +450,12 @@ static void build_mptable(struct vm *vm, struct pci_bus *bus)
 
 static void pci_setup(struct pci_bus *bus)
 {
+    /* 0xc0000-0xfffff RAM, read and written (PAM 0x33; 0x30 for PAM0's
+     * 0xf0000 half), as SeaBIOS leaves it while it sets up: the MP table
+     * is in that RAM, and there is no ROM to show instead. */
+    pci_cfg_write(bus, PCI_DEVFN(0, 0), I440FX_PAM0, 1, 0x30);
+    for (unsigned i = 1; i < 7; i++)
+        pci_cfg_write(bus, PCI_DEVFN(0, 0), I440FX_PAM0 + i, 1, 0x33);
     /* PIRQ A-D to IRQ 10, 10, 11, 11 in the PIIX3. */
     for (unsigned i = 0; i < 4; i++)
         pci_cfg_write(bus, PCI_DEVFN(1, 0), PIIX3_PIRQRC + i, 1, pirq_irq(i));

@@ -453,6 +453,27 @@ START_TEST(test_finish_hvm)
     ck_assert_int_eq(parse("name='a'\nkernel='k'\nfirmware='seabios'\n"), 0);
     ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
     ck_assert_str_eq(err, "t.cfg:3: firmware is for type = \"hvm\"");
+    config_free(&cfg); config_init(&cfg);
+    /* serial = ...: where COM1 goes, pty by default. */
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.serial, "pty");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nserial='stdio'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.serial, "stdio");
+    config_free(&cfg); config_init(&cfg);
+    ck_assert_int_eq(parse("name='pc'\ntype='hvm'\nserial='file:/var/log/pc.log'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.serial, "file:/var/log/pc.log");
+    config_free(&cfg); config_init(&cfg);
+    PARSE_FAILS("serial = 'vc'\n", "t.cfg:1: serial 'vc': expected \"pty\", \"stdio\" or \"file:PATH\"");
+    PARSE_FAILS("serial = 'file:pc.log'\n", "t.cfg:1: serial 'file:pc.log': file: takes an absolute path");
+    PARSE_FAILS("serial = 'file:'\n", "t.cfg:1: serial 'file:': file: takes an absolute path");
+    ck_assert_int_eq(parse("name='a'\nkernel='k'\nserial='pty'\n"), 0);
+    ck_assert_int_eq(config_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "t.cfg:3: serial is for type = \"hvm\" (COM1 of the PC; a PVH domain's "
+                     "console is its PV console)");
 }
 END_TEST
 
@@ -770,6 +791,8 @@ static void assert_same_config(const struct tandem_config *a, const struct tande
     ASSERT_SAME_STR(a->name, b->name);
     ASSERT_SAME_STR(a->type, b->type);
     ASSERT_SAME_STR(a->kernel, b->kernel);
+    ASSERT_SAME_STR(a->firmware, b->firmware);
+    ASSERT_SAME_STR(a->serial, b->serial);
     ASSERT_SAME_STR(a->ramdisk, b->ramdisk);
     ASSERT_SAME_STR(a->mem_path, b->mem_path);
     ASSERT_SAME_STR(a->uuid, b->uuid);
@@ -855,6 +878,30 @@ START_TEST(test_print_round_trip_root_extra_defaults)
     char *p = round_trip("name='d'\nkernel='/k'\n");
     ck_assert_ptr_nonnull(strstr(p, "disk = []\n"));
     ck_assert_ptr_nonnull(strstr(p, "cmdline = \"\"\n"));
+    free(p);
+}
+END_TEST
+
+/* type = "hvm" through a domain's record: a kernel booted directly stays
+ * a kernel booted directly (no firmware appears), the firmware's -kernel
+ * keeps both, and serial = ... is kept. */
+START_TEST(test_print_round_trip_hvm)
+{
+    char *p = round_trip("name='pc'\ntype='hvm'\nkernel='/boot/vmlinuz'\nramdisk='/boot/i'\n"
+                         "extra='console=ttyS0'\nserial='stdio'\nmemory=256\n");
+    ck_assert_ptr_nonnull(strstr(p, "kernel = \"/boot/vmlinuz\"\n"));
+    ck_assert_ptr_null(strstr(p, "firmware"));
+    ck_assert_ptr_nonnull(strstr(p, "serial = \"stdio\"\n"));
+    free(p);
+    config_free(&cfg); config_init(&cfg);
+    p = round_trip("name='pc'\ntype='hvm'\nkernel='/boot/vmlinuz'\nfirmware='seabios'\n");
+    ck_assert_ptr_nonnull(strstr(p, "kernel = \"/boot/vmlinuz\"\n"));
+    ck_assert_ptr_nonnull(strstr(p, "firmware = \"seabios\"\n"));
+    free(p);
+    config_free(&cfg); config_init(&cfg);
+    p = round_trip("name='pc'\ntype='hvm'\n");
+    ck_assert_ptr_null(strstr(p, "kernel"));
+    ck_assert_ptr_nonnull(strstr(p, "serial = \"pty\"\n"));
     free(p);
 }
 END_TEST
@@ -958,6 +1005,7 @@ static Suite *config_suite(void)
     tcase_add_test(semantics, test_escape_function);
     tcase_add_test(semantics, test_print_round_trip);
     tcase_add_test(semantics, test_print_round_trip_root_extra_defaults);
+    tcase_add_test(semantics, test_print_round_trip_hvm);
     tcase_add_test(semantics, test_check_files);
     suite_add_tcase(s, semantics);
     return s;

@@ -476,6 +476,14 @@ START_TEST(pam_as_seabios)
     ck_assert_int_eq(i440fx_pam_segment(10, &b, &s), 0);
     ck_assert_uint_eq(b, 0xe4000);
     ck_assert_int_eq(i440fx_pam_segment(13, &b, &s), -1);
+    /* ... and back: every byte of each segment is in it, nothing outside */
+    for (unsigned seg = 0; seg < PAM_SEGMENTS; seg++) {
+        ck_assert_int_eq(i440fx_pam_segment(seg, &b, &s), 0);
+        ck_assert_int_eq(i440fx_pam_segment_at(b), (int)seg);
+        ck_assert_int_eq(i440fx_pam_segment_at(b + s - 1), (int)seg);
+    }
+    ck_assert_int_eq(i440fx_pam_segment_at(0xbffff), -1);
+    ck_assert_int_eq(i440fx_pam_segment_at(0x100000), -1);
     /* Reserved bits stay 0; PAM0's low nibble is reserved. */
     cfg_wr(0, I440FX_PAM0, 1, 0xff);
     ck_assert_uint_eq(cfg_rd(0, I440FX_PAM0, 1), 0x30);

@@ -61,6 +61,13 @@ int i440fx_pam_segment(unsigned int seg, uint32_t *base, uint32_t *size)
     return 0;
 }
 
+int i440fx_pam_segment_at(uint64_t gpa)
+{
+    if (gpa < 0xc0000 || gpa > 0xfffff)
+        return -1;
+    return gpa >= 0xf0000 ? 0 : 1 + (int)((gpa - 0xc0000) / 0x4000);
+}
+
 static enum pam_mode pam_of_cfg(struct pci_dev *dev, unsigned seg)
 {
     if (seg == 0)

@@ -45,6 +45,8 @@ void i440fx_destroy(struct i440fx *host);
 enum pam_mode i440fx_pam_mode(struct i440fx *host, unsigned int seg);
 /* The range segment seg covers: 0, or -1 past the last. */
 int i440fx_pam_segment(unsigned int seg, uint32_t *base, uint32_t *size);
+/* The PAM segment holding gpa, -1 outside 0xc0000-0xfffff. */
+int i440fx_pam_segment_at(uint64_t gpa);
 
 /* isa_irq.set(opaque, irq, level) drives ISA IRQ irq (3-15) for the PCI
  * interrupts routed to it; the caller wires it to the PIC and the IOAPIC's
