@@ -77,20 +77,6 @@ except (ValueError, KeyError, TypeError):
     pass'
 }
 
-# better KEY LINE LINE -> the better of the host's two samples by KEY (the
-# lower p50, the higher IOPS or MB/s; an empty sample loses).
-better() {
-    local a b
-    a=$(field "$2" "$1") b=$(field "$3" "$1")
-    [ -n "$a" ] || { echo "$3"; return; }
-    [ -n "$b" ] || { echo "$2"; return; }
-    if [ "$1" = p50_us ]; then
-        awk -v a="$a" -v b="$b" 'BEGIN { exit !(a <= b) }' && echo "$2" || echo "$3"
-    else
-        awk -v a="$a" -v b="$b" 'BEGIN { exit !(a >= b) }' && echo "$2" || echo "$3"
-    fi
-}
-
 fio_list=
 declare -A host1 host2 guest
 while read -r name _ rw bs qd _ _; do

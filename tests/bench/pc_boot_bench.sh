@@ -21,11 +21,9 @@
 # BENCH_PC_ROUNDS rounds (default 3; BENCH_QUICK=1: 1); the table has each
 # side's median, the ratio tandem/QEMU of the medians and every run.
 #
-# The Linux milestone (the guest's first userspace line) is not measured:
-# the PC's direct boot exists (--machine pc --kernel; --firmware ROM
-# --kernel as QEMU's -kernel), but this bench has no Linux case yet, and a
-# PVM host's KVM (no VMX/SVM) would run the kernel in its instruction
-# emulator. The output says so, with this host's side of it; no row.
+# The Linux milestone (the guest's first userspace line beside QEMU) is
+# tests/bench/pc_linux_bench.sh's, with fio on NVMe: it needs KVM with
+# VMX/SVM (elsewhere it runs in the test machine, marked emulated).
 #
 # Skips (status 0, with the reason) without a usable /dev/kvm, QEMU or
 # python3; QEMU that cannot use KVM here makes its column "not
@@ -218,14 +216,13 @@ for kase, key, label in MILESTONES:
         ratio, met = "—", "—"
     print("| %s | %s | %s | %s | %s | %s | %s |" % (label, tmed, qmed, ratio, met, truns, qruns))
 print()
-print("The Linux guest's first userspace line: **not measured**, so no row. The PC's direct boot "
-      "exists (`tandem-vmm --machine pc --kernel`, and `--firmware ROM --kernel` as QEMU's `-kernel`; "
-      "docs/hvm.md, \"Direct boot\") but this bench has no Linux case yet. " +
-      ("This host's KVM runs guest code on the CPU (VMX/SVM), so one could be timed here."
+print("The Linux guest's first userspace line beside QEMU is in \"Linux on the PC\" "
+      "(tests/bench/pc_linux_bench.sh). " +
+      ("This host's KVM runs guest code on the CPU (VMX/SVM): it ran here."
        if hw_kvm else
-       "On this host one could not be timed anyway: its KVM (%s) has no VMX/SVM and runs every "
-       "instruction of a guest that is not PVM-aware in its emulator, usable for firmware but not "
-       "for a kernel (tests/run.sh sends pc_linux.sh to the test machine for that reason)." % kvm_mod))
+       "This host's KVM (%s) has no VMX/SVM and runs every instruction of a guest that is not "
+       "PVM-aware in its emulator, usable for firmware but not for a kernel: that bench ran in the "
+       "test machine, its figures marked emulated." % kvm_mod))
 if not qemu_kvm:
     print()
     print("QEMU could not use KVM on this host (`-accel kvm`: %s): its column is not comparable, "

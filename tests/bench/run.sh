@@ -27,18 +27,26 @@ kvm_xen_usable() {
 }
 is_guest_bench() { grep -q '^# tandem-bench: guest' "$1"; }
 needs_kvm_xen() { grep -q '^# tandem-bench: guest kvm-xen' "$1"; }
+# A '# tandem-bench: guest hw-kvm' bench boots a kernel on the emulated PC:
+# it needs KVM that runs guest code on the CPU (VMX/SVM), not a PVM host's
+# instruction emulator; without one it runs in the test machine.
+needs_hw_kvm() { grep -q '^# tandem-bench: guest hw-kvm' "$1"; }
+hw_kvm_usable() { grep -qwE 'vmx|svm' /proc/cpuinfo; }
 
 # Where the guest benches go (here or vm), and the Linux ones.
 if [ "${TANDEM_TEST_VM:-0}" = 1 ]; then
-    guests=here xen=here emulated=1
+    guests=here xen=here hw=here emulated=1
 elif kvm_usable; then
     guests=here emulated=0
     kvm_xen_usable && xen=here || xen=vm
+    hw_kvm_usable && hw=here || hw=vm
 else
-    guests=vm xen=vm emulated=0
+    guests=vm xen=vm hw=vm emulated=0
 fi
 goes_to_vm() { # a guest bench: true if it runs in the test machine
-    if needs_kvm_xen "$1"; then [ $xen = vm ]; else [ $guests = vm ]; fi
+    if needs_kvm_xen "$1"; then [ $xen = vm ]
+    elif needs_hw_kvm "$1"; then [ $hw = vm ]
+    else [ $guests = vm ]; fi
 }
 
 # Marks every table row but headers and separators (inside the machine).
@@ -63,11 +71,18 @@ if [ "$GUEST_ONLY" != 1 ]; then
             echo "**This host has no /dev/kvm: the guest benchmarks ran in the test machine (tests/vm: QEMU TCG"
             echo "with nested KVM). Their figures are the emulator's, not the product's: not comparable: emulated.**"
             echo "Host-only benchmarks (no guest) ran on the host and are comparable."
-        elif [ $xen = vm ]; then
-            echo
-            echo "Guest benchmarks ran on this host's /dev/kvm, **except the Linux-guest ones: this host's KVM has"
-            echo "no Xen support (KVM_CAP_XEN_HVM), so they ran in the test machine (tests/vm: QEMU TCG with nested"
-            echo "KVM) and their figures are not comparable: emulated.**"
+        else
+            if [ $xen = vm ]; then
+                echo
+                echo "Guest benchmarks ran on this host's /dev/kvm, **except the Linux-guest ones: this host's KVM has"
+                echo "no Xen support (KVM_CAP_XEN_HVM), so they ran in the test machine (tests/vm: QEMU TCG with nested"
+                echo "KVM) and their figures are not comparable: emulated.**"
+            fi
+            if [ $hw = vm ]; then
+                echo
+                echo "**Linux on the emulated PC (pc_linux_bench) ran in the test machine too: this host's KVM has no"
+                echo "VMX/SVM (it would run the kernel in its instruction emulator). Not comparable: emulated.**"
+            fi
         fi
         echo
     } > "$out"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # xenstore benchmark (run by tests/bench/run.sh): starts our xenstored in a
 # temp dir and runs $BUILD/tests/bench/xenstore_bench against it, which
-# prints a markdown table.  XS_BENCH_SECONDS sets the time per cell.
+# prints a markdown table.  XS_BENCH_SECONDS sets the time per cell (2 s), XS_BENCH_ROUNDS
+# the interleaved rounds (5): with 0.5 s x 3 two runs a minute apart gave a
+# libxenstore read 1.06x and 1.22x the floor; with 2 s x 5, 1.02x and 1.02x.
 set -u
 . "$(dirname "$0")/../compat/xenstore_daemon.inc"
 BENCH=$TANDEM_ROOT/${BUILD:-build}/tests/bench/xenstore_bench
@@ -26,5 +28,5 @@ for so in /usr/lib/*/libxenstore.so.4 /usr/lib/libxenstore.so.4; do
     [ -e "$so" ] && { xen=(--xen-lib "$so"); break; }
 done
 xsd_start > /dev/null || exit 1
-"$BENCH" --socket "$XENSTORED_PATH" --seconds "${XS_BENCH_SECONDS:-0.5}" \
-    --rounds "${XS_BENCH_ROUNDS:-3}" "${pin[@]+"${pin[@]}"}" "${xen[@]+"${xen[@]}"}"
+"$BENCH" --socket "$XENSTORED_PATH" --seconds "${XS_BENCH_SECONDS:-2}" \
+    --rounds "${XS_BENCH_ROUNDS:-5}" "${pin[@]+"${pin[@]}"}" "${xen[@]+"${xen[@]}"}"

@@ -5,7 +5,10 @@
  * object by .incbin, NUL-terminated here) and "\r\n"; then it reads LBA 1 of
  * the boot drive with INT 13h AH=42h (the extended read, the one an NVMe or
  * AHCI disk is reached by) to 0:0x8000 and prints its first 32 bytes and
- * "\r\n"; then "BOOT-OK\r\n", and halts for good. A failed read prints
+ * "\r\n"; then whether the BIOS's own memory (0xf0000, shadow RAM the
+ * firmware write-protected through the chipset's PAM registers before it
+ * booted us) took a write: "BIOS-RO\r\n" if not, "BIOS-RW\r\n" if it did
+ * (the byte is put back); then "BOOT-OK\r\n", and halts for good. A failed read prints
  * "READ-FAIL AH=XX\r\n" (XX: the BIOS's status in hex) and halts. Its only
  * other BIOS call is one INT 10h backspace first (see below).
  *
@@ -70,6 +73,20 @@ start2:
 	loop	1b
 	movw	$crlf, %si
 	call	puts
+
+	/* 0xf000:0: complement the byte, look, put the old one back. */
+	movw	$0xf000, %ax
+	movw	%ax, %es
+	movb	%es:0, %bl
+	movb	%bl, %bh
+	notb	%bh
+	movb	%bh, %es:0
+	movw	$bios_ro, %si
+	cmpb	%bl, %es:0
+	je	4f
+	movb	%bl, %es:0
+	movw	$bios_rw, %si
+4:	call	puts
 	movw	$boot_ok, %si
 	call	puts
 	jmp	halt
@@ -137,6 +154,10 @@ crlf:
 	.asciz	"\r\n"
 boot_ok:
 	.asciz	"BOOT-OK\r\n"
+bios_ro:
+	.asciz	"BIOS-RO\r\n"
+bios_rw:
+	.asciz	"BIOS-RW\r\n"
 read_fail_msg:
 	.asciz	"READ-FAIL AH="
 message:

@@ -1,17 +1,21 @@
 # Disk images for the full-emulation PC's boot tests (sourced, not a test
-# itself: the runner only runs *.sh). Two images a BIOS boots, made from
+# itself: the runner only runs *.sh). Three images a BIOS boots, made from
 # plain files with no loop device, no mount, nothing under /dev: a test can
 # build them in a container or in the test machine.
 #
 #   pc_bootsector_image OUT MESSAGE
 #     1 MiB: our own boot sector (tests/integration/pc_bootsector.S) prints
 #     MESSAGE, then the first 32 bytes of LBA 1 as read by INT 13h AH=42h,
-#     then BOOT-OK, on COM1; OUT.expect holds that LBA 1 line.
+#     then BIOS-RO (a write to the BIOS's memory did not stay), then
+#     BOOT-OK, on COM1; OUT.expect holds that LBA 1 line.
 #   pc_grub_image OUT HEXFILE [MIB]
 #     Debian's GRUB (grub-pc-bin, i386-pc) installed the way grub-bios-setup
 #     installs it on an MBR disk, with an ext2 partition at 1 MiB holding
 #     /boot/grub/grub.cfg and /secret.txt (random hex, also in HEXFILE);
 #     GRUB talks on the serial port and stops at `grub>`.
+#   pc_grub_linux_image OUT KERNEL INITRD CMDLINE [MIB]
+#     the same GRUB, whose partition holds a Linux kernel and initrd and a
+#     grub.cfg that boots them at once with CMDLINE.
 #
 # Each function works in its own mktemp -d directory, removed however it
 # returns (the bodies are subshells with their own EXIT trap, so the
@@ -60,12 +64,14 @@ _pc_chs() {
 }
 
 # pc_bootsector_image OUT MESSAGE
-# MESSAGE: printable ASCII, up to 200 bytes (the code and it must fit before
+# MESSAGE: printable ASCII, up to 180 bytes (the code and it must fit before
 # the partition table's place in the 512-byte sector). LBA 1 of OUT holds
 # "SECTOR1:" and 24 random hex digits (32 bytes, what the code prints), and
 # OUT.expect that line plus a newline. The whole COM1 output is then
-#   MESSAGE\r\n SECTOR1:<24 hex>\r\n BOOT-OK\r\n
-# (or "READ-FAIL AH=XX\r\n" in place of the last two if the read fails).
+#   MESSAGE\r\n SECTOR1:<24 hex>\r\n BIOS-RO\r\n BOOT-OK\r\n
+# (BIOS-RW if a write to 0xf0000 stayed: the firmware left its memory
+# writable; or "READ-FAIL AH=XX\r\n" in place of the last three if the
+# read fails).
 pc_bootsector_image() (
     set -u
     if [ $# -ne 2 ]; then
@@ -74,8 +80,8 @@ pc_bootsector_image() (
     fi
     out=$1 msg=$2
     export LC_ALL=C # byte lengths and classes (a subshell: the caller's locale stays)
-    if [ ${#msg} -gt 200 ] || [[ $msg == *[![:print:]]* ]]; then
-        _pc_err "pc_bootsector_image: MESSAGE must be printable ASCII of at most 200 bytes"
+    if [ ${#msg} -gt 180 ] || [[ $msg == *[![:print:]]* ]]; then
+        _pc_err "pc_bootsector_image: MESSAGE must be printable ASCII of at most 180 bytes"
         exit 2
     fi
     for tool in as ld; do
@@ -148,22 +154,124 @@ echo "TANDEM-GRUB-CFG: loaded from $root"
 # the commands the tests type.
 PC_GRUB_MODULES="biosdisk part_msdos ext2 normal serial terminal terminfo cat echo ls"
 
-# pc_grub_image OUT HEXFILE [MIB]
-# OUT: a raw MIB MiB disk (64 by default). Layout (what grub-install on a
-# BIOS/MBR disk makes):
+# _pc_grub_disk OUT MIB ROOT MODULES: the disk both GRUB images are,
+# from ROOT (a directory, with its /boot/grub/grub.cfg already written)
+# and GRUB's MODULES in core.img. Layout (what grub-install on a BIOS/MBR
+# disk makes):
 #   LBA 0      boot.img's code (bytes 0-439), the MBR partition table
 #   LBA 1...   core.img (diskboot.img, then the compressed kernel and
 #              modules), in the gap before the first partition
-#   LBA 2048   partition 1 (type 0x83, active): ext2 with /boot/grub/grub.cfg
-#              and /secret.txt
-# HEXFILE gets 64 random hex digits and a newline, the content of
-# /secret.txt: `cat (hd0,msdos1)/secret.txt` at `grub>` prints them.
+#   LBA 2048   partition 1 (type 0x83, active): ext2 made from ROOT
 # The same bytes grub-bios-setup would write for this disk, except that
 # the Reed-Solomon codes it adds after core.img (--no-rs-codes turns them
 # off; they only repair a damaged core.img) are left out. grub-bios-setup
 # itself is not used: it insists on finding the block device holding its
 # directory (grub_guess_root_devices), which fails in a container
 # ("guessing the root device failed ... hostdisk//dev/vda not found").
+# Runs in the caller's subshell (and its temporary directory $t).
+_pc_grub_disk() {
+    local out=$1 mib=$2 root=$3 modules=$4
+    PATH=$PATH:/usr/sbin:/sbin # mke2fs, for a user whose PATH lacks them
+    if ! [[ $mib =~ ^[0-9]+$ ]] || [ "$mib" -lt 4 ] || [ "$mib" -gt 2047 ]; then
+        _pc_err "MIB must be 4..2047 (got '$mib')"
+        return 2
+    fi
+    command -v grub-mkimage > /dev/null ||
+        { _pc_err "grub-mkimage is missing (grub-common; run 'make deps')"; return 1; }
+    command -v mke2fs > /dev/null ||
+        { _pc_err "mke2fs is missing (e2fsprogs; run 'make deps')"; return 1; }
+    local f
+    for f in boot.img diskboot.img kernel.img moddep.lst; do
+        [ -f "$PC_GRUB_DIR/$f" ] ||
+            { _pc_err "no $PC_GRUB_DIR/$f (grub-pc-bin; run 'make deps')"; return 1; }
+    done
+
+    # boot.img is patched at fixed offsets (include/grub/i386/pc/boot.h in
+    # GRUB's sources, used by util/setup.c, grub-bios-setup): the LBA of
+    # core.img's first sector, 8 bytes at 0x5c (1 as built); the drive to
+    # load from at 0x64 (0xff: the one the BIOS booted from); and at 0x66 a
+    # 2-byte `jmp` (eb 05) that grub-bios-setup turns into two nops on a
+    # hard disk, so that a BIOS passing a floppy number in %dl is taken to
+    # mean 0x80. A GRUB whose boot.img differs there is not one this knows.
+    local b=$PC_GRUB_DIR/boot.img
+    if [ "$(stat -c %s "$b")" != 512 ] ||
+       [ "$(_pc_bytes "$b" 0x5c 8)" != "01 00 00 00 00 00 00 00" ] ||
+       [ "$(_pc_bytes "$b" 0x64 1)" != "ff" ] ||
+       [ "$(_pc_bytes "$b" 0x66 2)" != "eb 05" ] ||
+       [ "$(_pc_bytes "$b" 510 2)" != "55 aa" ]; then
+        _pc_err "$b does not have the layout this script patches (GRUB 2.06's)"
+        return 1
+    fi
+
+    # The filesystem, built from the directory (mke2fs -d), no mount.
+    local part_start=2048 part_sectors=$(((mib - 1) * 2048))
+    truncate -s "$((mib - 1))M" "$t/fs.img"
+    if ! mke2fs -q -F -t ext2 -L tandem-grub -E root_owner=0:0 -d "$root" "$t/fs.img" > "$t/mke2fs.out" 2>&1; then
+        _pc_err "mke2fs failed: $(tr '\n' '|' < "$t/mke2fs.out")"
+        return 1
+    fi
+
+    # core.img: diskboot.img (1 sector, loads the rest from the blocklist
+    # at its end) + lzma_decompress.img + the kernel and modules, with the
+    # prefix naming the partition explicitly: (hd0,msdos1), the BIOS's
+    # first hard disk (0x80, the boot drive here) and its first partition.
+    printf '%s' "$PC_GRUB_EARLY_CFG" > "$t/early.cfg"
+    # shellcheck disable=SC2086 # the module list is words
+    if ! grub-mkimage -O i386-pc -d "$PC_GRUB_DIR" -o "$t/core.img" -c "$t/early.cfg" \
+            -p "(hd0,msdos1)/boot/grub" $modules > "$t/mkimage.out" 2>&1; then
+        _pc_err "grub-mkimage failed: $(tr '\n' '|' < "$t/mkimage.out")"
+        return 1
+    fi
+    local core_size core_sectors
+    core_size=$(stat -c %s "$t/core.img")
+    core_sectors=$(((core_size + 511) / 512))
+    if [ $core_sectors -gt $((part_start - 1)) ]; then
+        _pc_err "core.img is $core_sectors sectors, the gap before the partition holds $((part_start - 1))"
+        return 1
+    fi
+    # diskboot.img's blocklist, the last 12 bytes of core.img's first
+    # sector (struct grub_pc_bios_boot_blocklist in include/grub/offsets.h:
+    # u64 start, u16 len, u16 segment; diskboot.S's firstlist): as
+    # grub-mkimage writes it, the rest of core.img is read from LBA 2, all
+    # its sectors (core_sectors - 1) in one extent, to segment 0x820. That
+    # is exactly right for core.img at LBA 1 with the rest right after it,
+    # which is what grub-bios-setup writes too when it embeds core.img in
+    # the MBR gap (one contiguous extent: save_blocklists in util/setup.c
+    # merges them into this same entry). So nothing to patch: check it.
+    local want have
+    want="02 00 00 00 00 00 00 00 $(printf '%02x %02x' $(((core_sectors - 1) & 255)) $(((core_sectors - 1) >> 8))) 20 08"
+    have=$(_pc_bytes "$t/core.img" 500 12)
+    if [ "$have" != "$want" ]; then
+        _pc_err "core.img's blocklist is '$have', expected '$want'"
+        return 1
+    fi
+
+    # The MBR: boot.img's code and the patches (0x5c: core.img at LBA 1;
+    # 0x64: 0xff; 0x66: nop nop), the partition table (one active type-0x83
+    # entry at 0x1be, the rest zero) and the 55 aa signature. The disk
+    # signature (0x1b8) stays zero.
+    local mbr=$t/mbr.bin
+    head -c 440 "$b" > "$mbr" && truncate -s 512 "$mbr" || return 1
+    printf '%b' "$(_pc_le 1 8)" | _pc_put "$mbr" $((0x5c))
+    printf '\xff' | _pc_put "$mbr" $((0x64))
+    printf '\x90\x90' | _pc_put "$mbr" $((0x66))
+    printf '%b' "\\x80$(_pc_chs $part_start)\\x83$(_pc_chs $((part_start + part_sectors - 1)))$(_pc_le $part_start 4)$(_pc_le $part_sectors 4)" |
+        _pc_put "$mbr" $((0x1be))
+    printf '\x55\xaa' | _pc_put "$mbr" 510
+
+    rm -f "$out"
+    { truncate -s "${mib}M" "$out" &&
+      dd if="$mbr" of="$out" conv=notrunc status=none &&
+      dd if="$t/core.img" of="$out" bs=512 seek=1 conv=notrunc status=none &&
+      dd if="$t/fs.img" of="$out" bs=1M seek=1 conv=notrunc,sparse status=none; } ||
+        { _pc_err "cannot write $out"; rm -f "$out"; return 1; }
+}
+
+# pc_grub_image OUT HEXFILE [MIB]
+# OUT: a raw MIB MiB disk (64 by default), _pc_grub_disk's layout, whose
+# ext2 holds /boot/grub/grub.cfg (PC_GRUB_CFG) and /secret.txt.
+# HEXFILE gets 64 random hex digits and a newline, the content of
+# /secret.txt: `cat (hd0,msdos1)/secret.txt` at `grub>` prints them.
 #
 # For a test typing at `grub>` (pc_images_qemu_check.sh does this):
 #   - GRUB's serial terminal is vt100: each echoed character comes wrapped
@@ -181,103 +289,57 @@ pc_grub_image() (
         exit 2
     fi
     out=$1 hexfile=$2 mib=${3:-64}
-    PATH=$PATH:/usr/sbin:/sbin # mke2fs, for a user whose PATH lacks them
-    if ! [[ $mib =~ ^[0-9]+$ ]] || [ "$mib" -lt 4 ] || [ "$mib" -gt 2047 ]; then
-        _pc_err "pc_grub_image: MIB must be 4..2047 (got '$mib')"
-        exit 2
-    fi
-    command -v grub-mkimage > /dev/null ||
-        { _pc_err "pc_grub_image: grub-mkimage is missing (grub-common; run 'make deps')"; exit 1; }
-    command -v mke2fs > /dev/null ||
-        { _pc_err "pc_grub_image: mke2fs is missing (e2fsprogs; run 'make deps')"; exit 1; }
-    for f in boot.img diskboot.img kernel.img moddep.lst; do
-        [ -f "$PC_GRUB_DIR/$f" ] ||
-            { _pc_err "pc_grub_image: no $PC_GRUB_DIR/$f (grub-pc-bin; run 'make deps')"; exit 1; }
-    done
     t=$(mktemp -d /tmp/tandem-pc-grub.XXXXXX) || exit 1
     trap 'rm -rf "$t"' EXIT
-
-    # boot.img is patched at fixed offsets (include/grub/i386/pc/boot.h in
-    # GRUB's sources, used by util/setup.c, grub-bios-setup): the LBA of
-    # core.img's first sector, 8 bytes at 0x5c (1 as built); the drive to
-    # load from at 0x64 (0xff: the one the BIOS booted from); and at 0x66 a
-    # 2-byte `jmp` (eb 05) that grub-bios-setup turns into two nops on a
-    # hard disk, so that a BIOS passing a floppy number in %dl is taken to
-    # mean 0x80. A GRUB whose boot.img differs there is not one this knows.
-    b=$PC_GRUB_DIR/boot.img
-    if [ "$(stat -c %s "$b")" != 512 ] ||
-       [ "$(_pc_bytes "$b" 0x5c 8)" != "01 00 00 00 00 00 00 00" ] ||
-       [ "$(_pc_bytes "$b" 0x64 1)" != "ff" ] ||
-       [ "$(_pc_bytes "$b" 0x66 2)" != "eb 05" ] ||
-       [ "$(_pc_bytes "$b" 510 2)" != "55 aa" ]; then
-        _pc_err "pc_grub_image: $b does not have the layout this script patches (GRUB 2.06's)"
-        exit 1
-    fi
-
-    # The filesystem, built from a directory (mke2fs -d), no mount.
     hex=$(_pc_hex 32)
     mkdir -p "$t/root/boot/grub"
     printf '%s' "$PC_GRUB_CFG" > "$t/root/boot/grub/grub.cfg"
     echo "$hex" > "$t/root/secret.txt"
-    part_start=2048
-    part_sectors=$(((mib - 1) * 2048))
-    truncate -s "$((mib - 1))M" "$t/fs.img"
-    if ! mke2fs -q -F -t ext2 -L tandem-grub -E root_owner=0:0 -d "$t/root" "$t/fs.img" > "$t/mke2fs.out" 2>&1; then
-        _pc_err "pc_grub_image: mke2fs failed: $(tr '\n' '|' < "$t/mke2fs.out")"
-        exit 1
-    fi
+    _pc_grub_disk "$out" "$mib" "$t/root" "$PC_GRUB_MODULES" || exit
+    echo "$hex" > "$hexfile" || { _pc_err "pc_grub_image: cannot write $hexfile"; rm -f "$out"; exit 1; }
+)
 
-    # core.img: diskboot.img (1 sector, loads the rest from the blocklist
-    # at its end) + lzma_decompress.img + the kernel and modules, with the
-    # prefix naming the partition explicitly: (hd0,msdos1), the BIOS's
-    # first hard disk (0x80, the boot drive here) and its first partition.
-    printf '%s' "$PC_GRUB_EARLY_CFG" > "$t/early.cfg"
-    # shellcheck disable=SC2086 # the module list is words
-    if ! grub-mkimage -O i386-pc -d "$PC_GRUB_DIR" -o "$t/core.img" -c "$t/early.cfg" \
-            -p "(hd0,msdos1)/boot/grub" $PC_GRUB_MODULES > "$t/mkimage.out" 2>&1; then
-        _pc_err "pc_grub_image: grub-mkimage failed: $(tr '\n' '|' < "$t/mkimage.out")"
-        exit 1
+# pc_grub_linux_image OUT KERNEL INITRD CMDLINE [MIB]
+# OUT: a raw MIB MiB disk (64 by default), _pc_grub_disk's layout, from
+# which GRUB boots Linux as a distribution's disk does: its ext2 holds
+# /boot/vmlinuz (KERNEL, a bzImage), /boot/initrd.gz (INITRD) and a
+# grub.cfg with one menu entry, chosen at once (timeout 0), that echoes
+# "TANDEM-GRUB-LINUX: loading from (hd0,msdos1)" and loads both with
+# GRUB's `linux` and `initrd` (the 16-bit boot protocol: GRUB runs the
+# kernel's real-mode setup). GRUB itself adds BOOT_IMAGE=/boot/vmlinuz in
+# front of CMDLINE. CMDLINE: letters, digits, and " =._,:/-" only (it is
+# written into grub.cfg as it is).
+PC_GRUB_LINUX_MODULES="biosdisk part_msdos ext2 normal serial terminal terminfo echo linux"
+pc_grub_linux_image() (
+    set -u
+    if [ $# -lt 4 ] || [ $# -gt 5 ]; then
+        _pc_err "usage: pc_grub_linux_image OUT KERNEL INITRD CMDLINE [MIB]"
+        exit 2
     fi
-    core_size=$(stat -c %s "$t/core.img")
-    core_sectors=$(((core_size + 511) / 512))
-    if [ $core_sectors -gt $((part_start - 1)) ]; then
-        _pc_err "pc_grub_image: core.img is $core_sectors sectors, the gap before the partition holds $((part_start - 1))"
-        exit 1
+    out=$1 kernel=$2 initrd=$3 cmdline=$4 mib=${5:-64}
+    if [[ $cmdline == *[!A-Za-z0-9\ =._,:/-]* ]]; then
+        _pc_err "pc_grub_linux_image: CMDLINE may hold letters, digits and ' =._,:/-' only"
+        exit 2
     fi
-    # diskboot.img's blocklist, the last 12 bytes of core.img's first
-    # sector (struct grub_pc_bios_boot_blocklist in include/grub/offsets.h:
-    # u64 start, u16 len, u16 segment; diskboot.S's firstlist): as
-    # grub-mkimage writes it, the rest of core.img is read from LBA 2, all
-    # its sectors (core_sectors - 1) in one extent, to segment 0x820. That
-    # is exactly right for core.img at LBA 1 with the rest right after it,
-    # which is what grub-bios-setup writes too when it embeds core.img in
-    # the MBR gap (one contiguous extent: save_blocklists in util/setup.c
-    # merges them into this same entry). So nothing to patch: check it.
-    want="02 00 00 00 00 00 00 00 $(printf '%02x %02x' $(((core_sectors - 1) & 255)) $(((core_sectors - 1) >> 8))) 20 08"
-    have=$(_pc_bytes "$t/core.img" 500 12)
-    if [ "$have" != "$want" ]; then
-        _pc_err "pc_grub_image: core.img's blocklist is '$have', expected '$want'"
-        exit 1
-    fi
-
-    # The MBR: boot.img's code and the patches (0x5c: core.img at LBA 1;
-    # 0x64: 0xff; 0x66: nop nop), the partition table (one active type-0x83
-    # entry at 0x1be, the rest zero) and the 55 aa signature. The disk
-    # signature (0x1b8) stays zero.
-    mbr=$t/mbr.bin
-    head -c 440 "$b" > "$mbr" && truncate -s 512 "$mbr" || exit 1
-    printf '%b' "$(_pc_le 1 8)" | _pc_put "$mbr" $((0x5c))
-    printf '\xff' | _pc_put "$mbr" $((0x64))
-    printf '\x90\x90' | _pc_put "$mbr" $((0x66))
-    printf '%b' "\\x80$(_pc_chs $part_start)\\x83$(_pc_chs $((part_start + part_sectors - 1)))$(_pc_le $part_start 4)$(_pc_le $part_sectors 4)" |
-        _pc_put "$mbr" $((0x1be))
-    printf '\x55\xaa' | _pc_put "$mbr" 510
-
-    rm -f "$out"
-    { truncate -s "${mib}M" "$out" &&
-      dd if="$mbr" of="$out" conv=notrunc status=none &&
-      dd if="$t/core.img" of="$out" bs=512 seek=1 conv=notrunc status=none &&
-      dd if="$t/fs.img" of="$out" bs=1M seek=1 conv=notrunc,sparse status=none &&
-      echo "$hex" > "$hexfile"; } ||
-        { _pc_err "pc_grub_image: cannot write $out or $hexfile"; rm -f "$out"; exit 1; }
+    for f in "$kernel" "$initrd"; do
+        [ -f "$f" ] || { _pc_err "pc_grub_linux_image: no file $f"; exit 1; }
+    done
+    t=$(mktemp -d /tmp/tandem-pc-grub.XXXXXX) || exit 1
+    trap 'rm -rf "$t"' EXIT
+    mkdir -p "$t/root/boot/grub"
+    cp "$kernel" "$t/root/boot/vmlinuz" && cp "$initrd" "$t/root/boot/initrd.gz" ||
+        { _pc_err "pc_grub_linux_image: cannot copy the kernel or the initrd"; exit 1; }
+    # shellcheck disable=SC2016 # $root is GRUB's
+    printf '%s' 'serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set timeout=0
+set default=0
+menuentry "Linux (tandem pc_grub_linux_image)" {
+    echo "TANDEM-GRUB-LINUX: loading from $root"
+    linux /boot/vmlinuz '"$cmdline"'
+    initrd /boot/initrd.gz
+}
+' > "$t/root/boot/grub/grub.cfg"
+    _pc_grub_disk "$out" "$mib" "$t/root" "$PC_GRUB_LINUX_MODULES"
 )

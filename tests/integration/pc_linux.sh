@@ -1,6 +1,6 @@
 #!/bin/bash
 # tandem-test: guest hw-kvm (Linux on the emulated PC: KVM that runs guest code on the CPU; in the test machine on a PVM host)
-# tandem-test-vm-seconds: 250 (in the test machine; tests/run.sh shares files out by it)
+# tandem-test-vm-seconds: 400 (in the test machine; tests/run.sh shares files out by it)
 # tandem-test-timeout: 900
 # Debian's own kernel on the full-emulation PC, booted directly (tandem-vmm
 # --machine pc --kernel: the 64-bit boot protocol, no firmware; docs/hvm.md
@@ -8,7 +8,9 @@
 # table), Linux's own nvme driver finds the emulated controller
 # (/dev/nvme0n1: its MSI-X, its I/O queues), reads the pattern the host
 # wrote, and writes one the host then finds in the file, with O_DIRECT
-# reads of it checked too. Its console is COM1 (console=ttyS0).
+# reads of it checked too. Its console is COM1 (console=ttyS0). Then the
+# same through SeaBIOS and its linuxboot option ROM (QEMU's -kernel), and
+# booted by Debian's GRUB from the NVMe disk (pc_grub_linux_image).
 . "$(dirname "$0")/../../hypervisor/tests/testlib.sh"
 need_kvm
 need_file pc_linux "$VMM" || exit 1
@@ -94,4 +96,40 @@ else
     [ "$(lt b cpus)" = 2 ] && [ "$(lt b host_pattern)" = "$host_sum" ] &&
         [ "$(lt b direct_read)" = "$(lt b guest_pattern)" ] && pass pc_linux_via_firmware_disk ||
         fail pc_linux_via_firmware_disk "cpus '$(lt b cpus)' host '$(lt b host_pattern)' direct '$(lt b direct_read)'"
+fi
+
+# ---- the same kernel booted by Debian's GRUB from the NVMe disk, as an
+# installed system boots: SeaBIOS runs GRUB from namespace 1's MBR, GRUB
+# reads its grub.cfg, the kernel and the initrd from the ext2 partition
+# (INT 13h, SeaBIOS's NVMe driver) and starts Linux through its real-mode
+# setup; Linux then finds both namespaces (the pattern disk is the second) ----
+. "$(dirname "$0")/pc_images.bash"
+if [ ! -f "$ROM" ]; then
+    skip pc_linux_via_grub "no SeaBIOS ($ROM)"
+elif ! command -v grub-mkimage > /dev/null || [ ! -f "$PC_GRUB_DIR/boot.img" ]; then
+    skip pc_linux_via_grub "no GRUB (grub-pc-bin: in the test machine's image, and 'make deps' on a host)"
+elif ! out=$(pc_grub_linux_image "$TMP/grub.img" "$KERNEL" "$INITRD" \
+                 "console=ttyS0 panic=-1 quiet $EXTRA lt.run=pcdisk lt.dev=nvme0n2" 2>&1); then
+    fail pc_linux_via_grub_image "$out"
+else
+    "$VMM" --firmware "$ROM" --memory 256 --vcpus 2 --disk "$TMP/grub.img,ro" --disk "$DISK" \
+        --name pcgrub --run-dir "$TMP/run-grub" --console stdio < /dev/null > "$TMP/c.con" 2> "$TMP/c.err" &
+    VPID=$!
+    PIDS+=("$VPID")
+    if wait_for "$TMP/c.con" "^LT: done" 400; then
+        pass pc_linux_via_grub_runs_init
+    else
+        fail pc_linux_via_grub_runs_init "$(tail -c 600 "$TMP/c.con" | tr '\r\n' '||') | $(grep -v Searching "$TMP/c.err" | tail -n 5 | tr '\n' '|')"
+    fi
+    kill -TERM "$VPID" 2>/dev/null
+    wait "$VPID"
+    grep -q "TANDEM-GRUB-LINUX: loading from hd0,msdos1" "$TMP/c.con" && pass pc_linux_via_grub_menu_entry ||
+        fail pc_linux_via_grub_menu_entry "$(grep -a TANDEM "$TMP/c.con" | tr '\r\n' '||')"
+    [ "$(lt c boot_image)" = /boot/vmlinuz ] && pass pc_linux_via_grub_boot_image ||
+        fail pc_linux_via_grub_boot_image "BOOT_IMAGE '$(lt c boot_image)'"
+    # the pattern disk is namespace 2: what the host wrote, what the guest wrote
+    gsum=$(dd if="$DISK" bs=1M skip=4 count=1 status=none | sha256sum | cut -d' ' -f1)
+    [ "$(lt c host_pattern)" = "$host_sum" ] && [ "$(lt c guest_pattern)" = "$gsum" ] &&
+        [ "$(lt c direct_read)" = "$gsum" ] && pass pc_linux_via_grub_disk ||
+        fail pc_linux_via_grub_disk "host '$(lt c host_pattern)' guest '$(lt c guest_pattern)' direct '$(lt c direct_read)' file $gsum"
 fi

@@ -42,6 +42,7 @@ TOKEN=TDM-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
 printf '#!ipxe\necho IPXE-TOKEN %s\nsleep %d\n' "$TOKEN" $((60 * F)) > "$TMP/www/second.ipxe"
 ip netns exec "$NS" "$BB" httpd -f -p 10.0.2.2:80 -h "$TMP/www" &
 PIDS+=("$!")
+PATH=$PATH:/usr/sbin:/sbin   # dnsmasq (dnsmasq-base, in the test machine's image) lives in sbin
 if command -v dnsmasq > /dev/null; then
     DHCPD=dnsmasq
     ip netns exec "$NS" dnsmasq --no-daemon --conf-file=/dev/null --interface=br0 --bind-interfaces --port=0 \

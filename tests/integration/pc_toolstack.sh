@@ -10,7 +10,8 @@
 # `tandem destroy` leaves nothing. With disk = [...], the NVMe namespace is
 # what SeaBIOS boots (our boot sector's output through `tandem run`), no
 # blkback device is written for it, and block-attach to the domain is
-# refused.
+# refused. serial = "stdio" puts COM1 on `tandem run`'s own stdout (no
+# pty, `tandem console` says there is none); serial = "file:PATH" in PATH.
 # Needs /dev/kvm (real-mode firmware: plain KVM, or the test machine).
 . "$(dirname "$0")/cli_lib.bash"
 need_kvm
@@ -107,6 +108,46 @@ EOF
     cat "$TANDEM_RUNDIR/log/dom$id.log" "$WORK/run.err" 2>/dev/null | grep -q "nvme0: .* 0 errors" &&
         pass hvm_disk_nvme_counters_logged ||
         fail hvm_disk_nvme_counters_logged "$(tail -n 3 "$WORK/run.err" | tr '\n' '|')"
+
+    # serial = "stdio": COM1 is the VMM's own stdout (tandem run's), no pty
+    cat > "$WORK/stdio.cfg" <<EOF
+name = "pcstdio"
+type = "hvm"
+memory = 32
+serial = "stdio"
+disk = [ '$WORK/boot.img,raw,xvda,r' ]
+EOF
+    start_bg stdio "$WORK/stdio.cfg"
+    if wait_for 600 grep -q "BOOT-OK" "$WORK/stdio.out" && grep -qF "$MSG" "$WORK/stdio.out"; then
+        pass hvm_serial_stdio_on_run_stdout
+    else
+        fail hvm_serial_stdio_on_run_stdout "$(tail -c 400 "$WORK/stdio.out" | tr '\n\r' '||') $(tail -3 "$WORK/stdio.err" | tr '\n' '|')"
+    fi
+    id=$(domid_of pcstdio)
+    xs exists "/local/domain/$id/serial/0/tty" 2>/dev/null && fail hvm_serial_stdio_no_pty "serial/0/tty written" ||
+        pass hvm_serial_stdio_no_pty
+    "$TANDEM" console pcstdio > /dev/null 2> "$WORK/err" < /dev/null; rc=$?
+    [ $rc != 0 ] && grep -q "no serial console" "$WORK/err" && pass hvm_serial_stdio_console_refused ||
+        fail hvm_serial_stdio_console_refused "rc=$rc $(cat "$WORK/err")"
+    "$TANDEM" destroy pcstdio 2> "$WORK/err" || fail hvm_serial_stdio_destroy "$(cat "$WORK/err")"
+    wait_gone "$LAST_PID" 200 || fail hvm_serial_stdio_destroy "tandem run still running"
+
+    # serial = "file:PATH" (tandem create): COM1's output in that file
+    cat > "$WORK/file.cfg" <<EOF
+name = "pcfile"
+type = "hvm"
+memory = 32
+serial = "file:$WORK/com1.log"
+disk = [ '$WORK/boot.img,raw,xvda,r' ]
+EOF
+    "$TANDEM" create "$WORK/file.cfg" 2> "$WORK/err" || fail hvm_serial_file_create "$(cat "$WORK/err")"
+    if wait_for 600 grep -q "BOOT-OK" "$WORK/com1.log" && grep -qF "$MSG" "$WORK/com1.log" &&
+       grep -qF "$(cat "$WORK/boot.img.expect")" "$WORK/com1.log"; then
+        pass hvm_serial_file
+    else
+        fail hvm_serial_file "$(tail -c 400 "$WORK/com1.log" 2>&1 | tr '\n\r' '||')"
+    fi
+    "$TANDEM" destroy pcfile 2> "$WORK/err" || fail hvm_serial_file_destroy "$(cat "$WORK/err")"
 else
     fail hvm_disk_boots "image: $(cat "$WORK/err")"
 fi
