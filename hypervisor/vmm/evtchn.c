@@ -13,6 +13,7 @@
  * (bind_interdomain, remote_dom 0) -- see evtchn_ctl.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -129,6 +130,7 @@ static void signal_vcpu(struct vm *vm, struct vcpu *v)
     if (!vec)
         return; /* evtchn_kick_vcpu signals when the guest chooses one */
     int r = vm_signal_msi(vm, (unsigned int)v->id, vec);
+    atomic_fetch_add(&v->upcall_signals, 1);
     atomic_store(&v->upcall_owed, r != 0);
     if (r < 0)
         vm->dropped_events++;
@@ -170,6 +172,50 @@ void evtchn_raise(struct vm *vm, evtchn_port_t port)
               __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)))
         signal_vcpu(vm, v);
     wake_pollers(vm);
+}
+
+/*
+ * Upcalls are edge-triggered here (an MSI when the flag rises), as Xen's
+ * per-vCPU upcall vector is; Xen's domain-wide callback vector is
+ * level-triggered instead: injected at every VM entry while the flag is
+ * up. The guest clears evtchn_upcall_pending first thing in its handler,
+ * so a flag that stays up across two checks, with no upcall sent by us in
+ * between, means the vCPU has not taken one for EVTCHN_UPCALL_CHECK_MS:
+ * its interrupts were off all that time (then the MSI below merges with
+ * the one waiting in its LAPIC), or the interrupt was lost (a dom0
+ * service's irqfd MSI to a disabled LAPIC, which KVM drops without a
+ * word; seen under nested virtualization, where a guest's xenstore
+ * replies then waited for ever). Either way signalling again is harmless,
+ * and the events behind the flag are not stuck. A vCPU that masks upcalls
+ * (evtchn_upcall_mask, as a PV kernel does) is left alone: unmasking is
+ * its cue to look.
+ */
+void evtchn_upcall_check(struct vm *vm)
+{
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        struct vcpu_info *vi = vcpu_info_ptr(vm, v);
+        unsigned int sent = atomic_load(&v->upcall_signals) + 1;
+        if (!vi || !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+            __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST)) {
+            v->upcall_seen = 0;
+            continue;
+        }
+        if (v->upcall_seen != sent) {
+            v->upcall_seen = sent;   /* up now; look again next time */
+            continue;
+        }
+        if (!v->upcall_resent_said) {
+            v->upcall_resent_said = true;
+            fprintf(stderr, "tandem-vmm: vCPU %u: its upcall flag was up at two checks %d ms apart "
+                            "and the VMM sent no upcall between: signalled again (reported once; "
+                            "--stats counts them)\n",
+                    i, EVTCHN_UPCALL_CHECK_MS);
+        }
+        vm->upcalls_resent++;
+        signal_vcpu(vm, v);
+        v->upcall_seen = 0;
+    }
 }
 
 void evtchn_raise_virq(struct vm *vm, struct vcpu *v, unsigned int virq)

@@ -13,13 +13,14 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vmm.h"
 
 static int epfd = -1;
-static struct loop_handler sig_h, wake_h;
+static struct loop_handler sig_h, wake_h, upcall_h;
 static struct loop_handler *timer_h;
 static atomic_int holds;   /* loop_hold */
 
@@ -98,6 +99,24 @@ static void on_timer(struct vm *vm, struct loop_handler *h, uint32_t ev)
     timer_expired(&vm->vcpus[(uintptr_t)h->ctx], h->fd);
 }
 
+static void on_upcall_check(struct vm *vm, struct loop_handler *h, uint32_t ev)
+{
+    (void)ev;
+    loop_drain_eventfd(h->fd);   /* a timerfd reads the same way */
+    evtchn_upcall_check(vm);
+}
+
+/* The periodic check of evtchn_upcall_check (evtchn.c). */
+static int setup_upcall_check(struct vm *vm)
+{
+    struct itimerspec its = { .it_interval = { 0, EVTCHN_UPCALL_CHECK_MS * 1000000L },
+                              .it_value = { 0, EVTCHN_UPCALL_CHECK_MS * 1000000L } };
+    upcall_h = (struct loop_handler){ on_upcall_check,
+                                      timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK), vm };
+    return upcall_h.fd < 0 || timerfd_settime(upcall_h.fd, 0, &its, NULL) ||
+           loop_add(&upcall_h, EPOLLIN) ? -1 : 0;
+}
+
 static int setup_signals(struct vm *vm)
 {
     sigset_t set;
@@ -112,12 +131,12 @@ static int setup_signals(struct vm *vm)
 /* Called before the vCPUs start and before the services that add to it. */
 int loop_init(struct vm *vm)
 {
-    sig_h.fd = -1;
+    sig_h.fd = upcall_h.fd = -1;
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)
         return -1;
     wake_h = (struct loop_handler){ on_wake, vm->wake_fd, vm };
-    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm)) {
+    if (loop_add(&wake_h, EPOLLIN) || setup_signals(vm) || setup_upcall_check(vm)) {
         fprintf(stderr, "tandem-vmm: event loop setup: %s\n", strerror(errno));
         loop_close(vm);
         return -1;
@@ -188,6 +207,9 @@ void loop_close(struct vm *vm)
     if (sig_h.fd >= 0)
         close(sig_h.fd);
     sig_h.fd = -1;
+    if (upcall_h.fd >= 0)
+        close(upcall_h.fd);
+    upcall_h.fd = -1;
     free(timer_h);
     timer_h = NULL;
     if (epfd >= 0)

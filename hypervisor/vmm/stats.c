@@ -111,8 +111,9 @@ static void events_print(struct vm *vm)
 
 void stats_print(struct vm *vm)
 {
-    fprintf(stderr, "tandem-vmm stats: domain %u, dropped events %llu\n", vm->cfg->domid,
-            (unsigned long long)vm->dropped_events);
+    fprintf(stderr, "tandem-vmm stats: domain %u, dropped events %llu, upcalls signalled again %llu\n",
+            vm->cfg->domid, (unsigned long long)vm->dropped_events,
+            (unsigned long long)vm->upcalls_resent);
     for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
         struct vcpu *v = &vm->vcpus[i];
         uint64_t total = 0;

@@ -41,6 +41,9 @@ struct vcpu {
     uint64_t vcpu_info_gpa;    /* where this vCPU's vcpu_info lives; 0 = none */
     uint8_t upcall_vector;     /* HVMOP_set_evtchn_upcall_vector; 0 = domain's */
     atomic_bool upcall_owed;   /* its last upcall MSI was refused (evtchn.c) */
+    atomic_uint upcall_signals; /* upcall MSIs the VMM sent (evtchn.c) */
+    unsigned int upcall_seen;  /* evtchn_upcall_check: upcall_signals when the flag was last seen up, +1; 0 = down */
+    bool upcall_resent_said;   /* evtchn_upcall_check has said so once */
     int virq_port[NR_VIRQS];
 
     bool parked;               /* its thread waits outside KVM_RUN (vm->lock) */
@@ -171,6 +174,7 @@ struct vm {
     struct iobus *bus;         /* port and MMIO devices (iobus.c, dev/) */
     struct console_state con;
     uint64_t dropped_events;
+    uint64_t upcalls_resent;   /* evtchn_upcall_check (main loop) */
 };
 
 enum { VM_RUNNING, VM_PAUSED, VM_STOPPING };
@@ -244,6 +248,10 @@ void evtchn_init(struct vm *vm);
 void evtchn_raise(struct vm *vm, evtchn_port_t port);
 void evtchn_kick_vcpu(struct vm *vm, struct vcpu *v);
 void evtchn_raise_virq(struct vm *vm, struct vcpu *v, unsigned int virq);
+/* Main loop, every EVTCHN_UPCALL_CHECK_MS: a vCPU whose upcall flag stayed
+ * up since the last check with no upcall sent in between is signalled again. */
+#define EVTCHN_UPCALL_CHECK_MS 200
+void evtchn_upcall_check(struct vm *vm);
 long evtchn_send(struct vcpu *v, evtchn_port_t port);
 /* VMM services on the platform's ports (docs/vmm.md "Devices"): add one
  * (after evtchn_init), give it its eventfd (the doorbell's ioeventfd is

@@ -127,7 +127,22 @@ linux_start() {
 lt() { sed -n "s/^LT: $2 \{0,1\}//p" "$WORK/$1.out" | tr -d '\r' | head -n 1; }
 has_lt() { grep -q "^LT: $2" "$WORK/$1.out"; }
 
+# lshow NAME: the end of the guest's console and of the toolstack's
+# messages, on one line for a FAIL message. After a hang also what CI's
+# summary must carry, since the logs stay on the machine that ran it: each
+# hung task's first call-trace frames and the VMM's event state (--stats).
 lshow() {
     tail -n 15 "$WORK/$1.out" 2>/dev/null | tr -d '\r' | tr '\n' '|'
     sed '/^tandem-vmm stats:/,/^tandem-vmm stats end/d' "$WORK/$1.err" 2>/dev/null | tail -n 15 | tr '\n' '|'
+    if grep -q 'blocked for more than' "$WORK/$1.out" 2>/dev/null; then
+        printf ' HUNG:'
+        awk '/blocked for more than/ { split($0, w, "task "); sub(/ blocked.*/, "", w[2]); printf " [%s", w[2]; n = 1; k = 0; next }
+             n && /Call Trace|<TASK>/ { next }
+             n && /^\[ *[0-9.]+\] +[a-z_0-9.]+\+0x/ { sub(/^\[ *[0-9.]+\] +/, ""); sub(/\/0x.*/, "");
+                 if (k++ < 12) printf " %s", $0 }
+             n && /<\/TASK>/ { printf "]"; n = 0 }' "$WORK/$1.out" | tr -d '\r'
+        printf ' EVENTS:'
+        grep -E '^tandem-vmm stats:|^  (ports:|vcpu[0-9]+: vcpu_info|xenstore ring)' "$WORK/$1.err" 2>/dev/null |
+            tr -s ' ' | tr '\n' '|'
+    fi
 }

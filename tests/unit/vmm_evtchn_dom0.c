@@ -232,6 +232,52 @@ START_TEST(xen_error_codes)
 }
 END_TEST
 
+/* evtchn_upcall_check: an upcall flag left up across two checks with no
+ * upcall sent between is signalled again (the MSI was lost); one the VMM
+ * signalled meanwhile, one the guest took (flag down), or one the guest
+ * masks is not. vm_signal_msi fails here (no KVM), which still counts as
+ * an upcall sent. */
+START_TEST(upcall_flag_left_up_is_signalled_again)
+{
+    struct vcpu_info *vi = vcpu_info_ptr(&vm, v0);
+    ck_assert_ptr_nonnull(vi);
+    vm.callback_vector = 0xf3;
+    evtchn_upcall_check(&vm);                 /* flag down: nothing */
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 0);
+    vi->evtchn_upcall_pending = 1;            /* raised by an MSI that went nowhere */
+    evtchn_upcall_check(&vm);                 /* up once: may be on its way */
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 0);
+    evtchn_upcall_check(&vm);                 /* up twice, nothing sent: again */
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 1);
+    ck_assert_uint_eq(vm.upcalls_resent, 1);
+    evtchn_upcall_check(&vm);                 /* just signalled: wait two more */
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 1);
+    evtchn_kick_vcpu(&vm, v0);                /* the VMM signals in between */
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 2);
+    evtchn_upcall_check(&vm);
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 2);
+    evtchn_upcall_check(&vm);
+    ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 3);
+    ck_assert_uint_eq(vm.upcalls_resent, 2);
+
+    evtchn_upcall_check(&vm);
+    vi->evtchn_upcall_pending = 0;            /* the guest took it */
+    evtchn_upcall_check(&vm);
+    vi->evtchn_upcall_pending = 1;            /* and a new one came */
+    evtchn_upcall_check(&vm);
+    ck_assert_uint_eq(vm.upcalls_resent, 2);
+
+    vi->evtchn_upcall_mask = 1;               /* the guest masks upcalls */
+    for (int i = 0; i < 4; i++)
+        evtchn_upcall_check(&vm);
+    ck_assert_uint_eq(vm.upcalls_resent, 2);
+    vi->evtchn_upcall_mask = 0;
+    evtchn_upcall_check(&vm);
+    evtchn_upcall_check(&vm);
+    ck_assert_uint_eq(vm.upcalls_resent, 3);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vmm_evtchn_dom0");
@@ -244,6 +290,7 @@ static Suite *suite(void)
     tcase_add_test(tc, reset_closes_all_but_platform_ports);
     tcase_add_test(tc, ports_up_to_the_2level_limit);
     tcase_add_test(tc, xen_error_codes);
+    tcase_add_test(tc, upcall_flag_left_up_is_signalled_again);
     suite_add_tcase(s, tc);
     return s;
 }

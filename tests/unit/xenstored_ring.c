@@ -201,6 +201,37 @@ START_TEST(introduce_and_serve)
 }
 END_TEST
 
+/* A request whose kick never came is served by the periodic check, once a
+ * check period passed with no event; an idle ring is left alone. */
+START_TEST(lost_kick_served_by_ring_check)
+{
+    struct guest *g = guest_of(3);
+    struct conn *c;
+    struct xsd_sockmsg h = { XS_WRITE, 41, 0, 13 };
+    struct xt_msg m;
+    uint64_t now;
+
+    introduce(3);
+    c = domain_find(3)->conn;
+    now = xsd_now_ms();
+    ring_check_unkicked(now + XSD_RING_CHECK_MS);  /* idle: nothing to say */
+    ck_assert(!c->unkicked_said);
+    put(g, &h, sizeof(h));
+    put(g, "data/k\0nokick", 13);                  /* and no kick */
+    ev_run_once(0);
+    ck_assert_uint_eq(g->intf->req_cons, 0);        /* nobody told the daemon */
+    ring_check_unkicked(now);                       /* too early to call it lost */
+    ck_assert_uint_eq(g->intf->req_cons, 0);
+    ring_check_unkicked(now + 2 * XSD_RING_CHECK_MS + 1);
+    ck_assert(c->unkicked_said);
+    ck_assert_uint_eq(g->intf->req_cons, 16 + 13);
+    ck_assert(recv_msg(g, &m));
+    ck_assert_uint_eq(m.hdr.req_id, 41);
+    xt_ok(&m);
+    xt_read_eq(c0, 0, "/local/domain/3/data/k", "nokick");
+}
+END_TEST
+
 static void put(struct guest *g, const void *data, size_t len);
 
 static void write_before_introduce(struct guest *g)
@@ -877,6 +908,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, introduce_and_serve);
     tcase_add_test(tc, request_queued_before_introduce);
+    tcase_add_test(tc, lost_kick_served_by_ring_check);
     tcase_add_test(tc, reconnect_requested_before_introduce);
     tcase_add_test(tc, requests_across_wrap);
     tcase_add_test(tc, partial_header);

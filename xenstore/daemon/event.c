@@ -80,7 +80,7 @@ void ev_del(struct evsrc *s)
 
 int ev_run_once(int timeout_ms)
 {
-    static uint64_t stalls_checked_ms;
+    static uint64_t stalls_checked_ms, rings_checked_ms;
     struct epoll_event evs[64];
     uint64_t now_ms;
     int n;
@@ -92,6 +92,8 @@ int ev_run_once(int timeout_ms)
         pending = true; /* to retry accepting */
     if (pending && (timeout_ms < 0 || timeout_ms > 1000))
         timeout_ms = 1000; /* to notice stalled clients */
+    if (domain_count() && (timeout_ms < 0 || timeout_ms > XSD_RING_CHECK_MS))
+        timeout_ms = XSD_RING_CHECK_MS; /* to serve a ring whose kick was lost */
     if (conn_backlogged())
         timeout_ms = 0; /* requests wait: look for others, then serve them */
     conn_next_round();
@@ -116,6 +118,10 @@ int ev_run_once(int timeout_ms)
     domain_check_faults();
     bury();
     now_ms = xsd_now_ms();
+    if (now_ms - rings_checked_ms >= XSD_RING_CHECK_MS && domain_count()) {
+        ring_check_unkicked(now_ms);
+        rings_checked_ms = now_ms;
+    }
     if (pending && now_ms - stalls_checked_ms >= 1000) { /* 20 s matter, not 1 */
         conn_check_stalls(now_ms);
         stalls_checked_ms = now_ms;

@@ -125,6 +125,7 @@ void ring_event(struct conn *c)
 
     if (c->dead || !c->domain || !c->domain->ra.page)
         return;
+    c->ring_event_ms = xsd_now_ms();
     intf = intf_of(c);
     if (__atomic_load_n(&intf->connection, __ATOMIC_ACQUIRE) == XENSTORE_RECONNECT) {
         xsd_log(XSD_LOG_INFO, "domain %u: reconnect", c->id);
@@ -135,4 +136,37 @@ void ring_event(struct conn *c)
         return;
     conn_flush(c);
     conn_input(c);
+}
+
+/*
+ * A guest's notification (its kick) is an edge: one lost between the
+ * guest and us (an event channel dropped on the way) would leave its
+ * requests, or our queued replies, waiting for ever while the guest
+ * waits for them; Linux's xenbus has no timeout. So a ring that has work
+ * and saw no event for XSD_RING_CHECK_MS is served as if kicked, and the
+ * first time that happens for a domain it is logged, since it means an
+ * event went missing.
+ */
+void ring_check_unkicked(uint64_t now_ms)
+{
+    for (struct conn *c = xsd_conns; c; c = c->next) {
+        if (!c->domain || !ring_usable(c) || now_ms < c->ring_event_ms + XSD_RING_CHECK_MS)
+            continue;
+        struct xenstore_domain_interface *intf = intf_of(c);
+        XENSTORE_RING_IDX req = __atomic_load_n(&intf->req_prod, __ATOMIC_ACQUIRE) - intf->req_cons;
+        XENSTORE_RING_IDX rsp = intf->rsp_prod - __atomic_load_n(&intf->rsp_cons, __ATOMIC_ACQUIRE);
+        bool work = (req && conn_wants_read(c) &&
+                     c->out_replies < (unsigned int)xsd_quota[Q_OUTSTANDING]) || (c->out_head && rsp < XENSTORE_RING_SIZE);
+        if (!work) {
+            c->ring_event_ms = now_ms;   /* idle: the next look is a period away */
+            continue;
+        }
+        if (!c->unkicked_said) {
+            c->unkicked_said = true;
+            xsd_log(XSD_LOG_ERR, "domain %u: its ring had %s with no event for %d ms: served "
+                    "anyway (an event channel notification was lost; said once)", c->id,
+                    req ? "requests" : "room for replies", XSD_RING_CHECK_MS);
+        }
+        ring_event(c);
+    }
 }

@@ -176,6 +176,8 @@ struct conn {
     uint64_t batch_round;
     bool backlog;            /* input left over when its batch ran out */
     bool half_noted;         /* its partial message made the loop poll */
+    uint64_t ring_event_ms;  /* ring: when ring_event last ran */
+    bool unkicked_said;      /* ring: ring_check_unkicked has said so once */
     struct conn *next, *prev;
     /* CONN_MEM capture (tests, fuzzing) */
     char *cap;
@@ -338,6 +340,10 @@ unsigned int domain_count(void);
 extern const struct conn_ops ring_conn_ops;
 void ring_event(struct conn *c);  /* kick: flush output, read input */
 void ring_reset(struct conn *c);  /* reconnect handshake */
+/* Every XSD_RING_CHECK_MS (event loop): a ring with requests to read, or
+ * room for queued output, and no event for that long is served anyway. */
+#define XSD_RING_CHECK_MS 1000
+void ring_check_unkicked(uint64_t now_ms);
 
 /* ---- event.c: the epoll loop ------------------------------------------ */
 struct evsrc {
