@@ -188,7 +188,7 @@ void evtchn_raise(struct vm *vm, evtchn_port_t port)
  * replies then waited for ever). Either way signalling again is harmless,
  * and the events behind the flag are not stuck. A vCPU that masks upcalls
  * (evtchn_upcall_mask, as a PV kernel does) is left alone: unmasking is
- * its cue to look.
+ * its cue to look; so is one with no vector yet (choosing one signals).
  */
 void evtchn_upcall_check(struct vm *vm)
 {
@@ -196,7 +196,8 @@ void evtchn_upcall_check(struct vm *vm)
         struct vcpu *v = &vm->vcpus[i];
         struct vcpu_info *vi = vcpu_info_ptr(vm, v);
         unsigned int sent = atomic_load(&v->upcall_signals) + 1;
-        if (!vi || !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
+        if (!vi || !(v->upcall_vector || vm->callback_vector) ||
+            !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) ||
             __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST)) {
             v->upcall_seen = 0;
             continue;

@@ -76,7 +76,7 @@ fi
 if [ -n "$new" ] && wait_for $((300 * F)) xs exists "/local/domain/$new/control/feature-reboot"; then
     pass rename_restart_guest_up_under_new_domid
 else
-    fail rename_restart_guest_up_under_new_domid "$("$TANDEM" list 2>&1)"
+    fail rename_restart_guest_up_under_new_domid "new domid '$new': $("$TANDEM" list 2>&1 | tr '\n' '|') logs: $(tail -n 8 "$TANDEM_RUNDIR"/log/dom*.log 2>&1 | tr '\n' '|')"
 fi
 kept=$(xs read "/local/domain/$old/name" 2>/dev/null)
 kept_vm=$(xs read "/local/domain/$old/vm" 2>/dev/null)

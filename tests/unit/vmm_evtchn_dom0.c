@@ -241,6 +241,11 @@ START_TEST(upcall_flag_left_up_is_signalled_again)
 {
     struct vcpu_info *vi = vcpu_info_ptr(&vm, v0);
     ck_assert_ptr_nonnull(vi);
+    vi->evtchn_upcall_pending = 1;            /* no vector yet: nowhere to signal */
+    for (int i = 0; i < 3; i++)
+        evtchn_upcall_check(&vm);
+    ck_assert_uint_eq(vm.upcalls_resent, 0);
+    vi->evtchn_upcall_pending = 0;
     vm.callback_vector = 0xf3;
     evtchn_upcall_check(&vm);                 /* flag down: nothing */
     ck_assert_uint_eq(atomic_load(&v0->upcall_signals), 0);
