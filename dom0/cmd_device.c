@@ -302,7 +302,7 @@ static void vif_counters(unsigned domid, unsigned devid, unsigned long long out[
     char *name = xasprintf("netback/%u.%u", domid, devid);
     char *path = name ? rundir_file(name) : NULL;
     FILE *f = path ? fopen(path, "re") : NULL;
-    char line[256], key[64];
+    char line[512], key[64];
     unsigned long long v;
     memset(out, 0, 4 * sizeof(out[0]));
     while (f && fgets(line, sizeof(line), f))

@@ -68,7 +68,9 @@ run_one() { # name, command...
         n=$(sed -n 's/^# tandem-test-timeout: *\([0-9][0-9]*\).*/\1/p' "${!#}" 2>/dev/null | head -n 1)
         [ -n "$n" ] && [ "$n" -gt "$limit" ] && limit=$n
     fi
-    timeout --foreground -k 10 "$limit" "$@" > "$log" 2>&1 < /dev/null
+    # Waits in the file end before this does (cli_lib.bash's wait_for).
+    TANDEM_TEST_DEADLINE=$((EPOCHSECONDS + limit)) \
+        timeout --foreground -k 10 "$limit" "$@" > "$log" 2>&1 < /dev/null
     rc=$?
     [ $rc = 124 ] && echo "timed out after ${limit}s" >> "$log"
     echo "[$name] rc=$rc $((SECONDS - t0))s"
@@ -192,15 +194,83 @@ if [ ${#guest_files[@]} -gt 0 ]; then
         vmlog[l]=$LOGDIR/test-machine-$((l + 1)).log
         vmfiles[l]=${#mine[@]}
         filter="^($(printf '%s|' "${mine[@]}" | sed 's/|$//; s/\./\\./g'))\$"
+        # a machine that stops is started again and resumes (see JOURNAL):
+        # once per file and once more, four boots at most
+        boots=$((vmfiles[l] + 1)); [ $boots -gt 4 ] && boots=4
         TANDEM_TEST_GUEST_ONLY=1 TANDEM_TEST_RESULTS=${results[l]} TEST_FILTER=$filter NO_FUZZ=1 \
-            tests/vm/run bash tests/run.sh > "${vmlog[l]}" 2>&1 < /dev/null &
+            TANDEM_VM_BOOTS=$boots tests/vm/run bash tests/run.sh > "${vmlog[l]}" 2>&1 < /dev/null &
         VM_PIDS+=($!)
     done
 fi
 
+# The inner run's journal (TANDEM_TEST_RESULTS, in the work tree, which
+# outlives the test machine): "boot" as a run starts, "start NAME" before a
+# file, "done NAME P F S" and its "failed ..." lines after it, each synced
+# at once. A machine that stops is started again (tests/vm/run) and the run
+# resumes: files done are counted from the journal, the file that was
+# running when it stopped runs once more, and a file during which the
+# machine stopped twice fails without a third try, so that the files after
+# it still run. The last file a boot finished runs once more too if it
+# failed ("retry NAME" voids its first result, which is printed): a machine
+# about to fail fails its guests first (CI at 21:52: linux_boot's crash
+# guest triple-faulted in vCPU 1, then the machine's kernel panicked in the
+# vcpu1 thread of the next file).
+JOURNAL=${TANDEM_TEST_RESULTS:-}
+journal() { echo "$*" >> "$JOURNAL"; sync "$JOURNAL" 2> /dev/null; }
+# journal_tally FILE: "count P F S FILES" and the "failed ..." lines that
+# count, a retried file's first result left out; serves both runs.
+journal_tally() {
+    awk '{ line[NR] = $0; k[NR] = $1; n[NR] = $2; if ($1 == "retry") last[$2] = NR }
+         END { for (i = 1; i <= NR; i++) {
+                   if (k[i] == "done") { cur = n[i]; keep = i > last[cur]
+                       if (keep) { split(line[i], w, " "); p += w[3]; f += w[4]; s += w[5]; d++ } }
+                   else if (k[i] == "failed" && keep) out = out line[i] "\n"
+               }
+               printf "count %d %d %d %d\n%s", p, f, s, d, out }' "$1"
+}
+# journal_since NAME KIND: how many KIND lines NAME has since its retry.
+journal_since() {
+    awk -v n="$1" -v k="$2" '$1 == "retry" && $2 == n { c = 0 } $1 == k && $2 == n { c++ } END { print c + 0 }' "$JOURNAL"
+}
+if [ -n "$JOURNAL" ] && [ -s "$JOURNAL" ]; then
+    # the last file the stopped boot finished, if it failed and never ran again
+    last=$(awk '$1 == "boot" { d = "" } $1 == "done" { d = $2 " " $4 } END { print d }' "$JOURNAL")
+    if [ -n "$last" ] && [ "${last#* }" != 0 ] && ! grep -qxF "retry ${last% *}" "$JOURNAL"; then
+        echo "  ${last% *}: failed just before the test machine stopped; runs again. Its first run:"
+        awk -v n="${last% *}" '$1 == "done" { cur = $2 } $1 == "failed" && cur == n { sub(/^failed /, "    "); print }' "$JOURNAL"
+        journal "retry ${last% *}"
+    fi
+    while read -r kind rest; do
+        case $kind in
+            count) read -r p f s d <<< "$rest"; pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s));;
+            failed) failed_names+=("$rest");;
+        esac
+    done < <(journal_tally "$JOURNAL")
+    echo "[resumed: $d files done before the test machine stopped]"
+fi
+[ -n "$JOURNAL" ] && journal boot
 for t in "${host_files[@]}"; do
-    run_one "${t#tests/}" bash "$t"
-    count_lines "$LOG" "${t#tests/}" "$RC"
+    name=${t#tests/}
+    if [ -n "$JOURNAL" ]; then
+        [ "$(journal_since "$name" done)" = 0 ] || continue
+        starts=$(journal_since "$name" start)
+        if [ "$starts" -ge 2 ]; then
+            why="$name: the test machine stopped twice while it ran (its console is in the machine's log above)"
+            echo "  $why"
+            fail=$((fail + 1)); failed_names+=("$why")
+            journal "done $name 0 1 0"; journal "failed $why"
+            continue
+        fi
+        [ "$starts" = 1 ] && echo "  $name: runs again (the test machine stopped while it ran)"
+        journal "start $name"
+        p0=$pass f0=$fail s0=$skip n0=${#failed_names[@]}
+    fi
+    run_one "$name" bash "$t"
+    count_lines "$LOG" "$name" "$RC"
+    if [ -n "$JOURNAL" ]; then
+        journal "done $name $((pass - p0)) $((fail - f0)) $((skip - s0))"
+        for n in "${failed_names[@]:n0}"; do journal "failed $n"; done
+    fi
 done
 
 if [ "${NO_FUZZ:-0}" != 1 ] && [ "$GUEST_ONLY" != 1 ]; then
@@ -224,12 +294,18 @@ for ((l = 0; l < ${#VM_PIDS[@]}; l++)); do
     vrc=$?
     sed "s/^/  vm$((l + 1))| /" "${vmlog[l]}"
     echo "[guest tests: test machine $((l + 1)) status $vrc, $((SECONDS - vm_t0))s since the start]"
-    if read -r _ p f s < <(grep '^counts ' "${results[l]}"); then
-        pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-        while read -r _ n; do failed_names+=("vm$((l + 1)): $n"); done < <(grep '^failed ' "${results[l]}")
-    else
-        fail=$((fail + vmfiles[l]))
-        failed_names+=("test machine $((l + 1)) (status $vrc): ${vmfiles[l]} guest test files did not run")
+    # the lane's journal (see JOURNAL): what ran is counted, whatever
+    # became of the machine; files it never finished fail
+    done_files=0
+    while read -r kind rest; do
+        case $kind in
+            count) read -r p f s done_files <<< "$rest"; pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s));;
+            failed) failed_names+=("vm$((l + 1)): $rest");;
+        esac
+    done < <(journal_tally "${results[l]}")
+    if [ "$done_files" -lt "${vmfiles[l]}" ]; then
+        fail=$((fail + vmfiles[l] - done_files))
+        failed_names+=("test machine $((l + 1)) (status $vrc): $((vmfiles[l] - done_files)) of its ${vmfiles[l]} guest test files did not run to their end")
     fi
     rm -f "${results[l]}"
 done
@@ -240,10 +316,6 @@ if [ ${#failed_names[@]} -gt 0 ]; then
     echo "logs in $LOGDIR"
 else
     rm -rf "$LOGDIR"
-fi
-if [ -n "${TANDEM_TEST_RESULTS:-}" ]; then
-    { echo "counts $pass $fail $skip"
-      [ ${#failed_names[@]} -gt 0 ] && printf 'failed %s\n' "${failed_names[@]}"; } > "$TANDEM_TEST_RESULTS"
 fi
 echo "$where"
 line="$pass passed, $fail failed"

@@ -58,6 +58,14 @@ static void write_stats(struct net_device *d)
     fprintf(f, "kicks %llu\nnotifications %llu\nfatal %s\n",
             (unsigned long long)net_stat_get(&s->kicks),
             (unsigned long long)net_stat_get(&s->notifies), fatal ? fatal : "-");
+    for (unsigned i = 0; i < d->nq; i++) {
+        char line[320];
+
+        if (!d->q[i])
+            continue;
+        net_queue_describe(d->q[i], line, sizeof(line));
+        fprintf(f, "%s\n", line);
+    }
     if (fclose(f) != 0 || rename(tmp, d->stats_path) != 0)
         unlink(tmp);
 }

@@ -466,6 +466,24 @@ static void *queue_main(void *arg)
     return NULL;
 }
 
+/* ---- a snapshot for the stats file ---- */
+
+#define LOADU(x) ((unsigned)__atomic_load_n(&(x), __ATOMIC_RELAXED))
+
+void net_queue_describe(const struct net_queue *q, char *buf, size_t len)
+{
+    const struct netif_tx_sring *ts = q->tx.sring;
+    const struct netif_rx_sring *rs = q->rx.sring;
+
+    snprintf(buf, len,
+             "queue %u tx req_prod %u req_cons %u rsp_prod %u req_event %u rsp_event %u "
+             "writes_free %u rx req_prod %u req_cons %u rsp_prod %u req_event %u rsp_event %u",
+             q->cfg.index, LOADU(ts->req_prod), LOADU(q->tx.req_cons), LOADU(ts->rsp_prod),
+             LOADU(ts->req_event), LOADU(ts->rsp_event), LOADU(q->nwfree), LOADU(rs->req_prod),
+             LOADU(q->rx.req_cons), LOADU(rs->rsp_prod), LOADU(rs->req_event),
+             LOADU(rs->rsp_event));
+}
+
 /* ---- setup and teardown ---- */
 
 static void free_queue(struct net_queue *q)

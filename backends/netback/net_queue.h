@@ -44,6 +44,11 @@ struct net_queue;
 /* Maps the rings, binds the ports, starts the thread. NULL with err. */
 struct net_queue *net_queue_start(const struct net_queue_config *cfg, char *err, size_t errlen);
 
+/* One line of the queue's ring indexes for the stats file (read while
+ * the thread runs: a snapshot for a person reading after a stall, not a
+ * consistent state). */
+void net_queue_describe(const struct net_queue *q, char *buf, size_t len);
+
 /* Completes the writes in flight, answers them, stops and frees. */
 void net_queue_stop(struct net_queue *q);
 

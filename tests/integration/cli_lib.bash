@@ -99,11 +99,16 @@ wait_gone() {
 }
 
 # wait_for TENTHS CMD...: true as soon as CMD succeeds (a state, not a delay).
+# No wait outlives its file: it gives up 30 s before tests/run.sh would
+# kill the file (TANDEM_TEST_DEADLINE, epoch seconds), so that a stall ends
+# in a FAIL line with the state it shows instead of the file dying without
+# a word (CI at 21:52: linux_net's wait for the guest's sum outlived it).
 wait_for() {
-    local n=$1 i
+    local n=$1 i cap=$((${TANDEM_TEST_DEADLINE:-0} - 30))
     shift
     for ((i = 0; i < n; i++)); do
         "$@" >/dev/null 2>&1 && return 0
+        [ "$cap" -gt 0 ] && [ "$EPOCHSECONDS" -ge "$cap" ] && return 1
         sleep 0.1
     done
     "$@" >/dev/null 2>&1

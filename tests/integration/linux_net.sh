@@ -75,34 +75,42 @@ if wait_for $((900 * $(emulation_factor))) has_lt l1 listening; then
     mac=$(lt l1 "net up")
     [ -n "$mac" ] && pass "netfront_has_its_mac ($mac)" || fail netfront_has_its_mac "$(lshow l1)"
     # 256 MiB from the host namespace, its sum computed as it is sent.
-    sent=$(inhost python3 - "$L1" "$MIB" <<'PY'
+    # A send that makes no progress for 30 s (x the emulation factor) ends
+    # the transfer; the FAIL line then shows both ends' state.
+    sent=$(inhost python3 - "$L1" "$MIB" $((30 * $(emulation_factor))) 2> "$WORK/sender.err" <<'PY'
 import hashlib, os, socket, sys, time
 n, h = int(sys.argv[2]) << 20, hashlib.sha256()
 for attempt in range(100):
     try:
-        s = socket.create_connection((sys.argv[1], 7000), timeout=30)
+        s = socket.create_connection((sys.argv[1], 7000), timeout=int(sys.argv[3]))
         break
     except OSError:
         time.sleep(0.2)
 else:
     sys.exit("cannot connect")
 left = n
-while left:
-    b = os.urandom(min(left, 1 << 16))
-    h.update(b)
-    s.sendall(b)
-    left -= len(b)
+try:
+    while left:
+        b = os.urandom(min(left, 1 << 16))
+        h.update(b)
+        s.sendall(b)
+        left -= len(b)
+except OSError:
+    print("sent", n - left, file=sys.stderr)
+    raise
 s.shutdown(socket.SHUT_WR)
 s.close()
 print(n, h.hexdigest())
 PY
 )
-    if wait_for $((1200 * $(emulation_factor))) has_lt l1 tcp_bytes; then
+    if [ -z "$sent" ]; then
+        fail tcp_${MIB}mib_checksums_match "the host's sender stopped: $(tail -n 1 "$WORK/sender.err") after $(sed -n 's/^sent //p' "$WORK/sender.err" | tail -n 1) bytes; netback: $(nb_state); $(lshow l1)"
+    elif wait_for $((1200 * $(emulation_factor))) has_lt l1 tcp_bytes; then
         got=$(lt l1 tcp_bytes)
         [ "$got" = "${sent% *} sum ${sent#* }" ] && pass tcp_${MIB}mib_checksums_match ||
             fail tcp_${MIB}mib_checksums_match "sent '$sent', guest got '$got'"
     else
-        fail tcp_${MIB}mib_checksums_match "the guest never finished: sent '$sent': $(lshow l1)"
+        fail tcp_${MIB}mib_checksums_match "the guest never finished: sent '$sent'; netback: $(nb_state); $(lshow l1)"
     fi
 else
     fail linux_guest_listens "$(lshow l1)"
@@ -113,7 +121,7 @@ if wait_for $((900 * $(emulation_factor))) has_lt l1 done; then
     [ "$(lt l1 "peer $L2")" = 10 ] && pass linux_pings_linux || fail linux_pings_linux "'$(lt l1 "peer $L2")'"
     [ "$(lt l1 "peer $TG")" = 10 ] && pass linux_pings_tandem_guest || fail linux_pings_tandem_guest "'$(lt l1 "peer $TG")'"
 else
-    fail linux_guest_finishes "$(lshow l1)"
+    fail linux_guest_finishes "netback: $(nb_state); $(lshow l1)"
 fi
 for ip in $L1 $L2 $TG; do
     if out=$(host_drv ping $ip 100); then pass "host_pings_$ip ($out)"; else fail "host_pings_$ip" "$out"; fi

@@ -17,6 +17,17 @@ HOST_IP=10.99.0.1
 
 netback_pid() { [ -s "$NB_PIDF" ] && cat "$NB_PIDF"; }
 
+# nb_state: every vif's counters and ring indexes (netback's stats files,
+# docs/netback.md) and the end of netback's log, on one line for a FAIL.
+nb_state() {
+    local f
+    for f in "$TANDEM_RUNDIR"/netback/[0-9]*.[0-9]*; do
+        [ -f "$f" ] || continue
+        printf '[%s: %s] ' "${f##*/}" "$(grep -E '^(state|tx_packets|rx_packets|rx_drops|kicks|notifications|fatal|queue) ' "$f" | tr '\n' ' ')"
+    done
+    tail -n 5 "$NB_LOG" 2>/dev/null | tr '\n' '|'
+}
+
 net_cleanup() {
     local rc=$? p
     for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
