@@ -6,8 +6,9 @@ XSD_DIR       := xenstore/daemon
 XSD_CTL_INC   := -Idom0/evtchn
 XSD_CTL_LIB   := $(BUILD)/lib/libtdmevtchn.a
 XSD_CTL_SRCS  := dom0/evtchn/ctl_client.c dom0/evtchn/tdm_error.c
-XSD_INC       := -I$(XSD_DIR) $(XS_COMMON_INC) $(XSD_CTL_INC)
-XSD_CORE_SRCS := $(filter-out $(XSD_DIR)/main.c,$(wildcard $(XSD_DIR)/*.c))
+XSD_INC       := -I$(XSD_DIR) $(XS_COMMON_INC) $(XSD_CTL_INC) -Ibackends/common
+# The loop's idle poll is the backends' adaptive poll (backends/common/tdm_poll.c).
+XSD_CORE_SRCS := $(filter-out $(XSD_DIR)/main.c,$(wildcard $(XSD_DIR)/*.c)) backends/common/tdm_poll.c
 XSD_CORE_OBJS := $(XSD_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 XSD_CORE      := $(BUILD)/lib/libxenstored-core.a
 XSD_BIN       := $(BUILD)/bin/xenstored

@@ -4,9 +4,12 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "tdm_poll.h"
 #include "xenstored.h"
 
 static int epfd = -1;
+/* The idle poll's window: starts at half its ceiling, as tdm_poll_init. */
+static struct tdm_poll idle_poll = { XSD_POLL_US_DEFAULT * 500u, XSD_POLL_US_DEFAULT * 1000u };
 static struct evsrc *graveyard;
 volatile int xsd_stop;
 
@@ -78,6 +81,33 @@ void ev_del(struct evsrc *s)
         epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
 }
 
+void ev_set_poll_us(unsigned us)
+{
+    tdm_poll_init(&idle_poll, us);
+}
+
+static sigset_t wait_mask;
+static bool have_wait_mask;
+
+void ev_set_wait_sigmask(const sigset_t *mask)
+{
+    wait_mask = *mask;
+    have_wait_mask = true;
+}
+
+struct ev_batch {
+    struct epoll_event *evs;
+    int n;
+};
+
+static bool ev_ready(void *ctx)
+{
+    struct ev_batch *b = ctx;
+
+    b->n = epoll_wait(epfd, b->evs, 64, 0);
+    return b->n > 0;
+}
+
 int ev_run_once(int timeout_ms)
 {
     static uint64_t stalls_checked_ms, rings_checked_ms;
@@ -106,8 +136,17 @@ int ev_run_once(int timeout_ms)
                xsd_now_ns() - xsd_half_message_ns < XSD_SPIN_NS)
             ;
     }
-    if (n == 0)
-        n = epoll_wait(epfd, evs, 64, timeout_ms);
+    if (n == 0 && timeout_ms != 0) {
+        /* Most requests follow a reply within microseconds (a client's
+         * next read, a guest's next ring request): poll a moment before
+         * paying a sleep and a wake-up. */
+        struct ev_batch b = { evs, 0 };
+
+        if (tdm_poll_spin(&idle_poll, NULL, ev_ready, &b))
+            n = b.n;
+    }
+    if (n == 0 && !xsd_stop)
+        n = epoll_pwait(epfd, evs, 64, timeout_ms, have_wait_mask ? &wait_mask : NULL);
     if (n < 0)
         n = 0;
     for (int i = 0; i < n; i++) {

@@ -31,6 +31,8 @@ static void usage(FILE *out)
 "  -M, --path-max N         path bytes below /local/domain/<id> (2048)\n"
 "  -Q, --quota NAME=N       set any quota by its CONTROL quota name\n"
 "  -K, --keep-orphans       give a released domain's nodes to dom0\n"
+"      --poll-us N          poll up to N us for the next request before\n"
+"                           sleeping (adaptive; default 200, 0: never)\n"
 "  -h, --help\n");
 }
 
@@ -74,12 +76,12 @@ static char *default_socket(void)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_VMM_DIR = 256 };
+    enum { OPT_VMM_DIR = 256, OPT_POLL_US };
     static const struct option opts[] = {
         { "socket", 1, NULL, 's' },      { "foreground", 0, NULL, 'N' },
         { "no-fork", 0, NULL, 'N' },     { "pid-file", 1, NULL, 'F' },
         { "log-file", 1, NULL, 'l' },    { "verbose", 0, NULL, 'V' },
-        { "vmm-dir", 1, NULL, OPT_VMM_DIR },
+        { "vmm-dir", 1, NULL, OPT_VMM_DIR }, { "poll-us", 1, NULL, OPT_POLL_US },
         { "entry-nb", 1, NULL, 'E' },    { "entry-size", 1, NULL, 'S' },
         { "perm-nb", 1, NULL, 'A' },     { "watch-nb", 1, NULL, 'W' },
         { "transaction", 1, NULL, 't' }, { "path-max", 1, NULL, 'M' },
@@ -106,6 +108,16 @@ int main(int argc, char **argv)
             break;
         case 'V': xsd_verbose = 1; break;
         case OPT_VMM_DIR: vmmdir = optarg; break;
+        case OPT_POLL_US: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 0 || v > 10000) {
+                fprintf(stderr, "xenstored: --poll-us '%s': want 0 to 10000 microseconds\n", optarg);
+                return 1;
+            }
+            ev_set_poll_us((unsigned)v);
+            break;
+        }
         case 'E': q = Q_NODES; break;
         case 'S': q = Q_NODE_SIZE; break;
         case 'A': q = Q_PERMS; break;
@@ -165,6 +177,19 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    {
+        /* Delivered only while the loop sleeps (epoll_pwait): a signal
+         * that came while it polled or served would otherwise set
+         * xsd_stop just before a sleep that never ends. */
+        sigset_t stop_sigs, old;
+
+        sigemptyset(&stop_sigs);
+        sigaddset(&stop_sigs, SIGTERM);
+        sigaddset(&stop_sigs, SIGINT);
+        sigaddset(&stop_sigs, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &stop_sigs, &old) == 0)
+            ev_set_wait_sigmask(&old);
+    }
 
     if (xsd_core_init() != 0) {
         fprintf(stderr, "xenstored: epoll: %s\n", strerror(errno));

@@ -363,6 +363,16 @@ void ev_del(struct evsrc *s);
 void ev_release(struct evsrc *s);
 /* One round: waits up to timeout_ms, dispatches, reaps; returns events. */
 int ev_run_once(int timeout_ms);
+/* Before it sleeps the loop polls for the next event for an adaptive
+ * window of at most us microseconds (tdm_poll, as the backends' queues;
+ * XSD_POLL_US_DEFAULT; 0: never): a client that sends its next request
+ * at once is served without a wake-up. */
+#define XSD_POLL_US_DEFAULT 200u
+void ev_set_poll_us(unsigned us);
+/* The signal mask while the loop sleeps (the daemon blocks its stop and
+ * log signals everywhere else, so none is missed); without it, as is. */
+#include <signal.h>
+void ev_set_wait_sigmask(const sigset_t *mask);
 extern volatile int xsd_stop;
 
 /* ---- socket.c --------------------------------------------------------- */
