@@ -12,7 +12,10 @@ need_file "$TANDEM_BIN/tandem-consoled"
 F=$(emulation_factor)
 CON=$TANDEM_RUNDIR/consoled/guest-nsr.log
 con_has() { grep -qE -- "$1" "$CON" 2>/dev/null; }
-show_sr() { tail -n 12 "$CON" "$NB_LOG" 2>/dev/null | tr '\n' '|'; }
+# The guest's console, netback's log and the supervisors' (both domids':
+# CI at 2026-12-04 01:32 saw the new domid's vif directory removed from
+# the store right after its probe, by no one the logs then named).
+show_sr() { tail -n 12 "$CON" "$NB_LOG" "$TANDEM_RUNDIR"/log/*.log 2>/dev/null | tr '\n' '|'; }
 domid_of() { "$TANDEM" domid "$1" 2>/dev/null; }
 gone() { ! domid_of "$1" > /dev/null; }
 tap_up() { insw ip -o link show "vif$1.0" 2>/dev/null | grep -q "master br0"; }
