@@ -26,9 +26,12 @@ void tdm_xbdev_error(struct tdm_xbdev *d, const char *msg)
 }
 
 /* 1: state written, 0: the device directory is gone (nothing written),
- * -1: error. One transaction, so a watch event that arrives after the
+ * 2: the directory is a new one (nothing written; see recreated), -1:
+ * error. One transaction, so a watch event that arrives after the
  * toolstack removed the device never re-creates its directory (with
- * permissions the next frontend of that path could not read). */
+ * permissions the next frontend of that path could not read), and a
+ * state decided on the old directory never lands in a new one written
+ * meanwhile at the same path. */
 struct switch_ctx {
     struct tdm_xbdev *d;
     int state;
@@ -46,6 +49,9 @@ static int switch_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
     v = xs_read(xs, t, path, &len);
     if (!v)
         rc = 0;
+    else if (c->d->gone || (c->d->state > TDM_XBS_INITIALISING &&
+                            tdm_xenbus_read_state(xs, t, c->d->dir) == TDM_XBS_INITIALISING))
+        rc = 2;
     else if (tdm_xenbus_switch_state(xs, t, c->d->dir, c->state) < 0)
         rc = -1;
     free(v);
@@ -61,12 +67,19 @@ static int switch_if_present(struct tdm_xbdev *d, int state)
 
 void tdm_xbdev_switch_state(struct tdm_xbdev *d, int state)
 {
-    if (switch_if_present(d, state) < 0) {
+    int rc = switch_if_present(d, state);
+
+    if (rc < 0) {
         fprintf(stderr, "%s: %s: writing state %s: %s\n", d->bus->drv->daemon, d->name,
                 tdm_xenbus_state_name(state), tdm_last_error());
         return;
     }
-    d->state = state;
+    if (rc == 0)
+        d->gone = true;     /* whatever is at this path from now on is new */
+    else if (rc == 2)
+        d->renew = true;    /* state_events makes it a new device */
+    else
+        d->state = state;
 }
 
 char *tdm_xbdev_read(struct tdm_xbdev *d, const char *key)
@@ -335,6 +348,26 @@ static bool recreated(struct tdm_xbdev *d)
            tdm_xenbus_read_state(d->bus->xs, XBT_NULL, d->dir) == TDM_XBS_INITIALISING;
 }
 
+/* Whether the device at d's path is no longer d: a state switch found the
+ * directory replaced (renew), or gone and now there again (a directory
+ * written after this device saw its own go), or recreated. */
+static bool replaced(struct tdm_xbdev *d)
+{
+    if (d->renew)
+        return true;
+    if (d->gone) {
+        char path[128];
+        unsigned len;
+        char *v;
+
+        snprintf(path, sizeof(path), "%s/frontend", d->dir);
+        v = xs_read(d->bus->xs, XBT_NULL, path, &len);
+        free(v);
+        return v != NULL;
+    }
+    return recreated(d);
+}
+
 static void renew_dev(struct tdm_xbback *b, unsigned i)
 {
     struct tdm_xenbus_dev_event ev = { .kind = TDM_XENBUS_DEV_ADDED,
@@ -354,10 +387,13 @@ static void state_events(struct tdm_xbback *b)
     while ((w = xs_check_watch(b->xs)) != NULL) {
         int i = find_dev(b, w[XS_WATCH_TOKEN]);
 
-        if (i >= 0 && recreated(b->dev[i]))
+        if (i >= 0 && replaced(b->dev[i]))
             renew_dev(b, (unsigned)i);
-        else if (i >= 0)
+        else if (i >= 0) {
             update(b->dev[i]);
+            if (replaced(b->dev[i]))    /* found so by the update's own switch */
+                renew_dev(b, (unsigned)i);
+        }
         free(w);
     }
 }

@@ -31,6 +31,8 @@ struct tdm_xbdev {
     int state;                     /* what we last wrote; UNKNOWN = fresh */
     bool usable;                   /* probe succeeded, watches set */
     bool counted;                  /* counted as connected for its domain */
+    bool gone;                     /* a switch found its directory removed */
+    bool renew;                    /* a switch found a new directory at its path */
     void *priv;                    /* the driver's */
     char fe_state[192], online[128];
 };

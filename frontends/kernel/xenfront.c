@@ -38,12 +38,15 @@ static bool backend_gone(struct xenfront *f)
 
 /* Back to Initialising after a connection was lost, so that the backend
  * resets (Closed) and offers InitWait again; -ENODEV when its directory
- * went meanwhile (a detach). */
+ * went meanwhile (a detach). As Linux's xenbus_reset_frontend, only the
+ * backend's Closed answers our Closed: an InitWait seen then is from
+ * before it read ours (a restored domain's fresh backend sits in InitWait),
+ * and taking it let us reach Initialised just as the backend's answer,
+ * Closed, came, which failed the connect (pv_restart, 2026-12-04). */
 static int reset_handshake(struct xenfront *f)
 {
     xenbus_dev_switch_state(&f->xb, XenbusStateClosed);
     int s = xenbus_dev_wait_otherend(&f->xb, XENBUS_STATE_BIT(XenbusStateClosed) |
-                                                 XENBUS_STATE_BIT(XenbusStateInitWait) |
                                                  XENBUS_STATE_BIT(XenbusStateUnknown),
                                      XENFRONT_CONNECT_TIMEOUT_NS);
     if (s == XenbusStateUnknown && backend_gone(f))

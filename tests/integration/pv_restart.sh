@@ -69,10 +69,13 @@ write_cfg "$WORK/rn.cfg" rn "app=idle" 'on_reboot = "rename-restart"'
 old=$(domid_of rn)
 wait_for $((300 * F)) xs exists "/local/domain/$old/control/feature-reboot" || fail rn_up "no feature-reboot"
 "$TANDEM" reboot rn 2> "$WORK/err" || fail reboot_rn "$(cat "$WORK/err")"
+# One lookup per try: two (one for "named at all", one for "not the old
+# domid") could see the old domain still named rn and then, in the moment
+# between its removal and the new one's registration, no rn at all (CI
+# 2026-12-04 02:14: new domid '' while rn ran as domid 2).
+renamed_away() { local d; d=$(domid_of rn) && [ -n "$d" ] && [ "$d" != "$old" ] && echo "$d" > "$WORK/new"; }
 new=""
-if wait_for $((300 * F)) bash -c "[ -n \"\$('$TANDEM' domid rn 2>/dev/null)\" ] && [ \"\$('$TANDEM' domid rn)\" != $old ]"; then
-    new=$(domid_of rn)
-fi
+wait_for $((300 * F)) renamed_away && new=$(cat "$WORK/new")
 if [ -n "$new" ] && wait_for $((300 * F)) xs exists "/local/domain/$new/control/feature-reboot"; then
     pass rename_restart_guest_up_under_new_domid
 else

@@ -884,6 +884,74 @@ START_TEST(device_removed)
 }
 END_TEST
 
+/* A domain restarted at the same domid: the VMM and the toolstack remove
+ * its directories (separate requests, as tandem's supervisor does) and
+ * the toolstack writes them again at once, the same paths. The daemon
+ * must serve a new device there: probed again (its keys in the new
+ * directory when it offers InitWait), never the old one's state written
+ * into the new directory (pv_restart 2026-12-04: the old device's InitWait,
+ * decided while the directory was gone, landed in the new one; the
+ * rebooted guest's blkfront then found no 'sectors'). Many rounds, since
+ * the window is between two of the daemon's requests. */
+/* ff_create watches the backend's state (token "ff"); one watch per path. */
+static void unwatch_ff(const struct ff *f)
+{
+    char path[160];
+
+    snprintf(path, sizeof(path), "%s/state", f->be);
+    xs_unwatch(xs, path, "ff");
+}
+
+START_TEST(device_recreated)
+{
+    struct seg s[1];
+    struct blkif_request r;
+    char sectors[32];
+
+    snprintf(sectors, sizeof(sectors), "%u", DISK_SECTORS);
+    for (unsigned round = 0; round < 40; round++) {
+        struct ff old;
+        char *v;
+
+        connect_dev(1, disk, "w", 1, 0, 10 + (round % 2));
+        old = F;
+        ck_assert(xs_rm(xs, XBT_NULL, old.fe));
+        ck_assert(xs_rm(xs, XBT_NULL, old.be));
+        unwatch_ff(&old);
+        if (round % 4 == 3) {           /* now and then the daemon sees the gap */
+            struct pollfd none;
+
+            poll(&none, 0, 2);
+        }
+        ck_assert_msg(ff_create(&F, vmm, xs, 1, disk, "w"), "round %u: %s", round, ff_error());
+        ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "round %u: InitWait: %s", round, ff_error());
+        v = ff_backend_key(&F, "sectors");
+        ck_assert_msg(v != NULL && !strcmp(v, sectors),
+                      "round %u: the new directory at InitWait has sectors '%s'", round,
+                      v ? v : "(none)");
+        free(v);
+        /* The old ring's grant is let go of. */
+        for (long deadline = now_ms() + WAIT_MS; !ff_end_access(&old, old.q[0].ring_refs[0]);) {
+            struct pollfd none;
+
+            ck_assert_msg(now_ms() < deadline, "round %u: the old ring still mapped", round);
+            poll(&none, 0, 1);
+        }
+        if (round + 1 < 40) {           /* the next round starts from a clean slate */
+            ck_assert(xs_rm(xs, XBT_NULL, F.fe));
+            ck_assert(xs_rm(xs, XBT_NULL, F.be));
+            ck_assert(ff_wait_backend(&F, 0, WAIT_MS));
+            unwatch_ff(&F);
+        }
+    }
+    ck_assert_msg(ff_connect(&F, 1, 0, 30), "connect: %s", ff_error());
+    r = rw_req(BLKIF_OP_READ, 1, 8, 1, s, false);
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, 8));
+}
+END_TEST
+
 /* Engine cost: full rings of 4 KiB reads, grants reused; prints the
  * per-request time (compared with fio in docs/blkback.md). */
 START_TEST(throughput_figure)
@@ -940,6 +1008,7 @@ int main(void)
     tcase_add_test(tc, persistent_grants);
     tcase_add_test(tc, backend_initiated_close);
     tcase_add_test(tc, device_removed);
+    tcase_add_test(tc, device_recreated);
     tcase_add_test(tc, throughput_figure);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

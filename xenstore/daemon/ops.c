@@ -508,9 +508,17 @@ void ops_dispatch(struct conn *c, const struct xsd_msg *m)
     struct transaction *t = NULL;
     int err;
 
-    if (xsd_verbose || xsd_trace_on)
-        xsd_log(XSD_LOG_DEBUG, "IN  dom%u %s req %u tx %u len %u", c->id, ops_name(type),
-                m->hdr.req_id, m->hdr.tx_id, m->hdr.len);
+    if (xsd_verbose || xsd_trace_on) {
+        /* and the payload's first string (a path, mostly), printable
+         * bytes only, at most 120 of them */
+        char arg[121];
+        size_t k = 0;
+        for (uint32_t i = 0; i < m->hdr.len && m->body[i] && k < sizeof(arg) - 1; i++)
+            arg[k++] = m->body[i] >= 0x20 && m->body[i] < 0x7f ? m->body[i] : '?';
+        arg[k] = '\0';
+        xsd_log(XSD_LOG_DEBUG, "IN  dom%u fd %d %s req %u tx %u len %u %s", c->id, c->fd,
+                ops_name(type), m->hdr.req_id, m->hdr.tx_id, m->hdr.len, arg);
+    }
     if (type >= XS_TYPE_COUNT || !ops[type].fn) {
         send_error(c, m, ENOSYS);
         return;

@@ -139,7 +139,13 @@ static void accept_cb(struct evsrc *l, uint32_t events)
             conn_close(c, "epoll");
             continue;
         }
-        xsd_log(XSD_LOG_DEBUG, "socket client connected (fd %d)", fd);
+        if (xsd_verbose || xsd_trace_on) {
+            struct ucred cr;
+            socklen_t crl = sizeof(cr);
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0)
+                cr.pid = 0;
+            xsd_log(XSD_LOG_DEBUG, "socket client connected (fd %d, pid %d)", fd, (int)cr.pid);
+        }
     }
 }
 
