@@ -195,8 +195,8 @@ if [ ${#guest_files[@]} -gt 0 ]; then
         vmfiles[l]=${#mine[@]}
         filter="^($(printf '%s|' "${mine[@]}" | sed 's/|$//; s/\./\\./g'))\$"
         # a machine that stops is started again and resumes (see JOURNAL):
-        # once per file and once more, four boots at most
-        boots=$((vmfiles[l] + 1)); [ $boots -gt 4 ] && boots=4
+        # once per file and twice more, five boots at most
+        boots=$((vmfiles[l] + 2)); [ $boots -gt 5 ] && boots=5
         TANDEM_TEST_GUEST_ONLY=1 TANDEM_TEST_RESULTS=${results[l]} TEST_FILTER=$filter NO_FUZZ=1 \
             TANDEM_VM_BOOTS=$boots tests/vm/run bash tests/run.sh > "${vmlog[l]}" 2>&1 < /dev/null &
         VM_PIDS+=($!)
@@ -208,9 +208,9 @@ fi
 # file, "done NAME P F S" and its "failed ..." lines after it, each synced
 # at once. A machine that stops is started again (tests/vm/run) and the run
 # resumes: files done are counted from the journal, the file that was
-# running when it stopped runs once more, and a file during which the
-# machine stopped twice fails without a third try, so that the files after
-# it still run. The last file a boot finished runs once more too if it
+# running when it stopped runs again, and a file during which the
+# machine stopped three times fails without a fourth try, so that the files
+# after it still run. The last file a boot finished runs once more too if it
 # failed ("retry NAME" voids its first result, which is printed): a machine
 # about to fail fails its guests first (CI at 21:52: linux_boot's crash
 # guest triple-faulted in vCPU 1, then the machine's kernel panicked in the
@@ -228,6 +228,19 @@ journal_tally() {
                }
                printf "count %d %d %d %d\n%s", p, f, s, d, out }' "$1"
 }
+# journal_add FILE PREFIX: FILE's tally added to the counts and its failed
+# lines to failed_names (each after PREFIX); journal_done = its files done.
+journal_add() {
+    local kind rest p f s
+    journal_done=0
+    while read -r kind rest; do
+        case $kind in
+            count) read -r p f s journal_done <<< "$rest"
+                   pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s));;
+            failed) failed_names+=("$2$rest");;
+        esac
+    done < <(journal_tally "$1")
+}
 # journal_since NAME KIND: how many KIND lines NAME has since its retry.
 journal_since() {
     awk -v n="$1" -v k="$2" '$1 == "retry" && $2 == n { c = 0 } $1 == k && $2 == n { c++ } END { print c + 0 }' "$JOURNAL"
@@ -240,13 +253,8 @@ if [ -n "$JOURNAL" ] && [ -s "$JOURNAL" ]; then
         awk -v n="${last% *}" '$1 == "done" { cur = $2 } $1 == "failed" && cur == n { sub(/^failed /, "    "); print }' "$JOURNAL"
         journal "retry ${last% *}"
     fi
-    while read -r kind rest; do
-        case $kind in
-            count) read -r p f s d <<< "$rest"; pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s));;
-            failed) failed_names+=("$rest");;
-        esac
-    done < <(journal_tally "$JOURNAL")
-    echo "[resumed: $d files done before the test machine stopped]"
+    journal_add "$JOURNAL" ""
+    echo "[resumed: $journal_done files done before the test machine stopped]"
 fi
 [ -n "$JOURNAL" ] && journal boot
 for t in "${host_files[@]}"; do
@@ -254,14 +262,18 @@ for t in "${host_files[@]}"; do
     if [ -n "$JOURNAL" ]; then
         [ "$(journal_since "$name" done)" = 0 ] || continue
         starts=$(journal_since "$name" start)
-        if [ "$starts" -ge 2 ]; then
-            why="$name: the test machine stopped twice while it ran (its console is in the machine's log above)"
+        # Three starts: the emulator's rare whole-machine stop (an L1 vCPU
+        # that never leaves its nested guest, docs/testing.md) came twice
+        # in a row in linux_boot (CI 2026-12-04 03:27); a file that stops
+        # the machine every time still fails here.
+        if [ "$starts" -ge 3 ]; then
+            why="$name: the test machine stopped three times while it ran (its console is in the machine's log above)"
             echo "  $why"
             fail=$((fail + 1)); failed_names+=("$why")
             journal "done $name 0 1 0"; journal "failed $why"
             continue
         fi
-        [ "$starts" = 1 ] && echo "  $name: runs again (the test machine stopped while it ran)"
+        [ "$starts" -ge 1 ] && echo "  $name: runs again (the test machine stopped while it ran, $starts time(s))"
         journal "start $name"
         p0=$pass f0=$fail s0=$skip n0=${#failed_names[@]}
     fi
@@ -296,13 +308,8 @@ for ((l = 0; l < ${#VM_PIDS[@]}; l++)); do
     echo "[guest tests: test machine $((l + 1)) status $vrc, $((SECONDS - vm_t0))s since the start]"
     # the lane's journal (see JOURNAL): what ran is counted, whatever
     # became of the machine; files it never finished fail
-    done_files=0
-    while read -r kind rest; do
-        case $kind in
-            count) read -r p f s done_files <<< "$rest"; pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s));;
-            failed) failed_names+=("vm$((l + 1)): $rest");;
-        esac
-    done < <(journal_tally "${results[l]}")
+    journal_add "${results[l]}" "vm$((l + 1)): "
+    done_files=$journal_done
     if [ "$done_files" -lt "${vmfiles[l]}" ]; then
         fail=$((fail + vmfiles[l] - done_files))
         failed_names+=("test machine $((l + 1)) (status $vrc): $((vmfiles[l] - done_files)) of its ${vmfiles[l]} guest test files did not run to their end")

@@ -22,6 +22,7 @@ netback_pid() { [ -s "$NB_PIDF" ] && cat "$NB_PIDF"; }
 nb_state() {
     local f
     for f in "$TANDEM_RUNDIR"/netback/[0-9]*.[0-9]*; do
+        case $f in *.tmp) continue;; esac   # one netback is writing just now
         [ -f "$f" ] || continue
         printf '[%s: %s] ' "${f##*/}" "$(grep -E '^(state|tx_packets|rx_packets|rx_drops|kicks|notifications|fatal|queue) ' "$f" | tr '\n' ' ')"
     done

@@ -371,7 +371,6 @@ int ev_run_once(int timeout_ms);
 void ev_set_poll_us(unsigned us);
 /* The signal mask while the loop sleeps (the daemon blocks its stop and
  * log signals everywhere else, so none is missed); without it, as is. */
-#include <signal.h>
 void ev_set_wait_sigmask(const sigset_t *mask);
 extern volatile int xsd_stop;
 
