@@ -37,25 +37,32 @@ struct switch_ctx {
     int state;
 };
 
-static int switch_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+/* Whether the device's directory is there: its `frontend` key, which the
+ * toolstack writes with the directory and never removes on its own. */
+static bool dir_present(struct xs_handle *xs, xs_transaction_t t, const struct tdm_xbdev *d)
 {
-    struct switch_ctx *c = arg;
     char path[128];
     unsigned len;
     char *v;
-    int rc = 1;
 
-    snprintf(path, sizeof(path), "%s/frontend", c->d->dir);
+    snprintf(path, sizeof(path), "%s/frontend", d->dir);
     v = xs_read(xs, t, path, &len);
-    if (!v)
-        rc = 0;
-    else if (c->d->gone || (c->d->state > TDM_XBS_INITIALISING &&
-                            tdm_xenbus_read_state(xs, t, c->d->dir) == TDM_XBS_INITIALISING))
-        rc = 2;
-    else if (tdm_xenbus_switch_state(xs, t, c->d->dir, c->state) < 0)
-        rc = -1;
+    bool present = v != NULL;
+
     free(v);
-    return rc;
+    return present;
+}
+
+static int switch_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+    struct switch_ctx *c = arg;
+
+    if (!dir_present(xs, t, c->d))
+        return 0;
+    if (c->d->gone || (c->d->state > TDM_XBS_INITIALISING &&
+                       tdm_xenbus_read_state(xs, t, c->d->dir) == TDM_XBS_INITIALISING))
+        return 2;
+    return tdm_xenbus_switch_state(xs, t, c->d->dir, c->state) < 0 ? -1 : 1;
 }
 
 static int switch_if_present(struct tdm_xbdev *d, int state)
@@ -355,16 +362,8 @@ static bool replaced(struct tdm_xbdev *d)
 {
     if (d->renew)
         return true;
-    if (d->gone) {
-        char path[128];
-        unsigned len;
-        char *v;
-
-        snprintf(path, sizeof(path), "%s/frontend", d->dir);
-        v = xs_read(d->bus->xs, XBT_NULL, path, &len);
-        free(v);
-        return v != NULL;
-    }
+    if (d->gone)
+        return dir_present(d->bus->xs, XBT_NULL, d);
     return recreated(d);
 }
 

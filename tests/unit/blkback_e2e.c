@@ -239,6 +239,28 @@ static void expect_key(const char *key, const char *want)
     free(v);
 }
 
+/* A one-page read of `sector` on queue 0: answered OK, the disk's bytes. */
+static void expect_read_ok(uint64_t id, uint64_t sector)
+{
+    struct seg s[1];
+    struct blkif_request r = rw_req(BLKIF_OP_READ, id, sector, 1, s, false);
+
+    submit(0, &r, sizeof(r));
+    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
+    ck_assert(page_matches_disk(s[0].frame, sector));
+}
+
+/* Until the daemon has let go of f's first ring (its grant can be ended). */
+static void wait_ring_released(struct ff *f, const char *what)
+{
+    for (long deadline = now_ms() + WAIT_MS; !ff_end_access(f, f->q[0].ring_refs[0]);) {
+        struct pollfd none;
+
+        ck_assert_msg(now_ms() < deadline, "%s: the ring is still mapped", what);
+        poll(&none, 0, 1);          /* interval between attempts */
+    }
+}
+
 /* ---- tests ---- */
 
 START_TEST(handshake_and_keys)
@@ -540,10 +562,7 @@ START_TEST(read_only_device)
     submit(0, &d, sizeof(d));
     rsp = one_response(0);
     ck_assert_int_ne(rsp.status, BLKIF_RSP_OKAY);
-    r = rw_req(BLKIF_OP_READ, 2, 0, 1, s, false);
-    submit(0, &r, sizeof(r));
-    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
-    ck_assert(page_matches_disk(s[0].frame, 0));
+    expect_read_ok(2, 0);
     ck_assert_int_eq(pread(fd, &b, 1, 0), 1);
     ck_assert_uint_eq(b, pattern(0));               /* the file is untouched */
     close(fd);
@@ -642,8 +661,6 @@ START_TEST(hostile_ring_index)
 {
     const uint64_t one = 1;
     struct blkif_response rsp;
-    struct seg s[1];
-    struct blkif_request r;
 
     connect_dev(1, disk, "w", 1, 0, 10);
     F.q[0].ring.sring->req_prod = F.q[0].ring.req_prod_pvt + 40;
@@ -655,10 +672,7 @@ START_TEST(hostile_ring_index)
     ck_assert(ff_set_state(&F, 1));
     ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
     ck_assert_msg(ff_connect(&F, 1, 0, 11), "%s", ff_error());
-    r = rw_req(BLKIF_OP_READ, 1, 8, 1, s, false);
-    submit(0, &r, sizeof(r));
-    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
-    ck_assert(page_matches_disk(s[0].frame, 8));
+    expect_read_ok(1, 8);
 }
 END_TEST
 
@@ -666,8 +680,6 @@ END_TEST
  * a new daemon and the frontend's reset connect again. */
 START_TEST(backend_close_on_sigterm)
 {
-    struct seg s[1];
-    struct blkif_request r;
     int st;
 
     connect_dev(1, disk, "w", 1, 0, 10);
@@ -679,10 +691,7 @@ START_TEST(backend_close_on_sigterm)
     ck_assert(ff_set_state(&F, 1));
     ck_assert_msg(ff_wait_backend(&F, 2, WAIT_MS), "%s", ff_error());
     ck_assert_msg(ff_connect(&F, 1, 0, 11), "%s", ff_error());
-    r = rw_req(BLKIF_OP_READ, 1, 64, 1, s, false);
-    submit(0, &r, sizeof(r));
-    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
-    ck_assert(page_matches_disk(s[0].frame, 64));
+    expect_read_ok(1, 64);
 }
 END_TEST
 
@@ -862,25 +871,13 @@ END_TEST
 START_TEST(device_removed)
 {
     struct ff other;
-    struct seg s[1];
-    struct blkif_request r;
-    long deadline;
 
     connect_dev(1, disk, "w", 1, 0, 10);
     other = F;
     connect_dev(2, rodisk, "r", 1, 0, 20);
     ck_assert(xs_rm(xs, XBT_NULL, other.be));
-    deadline = now_ms() + WAIT_MS;
-    while (!ff_end_access(&other, other.q[0].ring_refs[0])) {
-        struct pollfd none;
-
-        ck_assert_msg(now_ms() < deadline, "ring of the removed device still mapped");
-        poll(&none, 0, 1);          /* interval between attempts */
-    }
-    r = rw_req(BLKIF_OP_READ, 1, 0, 1, s, false);
-    submit(0, &r, sizeof(r));
-    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
-    ck_assert(page_matches_disk(s[0].frame, 0));
+    wait_ring_released(&other, "the removed device");
+    expect_read_ok(1, 0);
 }
 END_TEST
 
@@ -904,13 +901,12 @@ static void unwatch_ff(const struct ff *f)
 
 START_TEST(device_recreated)
 {
-    struct seg s[1];
-    struct blkif_request r;
     char sectors[32];
 
     snprintf(sectors, sizeof(sectors), "%u", DISK_SECTORS);
     for (unsigned round = 0; round < 40; round++) {
         struct ff old;
+        char what[32];
         char *v;
 
         connect_dev(1, disk, "w", 1, 0, 10 + (round % 2));
@@ -931,12 +927,8 @@ START_TEST(device_recreated)
                       v ? v : "(none)");
         free(v);
         /* The old ring's grant is let go of. */
-        for (long deadline = now_ms() + WAIT_MS; !ff_end_access(&old, old.q[0].ring_refs[0]);) {
-            struct pollfd none;
-
-            ck_assert_msg(now_ms() < deadline, "round %u: the old ring still mapped", round);
-            poll(&none, 0, 1);
-        }
+        snprintf(what, sizeof(what), "round %u: the old device", round);
+        wait_ring_released(&old, what);
         if (round + 1 < 40) {           /* the next round starts from a clean slate */
             ck_assert(xs_rm(xs, XBT_NULL, F.fe));
             ck_assert(xs_rm(xs, XBT_NULL, F.be));
@@ -945,10 +937,7 @@ START_TEST(device_recreated)
         }
     }
     ck_assert_msg(ff_connect(&F, 1, 0, 30), "connect: %s", ff_error());
-    r = rw_req(BLKIF_OP_READ, 1, 8, 1, s, false);
-    submit(0, &r, sizeof(r));
-    ck_assert_int_eq(one_response(0).status, BLKIF_RSP_OKAY);
-    ck_assert(page_matches_disk(s[0].frame, 8));
+    expect_read_ok(1, 8);
 }
 END_TEST
 

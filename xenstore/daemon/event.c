@@ -8,8 +8,9 @@
 #include "xenstored.h"
 
 static int epfd = -1;
-/* The idle poll's window: starts at half its ceiling, as tdm_poll_init. */
-static struct tdm_poll idle_poll = { XSD_POLL_US_DEFAULT * 500u, XSD_POLL_US_DEFAULT * 1000u };
+/* The idle poll's window (ceiling poll_us, set up by ev_init). */
+static unsigned poll_us = XSD_POLL_US_DEFAULT;
+static struct tdm_poll idle_poll;
 static struct evsrc *graveyard;
 volatile int xsd_stop;
 
@@ -40,6 +41,7 @@ int ev_init(void)
 {
     if (epfd >= 0)
         return 0;
+    tdm_poll_init(&idle_poll, poll_us);
     epfd = epoll_create1(EPOLL_CLOEXEC);
     return epfd < 0 ? errno : 0;
 }
@@ -83,6 +85,7 @@ void ev_del(struct evsrc *s)
 
 void ev_set_poll_us(unsigned us)
 {
+    poll_us = us;
     tdm_poll_init(&idle_poll, us);
 }
 
